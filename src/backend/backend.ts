@@ -1,0 +1,66 @@
+import type { Usage, WorkerSpec } from "../worker/types.js";
+
+/** What a backend reads from an agent's output, normalized across agents. */
+export type AgentEvent =
+  | { readonly type: "thread"; readonly threadId: string }
+  | { readonly type: "turn_started" }
+  | { readonly type: "turn_completed"; readonly usage: Usage }
+  | { readonly type: "turn_failed"; readonly message: string }
+  | { readonly type: "message"; readonly text: string }
+  | { readonly type: "reasoning"; readonly text: string }
+  | {
+      readonly type: "command";
+      readonly command: string;
+      readonly status: string;
+      readonly exitCode: number | undefined;
+    }
+  | { readonly type: "file_change"; readonly paths: readonly string[] }
+  | { readonly type: "tool_call"; readonly server: string; readonly tool: string; readonly status: string }
+  | { readonly type: "plan"; readonly items: readonly { text: string; completed: boolean }[] }
+  | { readonly type: "error"; readonly message: string };
+
+/** How to start the agent for one worker. The core runs it in a pseudo-terminal, never through a shell. */
+export interface LaunchPlan {
+  readonly file: string;
+  readonly args: readonly string[];
+  /** Variables the backend adds to the worker's environment. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface LaunchContext {
+  /** File holding the full prompt (preamble included). */
+  readonly promptFile: string;
+  /** File the agent may write its last message to. */
+  readonly lastMessageFile: string;
+}
+
+/** Reads one worker's output line by line. */
+export interface OutputParser {
+  /** Parses one line of terminal output (no line ending). */
+  line(text: string): AgentEvent[];
+}
+
+/** How an agent run ended, as far as the agent itself is concerned. */
+export interface AgentOutcome {
+  readonly ok: boolean;
+  readonly answer: string;
+  readonly answerSource: "events" | "last-message-file" | "none";
+  readonly answerMismatch: boolean;
+  /** The agent's own account of a failure. */
+  readonly error: string | undefined;
+}
+
+/** The seam between Baton's core and one kind of coding agent. */
+export interface Backend {
+  readonly name: string;
+  /** Finds the agent binary, or throws a BatonError that says how to install it. */
+  locate(options: { readonly explicitBin?: string; readonly env: NodeJS.ProcessEnv; readonly cwd: string }): string;
+  launch(spec: WorkerSpec, context: LaunchContext): LaunchPlan;
+  parser(): OutputParser;
+  /** Decides the outcome from the events seen, the exit code and the last-message file. */
+  outcome(input: {
+    readonly events: readonly AgentEvent[];
+    readonly exitCode: number;
+    readonly lastMessageFile: string | undefined;
+  }): AgentOutcome;
+}

@@ -1,0 +1,16 @@
+import { BatonError } from "../errors.js";
+import type { Backend } from "./backend.js";
+import { codexBackend } from "./codex.js";
+
+/** Backends by name; the core finds them here and knows nothing else about any of them. */
+const BACKENDS: ReadonlyMap<string, Backend> = new Map([[codexBackend.name, codexBackend]]);
+
+export const BACKEND_NAMES: readonly string[] = [...BACKENDS.keys()];
+
+export function backendNamed(name: string): Backend {
+  const backend = BACKENDS.get(name);
+  if (!backend) {
+    throw new BatonError("usage", `unknown backend "${name}": choose one of ${BACKEND_NAMES.join(", ")}`);
+  }
+  return backend;
+}

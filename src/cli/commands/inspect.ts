@@ -1,0 +1,101 @@
+import type { Command } from "commander";
+import { BatonError } from "../../errors.js";
+import { isFinal } from "../../worker/state.js";
+import { ExitWith, type GlobalOptions, nonNegativeInteger, positiveInteger, printJson, withBaton } from "../context.js";
+import { reasonText, workerTable } from "../render.js";
+
+export function registerInspect(program: Command, global: () => GlobalOptions): void {
+  program
+    .command("ls")
+    .description("list every worker with its label, role, state, elapsed time and tokens")
+    .option("--json", "print JSON")
+    .action(async (opts) => {
+      const listing = await withBaton(global(), (baton) => baton.list());
+      if (opts.json) return printJson(listing);
+      process.stdout.write(`${workerTable(listing.workers)}\n`);
+      for (const problem of listing.problems) process.stderr.write(`baton: warning: ${problem}\n`);
+    });
+
+  program
+    .command("poll")
+    .description("print what a worker wrote since this reader's last poll, and its state")
+    .argument("<id>", "worker id")
+    .option("--wait <ms>", "wait up to this long for new output or the end", nonNegativeInteger("--wait"))
+    .option("--max-bytes <n>", "print at most the last N bytes of new output (default 16384)", positiveInteger("--max-bytes"))
+    .option("--reader <name>", "whose cursor to use; each reader sees each byte once", "default")
+    .option("--since <offset>", "read from this byte offset instead of the reader's cursor", nonNegativeInteger("--since"))
+    .option("--json", "print JSON")
+    .action(async (id: string, opts) => {
+      const result = await withBaton(global(), (baton) =>
+        baton.poll(id, {
+          reader: opts.reader,
+          ...(opts.since === undefined ? {} : { since: opts.since }),
+          ...(opts.wait === undefined ? {} : { waitMs: opts.wait }),
+          ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
+        }),
+      );
+      if (opts.json) return printJson(result);
+      if (result.cut > 0) process.stdout.write(`[... ${result.cut} earlier bytes cut ...]\n`);
+      process.stdout.write(result.output.replaceAll("\r\n", "\n"));
+      process.stderr.write(`[${id} ${result.state}, cursor ${result.cursor}]\n`);
+    });
+
+  program
+    .command("result")
+    .description("print only the worker's final answer (its agent's last message)")
+    .argument("<id>", "worker id")
+    .option("--json", "also give state, exit code, duration, token usage and thread id")
+    .action(async (id: string, opts) => {
+      const result = await withBaton(global(), (baton) => baton.result(id));
+      if (opts.json) printJson(result);
+      else if (result.answer) process.stdout.write(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
+      if (result.state !== "succeeded") {
+        throw new ExitWith(1, opts.json ? "" : `worker ${id} ${result.state}: ${reasonText(result)}`);
+      }
+    });
+
+  program
+    .command("logs")
+    .description("print the worker's full terminal transcript")
+    .argument("<id>", "worker id")
+    .action(async (id: string) => {
+      const text = await withBaton(global(), async (baton) => {
+        const listing = await baton.list();
+        if (!listing.workers.some((w) => w.id === id)) {
+          throw new BatonError("not_found", `no worker "${id}" in this workspace: see \`baton ls\``);
+        }
+        return baton.logs(id);
+      });
+      process.stdout.write(text.replaceAll("\r\n", "\n"));
+    });
+
+  program
+    .command("wait")
+    .description("block until the workers end (default: all unfinished); exit 0 only if all succeeded")
+    .argument("[ids...]", "worker ids")
+    .option("--any", "return as soon as one of them ends")
+    .option("--timeout <seconds>", "give up after this long (exit 124)", (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new BatonError("usage", `--timeout must be a positive number, got "${v}"`);
+      return n;
+    })
+    .option("--json", "print JSON")
+    .action(async (ids: string[], opts) => {
+      const result = await withBaton(global(), (baton) =>
+        baton.wait(ids, {
+          any: Boolean(opts.any),
+          ...(opts.timeout === undefined ? {} : { timeoutMs: Math.round(opts.timeout * 1000) }),
+        }),
+      );
+      if (opts.json) printJson(result);
+      else {
+        for (const w of result.workers) {
+          process.stdout.write(`${w.id}${w.label ? ` (${w.label})` : ""} ${w.state}${isFinal(w.state) && w.state !== "succeeded" ? `: ${reasonText(w)}` : ""}\n`);
+        }
+      }
+      if (result.timedOut) throw new ExitWith(124, opts.json ? "" : "timed out waiting (--timeout)");
+      const ended = result.workers.filter((w) => isFinal(w.state));
+      const judged = opts.any ? ended : result.workers;
+      if (judged.some((w) => w.state !== "succeeded")) throw new ExitWith(1);
+    });
+}

@@ -1,0 +1,60 @@
+import type { Command } from "commander";
+import { Option } from "commander";
+import { BatonError } from "../../errors.js";
+import { ROLES } from "../../worker/types.js";
+import { type GlobalOptions, positiveInteger, positiveNumber, printJson, withBaton } from "../context.js";
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new BatonError("usage", "the prompt is `-` but stdin is a terminal: pipe the prompt in, or give it as an argument");
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function registerSpawn(program: Command, global: () => GlobalOptions): void {
+  program
+    .command("spawn")
+    .description("start one worker in the background and print its id")
+    .argument("<prompt...>", "the task, or - to read it from stdin")
+    .option("--label <text>", "a short name for the worker")
+    .addOption(new Option("--role <role>", "what kind of worker this is").choices(ROLES))
+    .option("--read-only", "the worker may not change files (the default unless --write or --role implementer)")
+    .option("--write <path...>", "paths the worker may change")
+    .option("--cwd <dir>", "the agent's working directory", ".")
+    .option("--model <model>", "the model the agent uses")
+    .option("--timeout <seconds>", "stop the worker after this long (default 3600)", positiveNumber("--timeout"))
+    .option("--max-parallel <n>", "workers that may run at once in this workspace; the rest queue (default 8)", positiveInteger("--max-parallel"))
+    .addOption(new Option("--backend <name>", "the agent CLI").choices(["codex"]).default("codex"))
+    .option("--codex-bin <path>", "the codex binary (default: BATON_CODEX_BIN, then PATH, then node_modules)")
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  baton spawn --label scout --role scout "Map where config is loaded; list files and functions"
+  baton spawn --role implementer --write src/parser.ts "Fix the off-by-one in parseRange"
+  cat task.md | baton spawn --label big -`,
+    )
+    .action(async (words: string[], opts) => {
+      const task = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
+      const id = await withBaton(global(), (baton) =>
+        baton.spawn({
+          task,
+          label: opts.label,
+          role: opts.role,
+          readOnly: opts.readOnly,
+          write: opts.write,
+          cwd: opts.cwd,
+          model: opts.model,
+          timeoutSeconds: opts.timeout,
+          backend: opts.backend,
+          bin: opts.codexBin,
+          maxParallel: opts.maxParallel,
+        }),
+      );
+      if (opts.json) printJson({ id });
+      else process.stdout.write(`${id}\n`);
+    });
+}

@@ -1,0 +1,54 @@
+import type { WorkerInfo, WorkerResult } from "../worker/types.js";
+
+export function duration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.floor((ms % 60_000) / 1000);
+  return minutes < 60 ? `${minutes}m${String(seconds).padStart(2, "0")}s` : `${Math.floor(minutes / 60)}h${minutes % 60}m`;
+}
+
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+export function workerTable(workers: readonly WorkerInfo[]): string {
+  if (workers.length === 0) return "no workers yet: start one with `baton spawn \"TASK\"`";
+  return table(
+    ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS"],
+    workers.map((w) => [
+      w.id,
+      w.label ?? "-",
+      w.role ?? "-",
+      w.state === "queued" && w.queuePosition ? `queued #${w.queuePosition}` : w.state,
+      duration(w.elapsedMs),
+      w.tokens.toLocaleString("en-US"),
+    ]),
+  );
+}
+
+/** Why a worker did not succeed, in a few words. */
+export function reasonText(info: Pick<WorkerResult, "state" | "reason">): string {
+  const reason = info.reason;
+  if (!reason) return info.state;
+  switch (reason.kind) {
+    case "exit":
+      return `exit code ${reason.exitCode}${reason.message ? `: ${reason.message}` : ""}`;
+    case "signal":
+      return `killed by signal ${reason.signal}`;
+    case "timeout":
+      return `timed out after ${reason.seconds}s (--timeout)`;
+    case "stopped":
+      return "stopped by the user";
+    case "spawn_failed":
+      return `could not start: ${reason.message}`;
+    case "supervisor_lost":
+      return "its supervisor died while it ran";
+  }
+}

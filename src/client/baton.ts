@@ -1,0 +1,193 @@
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { BatonError, errnoOf } from "../errors.js";
+import { describeIssue, spawnParams } from "../protocol/messages.js";
+import type { PollResult, WaitResult } from "../supervisor/supervisor.js";
+import { WORKER_ENV } from "../supervisor/worker-env.js";
+import { endpointFor } from "../supervisor/endpoint.js";
+import { resolveHome } from "../store/home.js";
+import { WORKER_ID } from "../store/store.js";
+import type { Role, WorkerInfo, WorkerResult } from "../worker/types.js";
+import { startSupervisor } from "./autostart.js";
+import { Connection, isNotListening } from "./connection.js";
+
+export interface BatonOptions {
+  /** The run store. @default BATON_HOME, else the nearest `.baton` folder, else `./.baton` */
+  readonly home?: string;
+  /** Where relative paths and the default store are resolved. @default process.cwd() */
+  readonly cwd?: string;
+  /** The environment workers inherit. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Start the supervisor if none is running. @default true */
+  readonly autoStart?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface SpawnOptions {
+  /** The task; the worker preamble is added in front of it. */
+  readonly task: string;
+  readonly label?: string;
+  readonly role?: Role;
+  /** Run read-only (the default unless `write` is given or the role is implementer). */
+  readonly readOnly?: boolean;
+  /** Paths the worker may write. */
+  readonly write?: readonly string[];
+  /** The agent's working directory. @default the Baton cwd */
+  readonly cwd?: string;
+  readonly model?: string;
+  /** Wall-clock limit. @default 3600 */
+  readonly timeoutSeconds?: number;
+  /** @default "codex" */
+  readonly backend?: string;
+  /** The agent binary (`--codex-bin`). @default BATON_CODEX_BIN, then PATH, then node_modules */
+  readonly bin?: string;
+  /** Sets the workspace's concurrency cap; workers beyond it queue in order. */
+  readonly maxParallel?: number;
+}
+
+export interface PollOptions {
+  /** Whose cursor to use and advance. @default "default" */
+  readonly reader?: string;
+  /** Read from this byte offset instead of the reader's cursor. */
+  readonly since?: number;
+  /** Wait up to this long for new output or the end. @default 0 */
+  readonly waitMs?: number;
+  /** Return at most the last this-many bytes of new output. @default 16384 */
+  readonly maxBytes?: number;
+}
+
+/**
+ * A client of one workspace's supervisor: the library API that the CLI and other adapters wrap.
+ * Open it with {@link Baton.open}; close it when done. Workers keep running after it closes.
+ */
+export class Baton {
+  private constructor(
+    readonly home: string,
+    private readonly cwd: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly connection: Connection,
+  ) {}
+
+  static async open(options: BatonOptions = {}): Promise<Baton> {
+    const cwd = options.cwd ?? process.cwd();
+    const env = options.env ?? process.env;
+    const home = options.home ?? resolveHome(cwd, env);
+    const { socket } = endpointFor(home);
+    for (let attempt = 0; ; attempt++) {
+      options.signal?.throwIfAborted();
+      try {
+        return new Baton(home, cwd, env, await Connection.open(socket));
+      } catch (error) {
+        if (!isNotListening(error)) {
+          throw new BatonError("supervisor", `cannot reach the supervisor at ${socket} (${errnoOf(error)})`);
+        }
+        if (options.autoStart === false) {
+          throw new BatonError("supervisor", `no supervisor is running for ${home}: run a command such as \`baton ls\` to start one`);
+        }
+        if (attempt >= 20) throw new BatonError("supervisor", `the supervisor for ${home} does not answer`);
+        if (attempt === 0) await startSupervisor(home, env);
+        else await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  }
+
+  /** Starts a worker in the background; resolves with its id as soon as it is queued. */
+  async spawn(options: SpawnOptions, signal?: AbortSignal): Promise<string> {
+    refuseInsideWorker(this.env);
+    const parsed = spawnParams.safeParse({
+      ...withoutUndefined(options),
+      ...(options.write ? { write: [...options.write] } : {}),
+      cwd: resolve(this.cwd, options.cwd ?? "."),
+      env: stringEnv(this.env),
+    });
+    if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "spawn"));
+    const { id } = await this.connection.request<{ id: string }>("spawn", parsed.data, signal);
+    return id;
+  }
+
+  async list(signal?: AbortSignal): Promise<{ workers: WorkerInfo[]; maxParallel: number; problems: string[] }> {
+    return this.connection.request("list", {}, signal);
+  }
+
+  poll(id: string, options: PollOptions = {}, signal?: AbortSignal): Promise<PollResult> {
+    return this.connection.request("poll", { id, ...options }, signal);
+  }
+
+  /** Types `text` into the worker's terminal, followed by Enter unless `enter` is false. */
+  async send(id: string, text: string, options: { enter?: boolean } = {}, signal?: AbortSignal): Promise<void> {
+    await this.connection.request("send", { id, text, ...options }, signal);
+  }
+
+  /** Sends Ctrl+C to the worker's terminal. */
+  async interrupt(id: string, signal?: AbortSignal): Promise<void> {
+    await this.connection.request("interrupt", { id }, signal);
+  }
+
+  /** Ctrl+C, then SIGTERM, then SIGKILL after the grace period; resolves when the workers have ended. */
+  async stop(ids: readonly string[] | "all", options: { graceSeconds?: number } = {}, signal?: AbortSignal) {
+    const params = ids === "all" ? { all: true, ...options } : { ids: [...ids], ...options };
+    return (await this.connection.request<{ stopped: string[] }>("stop", params, signal)).stopped;
+  }
+
+  /** Resolves when the workers (default: every unfinished one) have ended, or one of them with `any`. */
+  wait(
+    ids: readonly string[] = [],
+    options: { any?: boolean; timeoutMs?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<WaitResult> {
+    return this.connection.request("wait", { ids: [...ids], ...options }, signal);
+  }
+
+  /** The worker's final answer and outcome. Rejects while the worker is still running. */
+  result(id: string, signal?: AbortSignal): Promise<WorkerResult> {
+    return this.connection.request("result", { id }, signal);
+  }
+
+  /** The worker's full terminal transcript, read from the store. */
+  async logs(id: string): Promise<string> {
+    if (!WORKER_ID.test(id)) throw new BatonError("usage", `"${id}" is not a worker id: ids look like w1, w2, ...`);
+    try {
+      return await readFile(join(this.home, "workers", id, "transcript.log"), "utf8");
+    } catch (error) {
+      if (errnoOf(error) !== "ENOENT") throw error;
+      await this.result(id).catch((e: BatonError) => {
+        if (e.code === "not_found") throw e;
+      });
+      return "";
+    }
+  }
+
+  async configure(maxParallel: number, signal?: AbortSignal): Promise<void> {
+    await this.connection.request("configure", { maxParallel }, signal);
+  }
+
+  /** Stops every worker and the supervisor. */
+  async shutdown(signal?: AbortSignal): Promise<void> {
+    await this.connection.request("shutdown", {}, signal);
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+}
+
+/** Workers do not spawn workers. */
+export function refuseInsideWorker(env: NodeJS.ProcessEnv): void {
+  const worker = env[WORKER_ENV.id];
+  if (worker) {
+    throw new BatonError(
+      "nested",
+      `workers cannot spawn workers (this is worker ${worker}): do the task yourself and report back to the orchestrator`,
+    );
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}

@@ -1,0 +1,83 @@
+import { z } from "zod";
+import { ROLES } from "../worker/types.js";
+
+// Requests that cross the supervisor's socket: an edge, so every one is validated.
+
+export const MAX_PARALLEL_LIMIT = 1024;
+export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_TIMEOUT_SECONDS = 3600;
+export const DEFAULT_MAX_PARALLEL = 8;
+export const DEFAULT_POLL_BYTES = 16 * 1024;
+export const DEFAULT_GRACE_SECONDS = 3;
+
+const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");
+const positiveSeconds = z
+  .number()
+  .positive("must be a positive number of seconds")
+  .max(MAX_TIMEOUT_SECONDS, `must be at most ${MAX_TIMEOUT_SECONDS} seconds`);
+
+export const spawnParams = z.strictObject({
+  task: z
+    .string()
+    .refine((task) => task.trim().length > 0, "the prompt is empty: give the worker a task")
+    .refine((task) => !task.includes("\0"), "the prompt contains a NUL byte: remove it"),
+  label: z
+    .string()
+    .max(200, "the label is longer than 200 characters")
+    .refine((label) => !/[\0-\x1f]/.test(label), "the label contains control characters")
+    .optional(),
+  role: z.enum(ROLES).optional(),
+  readOnly: z.boolean().optional(),
+  write: z.array(z.string().min(1)).optional(),
+  cwd: z.string().min(1),
+  model: z.string().min(1).optional(),
+  timeoutSeconds: positiveSeconds.optional(),
+  backend: z.string().min(1).optional(),
+  bin: z.string().min(1).optional(),
+  maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT).optional(),
+  env: z.record(z.string(), z.string()),
+});
+export type SpawnParams = z.infer<typeof spawnParams>;
+
+export const pollParams = z.strictObject({
+  id: workerId,
+  reader: z.string().min(1).max(100).optional(),
+  since: z.number().int().min(0).optional(),
+  waitMs: z.number().int().min(0).max(3_600_000).optional(),
+  maxBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(),
+});
+export type PollParams = z.infer<typeof pollParams>;
+
+export const sendParams = z.strictObject({ id: workerId, text: z.string(), enter: z.boolean().optional() });
+export const idParams = z.strictObject({ id: workerId });
+export const stopParams = z.strictObject({
+  ids: z.array(workerId).optional(),
+  all: z.boolean().optional(),
+  graceSeconds: z.number().min(0).max(3600).optional(),
+});
+export const waitParams = z.strictObject({
+  ids: z.array(workerId).optional(),
+  any: z.boolean().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+});
+export const configureParams = z.strictObject({ maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT) });
+
+export const request = z.object({
+  id: z.number().int(),
+  method: z.string(),
+  params: z.unknown().optional(),
+});
+export type Request = z.infer<typeof request>;
+
+export type Response =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
+/** Turns the first zod issue into one line that names the field. */
+export function describeIssue(error: z.ZodError, what: string): string {
+  const issue = error.issues[0];
+  if (!issue) return `invalid ${what}`;
+  const field = issue.path.length > 0 ? issue.path.join(".") : what;
+  if (issue.code === "unrecognized_keys") return `${what}: unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  return `${field}: ${issue.message}`;
+}

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { ROLES } from "../worker/types.js";
+import { WORKER_STATES } from "../worker/state.js";
+
+// Files read back from disk are an edge: a crash or a person may have damaged them.
+
+const usage = z.object({
+  inputTokens: z.number(),
+  cachedInputTokens: z.number(),
+  outputTokens: z.number(),
+  reasoningOutputTokens: z.number(),
+});
+
+const reason = z.union([
+  z.object({ kind: z.literal("exit"), exitCode: z.number(), message: z.string().optional() }),
+  z.object({ kind: z.literal("signal"), signal: z.number() }),
+  z.object({ kind: z.literal("timeout"), limit: z.literal("wall"), seconds: z.number() }),
+  z.object({ kind: z.literal("stopped"), by: z.literal("user") }),
+  z.object({ kind: z.literal("spawn_failed"), message: z.string() }),
+  z.object({ kind: z.literal("supervisor_lost") }),
+]);
+
+const state = z.enum(WORKER_STATES as [string, ...string[]]);
+const role = z.enum(ROLES).optional();
+
+export const specSchema = z.object({
+  id: z.string(),
+  label: z.string().optional(),
+  role,
+  scope: z.union([
+    z.object({ kind: z.literal("read-only") }),
+    z.object({ kind: z.literal("write"), paths: z.array(z.string()) }),
+  ]),
+  cwd: z.string(),
+  model: z.string().optional(),
+  timeoutSeconds: z.number(),
+  backend: z.string(),
+  bin: z.string(),
+  task: z.string(),
+  createdAt: z.string(),
+});
+
+export const statusSchema = z.object({
+  id: z.string(),
+  state,
+  pid: z.number().optional(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  exitCode: z.number().optional(),
+  threadId: z.string().optional(),
+  usage,
+  reason: reason.optional(),
+  updatedAt: z.string(),
+});
+
+export const resultSchema = z.object({
+  id: z.string(),
+  label: z.string().optional(),
+  role,
+  state,
+  answer: z.string(),
+  answerSource: z.enum(["events", "last-message-file", "none"]),
+  answerMismatch: z.boolean(),
+  exitCode: z.number().optional(),
+  durationMs: z.number(),
+  usage,
+  threadId: z.string().optional(),
+  reason: reason.optional(),
+  endedAt: z.string(),
+});

@@ -1,0 +1,3 @@
+import { runSupervisorFromArgv } from "./daemon.js";
+
+runSupervisorFromArgv(process.argv);

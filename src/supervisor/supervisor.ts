@@ -1,0 +1,486 @@
+import { createHash } from "node:crypto";
+import { EventEmitter, once } from "node:events";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { backendNamed } from "../backend/registry.js";
+import { BatonError } from "../errors.js";
+import {
+  DEFAULT_GRACE_SECONDS,
+  DEFAULT_MAX_PARALLEL,
+  DEFAULT_POLL_BYTES,
+  DEFAULT_TIMEOUT_SECONDS,
+  type PollParams,
+  type SpawnParams,
+} from "../protocol/messages.js";
+import type { Store } from "../store/store.js";
+import { isFinal } from "../worker/state.js";
+import { workerPrompt } from "../worker/prompt.js";
+import {
+  type Scope,
+  totalTokens,
+  type WorkerInfo,
+  type WorkerResult,
+  type WorkerSpec,
+  type WorkerStatus,
+  ZERO_USAGE,
+} from "../worker/types.js";
+import { signalAll, workerProcesses } from "./processes.js";
+import { WORKER_ENV } from "./worker-env.js";
+import { WorkerRun } from "./worker-run.js";
+
+/** What `poll` returns: the output since the reader's cursor, cut to the last `maxBytes`. */
+export interface PollResult {
+  readonly id: string;
+  readonly state: WorkerInfo["state"];
+  readonly output: string;
+  /** Pass back as `since` to continue from here; also remembered per reader. */
+  readonly cursor: number;
+  /** Bytes of new output left out because of `maxBytes` (the oldest ones). */
+  readonly cut: number;
+}
+
+export interface WaitResult {
+  readonly workers: readonly WorkerInfo[];
+  readonly timedOut: boolean;
+}
+
+interface Entry {
+  readonly spec: WorkerSpec;
+  status: WorkerStatus;
+  result: WorkerResult | undefined;
+  env: Record<string, string> | undefined;
+  run: WorkerRun | undefined;
+  readonly cursors: Map<string, number>;
+  statusWrite: Promise<void>;
+  /** Resolves once a started worker's result and final status are recorded. */
+  settled: Promise<void> | undefined;
+}
+
+
+/** The heart of the supervisor process: the worker table, the queue behind the cap, and its events. */
+export class Supervisor {
+  private readonly entries = new Map<string, Entry>();
+  private readonly queue: string[] = [];
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private running = 0;
+  private lastNumber = 0;
+  readonly storeKey: string;
+  /** Problems found in the store while loading it. */
+  readonly problems: string[] = [];
+
+  private constructor(
+    private readonly store: Store,
+    public maxParallel: number,
+    private readonly graceMs: number,
+  ) {
+    this.storeKey = createHash("sha256").update(store.home).digest("hex").slice(0, 12);
+  }
+
+  /** Loads every stored worker. Workers that were running under a supervisor that died become `lost`. */
+  static async load(
+    store: Store,
+    options: { maxParallel?: number; graceSeconds?: number } = {},
+  ): Promise<Supervisor> {
+    const supervisor = new Supervisor(
+      store,
+      options.maxParallel ?? DEFAULT_MAX_PARALLEL,
+      (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000,
+    );
+    await supervisor.recover();
+    return supervisor;
+  }
+
+  private async recover(): Promise<void> {
+    for (const id of await this.store.workerIds()) {
+      this.lastNumber = Math.max(this.lastNumber, Number(id.slice(1)));
+      const [spec, status, result] = await Promise.all([
+        this.store.readSpec(id),
+        this.store.readStatus(id),
+        this.store.readResult(id),
+      ]);
+      if (!spec.ok) {
+        if (spec.kind === "corrupt") this.problems.push(`worker ${id}: ${spec.detail}`);
+        continue;
+      }
+      if (!status.ok && status.kind === "corrupt") this.problems.push(`worker ${id}: ${status.detail}`);
+      if (result.ok === false && result.kind === "corrupt") this.problems.push(`worker ${id}: ${result.detail}`);
+      const stored: WorkerStatus = status.ok ? status.value : blankStatus(id, "lost");
+      const entry: Entry = {
+        spec: spec.value,
+        status: stored,
+        result: result.ok ? result.value : undefined,
+        env: undefined,
+        run: undefined,
+        cursors: new Map(),
+        statusWrite: Promise.resolve(),
+        settled: undefined,
+      };
+      this.entries.set(id, entry);
+      if (entry.result && !isFinal(stored.state)) {
+        // The result was written but the supervisor died before the status: the result wins.
+        this.setStatus(entry, { ...stored, state: entry.result.state, endedAt: entry.result.endedAt });
+      } else if (!isFinal(stored.state)) {
+        // Its supervisor died. Anything it left running carries our marker: stop it, then say so.
+        signalAll(workerProcesses(undefined, this.markerOf(id)), "SIGKILL");
+        this.setStatus(entry, {
+          ...stored,
+          state: "lost",
+          endedAt: new Date().toISOString(),
+          reason: { kind: "supervisor_lost" },
+        });
+      }
+    }
+  }
+
+  private markerValue(id: string): string {
+    return `${this.storeKey}:${id}`;
+  }
+
+  /** The `NAME=value` entry that every process of worker `id` carries in its environment. */
+  private markerOf(id: string): string {
+    return `${WORKER_ENV.marker}=${this.markerValue(id)}`;
+  }
+
+  async spawn(params: SpawnParams): Promise<{ id: string }> {
+    if (params.env[WORKER_ENV.id]) {
+      throw new BatonError(
+        "nested",
+        `workers cannot spawn workers (this is worker ${params.env[WORKER_ENV.id]}): report back to the orchestrator instead`,
+      );
+    }
+    const cwd = resolve(params.cwd);
+    if (!isDirectory(cwd)) throw new BatonError("usage", `--cwd ${cwd} is not a folder: give an existing folder`);
+    if (params.readOnly && params.write?.length) {
+      throw new BatonError("usage", "--read-only and --write exclude each other: choose one");
+    }
+    const backend = backendNamed(params.backend ?? "codex");
+    const bin = backend.locate({ explicitBin: params.bin, env: params.env, cwd });
+    if (params.maxParallel !== undefined) this.maxParallel = params.maxParallel;
+    const scope = scopeOf(params, cwd);
+    this.lastNumber += 1;
+    const id = `w${this.lastNumber}`;
+    const spec: WorkerSpec = {
+      id,
+      label: params.label,
+      role: params.role,
+      scope,
+      cwd,
+      model: params.model,
+      timeoutSeconds: params.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      backend: backend.name,
+      bin,
+      task: params.task,
+      createdAt: new Date().toISOString(),
+    };
+    const status = blankStatus(id, "queued");
+    await this.store.createWorker(spec, workerPrompt(params.task, scope), status);
+    const entry: Entry = {
+      spec,
+      status,
+      result: undefined,
+      env: params.env,
+      run: undefined,
+      cursors: new Map(),
+      statusWrite: Promise.resolve(),
+      settled: undefined,
+    };
+    this.entries.set(id, entry);
+    this.queue.push(id);
+    this.pump();
+    return { id };
+  }
+
+  /** Starts queued workers, in order, while there is room under the cap. */
+  private pump(): void {
+    while (this.running < this.maxParallel && this.queue.length > 0) {
+      const id = this.queue.shift()!;
+      const entry = this.entries.get(id);
+      if (!entry || entry.status.state !== "queued") continue;
+      this.startRun(entry);
+    }
+  }
+
+  private startRun(entry: Entry): void {
+    const { spec } = entry;
+    const env: Record<string, string> = {
+      ...entry.env,
+      [WORKER_ENV.id]: spec.id,
+      [WORKER_ENV.marker]: this.markerValue(spec.id),
+      BATON_HOME: this.store.home,
+      TERM: "xterm-256color",
+    };
+    entry.env = undefined; // secrets stay in memory only as long as needed
+    const run = new WorkerRun(
+      this.store,
+      spec,
+      backendNamed(spec.backend),
+      env,
+      this.markerOf(spec.id),
+      {
+        output: () => this.emitter.emit(`output:${spec.id}`),
+        progress: () => this.setStatus(entry, { ...entry.status, threadId: run.threadId, usage: run.usage }),
+      },
+      0,
+      this.graceMs,
+    );
+    entry.run = run;
+    this.running += 1;
+    run.start();
+    this.setStatus(entry, {
+      ...entry.status,
+      state: "running",
+      pid: run.pid || undefined,
+      startedAt: new Date(run.startedAt).toISOString(),
+    });
+    entry.settled = run.ended.then((result) => this.settle(entry, result));
+  }
+
+  private async settle(entry: Entry, result: WorkerResult, started = true): Promise<void> {
+    if (started) this.running -= 1;
+    try {
+      await this.store.writeResult(result);
+    } catch (error) {
+      this.problems.push(`worker ${entry.spec.id}: ${(error as Error).message}`);
+    }
+    entry.result = result;
+    this.setStatus(entry, {
+      ...entry.status,
+      state: result.state,
+      endedAt: result.endedAt,
+      exitCode: result.exitCode,
+      threadId: result.threadId,
+      usage: result.usage,
+      reason: result.reason,
+    });
+    entry.run = undefined;
+    this.emitter.emit(`output:${entry.spec.id}`);
+    this.emitter.emit("ended", entry.spec.id);
+    this.pump();
+  }
+
+  private setStatus(entry: Entry, status: Omit<WorkerStatus, "updatedAt">): void {
+    const next: WorkerStatus = { ...status, updatedAt: new Date().toISOString() };
+    entry.status = next;
+    entry.statusWrite = entry.statusWrite
+      .then(() => this.store.writeStatus(next))
+      .catch((error: Error) => {
+        this.problems.push(`worker ${entry.spec.id}: ${error.message}`);
+      });
+  }
+
+  private entry(id: string): Entry {
+    const entry = this.entries.get(id);
+    if (!entry) throw new BatonError("not_found", `no worker "${id}" in this workspace: see \`baton ls\``);
+    return entry;
+  }
+
+  list(): WorkerInfo[] {
+    return [...this.entries.values()].map((entry) => this.info(entry));
+  }
+
+  info(entry: Entry): WorkerInfo {
+    const { spec, status } = entry;
+    const started = status.startedAt ? Date.parse(status.startedAt) : undefined;
+    const ended = status.endedAt ? Date.parse(status.endedAt) : undefined;
+    const queueIndex = status.state === "queued" ? this.queue.indexOf(spec.id) : -1;
+    return {
+      id: spec.id,
+      label: spec.label,
+      role: spec.role,
+      state: status.state,
+      elapsedMs: started === undefined ? 0 : (ended ?? Date.now()) - started,
+      tokens: totalTokens(status.usage),
+      usage: status.usage,
+      threadId: status.threadId,
+      exitCode: status.exitCode,
+      reason: status.reason,
+      createdAt: spec.createdAt,
+      queuePosition: queueIndex >= 0 ? queueIndex + 1 : undefined,
+    };
+  }
+
+  async poll(params: PollParams, signal?: AbortSignal): Promise<PollResult> {
+    const entry = this.entry(params.id);
+    const reader = params.reader ?? "default";
+    const cursor = params.since ?? entry.cursors.get(reader) ?? 0;
+    let end = await this.transcriptEnd(entry);
+    if (params.waitMs && end <= cursor && !isFinal(entry.status.state)) {
+      await this.until(`output:${params.id}`, params.waitMs, signal);
+      end = await this.transcriptEnd(entry);
+    }
+    const maxBytes = params.maxBytes ?? DEFAULT_POLL_BYTES;
+    const from = Math.min(cursor, end);
+    let start = Math.max(from, end - maxBytes);
+    let bytes = await this.store.readTranscript(params.id, start, end - start);
+    // Never start in the middle of a UTF-8 character.
+    let skip = 0;
+    while (skip < bytes.length && skip < 4 && (bytes[skip]! & 0xc0) === 0x80) skip++;
+    bytes = bytes.subarray(skip);
+    start += skip;
+    entry.cursors.set(reader, end);
+    return {
+      id: params.id,
+      state: entry.status.state,
+      output: bytes.toString("utf8"),
+      cursor: end,
+      cut: start - from,
+    };
+  }
+
+  private async transcriptEnd(entry: Entry): Promise<number> {
+    return entry.run ? entry.run.transcriptBytes : this.store.transcriptSize(entry.spec.id);
+  }
+
+  /** Resolves when `event` fires, `ms` pass, or `signal` aborts, whichever is first. */
+  private async until(event: string, ms: number, signal?: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), ms);
+    const onAbort = () => controller.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await once(this.emitter, event, { signal: controller.signal });
+    } catch {
+      // timed out or aborted: the caller reads whatever there is
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  send(id: string, text: string, enter = true): void {
+    const entry = this.entry(id);
+    if (!entry.run) throw new BatonError("usage", `worker ${id} is ${entry.status.state}, not running: nothing to send to`);
+    entry.run.write(enter ? `${text}\r` : text);
+  }
+
+  interrupt(id: string): void {
+    const entry = this.entry(id);
+    if (!entry.run) throw new BatonError("usage", `worker ${id} is ${entry.status.state}, not running: nothing to interrupt`);
+    entry.run.interrupt();
+  }
+
+  /** Stops workers gracefully and resolves once each has ended. Returns the ids it stopped. */
+  async stop(params: { ids?: string[]; all?: boolean; graceSeconds?: number }): Promise<string[]> {
+    const targets = params.all
+      ? [...this.entries.values()].filter((e) => !isFinal(e.status.state))
+      : (params.ids ?? []).map((id) => this.entry(id)).filter((e) => !isFinal(e.status.state));
+    const graceMs = params.graceSeconds === undefined ? undefined : params.graceSeconds * 1000;
+    await Promise.all(targets.map((entry) => this.stopOne(entry, graceMs)));
+    return targets.map((entry) => entry.spec.id);
+  }
+
+  private async stopOne(entry: Entry, graceMs: number | undefined): Promise<void> {
+    if (entry.status.state === "queued") {
+      const index = this.queue.indexOf(entry.spec.id);
+      if (index >= 0) this.queue.splice(index, 1);
+      entry.env = undefined;
+      const now = new Date().toISOString();
+      const result: WorkerResult = {
+        id: entry.spec.id,
+        label: entry.spec.label,
+        role: entry.spec.role,
+        state: "canceled",
+        answer: "",
+        answerSource: "none",
+        answerMismatch: false,
+        exitCode: undefined,
+        durationMs: 0,
+        usage: ZERO_USAGE,
+        threadId: undefined,
+        reason: { kind: "stopped", by: "user" },
+        endedAt: now,
+      };
+      await this.settle(entry, result, false);
+      return;
+    }
+    void entry.run?.stop("user", graceMs);
+    await entry.settled;
+  }
+
+  /** Waits until the given workers (default: all unfinished) end, or one of them with `any`. */
+  async wait(
+    params: { ids?: string[]; any?: boolean; timeoutMs?: number },
+    signal?: AbortSignal,
+  ): Promise<WaitResult> {
+    const entries = params.ids?.length
+      ? params.ids.map((id) => this.entry(id))
+      : [...this.entries.values()].filter((e) => !isFinal(e.status.state));
+    const done = () =>
+      params.any && entries.length > 0
+        ? entries.some((e) => isFinal(e.status.state))
+        : entries.every((e) => isFinal(e.status.state));
+    const deadline = params.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + params.timeoutMs;
+    while (!done()) {
+      if (signal?.aborted) throw new BatonError("aborted", "wait was aborted");
+      const left = deadline - Date.now();
+      if (left <= 0) return { workers: entries.map((e) => this.info(e)), timedOut: true };
+      await this.until("ended", Math.min(left, 2_147_483_647), signal);
+    }
+    return { workers: entries.map((e) => this.info(e)), timedOut: false };
+  }
+
+  async result(id: string): Promise<WorkerResult> {
+    const entry = this.entry(id);
+    if (entry.result) return entry.result;
+    const { state } = entry.status;
+    if (!isFinal(state)) {
+      throw new BatonError("not_finished", `worker ${id} is still ${state}: wait for it with \`baton wait ${id}\``);
+    }
+    // Lost workers have no stored result, so that a later resume can still write one.
+    return {
+      id,
+      label: entry.spec.label,
+      role: entry.spec.role,
+      state,
+      answer: (await this.store.readText(id, "last-message.txt")) ?? "",
+      answerSource: "none",
+      answerMismatch: false,
+      exitCode: entry.status.exitCode,
+      durationMs: 0,
+      usage: entry.status.usage,
+      threadId: entry.status.threadId,
+      reason: entry.status.reason,
+      endedAt: entry.status.endedAt ?? entry.status.updatedAt,
+    };
+  }
+
+  /** True while any worker is queued or running. */
+  get busy(): boolean {
+    return this.running > 0 || this.queue.length > 0;
+  }
+
+  /** Stops every worker and waits for their records to be written. */
+  async close(graceSeconds?: number): Promise<void> {
+    await this.stop({ all: true, ...(graceSeconds === undefined ? {} : { graceSeconds }) });
+    await Promise.all([...this.entries.values()].map((e) => e.statusWrite));
+  }
+}
+
+function blankStatus(id: string, state: WorkerStatus["state"]): WorkerStatus {
+  return {
+    id,
+    state,
+    pid: undefined,
+    startedAt: undefined,
+    endedAt: undefined,
+    exitCode: undefined,
+    threadId: undefined,
+    usage: ZERO_USAGE,
+    reason: undefined,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+function scopeOf(params: SpawnParams, cwd: string): Scope {
+  if (params.write?.length) return { kind: "write", paths: params.write.map((p) => resolve(cwd, p)) };
+  if (!params.readOnly && params.role === "implementer") return { kind: "write", paths: [cwd] };
+  return { kind: "read-only" };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,98 @@
+import type { WorkerState } from "./state.js";
+
+export const ROLES = ["scout", "reviewer", "research", "implementer", "verifier"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What a worker may change. */
+export type Scope = { readonly kind: "read-only" } | { readonly kind: "write"; readonly paths: readonly string[] };
+
+/** Token usage as reported by the agent, summed over its turns. */
+export interface Usage {
+  readonly inputTokens: number;
+  readonly cachedInputTokens: number;
+  readonly outputTokens: number;
+  readonly reasoningOutputTokens: number;
+}
+
+export const ZERO_USAGE: Usage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0 };
+
+export const totalTokens = (usage: Usage): number => usage.inputTokens + usage.outputTokens;
+
+/** Everything fixed about a worker when it is spawned. Stored as `spec.json`; never holds secrets. */
+export interface WorkerSpec {
+  readonly id: string;
+  readonly label: string | undefined;
+  readonly role: Role | undefined;
+  readonly scope: Scope;
+  /** Absolute working directory of the agent. */
+  readonly cwd: string;
+  readonly model: string | undefined;
+  /** Wall-clock limit in seconds. */
+  readonly timeoutSeconds: number;
+  readonly backend: string;
+  /** Absolute path of the agent binary. */
+  readonly bin: string;
+  /** The task as the caller gave it, before the worker preamble. */
+  readonly task: string;
+  readonly createdAt: string;
+}
+
+/** Why a worker ended the way it did, when that is not plain success. */
+export type EndReason =
+  | { readonly kind: "exit"; readonly exitCode: number; readonly message?: string }
+  | { readonly kind: "signal"; readonly signal: number }
+  | { readonly kind: "timeout"; readonly limit: "wall"; readonly seconds: number }
+  | { readonly kind: "stopped"; readonly by: "user" }
+  | { readonly kind: "spawn_failed"; readonly message: string }
+  | { readonly kind: "supervisor_lost" };
+
+/** The changing part of a worker, stored as `status.json`. */
+export interface WorkerStatus {
+  readonly id: string;
+  readonly state: WorkerState;
+  readonly pid: number | undefined;
+  readonly startedAt: string | undefined;
+  readonly endedAt: string | undefined;
+  readonly exitCode: number | undefined;
+  readonly threadId: string | undefined;
+  readonly usage: Usage;
+  readonly reason: EndReason | undefined;
+  readonly updatedAt: string;
+}
+
+/** A worker's final outcome, stored once as `result.json` and never overwritten. */
+export interface WorkerResult {
+  readonly id: string;
+  readonly label: string | undefined;
+  readonly role: Role | undefined;
+  readonly state: WorkerState;
+  /** The agent's last message; empty when it gave none. */
+  readonly answer: string;
+  /** Where `answer` came from: the JSON event stream, the last-message file, or none. */
+  readonly answerSource: "events" | "last-message-file" | "none";
+  /** Set when the event stream and the last-message file disagreed. */
+  readonly answerMismatch: boolean;
+  readonly exitCode: number | undefined;
+  readonly durationMs: number;
+  readonly usage: Usage;
+  readonly threadId: string | undefined;
+  readonly reason: EndReason | undefined;
+  readonly endedAt: string;
+}
+
+/** A row of `baton ls`. */
+export interface WorkerInfo {
+  readonly id: string;
+  readonly label: string | undefined;
+  readonly role: Role | undefined;
+  readonly state: WorkerState;
+  readonly elapsedMs: number;
+  readonly tokens: number;
+  readonly usage: Usage;
+  readonly threadId: string | undefined;
+  readonly exitCode: number | undefined;
+  readonly reason: EndReason | undefined;
+  readonly createdAt: string;
+  /** Position in the queue (1 = next) while queued. */
+  readonly queuePosition: number | undefined;
+}
