@@ -45,7 +45,7 @@ export function reasonText(info: Pick<WorkerResult, "state" | "reason">): string
     case "timeout":
       return `timed out after ${reason.seconds}s (--timeout)`;
     case "stopped":
-      return "stopped by the user";
+      return reason.via === "interrupt" ? "interrupted (Ctrl+C)" : "stopped by the user";
     case "spawn_failed":
       return `could not start: ${reason.message}`;
     case "supervisor_lost":

@@ -15,7 +15,7 @@ const reason = z.union([
   z.object({ kind: z.literal("exit"), exitCode: z.number(), message: z.string().optional() }),
   z.object({ kind: z.literal("signal"), signal: z.number() }),
   z.object({ kind: z.literal("timeout"), limit: z.literal("wall"), seconds: z.number() }),
-  z.object({ kind: z.literal("stopped"), by: z.literal("user") }),
+  z.object({ kind: z.literal("stopped"), by: z.literal("user"), via: z.enum(["stop", "interrupt"]) }),
   z.object({ kind: z.literal("spawn_failed"), message: z.string() }),
   z.object({ kind: z.literal("supervisor_lost") }),
 ]);

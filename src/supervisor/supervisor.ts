@@ -387,7 +387,7 @@ export class Supervisor {
         durationMs: 0,
         usage: ZERO_USAGE,
         threadId: undefined,
-        reason: { kind: "stopped", by: "user" },
+        reason: { kind: "stopped", by: "user", via: "stop" },
         endedAt: now,
       };
       await this.settle(entry, result, false);

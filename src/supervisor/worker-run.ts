@@ -41,6 +41,7 @@ export class WorkerRun {
   private readonly redactor: Redactor;
   private pendingLine = "";
   private stopping: StopKind | undefined;
+  private interrupted = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private transcriptFd: number | undefined;
@@ -97,7 +98,9 @@ export class WorkerRun {
     this.terminal?.write(text);
   }
 
+  /** Ctrl+C. If the agent then ends without success, the worker counts as canceled, not failed. */
   interrupt(): void {
+    this.interrupted = true;
     this.terminal?.write(CTRL_C);
   }
 
@@ -187,9 +190,12 @@ export class WorkerRun {
       reason = { kind: "timeout", limit: "wall", seconds: this.spec.timeoutSeconds };
     } else if (this.stopping === "user") {
       state = "canceled";
-      reason = { kind: "stopped", by: "user" };
+      reason = { kind: "stopped", by: "user", via: "stop" };
     } else if (outcome.ok && !signal) {
       state = "succeeded";
+    } else if (this.interrupted) {
+      state = "canceled";
+      reason = { kind: "stopped", by: "user", via: "interrupt" };
     } else {
       state = "failed";
       reason = signal

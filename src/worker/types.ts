@@ -42,7 +42,7 @@ export type EndReason =
   | { readonly kind: "exit"; readonly exitCode: number; readonly message?: string }
   | { readonly kind: "signal"; readonly signal: number }
   | { readonly kind: "timeout"; readonly limit: "wall"; readonly seconds: number }
-  | { readonly kind: "stopped"; readonly by: "user" }
+  | { readonly kind: "stopped"; readonly by: "user"; readonly via: "stop" | "interrupt" }
   | { readonly kind: "spawn_failed"; readonly message: string }
   | { readonly kind: "supervisor_lost" };
 

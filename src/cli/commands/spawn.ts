@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { Option } from "commander";
+import { refuseInsideWorker } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
 import { ROLES } from "../../worker/types.js";
 import { type GlobalOptions, positiveInteger, positiveNumber, printJson, withBaton } from "../context.js";
@@ -21,7 +22,7 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
     .option("--label <text>", "a short name for the worker")
     .addOption(new Option("--role <role>", "what kind of worker this is").choices(ROLES))
     .option("--read-only", "the worker may not change files (the default unless --write or --role implementer)")
-    .option("--write <path...>", "paths the worker may change")
+    .option("--write <path>", "a path the worker may change (repeat for more)", (v: string, all: string[] = []) => [...all, v])
     .option("--cwd <dir>", "the agent's working directory", ".")
     .option("--model <model>", "the model the agent uses")
     .option("--timeout <seconds>", "stop the worker after this long (default 3600)", positiveNumber("--timeout"))
@@ -38,6 +39,7 @@ Examples:
   cat task.md | baton spawn --label big -`,
     )
     .action(async (words: string[], opts) => {
+      refuseInsideWorker(process.env);
       const task = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
       const id = await withBaton(global(), (baton) =>
         baton.spawn({

@@ -1,0 +1,137 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startScriptedModel } from "../../dist/scripted-model/server.js";
+import type { Script, ScriptedModel } from "../../dist/scripted-model/index.js";
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
+export const CLI = join(ROOT, "dist/cli/main.js");
+export const FIXTURES = join(ROOT, "test/fixtures");
+
+/** The native codex binary the devDependency installed. */
+export const CODEX_BIN = (() => {
+  const vendor = join(ROOT, "node_modules/@openai", `codex-${process.platform}-${process.arch}`, "vendor");
+  const triple = process.arch === "x64" ? "x86_64" : "aarch64";
+  const libc = process.platform === "linux" ? "unknown-linux-musl" : "apple-darwin";
+  return join(vendor, `${triple}-${libc}`, "bin", "codex");
+})();
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * A throwaway workspace with its own run store, a scripted model and a CODEX_HOME pointing at it.
+ * `cleanup()` shuts the supervisor down and removes everything.
+ */
+export class Workspace {
+  readonly dir: string;
+  readonly home: string;
+  readonly codexHome: string;
+  env: NodeJS.ProcessEnv;
+
+  private constructor(readonly model: ScriptedModel) {
+    this.dir = mkdtempSync(join(tmpdir(), "baton-test-"));
+    this.home = join(this.dir, ".baton");
+    this.codexHome = join(this.dir, "codex-home");
+    this.env = {
+      ...process.env,
+      BATON_HOME: this.home,
+      CODEX_HOME: this.codexHome,
+      SCRIPTED_KEY: "test-key",
+      BATON_CODEX_BIN: CODEX_BIN,
+      BATON_IDLE_EXIT_MS: "120000",
+    };
+    delete this.env.BATON_WORKER_ID;
+  }
+
+  static async create(script: Script): Promise<Workspace> {
+    const model = await startScriptedModel({ script });
+    const workspace = new Workspace(model);
+    await model.writeCodexHome(workspace.codexHome);
+    return workspace;
+  }
+
+  /** Runs the baton CLI in this workspace. */
+  baton(args: readonly string[], options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+    return runNode([CLI, ...args], { env: options.env ?? this.env, cwd: options.cwd ?? this.dir, input: options.input });
+  }
+
+  /** Runs the CLI and fails unless it exits 0. */
+  async ok(args: readonly string[], options: { input?: string | Buffer } = {}): Promise<string> {
+    const result = await this.baton(args, options);
+    if (result.code !== 0) {
+      throw new Error(`baton ${args.join(" ")} exited ${result.code}: ${result.stderr}${result.stdout}`);
+    }
+    return result.stdout;
+  }
+
+  async json<T>(args: readonly string[]): Promise<T> {
+    return JSON.parse(await this.ok([...args, "--json"])) as T;
+  }
+
+  supervisorPid(): number | undefined {
+    try {
+      return (JSON.parse(readFileSync(join(this.home, "supervisor.json"), "utf8")) as { pid: number }).pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    const pid = this.supervisorPid();
+    await this.baton(["shutdown"], { env: { ...this.env, BATON_HOME: this.home } }).catch(() => {});
+    if (pid) {
+      for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+      if (alive(pid)) process.kill(pid, "SIGKILL");
+    }
+    await this.model.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function runNode(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string | Buffer | undefined },
+): Promise<RunResult> {
+  return new Promise((resolvePromise) => {
+    const child = execFile(
+      process.execPath,
+      [...args],
+      { env: options.env, cwd: options.cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolvePromise({ code, stdout, stderr });
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Pids of live processes whose environment carries `NAME=value`. */
+export function processesWithEnv(entry: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(entry)) found.push(Number(name));
+    } catch {}
+  }
+  return found;
+}
