@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { WorkerInfo, WorkerResult } from "../dist/index.js";
+import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
+import { alive, processesWithEnv, sleep, Workspace } from "./support/harness.ts";
+
+// Real codex workers whose model misbehaves, and workers stopped from outside.
+
+async function waitForState(ws: Workspace, id: string, state: string, ms = 20_000): Promise<WorkerInfo> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const listing = await ws.json<{ workers: WorkerInfo[] }>(["ls"]);
+    const info = listing.workers.find((w) => w.id === id);
+    if (info?.state === state) return info;
+    if (Date.now() > deadline) throw new Error(`${id} never reached ${state}: ${JSON.stringify(info)}`);
+    await sleep(100);
+  }
+}
+
+/** Processes of worker `id` still alive, found by the marker Baton puts in their environment. */
+function leftovers(ws: Workspace, id: string): number[] {
+  const status = JSON.parse(readFileSync(join(ws.home, "workers", id, "status.json"), "utf8"));
+  const marked = processesWithEnv(`BATON_WORKER_ID=${id}`).filter((pid) =>
+    readFileSync(`/proc/${pid}/environ`, "latin1").includes(ws.home),
+  );
+  return status.pid && alive(status.pid) ? [status.pid, ...marked] : marked;
+}
+
+describe("codex workers when things go wrong", () => {
+  let ws: Workspace;
+  before(async () => {
+    ws = await Workspace.create(directiveScript());
+  });
+  after(() => ws.cleanup());
+
+  test("a model that answers HTTP 500 fails the worker with the reason", async () => {
+    const id = (await ws.ok(["spawn", `fail\n${modelScriptLine([{ type: "http_error", status: 500 }])}`])).trim();
+    const waited = await ws.baton(["wait", id]);
+    assert.equal(waited.code, 1, "wait reports the failure in its exit status");
+    const result = await ws.json<WorkerResult>(["result", id]).catch(() => undefined);
+    assert.equal(result, undefined, "result --json exits non-zero for a failed worker");
+    const raw = await ws.baton(["result", id, "--json"]);
+    assert.equal(raw.code, 1);
+    const parsed = JSON.parse(raw.stdout) as WorkerResult;
+    assert.equal(parsed.state, "failed");
+    assert.equal(parsed.exitCode, 1);
+    assert.equal(parsed.reason?.kind, "exit");
+    // codex words a 500 as "high demand"; what matters is that the agent's own reason is kept.
+    assert.ok(parsed.reason?.kind === "exit" && parsed.reason.message && parsed.reason.message.length > 5);
+  });
+
+  test("a model that never answers is ended by --timeout as timed_out, leaving no process", async () => {
+    const id = (await ws.ok(["spawn", "--timeout", "2", `hang\n${modelScriptLine([{ type: "hang" }])}`])).trim();
+    const info = await waitForState(ws, id, "running");
+    assert.ok(info);
+    const waited = await ws.baton(["wait", id]);
+    assert.equal(waited.code, 1);
+    const raw = await ws.baton(["result", id, "--json"]);
+    const result = JSON.parse(raw.stdout) as WorkerResult;
+    assert.equal(result.state, "timed_out");
+    assert.deepEqual(result.reason, { kind: "timeout", limit: "wall", seconds: 2 });
+    assert.deepEqual(leftovers(ws, id), []);
+  });
+
+  test("stop ends a running worker as canceled, leaving no process", async () => {
+    const id = (await ws.ok(["spawn", `stall\n${modelScriptLine([{ type: "stall" }])}`])).trim();
+    await waitForState(ws, id, "running");
+    await sleep(500);
+    const stopped = await ws.json<{ stopped: string[] }>(["stop", id, "--grace", "1"]);
+    assert.deepEqual(stopped.stopped, [id]);
+    const result = JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult;
+    assert.equal(result.state, "canceled");
+    assert.deepEqual(leftovers(ws, id), []);
+  });
+
+  test("interrupt sends Ctrl+C: codex ends and the worker is canceled", async () => {
+    const id = (await ws.ok(["spawn", `stall\n${modelScriptLine([{ type: "hang" }])}`])).trim();
+    await waitForState(ws, id, "running");
+    await sleep(800);
+    await ws.ok(["interrupt", id]);
+    const waited = await ws.baton(["wait", id, "--timeout", "20"]);
+    assert.equal(waited.code, 1);
+    const result = JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult;
+    assert.equal(result.state, "canceled");
+    assert.deepEqual(result.reason, { kind: "stopped", by: "user", via: "interrupt" });
+    assert.deepEqual(leftovers(ws, id), []);
+  });
+
+  test("workers past --max-parallel queue in order and all finish", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const prompt = `queued ${i}\n${modelScriptLine([{ type: "message", text: `q${i}` }])}`;
+      ids.push((await ws.ok(["spawn", "--max-parallel", "1", prompt])).trim());
+    }
+    const listing = await ws.json<{ workers: WorkerInfo[] }>(["ls"]);
+    const states = ids.map((id) => listing.workers.find((w) => w.id === id)?.state);
+    assert.ok(states.filter((s) => s === "running").length <= 1, `at most one running: ${states}`);
+    assert.ok(states.includes("queued"), `some queued: ${states}`);
+    assert.equal((await ws.baton(["wait", ...ids])).code, 0);
+    const results = await Promise.all(ids.map((id) => ws.json<WorkerResult>(["result", id])));
+    assert.deepEqual(
+      results.map((r) => r.answer.trim()),
+      ["q0", "q1", "q2", "q3"],
+    );
+    const started = results.map((r) => Date.parse(r.endedAt) - r.durationMs);
+    assert.deepEqual([...started].sort((a, b) => a - b), started, "started in spawn order");
+    await ws.ok(["config", "--max-parallel", "8"]);
+  });
+});
