@@ -36,7 +36,9 @@ describe("codex workers when things go wrong", () => {
   after(() => ws.cleanup());
 
   test("a model that answers HTTP 500 fails the worker with the reason", async () => {
-    const id = (await ws.ok(["spawn", `fail\n${modelScriptLine([{ type: "http_error", status: 500 }])}`])).trim();
+    const id = (
+      await ws.ok(["spawn", `fail\n${modelScriptLine([{ type: "http_error", status: 500 }])}`])
+    ).trim();
     const waited = await ws.baton(["wait", id]);
     assert.equal(waited.code, 1, "wait reports the failure in its exit status");
     const result = await ws.json<WorkerResult>(["result", id]).catch(() => undefined);
@@ -52,7 +54,9 @@ describe("codex workers when things go wrong", () => {
   });
 
   test("a model that never answers is ended by --timeout as timed_out, leaving no process", async () => {
-    const id = (await ws.ok(["spawn", "--timeout", "2", `hang\n${modelScriptLine([{ type: "hang" }])}`])).trim();
+    const id = (
+      await ws.ok(["spawn", "--timeout", "2", `hang\n${modelScriptLine([{ type: "hang" }])}`])
+    ).trim();
     const info = await waitForState(ws, id, "running");
     assert.ok(info);
     const waited = await ws.baton(["wait", id]);
@@ -105,7 +109,11 @@ describe("codex workers when things go wrong", () => {
       ["q0", "q1", "q2", "q3"],
     );
     const started = results.map((r) => Date.parse(r.endedAt) - r.durationMs);
-    assert.deepEqual([...started].sort((a, b) => a - b), started, "started in spawn order");
+    assert.deepEqual(
+      [...started].sort((a, b) => a - b),
+      started,
+      "started in spawn order",
+    );
     await ws.ok(["config", "--max-parallel", "8"]);
   });
 });

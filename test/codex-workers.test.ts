@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
 import type { WorkerResult } from "../dist/index.js";
+import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
 import { CLI, Workspace } from "./support/harness.ts";
 
 // Real codex workers against the scripted model. Each worker's prompt carries its own model script.
@@ -11,7 +11,9 @@ import { CLI, Workspace } from "./support/harness.ts";
 describe("codex workers", () => {
   let ws: Workspace;
   before(async () => {
-    ws = await Workspace.create(directiveScript((request) => ({ type: "message", text: `echo ${request.turn}` })));
+    ws = await Workspace.create(
+      directiveScript((request) => ({ type: "message", text: `echo ${request.turn}` })),
+    );
   });
   after(() => ws.cleanup());
 
@@ -41,7 +43,10 @@ describe("codex workers", () => {
       "make notes.txt",
       modelScriptLine([
         { type: "shell", command: "echo from-shell > shell.txt && cat shell.txt" },
-        { type: "patch", patch: "*** Begin Patch\n*** Add File: notes.txt\n+written by the worker\n*** End Patch" },
+        {
+          type: "patch",
+          patch: "*** Begin Patch\n*** Add File: notes.txt\n+written by the worker\n*** End Patch",
+        },
         { type: "message", text: "wrote notes.txt" },
       ]),
     ].join("\n");
@@ -83,7 +88,11 @@ describe("codex workers", () => {
     const received = ws.model.requests.find((r) => r.userText.includes(marker));
     assert.ok(received, "the model received the prompt");
     const start = received.userText.indexOf(marker);
-    assert.equal(received.userText.slice(start, start + prompt.length), prompt, "the prompt arrived byte for byte");
+    assert.equal(
+      received.userText.slice(start, start + prompt.length),
+      prompt,
+      "the prompt arrived byte for byte",
+    );
     assert.ok(received.userText.includes("CONTEXT: WORKER"), "the worker preamble came first");
   });
 

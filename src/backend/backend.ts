@@ -54,7 +54,11 @@ export interface AgentOutcome {
 export interface Backend {
   readonly name: string;
   /** Finds the agent binary, or throws a BatonError that says how to install it. */
-  locate(options: { readonly explicitBin?: string; readonly env: NodeJS.ProcessEnv; readonly cwd: string }): string;
+  locate(options: {
+    readonly explicitBin?: string;
+    readonly env: NodeJS.ProcessEnv;
+    readonly cwd: string;
+  }): string;
   launch(spec: WorkerSpec, context: LaunchContext): LaunchPlan;
   parser(): OutputParser;
   /** Decides the outcome from the events seen, the exit code and the last-message file. */

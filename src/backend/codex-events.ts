@@ -31,7 +31,9 @@ export function fromCodexEvent(event: Json): AgentEvent[] {
       ];
     }
     case "turn.failed":
-      return [{ type: "turn_failed", message: str((event.error as Json | undefined)?.message) ?? "turn failed" }];
+      return [
+        { type: "turn_failed", message: str((event.error as Json | undefined)?.message) ?? "turn failed" },
+      ];
     case "error":
       return [{ type: "error", message: str(event.message) ?? "error" }];
     case "item.completed":
@@ -75,7 +77,12 @@ function fromItem(phase: string, item: Json): AgentEvent[] {
       ];
     case "todo_list": {
       const items = Array.isArray(item.items) ? (item.items as Json[]) : [];
-      return [{ type: "plan", items: items.map((i) => ({ text: str(i.text) ?? "", completed: i.completed === true })) }];
+      return [
+        {
+          type: "plan",
+          items: items.map((i) => ({ text: str(i.text) ?? "", completed: i.completed === true })),
+        },
+      ];
     }
     default:
       return [];

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { BatonError } from "../errors.js";
 import type { WorkerSpec } from "../worker/types.js";
 import type { AgentOutcome, Backend, LaunchContext, LaunchPlan, OutputParser } from "./backend.js";
@@ -23,11 +22,14 @@ export const codexBackend: Backend = {
     if (given) {
       const path = resolve(cwd, given);
       if (!isExecutableFile(path)) {
-        throw new BatonError("backend", `codex binary ${path} does not exist or is not executable: ${INSTALL_HINT}`);
+        throw new BatonError(
+          "backend",
+          `codex binary ${path} does not exist or is not executable: ${INSTALL_HINT}`,
+        );
       }
       return path;
     }
-    const found = findOnPath("codex", env) ?? inNodeModules(cwd) ?? inNodeModules(fileURLToPath(import.meta.url));
+    const found = findOnPath("codex", env) ?? inNodeModules(cwd);
     if (!found) throw new BatonError("backend", `codex was not found: ${INSTALL_HINT}`);
     return found;
   },
@@ -51,7 +53,11 @@ export const codexBackend: Backend = {
       for (const path of spec.scope.paths) if (!isInside(spec.cwd, path)) args.push("--add-dir", path);
     }
     args.push("-");
-    return { file: "/bin/sh", args: ["-c", 'exec "$@" < "$0"', context.promptFile, spec.bin, ...args], env: {} };
+    return {
+      file: "/bin/sh",
+      args: ["-c", 'exec "$@" < "$0"', context.promptFile, spec.bin, ...args],
+      env: {},
+    };
   },
 
   parser(): OutputParser {
@@ -84,8 +90,10 @@ export const codexBackend: Backend = {
     return {
       ok: exitCode === 0 && failure === undefined,
       answer,
-      answerSource: fromEvents !== undefined ? "events" : fromFile !== undefined ? "last-message-file" : "none",
-      answerMismatch: fromEvents !== undefined && fromFile !== undefined && fromFile.trim() !== fromEvents.trim(),
+      answerSource:
+        fromEvents !== undefined ? "events" : fromFile !== undefined ? "last-message-file" : "none",
+      answerMismatch:
+        fromEvents !== undefined && fromFile !== undefined && fromFile.trim() !== fromEvents.trim(),
       error: failure ?? (exitCode === 0 ? undefined : lastError),
     };
   },
@@ -112,7 +120,9 @@ function inNodeModules(from: string): string | undefined {
     const scope = join(modules, "@openai");
     let names: string[] = [];
     try {
-      names = readdirSync(scope).filter((name) => name.startsWith(`codex-${process.platform}-${process.arch}`));
+      names = readdirSync(scope).filter((name) =>
+        name.startsWith(`codex-${process.platform}-${process.arch}`),
+      );
     } catch {}
     for (const name of names) {
       const vendor = join(scope, name, "vendor");

@@ -9,9 +9,14 @@ export const VERSION = "0.1.0";
 /** The `baton` command line: a thin layer over the library API. */
 export function buildProgram(): Command {
   const program = new Command("baton")
-    .description("Run coding-agent workers in parallel, each in its own terminal, and collect what each concluded.")
+    .description(
+      "Run coding-agent workers in parallel, each in its own terminal, and collect what each concluded.",
+    )
     .version(VERSION)
-    .option("--home <dir>", "the run store (default: BATON_HOME, else the nearest .baton folder, else ./.baton)")
+    .option(
+      "--home <dir>",
+      "the run store (default: BATON_HOME, else the nearest .baton folder, else ./.baton)",
+    )
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });

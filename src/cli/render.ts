@@ -5,7 +5,9 @@ export function duration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   const minutes = Math.floor(ms / 60_000);
   const seconds = Math.floor((ms % 60_000) / 1000);
-  return minutes < 60 ? `${minutes}m${String(seconds).padStart(2, "0")}s` : `${Math.floor(minutes / 60)}h${minutes % 60}m`;
+  return minutes < 60
+    ? `${minutes}m${String(seconds).padStart(2, "0")}s`
+    : `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 }
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -19,7 +21,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 export function workerTable(workers: readonly WorkerInfo[]): string {
-  if (workers.length === 0) return "no workers yet: start one with `baton spawn \"TASK\"`";
+  if (workers.length === 0) return 'no workers yet: start one with `baton spawn "TASK"`';
   return table(
     ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS"],
     workers.map((w) => [

@@ -6,7 +6,9 @@ import { secretsOf } from "../store/redact.js";
 const SUPERVISOR_MAIN = fileURLToPath(new URL("../supervisor/main.js", import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 
-export type StartOutcome = { readonly kind: "started"; readonly pid: number } | { readonly kind: "already_running" };
+export type StartOutcome =
+  | { readonly kind: "started"; readonly pid: number }
+  | { readonly kind: "already_running" };
 
 /**
  * Starts the workspace's supervisor as a daemon in its own session, so that it and its workers outlive
@@ -23,7 +25,10 @@ export function startSupervisor(home: string, env: NodeJS.ProcessEnv = process.e
   });
   return new Promise((resolve, reject) => {
     let output = "";
-    const timer = setTimeout(() => finish(new BatonError("supervisor", `the supervisor for ${home} did not start in time`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new BatonError("supervisor", `the supervisor for ${home} did not start in time`)),
+      START_TIMEOUT_MS,
+    );
     const finish = (outcome: StartOutcome | Error) => {
       clearTimeout(timer);
       child.stdout?.removeAllListeners();
@@ -43,9 +48,12 @@ export function startSupervisor(home: string, env: NodeJS.ProcessEnv = process.e
       else if (line.includes("already running")) finish({ kind: "already_running" });
       else finish(new BatonError("store", line.replace(/^error: /, "")));
     });
-    child.once("error", (error) => finish(new BatonError("supervisor", `cannot start the supervisor: ${error.message}`)));
+    child.once("error", (error) =>
+      finish(new BatonError("supervisor", `cannot start the supervisor: ${error.message}`)),
+    );
     child.once("exit", (code) => {
-      if (!output.includes("\n")) finish(new BatonError("supervisor", `the supervisor exited at start (code ${code})`));
+      if (!output.includes("\n"))
+        finish(new BatonError("supervisor", `the supervisor exited at start (code ${code})`));
     });
   });
 }

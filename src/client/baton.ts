@@ -2,11 +2,11 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 import { describeIssue, spawnParams } from "../protocol/messages.js";
+import { resolveHome } from "../store/home.js";
+import { Store, WORKER_ID } from "../store/store.js";
+import { endpointFor } from "../supervisor/endpoint.js";
 import type { PollResult, WaitResult } from "../supervisor/supervisor.js";
 import { WORKER_ENV } from "../supervisor/worker-env.js";
-import { endpointFor } from "../supervisor/endpoint.js";
-import { resolveHome } from "../store/home.js";
-import { WORKER_ID } from "../store/store.js";
 import type { Role, WorkerInfo, WorkerResult } from "../worker/types.js";
 import { startSupervisor } from "./autostart.js";
 import { Connection, isNotListening } from "./connection.js";
@@ -82,11 +82,16 @@ export class Baton {
           throw new BatonError("supervisor", `cannot reach the supervisor at ${socket} (${errnoOf(error)})`);
         }
         if (options.autoStart === false) {
-          throw new BatonError("supervisor", `no supervisor is running for ${home}: run a command such as \`baton ls\` to start one`);
+          throw new BatonError(
+            "supervisor",
+            `no supervisor is running for ${home}: run a command such as \`baton ls\` to start one`,
+          );
         }
         if (attempt >= 20) throw new BatonError("supervisor", `the supervisor for ${home} does not answer`);
-        if (attempt === 0) await startSupervisor(home, env);
-        else await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        if (attempt === 0) {
+          await Store.open(home); // a clear error now, rather than a supervisor that cannot start
+          await startSupervisor(home, env);
+        } else await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       }
     }
   }
@@ -105,7 +110,9 @@ export class Baton {
     return id;
   }
 
-  async list(signal?: AbortSignal): Promise<{ workers: WorkerInfo[]; maxParallel: number; problems: string[] }> {
+  async list(
+    signal?: AbortSignal,
+  ): Promise<{ workers: WorkerInfo[]; maxParallel: number; problems: string[] }> {
     return this.connection.request("list", {}, signal);
   }
 
@@ -114,7 +121,12 @@ export class Baton {
   }
 
   /** Types `text` into the worker's terminal, followed by Enter unless `enter` is false. */
-  async send(id: string, text: string, options: { enter?: boolean } = {}, signal?: AbortSignal): Promise<void> {
+  async send(
+    id: string,
+    text: string,
+    options: { enter?: boolean } = {},
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.connection.request("send", { id, text, ...options }, signal);
   }
 
@@ -145,7 +157,8 @@ export class Baton {
 
   /** The worker's full terminal transcript, read from the store. */
   async logs(id: string): Promise<string> {
-    if (!WORKER_ID.test(id)) throw new BatonError("usage", `"${id}" is not a worker id: ids look like w1, w2, ...`);
+    if (!WORKER_ID.test(id))
+      throw new BatonError("usage", `"${id}" is not a worker id: ids look like w1, w2, ...`);
     try {
       return await readFile(join(this.home, "workers", id, "transcript.log"), "utf8");
     } catch (error) {

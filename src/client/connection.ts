@@ -21,7 +21,9 @@ export class Connection {
     socket.on("error", () => {});
     socket.on("close", () => {
       for (const pending of this.pending.values()) {
-        pending.reject(new BatonError("supervisor", "the supervisor closed the connection: run the command again"));
+        pending.reject(
+          new BatonError("supervisor", "the supervisor closed the connection: run the command again"),
+        );
       }
       this.pending.clear();
     });

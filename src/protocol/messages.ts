@@ -44,7 +44,12 @@ export const pollParams = z.strictObject({
   reader: z.string().min(1).max(100).optional(),
   since: z.number().int().min(0).optional(),
   waitMs: z.number().int().min(0).max(3_600_000).optional(),
-  maxBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(),
+  maxBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 * 1024)
+    .optional(),
 });
 export type PollParams = z.infer<typeof pollParams>;
 
@@ -60,7 +65,9 @@ export const waitParams = z.strictObject({
   any: z.boolean().optional(),
   timeoutMs: z.number().int().positive().optional(),
 });
-export const configureParams = z.strictObject({ maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT) });
+export const configureParams = z.strictObject({
+  maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT),
+});
 
 export const request = z.object({
   id: z.number().int(),
@@ -71,13 +78,18 @@ export type Request = z.infer<typeof request>;
 
 export type Response =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: { readonly code: string; readonly message: string };
+    };
 
 /** Turns the first zod issue into one line that names the field. */
 export function describeIssue(error: z.ZodError, what: string): string {
   const issue = error.issues[0];
   if (!issue) return `invalid ${what}`;
   const field = issue.path.length > 0 ? issue.path.join(".") : what;
-  if (issue.code === "unrecognized_keys") return `${what}: unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  if (issue.code === "unrecognized_keys")
+    return `${what}: unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   return `${field}: ${issue.message}`;
 }

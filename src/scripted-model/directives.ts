@@ -18,7 +18,9 @@ export function directiveScript(fallback: Script = () => ({ type: "message", tex
     if (step === undefined) return fallback(request);
     const list = Array.isArray(step) ? step : [step];
     return list.map((s) =>
-      s.type === "message" ? { ...s, text: s.text.replaceAll("{{output}}", request.lastToolOutput ?? "") } : s,
+      s.type === "message"
+        ? { ...s, text: s.text.replaceAll("{{output}}", request.lastToolOutput ?? "") }
+        : s,
     );
   };
 }

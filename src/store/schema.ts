@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ROLES } from "../worker/types.js";
 import { WORKER_STATES } from "../worker/state.js";
+import { ROLES } from "../worker/types.js";
 
 // Files read back from disk are an edge: a crash or a person may have damaged them.
 

@@ -10,8 +10,12 @@ import { resultSchema, specSchema, statusSchema } from "./schema.js";
 export const WORKER_ID = /^w[1-9][0-9]{0,8}$/;
 
 /** A stored file that could not be read back, and why. */
-export type ReadProblem = { readonly kind: "missing" } | { readonly kind: "corrupt"; readonly detail: string };
-export type ReadOutcome<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false } & ReadProblem);
+export type ReadProblem =
+  | { readonly kind: "missing" }
+  | { readonly kind: "corrupt"; readonly detail: string };
+export type ReadOutcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | ({ readonly ok: false } & ReadProblem);
 
 /**
  * The run store: one folder per worker under `<home>/workers/`. Mutable files are replaced atomically;
@@ -23,10 +27,15 @@ export class Store {
   /** Opens (creating if needed) the store at `home`, owner-only, refusing a symlinked folder. */
   static async open(home: string): Promise<Store> {
     try {
-      await mkdir(join(home, "workers"), { recursive: true, mode: DIR_MODE });
+      // Not `recursive: true`: Node's recursive mkdir never returns under /proc.
+      await makeDir(home);
+      await makeDir(join(home, "workers"));
       const info = await lstat(home);
       if (info.isSymbolicLink() || !info.isDirectory()) {
-        throw new BatonError("store", `the run store ${home} is not a plain folder: remove it or set BATON_HOME`);
+        throw new BatonError(
+          "store",
+          `the run store ${home} is not a plain folder: remove it or set BATON_HOME`,
+        );
       }
       await access(home, constants.W_OK);
       await access(join(home, "workers"), constants.W_OK);
@@ -38,7 +47,8 @@ export class Store {
   }
 
   workerDir(id: string): string {
-    if (!WORKER_ID.test(id)) throw new BatonError("usage", `"${id}" is not a worker id: ids look like w1, w2, ...`);
+    if (!WORKER_ID.test(id))
+      throw new BatonError("usage", `"${id}" is not a worker id: ids look like w1, w2, ...`);
     return join(this.home, "workers", id);
   }
 
@@ -49,7 +59,9 @@ export class Store {
   /** Worker ids in spawn order. */
   async workerIds(): Promise<string[]> {
     const names = await readdir(join(this.home, "workers")).catch(() => [] as string[]);
-    return names.filter((name) => WORKER_ID.test(name)).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+    return names
+      .filter((name) => WORKER_ID.test(name))
+      .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
   }
 
   async createWorker(spec: WorkerSpec, prompt: string, status: WorkerStatus): Promise<void> {
@@ -93,7 +105,9 @@ export class Store {
   }
 
   appendEvent(id: string, event: unknown): Promise<void> {
-    return this.guard(() => appendFile(this.file(id, "events.jsonl"), `${JSON.stringify(event)}\n`, { mode: FILE_MODE }));
+    return this.guard(() =>
+      appendFile(this.file(id, "events.jsonl"), `${JSON.stringify(event)}\n`, { mode: FILE_MODE }),
+    );
   }
 
   /** An append-only stream for the worker's raw terminal output. */
@@ -132,7 +146,11 @@ export class Store {
       text = await readFile(path, "utf8");
     } catch (error) {
       if (errnoOf(error) === "ENOENT") return { ok: false, kind: "missing" };
-      return { ok: false, kind: "corrupt", detail: `cannot read ${path}: ${errnoOf(error) ?? String(error)}` };
+      return {
+        ok: false,
+        kind: "corrupt",
+        detail: `cannot read ${path}: ${errnoOf(error) ?? String(error)}`,
+      };
     }
     let data: unknown;
     try {
@@ -167,6 +185,18 @@ export type WorkerFile =
   | "transcript.log"
   | "last-message.txt";
 
+async function makeDir(path: string): Promise<void> {
+  try {
+    await mkdir(path, { mode: DIR_MODE });
+  } catch (error) {
+    if (errnoOf(error) === "EEXIST") return;
+    if (errnoOf(error) === "ENOENT") {
+      throw new BatonError("store", `cannot create the run store ${path}: its parent folder does not exist`);
+    }
+    throw error;
+  }
+}
+
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
@@ -176,7 +206,9 @@ function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNulls);
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNulls(v)]),
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, dropNulls(v)]),
     );
   }
   return value;

@@ -77,10 +77,7 @@ export async function runSupervisor(home: string): Promise<void> {
       }, IDLE_EXIT_MS);
     }
   };
-  const server = serve(
-    handlers(supervisor, { shutdown: () => void shutdown() }),
-    armIdle,
-  );
+  const server = serve(handlers(supervisor, { shutdown: () => void shutdown() }), armIdle);
   if (endpoint.socketDir) mkdirSync(endpoint.socketDir, { recursive: true, mode: 0o700 });
   try {
     unlinkSync(endpoint.socket); // stale: we hold the lock, so nobody else is listening there

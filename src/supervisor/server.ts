@@ -29,7 +29,11 @@ export function handlers(supervisor: Supervisor, hooks: { shutdown(): void }): R
   return {
     hello: () => ({ pid: process.pid, maxParallel: supervisor.maxParallel, problems: supervisor.problems }),
     spawn: (p) => supervisor.spawn(parse(spawnParams, p, "spawn")),
-    list: () => ({ workers: supervisor.list(), maxParallel: supervisor.maxParallel, problems: supervisor.problems }),
+    list: () => ({
+      workers: supervisor.list(),
+      maxParallel: supervisor.maxParallel,
+      problems: supervisor.problems,
+    }),
     poll: (p, signal) => supervisor.poll(parse(pollParams, p, "poll"), signal),
     send: (p) => {
       const { id, text, enter } = parse(sendParams, p, "send");

@@ -13,8 +13,8 @@ import {
   type SpawnParams,
 } from "../protocol/messages.js";
 import type { Store } from "../store/store.js";
-import { isFinal } from "../worker/state.js";
 import { workerPrompt } from "../worker/prompt.js";
+import { isFinal } from "../worker/state.js";
 import {
   type Scope,
   totalTokens,
@@ -55,7 +55,6 @@ interface Entry {
   /** Resolves once a started worker's result and final status are recorded. */
   settled: Promise<void> | undefined;
 }
-
 
 /** The heart of the supervisor process: the worker table, the queue behind the cap, and its events. */
 export class Supervisor {
@@ -103,7 +102,8 @@ export class Supervisor {
         continue;
       }
       if (!status.ok && status.kind === "corrupt") this.problems.push(`worker ${id}: ${status.detail}`);
-      if (result.ok === false && result.kind === "corrupt") this.problems.push(`worker ${id}: ${result.detail}`);
+      if (result.ok === false && result.kind === "corrupt")
+        this.problems.push(`worker ${id}: ${result.detail}`);
       const stored: WorkerStatus = status.ok ? status.value : blankStatus(id, "lost");
       const entry: Entry = {
         spec: spec.value,
@@ -149,7 +149,8 @@ export class Supervisor {
       );
     }
     const cwd = resolve(params.cwd);
-    if (!isDirectory(cwd)) throw new BatonError("usage", `--cwd ${cwd} is not a folder: give an existing folder`);
+    if (!isDirectory(cwd))
+      throw new BatonError("usage", `--cwd ${cwd} is not a folder: give an existing folder`);
     if (params.readOnly && params.write?.length) {
       throw new BatonError("usage", "--read-only and --write exclude each other: choose one");
     }
@@ -195,8 +196,7 @@ export class Supervisor {
     while (this.running < this.maxParallel && this.queue.length > 0) {
       const id = this.queue.shift()!;
       const entry = this.entries.get(id);
-      if (!entry || entry.status.state !== "queued") continue;
-      this.startRun(entry);
+      if (entry?.status.state === "queued") this.startRun(entry);
     }
   }
 
@@ -349,13 +349,18 @@ export class Supervisor {
 
   send(id: string, text: string, enter = true): void {
     const entry = this.entry(id);
-    if (!entry.run) throw new BatonError("usage", `worker ${id} is ${entry.status.state}, not running: nothing to send to`);
+    if (!entry.run)
+      throw new BatonError("usage", `worker ${id} is ${entry.status.state}, not running: nothing to send to`);
     entry.run.write(enter ? `${text}\r` : text);
   }
 
   interrupt(id: string): void {
     const entry = this.entry(id);
-    if (!entry.run) throw new BatonError("usage", `worker ${id} is ${entry.status.state}, not running: nothing to interrupt`);
+    if (!entry.run)
+      throw new BatonError(
+        "usage",
+        `worker ${id} is ${entry.status.state}, not running: nothing to interrupt`,
+      );
     entry.run.interrupt();
   }
 
@@ -409,7 +414,8 @@ export class Supervisor {
       params.any && entries.length > 0
         ? entries.some((e) => isFinal(e.status.state))
         : entries.every((e) => isFinal(e.status.state));
-    const deadline = params.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + params.timeoutMs;
+    const deadline =
+      params.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + params.timeoutMs;
     while (!done()) {
       if (signal?.aborted) throw new BatonError("aborted", "wait was aborted");
       const left = deadline - Date.now();
@@ -424,7 +430,10 @@ export class Supervisor {
     if (entry.result) return entry.result;
     const { state } = entry.status;
     if (!isFinal(state)) {
-      throw new BatonError("not_finished", `worker ${id} is still ${state}: wait for it with \`baton wait ${id}\``);
+      throw new BatonError(
+        "not_finished",
+        `worker ${id} is still ${state}: wait for it with \`baton wait ${id}\``,
+      );
     }
     // Lost workers have no stored result, so that a later resume can still write one.
     return {

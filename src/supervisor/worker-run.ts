@@ -84,7 +84,11 @@ export class WorkerRun {
         env: { ...this.env, ...plan.env },
       });
     } catch (error) {
-      this.finish("failed", { kind: "spawn_failed", message: String((error as Error).message ?? error) }, undefined);
+      this.finish(
+        "failed",
+        { kind: "spawn_failed", message: String((error as Error).message ?? error) },
+        undefined,
+      );
       return;
     }
     this.pid = this.terminal.pid;

@@ -4,7 +4,9 @@ export const ROLES = ["scout", "reviewer", "research", "implementer", "verifier"
 export type Role = (typeof ROLES)[number];
 
 /** What a worker may change. */
-export type Scope = { readonly kind: "read-only" } | { readonly kind: "write"; readonly paths: readonly string[] };
+export type Scope =
+  | { readonly kind: "read-only" }
+  | { readonly kind: "write"; readonly paths: readonly string[] };
 
 /** Token usage as reported by the agent, summed over its turns. */
 export interface Usage {
@@ -14,7 +16,12 @@ export interface Usage {
   readonly reasoningOutputTokens: number;
 }
 
-export const ZERO_USAGE: Usage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0 };
+export const ZERO_USAGE: Usage = {
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  outputTokens: 0,
+  reasoningOutputTokens: 0,
+};
 
 export const totalTokens = (usage: Usage): number => usage.inputTokens + usage.outputTokens;
 

@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startScriptedModel } from "../../dist/scripted-model/server.js";
 import type { Script, ScriptedModel } from "../../dist/scripted-model/index.js";
+import { startScriptedModel } from "../../dist/scripted-model/server.js";
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 export const CLI = join(ROOT, "dist/cli/main.js");
@@ -57,8 +57,15 @@ export class Workspace {
   }
 
   /** Runs the baton CLI in this workspace. */
-  baton(args: readonly string[], options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    return runNode([CLI, ...args], { env: options.env ?? this.env, cwd: options.cwd ?? this.dir, input: options.input });
+  baton(
+    args: readonly string[],
+    options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  ) {
+    return runNode([CLI, ...args], {
+      env: options.env ?? this.env,
+      cwd: options.cwd ?? this.dir,
+      input: options.input,
+    });
   }
 
   /** Runs the CLI and fails unless it exits 0. */
@@ -130,7 +137,8 @@ export function processesWithEnv(entry: string): number[] {
   for (const name of readdirSync("/proc")) {
     if (!/^[0-9]+$/.test(name)) continue;
     try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(entry)) found.push(Number(name));
+      if (readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(entry))
+        found.push(Number(name));
     } catch {}
   }
   return found;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { BatonError } from "../../errors.js";
-import { runSupervisor } from "../../supervisor/daemon.js";
 import { resolveHome } from "../../store/home.js";
+import { runSupervisor } from "../../supervisor/daemon.js";
 import { type GlobalOptions, positiveInteger, printJson, withBaton } from "../context.js";
 
 export function registerControl(program: Command, global: () => GlobalOptions): void {
@@ -25,17 +25,21 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
 
   program
     .command("stop")
-    .description("stop workers: Ctrl+C, then SIGTERM, then SIGKILL to all their processes after the grace period")
+    .description(
+      "stop workers: Ctrl+C, then SIGTERM, then SIGKILL to all their processes after the grace period",
+    )
     .argument("[ids...]", "worker ids")
     .option("--all", "stop every unfinished worker")
     .option("--grace <seconds>", "how long each step waits (default 3)", (v: string) => {
       const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new BatonError("usage", `--grace must be a number of 0 or more, got "${v}"`);
+      if (!Number.isFinite(n) || n < 0)
+        throw new BatonError("usage", `--grace must be a number of 0 or more, got "${v}"`);
       return n;
     })
     .option("--json", "print JSON")
     .action(async (ids: string[], opts) => {
-      if (!opts.all && ids.length === 0) throw new BatonError("usage", "say which workers to stop: baton stop ID... or baton stop --all");
+      if (!opts.all && ids.length === 0)
+        throw new BatonError("usage", "say which workers to stop: baton stop ID... or baton stop --all");
       if (opts.all && ids.length > 0) throw new BatonError("usage", "give worker ids or --all, not both");
       const stopped = await withBaton(global(), (baton) =>
         baton.stop(opts.all ? "all" : ids, opts.grace === undefined ? {} : { graceSeconds: opts.grace }),
@@ -47,7 +51,11 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
   program
     .command("config")
     .description("change the workspace's settings")
-    .requiredOption("--max-parallel <n>", "workers that may run at once; the rest queue", positiveInteger("--max-parallel"))
+    .requiredOption(
+      "--max-parallel <n>",
+      "workers that may run at once; the rest queue",
+      positiveInteger("--max-parallel"),
+    )
     .action(async (opts) => {
       await withBaton(global(), (baton) => baton.configure(opts.maxParallel));
     });

@@ -1,7 +1,14 @@
 import type { Command } from "commander";
 import { BatonError } from "../../errors.js";
 import { isFinal } from "../../worker/state.js";
-import { ExitWith, type GlobalOptions, nonNegativeInteger, positiveInteger, printJson, withBaton } from "../context.js";
+import {
+  ExitWith,
+  type GlobalOptions,
+  nonNegativeInteger,
+  positiveInteger,
+  printJson,
+  withBaton,
+} from "../context.js";
 import { reasonText, workerTable } from "../render.js";
 
 export function registerInspect(program: Command, global: () => GlobalOptions): void {
@@ -21,9 +28,17 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
     .description("print what a worker wrote since this reader's last poll, and its state")
     .argument("<id>", "worker id")
     .option("--wait <ms>", "wait up to this long for new output or the end", nonNegativeInteger("--wait"))
-    .option("--max-bytes <n>", "print at most the last N bytes of new output (default 16384)", positiveInteger("--max-bytes"))
+    .option(
+      "--max-bytes <n>",
+      "print at most the last N bytes of new output (default 16384)",
+      positiveInteger("--max-bytes"),
+    )
     .option("--reader <name>", "whose cursor to use; each reader sees each byte once", "default")
-    .option("--since <offset>", "read from this byte offset instead of the reader's cursor", nonNegativeInteger("--since"))
+    .option(
+      "--since <offset>",
+      "read from this byte offset instead of the reader's cursor",
+      nonNegativeInteger("--since"),
+    )
     .option("--json", "print JSON")
     .action(async (id: string, opts) => {
       const result = await withBaton(global(), (baton) =>
@@ -48,7 +63,8 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
     .action(async (id: string, opts) => {
       const result = await withBaton(global(), (baton) => baton.result(id));
       if (opts.json) printJson(result);
-      else if (result.answer) process.stdout.write(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
+      else if (result.answer)
+        process.stdout.write(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
       if (result.state !== "succeeded") {
         throw new ExitWith(1, opts.json ? "" : `worker ${id} ${result.state}: ${reasonText(result)}`);
       }
@@ -76,7 +92,8 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
     .option("--any", "return as soon as one of them ends")
     .option("--timeout <seconds>", "give up after this long (exit 124)", (v: string) => {
       const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new BatonError("usage", `--timeout must be a positive number, got "${v}"`);
+      if (!Number.isFinite(n) || n <= 0)
+        throw new BatonError("usage", `--timeout must be a positive number, got "${v}"`);
       return n;
     })
     .option("--json", "print JSON")
@@ -90,7 +107,9 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       if (opts.json) printJson(result);
       else {
         for (const w of result.workers) {
-          process.stdout.write(`${w.id}${w.label ? ` (${w.label})` : ""} ${w.state}${isFinal(w.state) && w.state !== "succeeded" ? `: ${reasonText(w)}` : ""}\n`);
+          process.stdout.write(
+            `${w.id}${w.label ? ` (${w.label})` : ""} ${w.state}${isFinal(w.state) && w.state !== "succeeded" ? `: ${reasonText(w)}` : ""}\n`,
+          );
         }
       }
       if (result.timedOut) throw new ExitWith(124, opts.json ? "" : "timed out waiting (--timeout)");

@@ -7,7 +7,10 @@ import { type GlobalOptions, positiveInteger, positiveNumber, printJson, withBat
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) {
-    throw new BatonError("usage", "the prompt is `-` but stdin is a terminal: pipe the prompt in, or give it as an argument");
+    throw new BatonError(
+      "usage",
+      "the prompt is `-` but stdin is a terminal: pipe the prompt in, or give it as an argument",
+    );
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -21,12 +24,27 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
     .argument("<prompt...>", "the task, or - to read it from stdin")
     .option("--label <text>", "a short name for the worker")
     .addOption(new Option("--role <role>", "what kind of worker this is").choices(ROLES))
-    .option("--read-only", "the worker may not change files (the default unless --write or --role implementer)")
-    .option("--write <path>", "a path the worker may change (repeat for more)", (v: string, all: string[] = []) => [...all, v])
+    .option(
+      "--read-only",
+      "the worker may not change files (the default unless --write or --role implementer)",
+    )
+    .option(
+      "--write <path>",
+      "a path the worker may change (repeat for more)",
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .option("--cwd <dir>", "the agent's working directory", ".")
     .option("--model <model>", "the model the agent uses")
-    .option("--timeout <seconds>", "stop the worker after this long (default 3600)", positiveNumber("--timeout"))
-    .option("--max-parallel <n>", "workers that may run at once in this workspace; the rest queue (default 8)", positiveInteger("--max-parallel"))
+    .option(
+      "--timeout <seconds>",
+      "stop the worker after this long (default 3600)",
+      positiveNumber("--timeout"),
+    )
+    .option(
+      "--max-parallel <n>",
+      "workers that may run at once in this workspace; the rest queue (default 8)",
+      positiveInteger("--max-parallel"),
+    )
     .addOption(new Option("--backend <name>", "the agent CLI").choices(["codex"]).default("codex"))
     .option("--codex-bin <path>", "the codex binary (default: BATON_CODEX_BIN, then PATH, then node_modules)")
     .option("--json", "print JSON")

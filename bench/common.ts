@@ -1,0 +1,181 @@
+import { execFile, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Baton } from "../dist/index.js";
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), "../..");
+export const CLI = join(ROOT, "dist/cli/main.js");
+export const IDLE_AGENT = join(ROOT, "test/fixtures/idle-agent.sh");
+export const STAMP_AGENT = join(ROOT, "bench/fixtures/exit-stamp.mjs");
+
+/** The native codex binary the devDependency installed (the same one the tests use). */
+export const CODEX_BIN = (() => {
+  const vendor = join(ROOT, "node_modules/@openai", `codex-${process.platform}-${process.arch}`, "vendor");
+  const triple = process.arch === "x64" ? "x86_64" : "aarch64";
+  const libc = process.platform === "linux" ? "unknown-linux-musl" : "apple-darwin";
+  return join(vendor, `${triple}-${libc}`, "bin", "codex");
+})();
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
+export const now = (): number => performance.timeOrigin + performance.now();
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+export function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`benchmark sanity check failed: ${message}`);
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** What the scripted model answers: `done: <task>`, so every answer can be checked. */
+export const expectedAnswer = (task: string) => `done: ${task}`;
+
+/** The flags Baton's codex backend passes (src/backend/codex.ts), for a read-only worker. */
+export function codexArgs(cwd: string, lastMessageFile: string): string[] {
+  return [
+    "exec",
+    "--json",
+    "--skip-git-repo-check",
+    "-C",
+    cwd,
+    "--sandbox",
+    "read-only",
+    "-c",
+    "agents.enabled=false",
+    "-o",
+    lastMessageFile,
+    "-",
+  ];
+}
+
+/** The last `agent_message` in a `codex exec --json` stream. */
+export function lastAgentMessage(jsonl: string): string | undefined {
+  let text: string | undefined;
+  for (const line of jsonl.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const event = JSON.parse(line) as { type?: string; item?: { type?: string; text?: string } };
+      if (event.type === "item.completed" && event.item?.type === "agent_message") text = event.item.text;
+    } catch {}
+  }
+  return text;
+}
+
+/** One workspace: its own run store, and a Baton client whose supervisor serves only it. */
+export interface Workspace {
+  readonly dir: string;
+  readonly home: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly baton: Baton;
+  readonly supervisorPid: number;
+}
+
+export async function openWorkspace(root: string, name: string): Promise<Workspace> {
+  const dir = join(root, name);
+  const home = join(dir, ".baton");
+  mkdirSync(join(root, "stamps"), { recursive: true });
+  mkdirSync(dir, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BATON_HOME: home,
+    CODEX_HOME: join(root, "codex-home"),
+    SCRIPTED_KEY: "bench-key",
+    BATON_CODEX_BIN: CODEX_BIN,
+    BATON_IDLE_EXIT_MS: "60000",
+    BENCH_STAMP_DIR: join(root, "stamps"),
+  };
+  delete env.BATON_WORKER_ID;
+  const baton = await Baton.open({ home, cwd: dir, env });
+  return { dir, home, env, baton, supervisorPid: supervisorPidOf(home) };
+}
+
+export function supervisorPidOf(home: string): number {
+  return (JSON.parse(readFileSync(join(home, "supervisor.json"), "utf8")) as { pid: number }).pid;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Shuts the supervisor down (killing it if it does not go) and removes the workspace. */
+export async function closeWorkspace(ws: Workspace): Promise<void> {
+  try {
+    await ws.baton.shutdown(AbortSignal.timeout(30_000));
+  } catch (error) {
+    log(`shutdown of ${ws.home} failed: ${(error as Error).message}`);
+  }
+  ws.baton.close();
+  for (let i = 0; i < 100 && alive(ws.supervisorPid); i++) await sleep(100);
+  if (alive(ws.supervisorPid)) process.kill(ws.supervisorPid, "SIGKILL");
+  rmSync(ws.dir, { recursive: true, force: true });
+}
+
+/** Runs the native codex binary directly, prompt on stdin, and reads its answer from stdout. */
+export async function runBareCodex(ws: Workspace, prompt: string, lastMessageFile: string) {
+  const start = now();
+  const child = spawn(CODEX_BIN, codexArgs(ws.dir, lastMessageFile), {
+    cwd: ws.dir,
+    env: ws.env,
+    stdio: ["pipe", "pipe", "ignore"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
+    out += chunk;
+  });
+  child.stdin.end(prompt);
+  const code = await new Promise<number | null>((resolvePromise, reject) => {
+    child.once("error", reject);
+    child.once("close", resolvePromise);
+  });
+  const answer = lastAgentMessage(out);
+  return { ms: now() - start, code, answer };
+}
+
+/** Runs the baton CLI as its own Node process. */
+export function runCli(ws: Workspace, args: readonly string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ws.dir, env: ws.env }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`baton ${args.join(" ")} failed: ${stderr}${stdout}`));
+      else resolvePromise(stdout);
+    });
+  });
+}
+
+/** A measurement's part of the report. */
+export interface Section {
+  readonly title: string;
+  /** What is measured and against which baseline, one paragraph per entry. */
+  readonly about: readonly string[];
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  readonly targets: readonly Target[];
+  readonly notes: readonly string[];
+}
+
+export interface Target {
+  readonly name: string;
+  readonly figure: string;
+  readonly target: string;
+  readonly pass: boolean;
+}
+
+export const ms = (value: number, digits = 0) => `${value.toFixed(digits)} ms`;
+export const ratio = (value: number) => `${value.toFixed(2)}x`;
+export const verdict = (pass: boolean) => (pass ? "PASS" : "MISS");

@@ -1,0 +1,109 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { workerPrompt } from "../dist/index.js";
+import {
+  CODEX_BIN,
+  expect,
+  expectedAnswer,
+  lastAgentMessage,
+  log,
+  median,
+  ms,
+  now,
+  ratio,
+  type Section,
+  type Target,
+  verdict,
+  type Workspace,
+} from "./common.ts";
+
+const TARGET = 1.1;
+
+/** Each prompt file's run: codex with Baton's flags, prompt from the file, JSON stream to FILE.jsonl. */
+const PER_FILE =
+  'exec "$BENCH_CODEX" exec --json --skip-git-repo-check -C "$BENCH_CWD" --sandbox read-only ' +
+  '-c agents.enabled=false -o "$1.last" - < "$1" > "$1.jsonl" 2>/dev/null';
+
+async function bare(ws: Workspace, tasks: readonly string[], tag: string): Promise<number> {
+  const dir = join(ws.dir, "fanout", tag);
+  mkdirSync(dir, { recursive: true });
+  const files = tasks.map((task, i) => {
+    const file = join(dir, `prompt-${i}.txt`);
+    writeFileSync(file, workerPrompt(task, { kind: "read-only" }));
+    return file;
+  });
+  const start = now();
+  const xargs = spawn("xargs", ["-0", "-n", "1", "-P", String(tasks.length), "sh", "-c", PER_FILE, "sh"], {
+    cwd: ws.dir,
+    env: { ...ws.env, BENCH_CODEX: CODEX_BIN, BENCH_CWD: ws.dir },
+    stdio: ["pipe", "ignore", "inherit"],
+  });
+  xargs.stdin.end(files.map((f) => `${f}\0`).join(""));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    xargs.once("error", reject);
+    xargs.once("exit", resolve);
+  });
+  const elapsed = now() - start;
+  expect(code === 0, `xargs exited ${code}`);
+  tasks.forEach((task, i) => {
+    const answer = lastAgentMessage(readFileSync(`${files[i]}.jsonl`, "utf8"));
+    expect(answer === expectedAnswer(task), `bare run ${i} of ${tag}: answer ${answer}`);
+  });
+  return elapsed;
+}
+
+async function library(ws: Workspace, tasks: readonly string[]): Promise<number> {
+  const start = now();
+  const ids = await Promise.all(tasks.map((task) => ws.baton.spawn({ task })));
+  const waited = await ws.baton.wait(ids);
+  const elapsed = now() - start;
+  expect(!waited.timedOut, "wait timed out");
+  const results = await Promise.all(ids.map((id) => ws.baton.result(id)));
+  results.forEach((result, i) => {
+    const ok = result.state === "succeeded" && result.answer === expectedAnswer(tasks[i]!);
+    expect(ok, `baton ${result.id}: ${result.state}, answer ${result.answer}`);
+  });
+  return elapsed;
+}
+
+/** (b) N workers at once through Baton vs N bare codex runs under `xargs -P N`, interleaved. */
+export async function fanout(ws: Workspace, plan: readonly [n: number, reps: number][]): Promise<Section> {
+  await ws.baton.configure(64);
+  const rows: string[][] = [];
+  const targets: Target[] = [];
+  for (const [n, reps] of plan) {
+    const bares: number[] = [];
+    const libs: number[] = [];
+    for (let rep = 1; rep <= reps; rep++) {
+      const tasks = (kind: string) => Array.from({ length: n }, (_, i) => `fanout ${kind} n${n} rep${rep} #${i}`);
+      bares.push(await bare(ws, tasks("bare"), `n${n}-rep${rep}`));
+      libs.push(await library(ws, tasks("library")));
+      log(`(b) N=${n} rep ${rep}/${reps}: bare ${ms(bares.at(-1)!)}, baton ${ms(libs.at(-1)!)}`);
+    }
+    const r = median(libs) / median(bares);
+    rows.push([
+      String(n),
+      `${ms(median(bares))} (${bares.map((v) => v.toFixed(0)).join(", ")})`,
+      `${ms(median(libs))} (${libs.map((v) => v.toFixed(0)).join(", ")})`,
+      ratio(r),
+      `≤ ${TARGET.toFixed(2)}x`,
+      verdict(r <= TARGET),
+    ]);
+    targets.push({ name: `(b) N=${n} wall time vs xargs -P`, figure: ratio(r), target: `≤ ${TARGET}x`, pass: r <= TARGET });
+  }
+  return {
+    title: "(b) N workers at once: wall time",
+    about: [
+      "Baseline: N bare `codex exec` runs with Baton's flags, started by `xargs -0 -n 1 -P N sh -c '... - < \"$1\"'` " +
+        "over N prompt files (worker preamble included), timed from starting xargs to its exit. Baton: N " +
+        "`baton.spawn()` calls issued at once on an open Baton (max parallel 64), then `baton.wait(ids)`. " +
+        "Every answer is checked afterwards, outside the timing. Runs alternate bare, Baton; medians " +
+        "(individual runs in parentheses).",
+    ],
+    columns: ["N", "bare xargs -P N (baseline)", "Baton", "ratio", "target", "result"],
+    rows,
+    targets,
+    notes: [],
+  };
+}

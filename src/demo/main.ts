@@ -1,0 +1,196 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { reasonText } from "../cli/render.js";
+import { Baton } from "../client/baton.js";
+import { isBatonError } from "../errors.js";
+import { directiveScript, type ScriptedModel, startScriptedModel } from "../scripted-model/index.js";
+import { totalTokens, type WorkerInfo, type WorkerResult } from "../worker/types.js";
+import { progressView } from "./progress.js";
+import { demoWorkers, writeSampleProject } from "./workers.js";
+
+// Runs three real codex workers against a scripted model on loopback: no account, no network.
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const RENDER_INTERVAL_MS = 300;
+const SUPERVISOR_EXIT_MS = 15_000;
+
+/** What the demo has set up so far, so that cleanup can undo exactly that. */
+interface Resources {
+  dir?: string;
+  home?: string;
+  model?: ScriptedModel;
+  baton?: Baton;
+}
+
+async function runDemo(resources: Resources, signal: AbortSignal): Promise<boolean> {
+  const dir = await mkdtemp(join(tmpdir(), "baton-demo-"));
+  resources.dir = dir;
+  const codexHome = join(dir, "codex-home");
+  const home = join(dir, "baton-home");
+  const project = join(dir, "project");
+  await mkdir(project);
+  await writeSampleProject(project);
+
+  const model = await startScriptedModel({ script: directiveScript() });
+  resources.model = model;
+  await model.writeCodexHome(codexHome);
+
+  resources.home = home;
+  const baton = await Baton.open({
+    home,
+    cwd: project,
+    env: { ...process.env, CODEX_HOME: codexHome, SCRIPTED_KEY: "demo", BATON_IDLE_EXIT_MS: "30000" },
+    signal,
+  });
+  resources.baton = baton;
+
+  console.log(`Baton demo: three codex workers on a sample project in ${project}`);
+  console.log(`(the model is scripted, served at ${model.baseUrl})\n`);
+  const ids = await spawnWorkers(baton, signal);
+  const finished = await watchUntilDone(baton, ids, signal);
+  const results = await Promise.all(ids.map((id) => baton.result(id, signal)));
+  printResults(results);
+  return finished.every((w) => w.state === "succeeded");
+}
+
+async function spawnWorkers(baton: Baton, signal: AbortSignal): Promise<string[]> {
+  const ids: string[] = [];
+  for (const worker of demoWorkers(bundledCodexBin())) {
+    try {
+      ids.push(await baton.spawn(worker, signal));
+    } catch (error) {
+      if (isBatonError(error) && error.code === "backend") {
+        throw new Error(`codex is not installed: run \`npm install\` in ${ROOT} first`);
+      }
+      throw error;
+    }
+  }
+  return ids;
+}
+
+/** The native codex the `@openai/codex` devDependency installed, if it is there. */
+function bundledCodexBin(): string | undefined {
+  const vendor = join(ROOT, "node_modules/@openai", `codex-${process.platform}-${process.arch}`, "vendor");
+  let triples: string[] = [];
+  try {
+    triples = readdirSync(vendor);
+  } catch {
+    return undefined;
+  }
+  return triples.map((triple) => join(vendor, triple, "bin", "codex")).find((bin) => existsSync(bin));
+}
+
+/** Renders progress until every worker has ended; `wait` says when, the listing says how it goes. */
+async function watchUntilDone(
+  baton: Baton,
+  ids: string[],
+  signal: AbortSignal,
+): Promise<readonly WorkerInfo[]> {
+  const view = progressView(process.stdout);
+  const allEnded = baton.wait(ids, {}, signal);
+  let ended = false;
+  // Only a flag and a wake-up: a failed wait is reported by the `await allEnded` below.
+  const settled = allEnded.then(
+    () => {
+      ended = true;
+    },
+    () => {
+      ended = true;
+    },
+  );
+  while (!ended) {
+    const { workers } = await baton.list(signal);
+    view.update(workers.filter((w) => ids.includes(w.id)));
+    await Promise.race([delay(RENDER_INTERVAL_MS, undefined, { signal }), settled]);
+  }
+  const { workers } = await allEnded;
+  view.update(workers);
+  return workers;
+}
+
+function printResults(results: readonly WorkerResult[]): void {
+  for (const result of results) {
+    const title = `${result.id} · ${result.role ?? "worker"} · ${result.label ?? ""}`;
+    console.log(`\n── ${title} ${"─".repeat(Math.max(3, 72 - title.length))}`);
+    if (result.state !== "succeeded") console.log(`(${reasonText(result)})`);
+    console.log(result.answer.trim() || "(no answer)");
+  }
+  const tokens = results.reduce((sum, r) => sum + totalTokens(r.usage), 0);
+  const succeeded = results.filter((r) => r.state === "succeeded").length;
+  console.log(
+    `\n${succeeded} of ${results.length} workers succeeded; ${tokens.toLocaleString("en-US")} tokens in total.`,
+  );
+}
+
+/** Stops the workers and the supervisor, then removes everything the demo created. */
+async function cleanUp(resources: Resources): Promise<void> {
+  if (resources.home) await stopSupervisor(resources.home, resources.baton);
+  await resources.model?.close();
+  if (resources.dir) await rm(resources.dir, { recursive: true, force: true });
+}
+
+async function stopSupervisor(home: string, baton: Baton | undefined): Promise<void> {
+  const pid = supervisorPid(home);
+  try {
+    if (!baton) throw new Error("no connection");
+    await baton.shutdown();
+  } catch {
+    // The connection is gone (an aborted request closes it): the daemon treats SIGTERM the same way.
+    if (pid !== undefined) signalProcess(pid, "SIGTERM");
+  } finally {
+    baton?.close();
+  }
+  if (pid === undefined) return;
+  // `shutdown` answers before the daemon has stopped its workers; the store must outlive them.
+  const deadline = Date.now() + SUPERVISOR_EXIT_MS;
+  while (signalProcess(pid, 0) && Date.now() < deadline) await delay(50);
+  signalProcess(pid, "SIGKILL");
+}
+
+function supervisorPid(home: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(home, "supervisor.json"), "utf8")) as { pid: number }).pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends `signal` to `pid`; false if there is no such process. */
+function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<number> {
+  const resources: Resources = {};
+  const interrupt = new AbortController();
+  process.on("SIGINT", () => {
+    if (interrupt.signal.aborted) process.exit(130); // a second Ctrl+C: stop waiting for cleanup
+    process.stderr.write("\ndemo: interrupted, stopping the workers...\n");
+    interrupt.abort();
+  });
+  try {
+    return (await runDemo(resources, interrupt.signal)) ? 0 : 1;
+  } catch (error) {
+    // Once interrupted, whatever was in flight fails with an abort: that is the point, not an error.
+    if (interrupt.signal.aborted) return 130;
+    process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await cleanUp(resources).catch((error: unknown) => {
+      process.stderr.write(
+        `demo: cleanup failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    });
+  }
+}
+
+process.exitCode = await main();
