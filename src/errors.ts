@@ -7,6 +7,7 @@ export type BatonErrorCode =
   | "store" // run store unreadable or unwritable
   | "supervisor" // cannot reach or start the supervisor
   | "nested" // a worker tried to spawn a worker
+  | "busy" // a path is held by another writer
   | "timeout"
   | "aborted";
 

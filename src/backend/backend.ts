@@ -32,6 +32,8 @@ export interface LaunchContext {
   readonly promptFile: string;
   /** File the agent may write its last message to. */
   readonly lastMessageFile: string;
+  /** JSON Schema the final answer must follow, when the spec asks for one. */
+  readonly outputSchemaFile: string | undefined;
 }
 
 /** Reads one worker's output line by line. */

@@ -49,6 +49,7 @@ export const codexBackend: Backend = {
       context.lastMessageFile,
     ];
     if (spec.model) args.push("-m", spec.model);
+    if (context.outputSchemaFile) args.push("--output-schema", context.outputSchemaFile);
     if (spec.scope.kind === "write") {
       for (const path of spec.scope.paths) if (!isInside(spec.cwd, path)) args.push("--add-dir", path);
     }

@@ -43,6 +43,12 @@ export interface SpawnOptions {
   readonly bin?: string;
   /** Sets the workspace's concurrency cap; workers beyond it queue in order. */
   readonly maxParallel?: number;
+  /** Refuse at once, instead of queueing, when another writer holds one of the `write` paths. */
+  readonly noWait?: boolean;
+  /** A JSON Schema the final answer must follow (codex `--output-schema`). */
+  readonly outputSchema?: Record<string, unknown>;
+  /** The full prompt, when the caller rendered it (role template, context pack); the preamble is ensured. */
+  readonly prompt?: string;
 }
 
 export interface PollOptions {

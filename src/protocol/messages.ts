@@ -35,6 +35,9 @@ export const spawnParams = z.strictObject({
   backend: z.string().min(1).optional(),
   bin: z.string().min(1).optional(),
   maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT).optional(),
+  noWait: z.boolean().optional(),
+  outputSchema: z.record(z.string(), z.unknown()).optional(),
+  prompt: z.string().optional(),
   env: z.record(z.string(), z.string()),
 });
 export type SpawnParams = z.infer<typeof spawnParams>;

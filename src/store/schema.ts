@@ -37,6 +37,7 @@ export const specSchema = z.object({
   backend: z.string(),
   bin: z.string(),
   task: z.string(),
+  outputSchema: z.boolean().default(false),
   createdAt: z.string(),
 });
 

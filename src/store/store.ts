@@ -64,11 +64,18 @@ export class Store {
       .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
   }
 
-  async createWorker(spec: WorkerSpec, prompt: string, status: WorkerStatus): Promise<void> {
+  async createWorker(
+    spec: WorkerSpec,
+    prompt: string,
+    status: WorkerStatus,
+    outputSchema?: unknown,
+  ): Promise<void> {
     const dir = this.workerDir(spec.id);
     await this.guard(async () => {
       await mkdir(dir, { mode: DIR_MODE });
       await writeFileOnce(join(dir, "prompt.txt"), prompt);
+      if (outputSchema !== undefined)
+        await writeFileOnce(join(dir, "output-schema.json"), json(outputSchema));
       await writeFileOnce(join(dir, "spec.json"), json(spec));
       await writeFileAtomic(join(dir, "status.json"), json(status));
     });
@@ -183,7 +190,8 @@ export type WorkerFile =
   | "result.json"
   | "events.jsonl"
   | "transcript.log"
-  | "last-message.txt";
+  | "last-message.txt"
+  | "output-schema.json";
 
 async function makeDir(path: string): Promise<void> {
   try {

@@ -13,7 +13,7 @@ import {
   type SpawnParams,
 } from "../protocol/messages.js";
 import type { Store } from "../store/store.js";
-import { workerPrompt } from "../worker/prompt.js";
+import { WORKER_PREAMBLE, workerPrompt } from "../worker/prompt.js";
 import { isFinal } from "../worker/state.js";
 import {
   type Scope,
@@ -27,6 +27,7 @@ import {
 import { signalAll, workerProcesses } from "./processes.js";
 import { WORKER_ENV } from "./worker-env.js";
 import { WorkerRun } from "./worker-run.js";
+import { conflict } from "./writer-lock.js";
 
 /** What `poll` returns: the output since the reader's cursor, cut to the last `maxBytes`. */
 export interface PollResult {
@@ -158,6 +159,15 @@ export class Supervisor {
     const bin = backend.locate({ explicitBin: params.bin, env: params.env, cwd });
     if (params.maxParallel !== undefined) this.maxParallel = params.maxParallel;
     const scope = scopeOf(params, cwd);
+    if (params.noWait) {
+      const holder = this.holderOf(scope);
+      if (holder) {
+        throw new BatonError(
+          "busy",
+          `worker ${holder.id} holds ${holder.path} for writing: wait for it (drop --no-wait) or write other paths`,
+        );
+      }
+    }
     this.lastNumber += 1;
     const id = `w${this.lastNumber}`;
     const spec: WorkerSpec = {
@@ -171,10 +181,16 @@ export class Supervisor {
       backend: backend.name,
       bin,
       task: params.task,
+      outputSchema: params.outputSchema !== undefined,
       createdAt: new Date().toISOString(),
     };
     const status = blankStatus(id, "queued");
-    await this.store.createWorker(spec, workerPrompt(params.task, scope), status);
+    const prompt = params.prompt?.startsWith(WORKER_PREAMBLE)
+      ? params.prompt
+      : params.prompt
+        ? `${WORKER_PREAMBLE}\n${params.prompt}`
+        : workerPrompt(params.task, scope);
+    await this.store.createWorker(spec, prompt, status, params.outputSchema);
     const entry: Entry = {
       spec,
       status,
@@ -191,13 +207,41 @@ export class Supervisor {
     return { id };
   }
 
-  /** Starts queued workers, in order, while there is room under the cap. */
+  /**
+   * Starts queued workers, in order, while there is room under the cap. A writer whose paths overlap
+   * a running writer's, or an earlier queued writer's, keeps its place; others may go past it.
+   */
   private pump(): void {
-    while (this.running < this.maxParallel && this.queue.length > 0) {
-      const id = this.queue.shift()!;
-      const entry = this.entries.get(id);
-      if (entry?.status.state === "queued") this.startRun(entry);
+    const waiting: Scope[] = [];
+    const holders = [...this.entries.values()].filter((e) => e.run && e.spec.scope.kind === "write");
+    for (let i = 0; i < this.queue.length && this.running < this.maxParallel; ) {
+      const entry = this.entries.get(this.queue[i]!);
+      if (entry?.status.state !== "queued") {
+        this.queue.splice(i, 1);
+        continue;
+      }
+      const blocked = [...holders.map((h) => h.spec.scope), ...waiting].some((held) =>
+        conflict(entry.spec.scope, held),
+      );
+      if (blocked) {
+        waiting.push(entry.spec.scope);
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.startRun(entry);
+      if (entry.spec.scope.kind === "write") holders.push(entry);
     }
+  }
+
+  /** The unfinished writer that holds a path `scope` wants to write, if any. */
+  private holderOf(scope: Scope): { id: string; path: string } | undefined {
+    for (const entry of this.entries.values()) {
+      if (isFinal(entry.status.state)) continue;
+      const clash = conflict(scope, entry.spec.scope);
+      if (clash) return { id: entry.spec.id, path: clash.heldPath };
+    }
+    return undefined;
   }
 
   private startRun(entry: Entry): void {

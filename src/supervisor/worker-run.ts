@@ -75,6 +75,9 @@ export class WorkerRun {
       const plan = this.backend.launch(this.spec, {
         promptFile: this.store.file(this.spec.id, "prompt.txt"),
         lastMessageFile: this.store.file(this.spec.id, "last-message.txt"),
+        outputSchemaFile: this.spec.outputSchema
+          ? this.store.file(this.spec.id, "output-schema.json")
+          : undefined,
       });
       this.terminal = pty.spawn(plan.file, [...plan.args], {
         name: "xterm-256color",

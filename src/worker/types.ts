@@ -41,6 +41,8 @@ export interface WorkerSpec {
   readonly bin: string;
   /** The task as the caller gave it, before the worker preamble. */
   readonly task: string;
+  /** The agent was asked to answer in JSON matching `output-schema.json`. */
+  readonly outputSchema: boolean;
   readonly createdAt: string;
 }
 

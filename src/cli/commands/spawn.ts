@@ -47,6 +47,10 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
     )
     .addOption(new Option("--backend <name>", "the agent CLI").choices(["codex"]).default("codex"))
     .option("--codex-bin <path>", "the codex binary (default: BATON_CODEX_BIN, then PATH, then node_modules)")
+    .option(
+      "--no-wait",
+      "refuse at once if another writer holds one of the --write paths, instead of queueing",
+    )
     .option("--json", "print JSON")
     .addHelpText(
       "after",
@@ -72,6 +76,7 @@ Examples:
           backend: opts.backend,
           bin: opts.codexBin,
           maxParallel: opts.maxParallel,
+          noWait: opts.wait === false,
         }),
       );
       if (opts.json) printJson({ id });
