@@ -17,7 +17,10 @@ describe("the library API", () => {
     try {
       const ids = await Promise.all(
         ["alpha", "beta"].map((name) =>
-          baton.spawn({ task: `lens ${name}\n${modelScriptLine([{ type: "message", text: `from ${name}` }])}`, label: name }),
+          baton.spawn({
+            task: `lens ${name}\n${modelScriptLine([{ type: "message", text: `from ${name}` }])}`,
+            label: name,
+          }),
         ),
       );
       const waited = await baton.wait(ids);
@@ -26,10 +29,10 @@ describe("the library API", () => {
         waited.workers.map((w) => w.state),
         ["succeeded", "succeeded"],
       );
-      assert.deepEqual(
-        await Promise.all(ids.map(async (id) => (await baton.result(id)).answer.trim())),
-        ["from alpha", "from beta"],
-      );
+      assert.deepEqual(await Promise.all(ids.map(async (id) => (await baton.result(id)).answer.trim())), [
+        "from alpha",
+        "from beta",
+      ]);
     } finally {
       baton.close();
     }
@@ -38,8 +41,13 @@ describe("the library API", () => {
   test("wait --any returns when the first of several ends", async () => {
     const baton = await Baton.open({ home: ws.home, cwd: ws.dir, env: ws.env });
     try {
-      const quick = await baton.spawn({ task: `quick\n${modelScriptLine([{ type: "message", text: "q" }])}` });
-      const slow = await baton.spawn({ task: `slow\n${modelScriptLine([{ type: "hang" }])}`, timeoutSeconds: 60 });
+      const quick = await baton.spawn({
+        task: `quick\n${modelScriptLine([{ type: "message", text: "q" }])}`,
+      });
+      const slow = await baton.spawn({
+        task: `slow\n${modelScriptLine([{ type: "hang" }])}`,
+        timeoutSeconds: 60,
+      });
       const waited = await baton.wait([quick, slow], { any: true });
       assert.deepEqual(
         waited.workers.map((w) => [w.id, w.state]),

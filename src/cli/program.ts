@@ -1,6 +1,8 @@
 import { Command } from "commander";
 import { registerControl } from "./commands/control.js";
 import { registerInspect } from "./commands/inspect.js";
+import { registerPlan } from "./commands/plan.js";
+import { registerRun } from "./commands/run.js";
 import { registerSpawn } from "./commands/spawn.js";
 import type { GlobalOptions } from "./context.js";
 
@@ -24,8 +26,12 @@ export function buildProgram(): Command {
   registerSpawn(program, global);
   registerInspect(program, global);
   registerControl(program, global);
-  for (const command of program.commands) {
+  registerPlan(program, global);
+  registerRun(program, global);
+  const quiet = (command: Command) => {
     command.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
-  }
+    command.commands.forEach(quiet);
+  };
+  program.commands.forEach(quiet);
   return program;
 }

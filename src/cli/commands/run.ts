@@ -1,0 +1,226 @@
+import { resolve } from "node:path";
+import { type Command, Option } from "commander";
+import { Baton } from "../../client/baton.js";
+import { BatonError } from "../../errors.js";
+import {
+  type PatternName,
+  type PatternOptionsByName,
+  progressPrinter,
+  runPattern,
+} from "../../pattern/index.js";
+import { LENSES } from "../../roles/index.js";
+import { resolveHome } from "../../store/home.js";
+import { ExitWith, type GlobalOptions, positiveInteger, positiveNumber, printJson } from "../context.js";
+import { addPromptOptions, promptSettings } from "../prompt-options.js";
+
+const collect = (value: string, all: string[] = []) => [...all, value];
+const LENS_IDS = LENSES.map((l) => l.id);
+
+type Build<K extends PatternName> = (
+  task: string,
+  opts: Record<string, never> & Record<string, unknown>,
+  cwd: string,
+) => PatternOptionsByName[K];
+
+interface PatternCommand<K extends PatternName> {
+  readonly name: K;
+  readonly summary: string;
+  readonly example: string;
+  readonly options: (command: Command) => Command;
+  readonly build: Build<K>;
+}
+
+const writePaths = (opts: Record<string, unknown>, cwd: string) =>
+  ((opts.write as string[] | undefined) ?? ["."]).map((p) => resolve(cwd, p));
+
+const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
+  review: {
+    name: "review",
+    summary:
+      "triangulated review: 2 to 4 read-only reviewers with different lenses, merged into one ranked list",
+    example:
+      'baton run review --lens security --lens correctness --lens performance "Review src/auth/ for the login rewrite"',
+    options: (c) =>
+      c.addOption(
+        new Option(
+          "--lens <lens>",
+          `a reviewer's lens (repeat 2 to 4 times; default correctness, risks, clarity); one of ${LENS_IDS.join(", ")}`,
+        ).argParser((value: string, all: string[] = []) => {
+          if (!LENS_IDS.includes(value as never)) {
+            throw new BatonError(
+              "usage",
+              `--lens "${value}" is not a lens: choose from ${LENS_IDS.join(", ")}`,
+            );
+          }
+          return [...all, value];
+        }),
+      ),
+    build: (task, opts) => ({
+      task,
+      lenses: (opts.lens as string[] | undefined) ?? ["correctness", "risks", "clarity"],
+    }),
+  },
+  fix: {
+    name: "fix",
+    summary:
+      "review → fix → verify: a reviewer ranks issues, an implementer fixes the top N, a verifier runs the checks",
+    example:
+      'baton run fix --top 3 --check "npm test" --write src "Fix the failing date parsing in src/dates.ts"',
+    options: (c) =>
+      c
+        .option("--top <n>", "how many ranked issues to fix (default 3)", positiveInteger("--top"))
+        .option("--check <command>", 'the check the verifier runs, e.g. "npm test"')
+        .option(
+          "--max-rounds <k>",
+          "at most this many fix → verify rounds (default 2)",
+          positiveInteger("--max-rounds"),
+        )
+        .option(
+          "--write <path>",
+          "a path the implementer may change (repeatable; default: the cwd)",
+          collect,
+        ),
+    build: (task, opts, cwd) => ({
+      task,
+      top: (opts.top as number | undefined) ?? 3,
+      check: opts.check as string | undefined,
+      maxRounds: (opts.maxRounds as number | undefined) ?? 2,
+      write: writePaths(opts, cwd),
+    }),
+  },
+  scout: {
+    name: "scout",
+    summary:
+      "scout → act → verify: a scout gathers the minimum context, condensed into a context pack, then implement and verify",
+    example: 'baton run scout --write src "Add a --verbose flag to the CLI"',
+    options: (c) =>
+      c.option("--write <path>", "a path the implementer may change (repeatable; default: the cwd)", collect),
+    build: (task, opts, cwd) => ({ task, write: writePaths(opts, cwd) }),
+  },
+  sections: {
+    name: "sections",
+    summary:
+      "split by sections: each worker owns one slice (files, folders or list items), then a merge for consistency",
+    example:
+      'baton run sections --section docs/intro.md --section docs/usage.md --edit "Tighten the prose; keep terminology consistent"',
+    options: (c) =>
+      c
+        .option(
+          "--section <slice>",
+          "one slice: a file, a folder or a list item (repeat, 2 or more)",
+          collect,
+        )
+        .option("--edit", "each worker may edit its own slice"),
+    build: (task, opts, cwd) => ({
+      task,
+      sections: ((opts.section as string[] | undefined) ?? []).map((s) => (opts.edit ? resolve(cwd, s) : s)),
+      edit: opts.edit === true,
+    }),
+  },
+  research: {
+    name: "research",
+    summary:
+      "research → synthesis → next actions: parallel researchers, one decision-ready brief with sources",
+    example:
+      'baton run research --question "What do the docs say?" --question "What do users report?" "Should we adopt X?"',
+    options: (c) =>
+      c
+        .option(
+          "--question <text>",
+          "a sub-question for one researcher (repeatable; default: the main question)",
+          collect,
+        )
+        .option("--scholarly", "scholarly work: references in APA 7"),
+    build: (task, opts) => ({
+      question: task,
+      questions: (opts.question as string[] | undefined) ?? [],
+      scholarly: opts.scholarly === true,
+    }),
+  },
+  options: {
+    name: "options",
+    summary:
+      "options sprint: 2 or 3 workers propose alternatives, then one is selected and refined, with the reason",
+    example: 'baton run options --count 3 "Outline the migration plan for the storage layer"',
+    options: (c) =>
+      c.option("--count <n>", "how many options to draft: 2 or 3 (default 3)", positiveInteger("--count")),
+    build: (task, opts) => ({ task, count: (opts.count as number | undefined) ?? 3 }),
+  },
+};
+
+export function registerRun(program: Command, global: () => GlobalOptions): void {
+  const run = program
+    .command("run")
+    .description("run an orchestration pattern to ONE result, printed and saved under .baton/runs/")
+    .addHelpText(
+      "after",
+      `\nPatterns:\n${Object.values(COMMANDS)
+        .map((c) => `  ${c.name.padEnd(9)} ${c.summary}\n            e.g. ${c.example}`)
+        .join("\n")}\n\nProgress goes to stderr; the result to stdout (--json for programs).`,
+    );
+  for (const spec of Object.values(COMMANDS)) {
+    const command = run
+      .command(spec.name)
+      .description(spec.summary)
+      .argument("<task...>", "what the run is about");
+    spec.options(command);
+    addPromptOptions(command)
+      .option("--cwd <dir>", "the workers' working directory", ".")
+      .option(
+        "--timeout <seconds>",
+        "each worker's wall-clock limit (default 3600)",
+        positiveNumber("--timeout"),
+      )
+      .option("--model <model>", "the model the workers use")
+      .option("--codex-bin <path>", "the codex binary")
+      .option("--json", "print the result as JSON")
+      .addHelpText("after", `\nExample:\n  ${spec.example}`)
+      .action(async (words: string[], opts: Record<string, unknown>) => {
+        await runCommand(spec as PatternCommand<PatternName>, words.join(" "), opts, global());
+      });
+  }
+}
+
+async function runCommand(
+  spec: PatternCommand<PatternName>,
+  task: string,
+  opts: Record<string, unknown>,
+  global: GlobalOptions,
+): Promise<void> {
+  if (!task.trim()) throw new BatonError("usage", "the task is empty: say what the run is about");
+  const cwd = resolve(String(opts.cwd ?? "."));
+  const home = global.home ?? resolveHome();
+  const settings = await promptSettings(opts, cwd, home);
+  const options = spec.build(task, opts as never, cwd);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130); // a second Ctrl+C forces
+    process.stderr.write("baton: stopping the run's workers (Ctrl+C again to force)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const baton = await Baton.open({ home, cwd });
+  try {
+    const outcome = await runPattern(baton, spec.name, options, {
+      cwd,
+      ...(settings.context ? { context: settings.context } : {}),
+      templates: settings.templates,
+      ...(typeof opts.timeout === "number" ? { timeoutSeconds: opts.timeout } : {}),
+      ...(typeof opts.model === "string" ? { model: opts.model } : {}),
+      ...(typeof opts.codexBin === "string" ? { bin: opts.codexBin } : {}),
+      signal: controller.signal,
+      onEvent: progressPrinter(process.stderr),
+    });
+    if (opts.json)
+      printJson({ run: outcome.runId, dir: outcome.dir, result: outcome.data, markdown: outcome.markdown });
+    else process.stdout.write(`${outcome.markdown}\n(saved in ${outcome.dir}/result.md)\n`);
+  } catch (error) {
+    if (controller.signal.aborted) throw new ExitWith(130, (error as Error).message);
+    throw error;
+  } finally {
+    process.off("SIGINT", onSigint);
+    baton.close();
+  }
+}

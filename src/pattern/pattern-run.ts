@@ -1,0 +1,198 @@
+import type { Baton } from "../client/baton.js";
+import type { ContextPack } from "../context/index.js";
+import { BatonError } from "../errors.js";
+import { PlanStore } from "../plan/index.js";
+import { renderWorkerPrompt } from "../roles/index.js";
+import type { Role, WorkerResult } from "../worker/types.js";
+import type { RunRecord } from "./run-record.js";
+
+/** What a pattern asks of one worker. */
+export interface WorkerAsk {
+  readonly label: string;
+  /** The plan step this worker belongs to. */
+  readonly step: string;
+  readonly task: string;
+  readonly role?: Role;
+  readonly lens?: string;
+  /** Paths it may write; readers leave this out. */
+  readonly write?: readonly string[];
+  readonly outputSchema?: Record<string, unknown>;
+  /** Overrides the run's context pack for this worker (the scout pattern condenses its own). */
+  readonly context?: ContextPack;
+  /** A complete prompt body to use instead of a role template (synthesis workers). */
+  readonly body?: string;
+}
+
+/** Something a live view can show. */
+export type RunEvent =
+  | { readonly type: "step"; readonly step: string }
+  | { readonly type: "worker_started"; readonly id: string; readonly label: string; readonly step: string }
+  | {
+      readonly type: "worker_ended";
+      readonly id: string;
+      readonly label: string;
+      readonly result: WorkerResult;
+    }
+  | { readonly type: "note"; readonly text: string };
+
+export interface PatternRunOptions {
+  readonly cwd: string;
+  readonly context?: ContextPack;
+  /** User templates by role, replacing the built-in ones. */
+  readonly templates?: Partial<Record<Role, string>>;
+  readonly timeoutSeconds?: number;
+  readonly model?: string;
+  readonly bin?: string;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+/** The toolkit a pattern works with: workers, its plan, and its record. */
+export class PatternRun {
+  readonly plan: PlanStore;
+
+  constructor(
+    readonly baton: Baton,
+    readonly record: RunRecord,
+    readonly options: PatternRunOptions,
+  ) {
+    this.plan = new PlanStore(record.dir);
+  }
+
+  /** Sets the run's plan: these steps, the first in progress. */
+  async planSteps(steps: readonly string[], explanation: string): Promise<void> {
+    await this.plan.set(steps, explanation);
+    this.emit({ type: "step", step: steps[0] ?? "" });
+  }
+
+  /** Completes the current plan step and starts the next. */
+  async nextStep(): Promise<void> {
+    const { plan } = await this.plan.advance();
+    const current = plan.steps.find((s) => s.status === "in_progress");
+    if (current) this.emit({ type: "step", step: current.step });
+  }
+
+  note(text: string): void {
+    this.emit({ type: "note", text });
+  }
+
+  /** Starts a worker and returns its id. */
+  async start(ask: WorkerAsk): Promise<string> {
+    this.options.signal?.throwIfAborted();
+    const scope = ask.write?.length
+      ? ({ kind: "write", paths: [...ask.write] } as const)
+      : ({ kind: "read-only" } as const);
+    const context = ask.context ?? this.options.context;
+    const prompt =
+      ask.body ??
+      renderWorkerPrompt({
+        task: ask.task,
+        scope,
+        ...(ask.role ? { role: ask.role } : {}),
+        ...(ask.lens ? { lens: ask.lens } : {}),
+        ...(context ? { context } : {}),
+        ...(ask.role && this.options.templates?.[ask.role]
+          ? { template: this.options.templates[ask.role] }
+          : {}),
+      });
+    const id = await this.baton.spawn(
+      {
+        task: ask.task,
+        prompt,
+        label: `${this.record.id}:${ask.label}`,
+        ...(ask.role ? { role: ask.role } : {}),
+        ...(ask.write?.length ? { write: ask.write } : { readOnly: true }),
+        ...(ask.outputSchema ? { outputSchema: ask.outputSchema } : {}),
+        cwd: this.options.cwd,
+        ...(this.options.timeoutSeconds ? { timeoutSeconds: this.options.timeoutSeconds } : {}),
+        ...(this.options.model ? { model: this.options.model } : {}),
+        ...(this.options.bin ? { bin: this.options.bin } : {}),
+      },
+      this.options.signal,
+    );
+    await this.record.addWorker({ id, step: ask.step, label: ask.label });
+    this.emit({ type: "worker_started", id, label: ask.label, step: ask.step });
+    return id;
+  }
+
+  /** Waits for workers and returns their results, in the order given. */
+  async finish(ids: readonly string[], labels: readonly string[] = []): Promise<WorkerResult[]> {
+    await this.baton.wait(ids, {}, this.options.signal);
+    const results: WorkerResult[] = [];
+    for (const [index, id] of ids.entries()) {
+      const result = await this.baton.result(id, this.options.signal);
+      results.push(result);
+      this.emit({ type: "worker_ended", id, label: labels[index] ?? id, result });
+    }
+    return results;
+  }
+
+  /** Runs the workers in parallel and returns their results in order. */
+  async all(asks: readonly WorkerAsk[]): Promise<WorkerResult[]> {
+    const ids: string[] = [];
+    for (const ask of asks) ids.push(await this.start(ask));
+    return this.finish(
+      ids,
+      asks.map((a) => a.label),
+    );
+  }
+
+  /** Runs one worker to its end. */
+  async one(ask: WorkerAsk): Promise<WorkerResult> {
+    const [result] = await this.all([ask]);
+    return result!;
+  }
+
+  /**
+   * Runs a worker that must answer in a structured form. An answer `parse` rejects is asked for once
+   * more, with the reason; a second bad answer is returned as invalid, never forwarded raw.
+   */
+  async structured<T>(
+    ask: WorkerAsk,
+    parse: (answer: string) => { ok: true; value: T } | { ok: false; error: string },
+  ): Promise<Structured<T>> {
+    const first = await this.one(ask);
+    const parsed = parse(first.answer);
+    if (parsed.ok || first.state !== "succeeded") {
+      return parsed.ok
+        ? { ok: true, value: parsed.value, result: first }
+        : { ok: false, error: failure(first), result: first };
+    }
+    this.note(`${ask.label} (${first.id}) answered in the wrong form (${parsed.error}); asking once more`);
+    const retry = await this.one({
+      ...ask,
+      label: `${ask.label}-retry`,
+      task: `${ask.task}\n\nYOUR PREVIOUS ANSWER WAS REJECTED: ${parsed.error}\nAnswer again with only the JSON object the schema asks for.`,
+    });
+    const again = parse(retry.answer);
+    if (again.ok) return { ok: true, value: again.value, result: retry };
+    return {
+      ok: false,
+      error:
+        retry.state === "succeeded" ? `answered in the wrong form twice: ${again.error}` : failure(retry),
+      result: retry,
+    };
+  }
+
+  private emit(event: RunEvent): void {
+    this.options.onEvent?.(event);
+  }
+}
+
+export type Structured<T> =
+  | { readonly ok: true; readonly value: T; readonly result: WorkerResult }
+  | { readonly ok: false; readonly error: string; readonly result: WorkerResult };
+
+function failure(result: WorkerResult): string {
+  return result.state === "succeeded" ? "no usable answer" : `worker ${result.id} ${result.state}`;
+}
+
+export function requireSucceeded(result: WorkerResult, what: string): string {
+  if (result.state !== "succeeded") {
+    throw new BatonError(
+      "backend",
+      `${what} (${result.id}) ${result.state}: see \`baton logs ${result.id}\``,
+    );
+  }
+  return result.answer.trim();
+}
