@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { alive, processesWithEnv, sleep, Workspace } from "./support/harness.ts";
+import { alive, FIXTURES, processesWithEnv, sleep, Workspace } from "./support/harness.ts";
 
 // Real codex workers whose model misbehaves, and workers stopped from outside.
 
@@ -93,20 +93,39 @@ describe("codex workers when things go wrong", () => {
   });
 
   test("workers past --max-parallel queue in order and all finish", async () => {
+    // The first worker holds its place until told to quit, so the queue is there to be seen.
+    const holder = (
+      await ws.ok([
+        "spawn",
+        "--max-parallel",
+        "1",
+        "--codex-bin",
+        join(FIXTURES, "interactive-agent.mjs"),
+        "hold",
+      ])
+    ).trim();
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       const prompt = `queued ${i}\n${modelScriptLine([{ type: "message", text: `q${i}` }])}`;
-      ids.push((await ws.ok(["spawn", "--max-parallel", "1", prompt])).trim());
+      ids.push((await ws.ok(["spawn", prompt])).trim());
     }
+    await waitForState(ws, holder, "running");
     const listing = await ws.json<{ workers: WorkerInfo[] }>(["ls"]);
-    const states = ids.map((id) => listing.workers.find((w) => w.id === id)?.state);
-    assert.ok(states.filter((s) => s === "running").length <= 1, `at most one running: ${states}`);
-    assert.ok(states.includes("queued"), `some queued: ${states}`);
-    assert.equal((await ws.baton(["wait", ...ids])).code, 0);
+    const queued = ids.map((id) => listing.workers.find((w) => w.id === id));
+    assert.deepEqual(
+      queued.map((w) => [w?.state, w?.queuePosition]),
+      [
+        ["queued", 1],
+        ["queued", 2],
+        ["queued", 3],
+      ],
+    );
+    await ws.ok(["send", holder, "quit"]);
+    assert.equal((await ws.baton(["wait", holder, ...ids])).code, 0);
     const results = await Promise.all(ids.map((id) => ws.json<WorkerResult>(["result", id])));
     assert.deepEqual(
       results.map((r) => r.answer.trim()),
-      ["q0", "q1", "q2", "q3"],
+      ["q0", "q1", "q2"],
     );
     const started = results.map((r) => Date.parse(r.endedAt) - r.durationMs);
     assert.deepEqual(

@@ -54,3 +54,10 @@ export function reasonText(info: Pick<WorkerResult, "state" | "reason">): string
       return "its supervisor died while it ran";
   }
 }
+
+export function indent(text: string, by = "  "): string {
+  return text
+    .split("\n")
+    .map((line) => (line ? by + line : line))
+    .join("\n");
+}

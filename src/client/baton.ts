@@ -1,10 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type { ContextPack } from "../context/index.js";
 import { BatonError, errnoOf } from "../errors.js";
 import { describeIssue, spawnParams } from "../protocol/messages.js";
+import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
 import { resolveHome } from "../store/home.js";
 import { Store, WORKER_ID } from "../store/store.js";
 import { endpointFor } from "../supervisor/endpoint.js";
+import { isAlive } from "../supervisor/processes.js";
 import type { PollResult, WaitResult } from "../supervisor/supervisor.js";
 import { WORKER_ENV } from "../supervisor/worker-env.js";
 import type { Role, WorkerInfo, WorkerResult } from "../worker/types.js";
@@ -47,7 +50,13 @@ export interface SpawnOptions {
   readonly noWait?: boolean;
   /** A JSON Schema the final answer must follow (codex `--output-schema`). */
   readonly outputSchema?: Record<string, unknown>;
-  /** The full prompt, when the caller rendered it (role template, context pack); the preamble is ensured. */
+  /** A review lens (ids from `LENSES`, or free text), for the reviewer template. */
+  readonly lens?: string;
+  /** A context pack rendered into the prompt. */
+  readonly context?: ContextPack;
+  /** A template replacing the role's built-in one (see `loadTemplate`). */
+  readonly template?: string;
+  /** The full prompt, when the caller rendered it; the worker preamble is ensured in front. */
   readonly prompt?: string;
 }
 
@@ -105,10 +114,29 @@ export class Baton {
   /** Starts a worker in the background; resolves with its id as soon as it is queued. */
   async spawn(options: SpawnOptions, signal?: AbortSignal): Promise<string> {
     refuseInsideWorker(this.env);
+    const { lens, context, template, ...rest } = options;
+    const cwd = resolve(this.cwd, options.cwd ?? ".");
+    const templated =
+      options.role !== undefined || lens !== undefined || context !== undefined || template !== undefined;
+    const prompt =
+      options.prompt ??
+      (templated
+        ? renderWorkerPrompt({
+            task: options.task,
+            scope: options.readOnly
+              ? { kind: "read-only" }
+              : defaultScope(options.role, options.write ?? [], cwd),
+            ...(options.role ? { role: options.role } : {}),
+            ...(lens ? { lens } : {}),
+            ...(context ? { context } : {}),
+            ...(template ? { template } : {}),
+          })
+        : undefined);
     const parsed = spawnParams.safeParse({
-      ...withoutUndefined(options),
+      ...withoutUndefined(rest),
+      ...(prompt ? { prompt } : {}),
       ...(options.write ? { write: [...options.write] } : {}),
-      cwd: resolve(this.cwd, options.cwd ?? "."),
+      cwd,
       env: stringEnv(this.env),
     });
     if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "spawn"));
@@ -182,7 +210,9 @@ export class Baton {
 
   /** Stops every worker and the supervisor. */
   async shutdown(signal?: AbortSignal): Promise<void> {
-    await this.connection.request("shutdown", {}, signal);
+    const { pid } = await this.connection.request<{ pid: number }>("shutdown", {}, signal);
+    // Resolve only once the supervisor is gone, so a caller may remove the store right after.
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
   }
 
   close(): void {

@@ -16,7 +16,13 @@ export class Connection {
   private constructor(private readonly socket: net.Socket) {
     const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
     socket.on("data", (chunk: Buffer) => {
-      for (const line of splitter.push(chunk)) this.onResponse(JSON.parse(line) as Response);
+      for (const line of splitter.push(chunk)) {
+        try {
+          this.onResponse(JSON.parse(line) as Response);
+        } catch {
+          socket.destroy(); // a garbled line: fail every pending request rather than guess
+        }
+      }
     });
     socket.on("error", () => {});
     socket.on("close", () => {
@@ -54,8 +60,10 @@ export class Connection {
       const onAbort = () => {
         this.pending.delete(id);
         reject(new BatonError("aborted", `${method} was aborted`));
-        // The supervisor learns of an abandoned request when its connection closes.
-        this.socket.destroy();
+        // Tell the supervisor to drop it; the connection stays usable for other requests.
+        if (!this.socket.destroyed) {
+          this.socket.write(`${JSON.stringify({ id: this.nextId++, method: "cancel", params: { id } })}\n`);
+        }
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.pending.set(id, {

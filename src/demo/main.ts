@@ -1,20 +1,20 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { reasonText } from "../cli/render.js";
 import { Baton } from "../client/baton.js";
 import { isBatonError } from "../errors.js";
-import { directiveScript, type ScriptedModel, startScriptedModel } from "../scripted-model/index.js";
+import { codexConfigToml, type ScriptedModel, startScriptedModel } from "../scripted-model/index.js";
 import { totalTokens, type WorkerInfo, type WorkerResult } from "../worker/types.js";
 import { progressView } from "./progress.js";
-import { demoWorkers, writeSampleProject } from "./workers.js";
+import { demoScript, demoWorkers, writeSampleProject } from "./workers.js";
 
 // Runs three real codex workers against a scripted model on loopback: no account, no network.
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
 const RENDER_INTERVAL_MS = 300;
 const SUPERVISOR_EXIT_MS = 15_000;
 
@@ -35,9 +35,9 @@ async function runDemo(resources: Resources, signal: AbortSignal): Promise<boole
   await mkdir(project);
   await writeSampleProject(project);
 
-  const model = await startScriptedModel({ script: directiveScript() });
+  const model = await startScriptedModel({ script: demoScript() });
   resources.model = model;
-  await model.writeCodexHome(codexHome);
+  await writeCodexHome(codexHome, model);
 
   resources.home = home;
   const baton = await Baton.open({
@@ -55,6 +55,17 @@ async function runDemo(resources: Resources, signal: AbortSignal): Promise<boole
   const results = await Promise.all(ids.map((id) => baton.result(id, signal)));
   printResults(results);
   return finished.every((w) => w.state === "succeeded");
+}
+
+/**
+ * Like `model.writeCodexHome`, plus `allow_login_shell = false`: a login shell would run the user's
+ * profile before every command (slow, and noisy in the answers). That key must be top-level, and
+ * `writeCodexHome` appends its extra TOML inside the provider table, so the file is written here.
+ */
+async function writeCodexHome(codexHome: string, model: ScriptedModel): Promise<void> {
+  await mkdir(codexHome, { recursive: true, mode: 0o700 });
+  const toml = `allow_login_shell = false\n${codexConfigToml(model.baseUrl)}`;
+  await writeFile(join(codexHome, "config.toml"), toml, { mode: 0o600 });
 }
 
 async function spawnWorkers(baton: Baton, signal: AbortSignal): Promise<string[]> {
@@ -121,9 +132,8 @@ function printResults(results: readonly WorkerResult[]): void {
   }
   const tokens = results.reduce((sum, r) => sum + totalTokens(r.usage), 0);
   const succeeded = results.filter((r) => r.state === "succeeded").length;
-  console.log(
-    `\n${succeeded} of ${results.length} workers succeeded; ${tokens.toLocaleString("en-US")} tokens in total.`,
-  );
+  console.log(`\nTotal tokens: ${tokens.toLocaleString("en-US")}`);
+  console.log(`${succeeded} of ${results.length} workers succeeded.`);
 }
 
 /** Stops the workers and the supervisor, then removes everything the demo created. */
@@ -135,20 +145,27 @@ async function cleanUp(resources: Resources): Promise<void> {
 
 async function stopSupervisor(home: string, baton: Baton | undefined): Promise<void> {
   const pid = supervisorPid(home);
-  try {
-    if (!baton) throw new Error("no connection");
-    await baton.shutdown();
-  } catch {
-    // The connection is gone (an aborted request closes it): the daemon treats SIGTERM the same way.
-    if (pid !== undefined) signalProcess(pid, "SIGTERM");
-  } finally {
-    baton?.close();
-  }
+  const asked = await askToShutDown(baton);
   if (pid === undefined) return;
-  // `shutdown` answers before the daemon has stopped its workers; the store must outlive them.
+  // The daemon treats SIGTERM like a shutdown request, for when the connection is gone.
+  if (!asked) signalProcess(pid, "SIGTERM");
+  // `shutdown` answers before the daemon has stopped its workers, and the store must outlive them.
   const deadline = Date.now() + SUPERVISOR_EXIT_MS;
   while (signalProcess(pid, 0) && Date.now() < deadline) await delay(50);
   signalProcess(pid, "SIGKILL");
+}
+
+/** False without a live connection: an aborted request closes it. */
+async function askToShutDown(baton: Baton | undefined): Promise<boolean> {
+  if (!baton) return false;
+  try {
+    await baton.shutdown();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    baton.close();
+  }
 }
 
 function supervisorPid(home: string): number | undefined {

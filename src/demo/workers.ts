@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SpawnOptions } from "../client/baton.js";
-import { modelScriptLine, type ScriptStep } from "../scripted-model/index.js";
+import { directiveScript, modelScriptLine, type Script, type ScriptStep } from "../scripted-model/index.js";
 
 /** A project small enough to read at a glance, with one bug every worker can agree on. */
 const SAMPLE_FILES: Readonly<Record<string, string>> = {
@@ -75,10 +75,23 @@ const implementer: ScriptStep[] = [
   { type: "shell", command: `node -e 'console.log("add(2, 3) =", require("./calc.js").add(2, 3))'` },
   {
     type: "message",
-    text: "Fixed `add` in calc.js: `return a - b;` is now `return a + b;`.\nChecked it: {{output}}",
+    text: "Fixed `add` in calc.js: `return a - b;` is now `return a + b;`.\nChecked it with node: {{output}}",
     usage: { input_tokens: 2580, output_tokens: 64 },
   },
 ];
+
+/** Plays each worker's `MODEL-SCRIPT` line, with `{{output}}` standing for the command's own output. */
+export function demoScript(): Script {
+  const play = directiveScript();
+  return (request) => play({ ...request, lastToolOutput: commandOutput(request.lastToolOutput) });
+}
+
+/** codex puts a header (chunk id, wall time, exit code) above a command's output; a model would skip it. */
+function commandOutput(toolOutput: string | undefined): string | undefined {
+  const marker = "\nOutput:\n";
+  const at = toolOutput?.indexOf(marker) ?? -1;
+  return at < 0 ? toolOutput : toolOutput?.slice(at + marker.length);
+}
 
 /** The three workers the demo runs, each with its own role and model script. */
 export function demoWorkers(bin: string | undefined): SpawnOptions[] {

@@ -6,7 +6,7 @@ const SCRIPT_LINE = /^MODEL-SCRIPT: (.+)$/m;
  * A script that reads its steps from the worker's own prompt, so one model server can drive many
  * different workers. A prompt line `MODEL-SCRIPT: [step, step, ...]` (JSON) gives the step for each
  * request of that worker's session in turn; an element may itself be an array of steps. The text of
- * a `message` step may contain `{{output}}`, replaced by the last tool output the model received.
+ * a `message` step may contain `{{output}}`, replaced by the output of the last command codex ran.
  * Without such a line, or past its end, the model answers `fallback(request)`.
  */
 export function directiveScript(fallback: Script = () => ({ type: "message", text: "done" })): Script {
@@ -19,7 +19,7 @@ export function directiveScript(fallback: Script = () => ({ type: "message", tex
     const list = Array.isArray(step) ? step : [step];
     return list.map((s) =>
       s.type === "message"
-        ? { ...s, text: s.text.replaceAll("{{output}}", request.lastToolOutput ?? "") }
+        ? { ...s, text: s.text.replaceAll("{{output}}", commandOutput(request.lastToolOutput)) }
         : s,
     );
   };
@@ -28,4 +28,11 @@ export function directiveScript(fallback: Script = () => ({ type: "message", tex
 /** The prompt line that makes {@link directiveScript} play `steps`. */
 export function modelScriptLine(steps: readonly (ScriptStep | readonly ScriptStep[])[]): string {
   return `MODEL-SCRIPT: ${JSON.stringify(steps)}`;
+}
+
+/** The command's own output, without the header codex wraps it in (chunk id, wall time, exit code). */
+export function commandOutput(toolOutput: string | undefined): string {
+  if (toolOutput === undefined) return "";
+  const marker = toolOutput.indexOf("\nOutput:\n");
+  return marker >= 0 ? toolOutput.slice(marker + "\nOutput:\n".length) : toolOutput;
 }

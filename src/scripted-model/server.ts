@@ -22,7 +22,7 @@ export interface ScriptedModel {
   readonly baseUrl: string;
   /** Every request received, in order. */
   readonly requests: readonly ModelRequest[];
-  /** Writes a `config.toml` into `codexHome` that points codex at this server. */
+  /** Writes a `config.toml` into `codexHome` that points codex at this server; `extraToml` goes on top. */
   writeCodexHome(codexHome: string, extraToml?: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -82,7 +82,10 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
     requests,
     async writeCodexHome(codexHome, extraToml = "") {
       await mkdir(codexHome, { recursive: true, mode: 0o700 });
-      await writeFile(join(codexHome, "config.toml"), codexConfigToml(baseUrl) + extraToml, { mode: 0o600 });
+      // Top-level keys must come before the provider table, or TOML would put them inside it.
+      await writeFile(join(codexHome, "config.toml"), `${extraToml}\n${codexConfigToml(baseUrl)}`, {
+        mode: 0o600,
+      });
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -95,6 +98,8 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
 /** A codex `config.toml` that sends every request to `baseUrl`, without retries. */
 export function codexConfigToml(baseUrl: string): string {
   return [
+    // A login shell would source the user's profile before every command: seconds, and noise.
+    "allow_login_shell = false",
     'model = "fake-model"',
     'model_provider = "scripted"',
     "[model_providers.scripted]",

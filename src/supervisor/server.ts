@@ -52,7 +52,9 @@ export function handlers(supervisor: Supervisor, hooks: { shutdown(): void }): R
       supervisor.maxParallel = parse(configureParams, p, "configure").maxParallel;
       return { maxParallel: supervisor.maxParallel };
     },
-    shutdown: () => {
+    // Replies once every worker has stopped; the process exits right after.
+    shutdown: async () => {
+      await supervisor.close();
       setImmediate(() => hooks.shutdown());
       return { pid: process.pid };
     },
@@ -66,6 +68,8 @@ export function serve(table: Record<string, Handler>, onActivity: (connections: 
     connections += 1;
     onActivity(connections);
     const controller = new AbortController();
+    // Each request can be cancelled on its own ("cancel"), and all of them by closing the connection.
+    const inFlight = new Map<number, AbortController>();
     const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
     const reply = (response: Response) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
@@ -87,9 +91,22 @@ export function serve(table: Record<string, Handler>, onActivity: (connections: 
         const parsed = request.safeParse(JSON.parse(line));
         if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "request"));
         id = parsed.data.id;
+        if (parsed.data.method === "cancel") {
+          const target = (parsed.data.params as { id?: unknown } | undefined)?.id;
+          if (typeof target === "number") inFlight.get(target)?.abort();
+          reply({ id, ok: true, result: {} });
+          return;
+        }
         const handler = Object.hasOwn(table, parsed.data.method) ? table[parsed.data.method] : undefined;
         if (!handler) throw new BatonError("usage", `unknown method "${parsed.data.method}"`);
-        reply({ id, ok: true, result: await handler(parsed.data.params, controller.signal) });
+        const own = new AbortController();
+        inFlight.set(id, own);
+        try {
+          const signal = AbortSignal.any([controller.signal, own.signal]);
+          reply({ id, ok: true, result: await handler(parsed.data.params, signal) });
+        } finally {
+          inFlight.delete(id);
+        }
       } catch (error) {
         const known = error instanceof BatonError;
         reply({

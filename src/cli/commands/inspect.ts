@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { BatonError } from "../../errors.js";
+import { renderPlan } from "../../plan/index.js";
 import { isFinal } from "../../worker/state.js";
 import {
   ExitWith,
@@ -9,18 +10,27 @@ import {
   printJson,
   withBaton,
 } from "../context.js";
-import { reasonText, workerTable } from "../render.js";
+import { currentPlans } from "../plans.js";
+import { indent, reasonText, workerTable } from "../render.js";
 
 export function registerInspect(program: Command, global: () => GlobalOptions): void {
   program
     .command("ls")
-    .description("list every worker with its label, role, state, elapsed time and tokens")
+    .description(
+      "list every worker with its label, role, state, elapsed time and tokens, under the current plan",
+    )
     .option("--json", "print JSON")
     .action(async (opts) => {
-      const listing = await withBaton(global(), (baton) => baton.list());
-      if (opts.json) return printJson(listing);
+      const { listing, plans } = await withBaton(global(), async (baton) => ({
+        listing: await baton.list(),
+        plans: await currentPlans(baton.home),
+      }));
+      if (opts.json) return printJson({ ...listing, plans });
+      for (const { title, plan } of plans) process.stdout.write(`${title}\n${indent(renderPlan(plan))}\n\n`);
       process.stdout.write(`${workerTable(listing.workers)}\n`);
-      for (const problem of listing.problems) process.stderr.write(`baton: warning: ${problem}\n`);
+      for (const problem of [...listing.problems, ...plans.flatMap((p) => p.problem ?? [])]) {
+        process.stderr.write(`baton: warning: ${problem}\n`);
+      }
     });
 
   program

@@ -1,9 +1,11 @@
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { refuseInsideWorker } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
-import { ROLES } from "../../worker/types.js";
+import { ROLES, type Role } from "../../worker/types.js";
 import { type GlobalOptions, positiveInteger, positiveNumber, printJson, withBaton } from "../context.js";
+import { addPromptOptions, promptSettings } from "../prompt-options.js";
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) {
@@ -18,12 +20,13 @@ async function readStdin(): Promise<string> {
 }
 
 export function registerSpawn(program: Command, global: () => GlobalOptions): void {
-  program
+  const command = program
     .command("spawn")
     .description("start one worker in the background and print its id")
     .argument("<prompt...>", "the task, or - to read it from stdin")
     .option("--label <text>", "a short name for the worker")
-    .addOption(new Option("--role <role>", "what kind of worker this is").choices(ROLES))
+    .addOption(new Option("--role <role>", "what kind of worker this is; picks its template").choices(ROLES))
+    .option("--lens <lens>", "the reviewer's lens, e.g. security or performance")
     .option(
       "--read-only",
       "the worker may not change files (the default unless --write or --role implementer)",
@@ -51,34 +54,42 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
       "--no-wait",
       "refuse at once if another writer holds one of the --write paths, instead of queueing",
     )
-    .option("--json", "print JSON")
+    .option("--json", "print JSON");
+  addPromptOptions(command)
     .addHelpText(
       "after",
       `
 Examples:
   baton spawn --label scout --role scout "Map where config is loaded; list files and functions"
+  baton spawn --role reviewer --lens security --context context.yaml "Review src/auth/"
   baton spawn --role implementer --write src/parser.ts "Fix the off-by-one in parseRange"
   cat task.md | baton spawn --label big -`,
     )
     .action(async (words: string[], opts) => {
       refuseInsideWorker(process.env);
       const task = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
-      const id = await withBaton(global(), (baton) =>
-        baton.spawn({
+      const cwd = resolve(opts.cwd);
+      const id = await withBaton(global(), async (baton) => {
+        const settings = await promptSettings(opts, cwd, baton.home);
+        const role = opts.role as Role | undefined;
+        return baton.spawn({
           task,
           label: opts.label,
-          role: opts.role,
+          role,
           readOnly: opts.readOnly,
           write: opts.write,
-          cwd: opts.cwd,
+          cwd,
           model: opts.model,
           timeoutSeconds: opts.timeout,
           backend: opts.backend,
           bin: opts.codexBin,
           maxParallel: opts.maxParallel,
           noWait: opts.wait === false,
-        }),
-      );
+          ...(opts.lens ? { lens: opts.lens } : {}),
+          ...(settings.context ? { context: settings.context } : {}),
+          ...(role && settings.templates[role] ? { template: settings.templates[role] } : {}),
+        });
+      });
       if (opts.json) printJson({ id });
       else process.stdout.write(`${id}\n`);
     });

@@ -1,0 +1,37 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Plan, PlanStore } from "../plan/index.js";
+
+/** A plan worth showing: the workspace's own, or that of a pattern run still going. */
+export interface ShownPlan {
+  readonly title: string;
+  readonly plan: Plan;
+  readonly problem?: string;
+}
+
+/** The workspace plan and the plans of running pattern runs. A damaged plan becomes a warning. */
+export async function currentPlans(home: string): Promise<ShownPlan[]> {
+  const shown: ShownPlan[] = [];
+  const add = async (title: string, dir: string) => {
+    try {
+      const plan = await new PlanStore(dir).show();
+      if (plan) shown.push({ title, plan });
+    } catch (error) {
+      shown.push({ title, plan: { steps: [], updatedAt: "" }, problem: (error as Error).message });
+    }
+  };
+  await add("Plan:", home);
+  const runs = await readdir(join(home, "runs")).catch(() => [] as string[]);
+  for (const id of runs.filter((name) => /^r\d+$/.test(name))) {
+    try {
+      const run = JSON.parse(await readFile(join(home, "runs", id, "run.json"), "utf8")) as {
+        state?: string;
+        pattern?: string;
+      };
+      if (run.state === "running") await add(`Run ${id} (${run.pattern}):`, join(home, "runs", id));
+    } catch {
+      // a run record being written or damaged: nothing to show
+    }
+  }
+  return shown.filter((p) => p.plan.steps.length > 0 || p.problem);
+}
