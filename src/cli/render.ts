@@ -61,3 +61,13 @@ export function indent(text: string, by = "  "): string {
     .map((line) => (line ? by + line : line))
     .join("\n");
 }
+
+/** Where an isolated writer's change went, and whether it merges cleanly. */
+export function isolationText(isolation: NonNullable<WorkerResult["isolation"]>): string {
+  if (!isolation.commit) return `baton: the worker changed nothing (branch ${isolation.branch})`;
+  const files = `${isolation.changedFiles.length} file${isolation.changedFiles.length === 1 ? "" : "s"}`;
+  const conflicts = isolation.conflicts.length
+    ? `; CONFLICTS with HEAD in ${isolation.conflicts.join(", ")}`
+    : "; merges cleanly into HEAD";
+  return `baton: change committed on branch ${isolation.branch} (${isolation.commit.slice(0, 10)}, ${files})${conflicts}`;
+}

@@ -48,6 +48,8 @@ export interface SpawnOptions {
   readonly maxParallel?: number;
   /** Refuse at once, instead of queueing, when another writer holds one of the `write` paths. */
   readonly noWait?: boolean;
+  /** Write in an own git worktree; the change comes back as a commit on branch `baton/<id>-...`. */
+  readonly isolate?: boolean;
   /** A JSON Schema the final answer must follow (codex `--output-schema`). */
   readonly outputSchema?: Record<string, unknown>;
   /** A review lens (ids from `LENSES`, or free text), for the reviewer template. */

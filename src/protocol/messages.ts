@@ -36,6 +36,7 @@ export const spawnParams = z.strictObject({
   bin: z.string().min(1).optional(),
   maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT).optional(),
   noWait: z.boolean().optional(),
+  isolate: z.boolean().optional(),
   outputSchema: z.record(z.string(), z.unknown()).optional(),
   prompt: z.string().optional(),
   env: z.record(z.string(), z.string()),

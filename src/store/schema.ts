@@ -38,6 +38,7 @@ export const specSchema = z.object({
   bin: z.string(),
   task: z.string(),
   outputSchema: z.boolean().default(false),
+  isolate: z.boolean().default(false),
   createdAt: z.string(),
 });
 
@@ -68,4 +69,12 @@ export const resultSchema = z.object({
   threadId: z.string().optional(),
   reason: reason.optional(),
   endedAt: z.string(),
+  isolation: z
+    .object({
+      branch: z.string(),
+      commit: z.string().optional(),
+      changedFiles: z.array(z.string()),
+      conflicts: z.array(z.string()),
+    })
+    .optional(),
 });

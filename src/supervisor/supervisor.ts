@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { EventEmitter, once } from "node:events";
 import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { backendNamed } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import {
@@ -14,8 +14,9 @@ import {
 } from "../protocol/messages.js";
 import type { Store } from "../store/store.js";
 import { WORKER_PREAMBLE, workerPrompt } from "../worker/prompt.js";
-import { isFinal } from "../worker/state.js";
+import { type FinalState, isFinal } from "../worker/state.js";
 import {
+  type EndReason,
   type Scope,
   totalTokens,
   type WorkerInfo,
@@ -24,6 +25,7 @@ import {
   type WorkerStatus,
   ZERO_USAGE,
 } from "../worker/types.js";
+import { collectWorktree, createWorktree, repositoryOf, type Worktree } from "./isolation.js";
 import { signalAll, workerProcesses } from "./processes.js";
 import { WORKER_ENV } from "./worker-env.js";
 import { WorkerRun } from "./worker-run.js";
@@ -55,6 +57,8 @@ interface Entry {
   statusWrite: Promise<void>;
   /** Resolves once a started worker's result and final status are recorded. */
   settled: Promise<void> | undefined;
+  /** A stop came before the agent started (while its worktree was being made). */
+  stopRequested?: boolean;
 }
 
 /** The heart of the supervisor process: the worker table, the queue behind the cap, and its events. */
@@ -159,7 +163,13 @@ export class Supervisor {
     const bin = backend.locate({ explicitBin: params.bin, env: params.env, cwd });
     if (params.maxParallel !== undefined) this.maxParallel = params.maxParallel;
     const scope = scopeOf(params, cwd);
-    if (params.noWait) {
+    if (params.isolate) {
+      if (scope.kind !== "write") {
+        throw new BatonError("usage", "--isolate is for writers: add --write PATH or --role implementer");
+      }
+      await repositoryOf(cwd);
+    }
+    if (params.noWait && !params.isolate) {
       const holder = this.holderOf(scope);
       if (holder) {
         throw new BatonError(
@@ -182,6 +192,7 @@ export class Supervisor {
       bin,
       task: params.task,
       outputSchema: params.outputSchema !== undefined,
+      isolate: params.isolate === true,
       createdAt: new Date().toISOString(),
     };
     const status = blankStatus(id, "queued");
@@ -212,25 +223,25 @@ export class Supervisor {
    * a running writer's, or an earlier queued writer's, keeps its place; others may go past it.
    */
   private pump(): void {
-    const waiting: Scope[] = [];
-    const holders = [...this.entries.values()].filter((e) => e.run && e.spec.scope.kind === "write");
+    const waiting: (Scope | undefined)[] = [];
+    const holders = [...this.entries.values()].filter((e) => e.status.state === "running");
     for (let i = 0; i < this.queue.length && this.running < this.maxParallel; ) {
       const entry = this.entries.get(this.queue[i]!);
       if (entry?.status.state !== "queued") {
         this.queue.splice(i, 1);
         continue;
       }
-      const blocked = [...holders.map((h) => h.spec.scope), ...waiting].some((held) =>
-        conflict(entry.spec.scope, held),
+      const blocked = [...holders.map((h) => lockScope(h.spec)), ...waiting].some((held) =>
+        conflict(lockScope(entry.spec), held),
       );
       if (blocked) {
-        waiting.push(entry.spec.scope);
+        waiting.push(lockScope(entry.spec));
         i++;
         continue;
       }
       this.queue.splice(i, 1);
       this.startRun(entry);
-      if (entry.spec.scope.kind === "write") holders.push(entry);
+      holders.push(entry);
     }
   }
 
@@ -238,14 +249,39 @@ export class Supervisor {
   private holderOf(scope: Scope): { id: string; path: string } | undefined {
     for (const entry of this.entries.values()) {
       if (isFinal(entry.status.state)) continue;
-      const clash = conflict(scope, entry.spec.scope);
+      const clash = conflict(scope, lockScope(entry.spec));
       if (clash) return { id: entry.spec.id, path: clash.heldPath };
     }
     return undefined;
   }
 
   private startRun(entry: Entry): void {
+    this.running += 1;
+    this.setStatus(entry, { ...entry.status, state: "running", startedAt: new Date().toISOString() });
+    entry.settled = this.runWorker(entry);
+  }
+
+  /** One worker from start to recorded result, in its own worktree when isolated. */
+  private async runWorker(entry: Entry): Promise<void> {
     const { spec } = entry;
+    let worktree: Worktree | undefined;
+    let runSpec = spec;
+    if (spec.isolate) {
+      try {
+        worktree = await createWorktree(this.store.home, spec.id, this.storeKey, spec.cwd);
+        runSpec = inWorktree(spec, worktree);
+      } catch (error) {
+        await this.settle(
+          entry,
+          endedWithout(spec, "failed", { kind: "spawn_failed", message: errorText(error) }),
+        );
+        return;
+      }
+    }
+    if (entry.stopRequested) {
+      await this.settle(entry, endedWithout(spec, "canceled", { kind: "stopped", by: "user", via: "stop" }));
+      return;
+    }
     const env: Record<string, string> = {
       ...entry.env,
       [WORKER_ENV.id]: spec.id,
@@ -256,7 +292,7 @@ export class Supervisor {
     entry.env = undefined; // secrets stay in memory only as long as needed
     const run = new WorkerRun(
       this.store,
-      spec,
+      runSpec,
       backendNamed(spec.backend),
       env,
       this.markerOf(spec.id),
@@ -268,15 +304,24 @@ export class Supervisor {
       this.graceMs,
     );
     entry.run = run;
-    this.running += 1;
     run.start();
     this.setStatus(entry, {
       ...entry.status,
-      state: "running",
       pid: run.pid || undefined,
       startedAt: new Date(run.startedAt).toISOString(),
     });
-    entry.settled = run.ended.then((result) => this.settle(entry, result));
+    let result = await run.ended;
+    if (worktree) {
+      try {
+        const message = `baton ${spec.id}: ${spec.label ?? spec.task.split("\n")[0]?.slice(0, 60)}`;
+        result = { ...result, isolation: await collectWorktree(worktree, message) };
+      } catch (error) {
+        this.problems.push(
+          `worker ${spec.id}: could not collect its worktree ${worktree.path}: ${errorText(error)}`,
+        );
+      }
+    }
+    await this.settle(entry, result);
   }
 
   private async settle(entry: Entry, result: WorkerResult, started = true): Promise<void> {
@@ -419,27 +464,16 @@ export class Supervisor {
   }
 
   private async stopOne(entry: Entry, graceMs: number | undefined): Promise<void> {
+    entry.stopRequested = true;
     if (entry.status.state === "queued") {
       const index = this.queue.indexOf(entry.spec.id);
       if (index >= 0) this.queue.splice(index, 1);
       entry.env = undefined;
-      const now = new Date().toISOString();
-      const result: WorkerResult = {
-        id: entry.spec.id,
-        label: entry.spec.label,
-        role: entry.spec.role,
-        state: "canceled",
-        answer: "",
-        answerSource: "none",
-        answerMismatch: false,
-        exitCode: undefined,
-        durationMs: 0,
-        usage: ZERO_USAGE,
-        threadId: undefined,
-        reason: { kind: "stopped", by: "user", via: "stop" },
-        endedAt: now,
-      };
-      await this.settle(entry, result, false);
+      await this.settle(
+        entry,
+        endedWithout(entry.spec, "canceled", { kind: "stopped", by: "user", via: "stop" }),
+        false,
+      );
       return;
     }
     void entry.run?.stop("user", graceMs);
@@ -507,6 +541,44 @@ export class Supervisor {
     await this.stop({ all: true, ...(graceSeconds === undefined ? {} : { graceSeconds }) });
     await Promise.all([...this.entries.values()].map((e) => e.statusWrite));
   }
+}
+
+/** The result of a worker that ended before its agent ran. */
+function endedWithout(spec: WorkerSpec, state: FinalState, reason: EndReason): WorkerResult {
+  return {
+    id: spec.id,
+    label: spec.label,
+    role: spec.role,
+    state,
+    answer: "",
+    answerSource: "none",
+    answerMismatch: false,
+    exitCode: undefined,
+    durationMs: 0,
+    usage: ZERO_USAGE,
+    threadId: undefined,
+    reason,
+    endedAt: new Date().toISOString(),
+  };
+}
+
+/** The spec as the agent sees it inside its worktree: same relative cwd and write paths. */
+function inWorktree(spec: WorkerSpec, worktree: Worktree): WorkerSpec {
+  const move = (path: string) => join(worktree.path, relative(worktree.repo, path));
+  return {
+    ...spec,
+    cwd: worktree.cwd,
+    scope: spec.scope.kind === "write" ? { kind: "write", paths: spec.scope.paths.map(move) } : spec.scope,
+  };
+}
+
+/** What a worker holds under the writer lock: nothing when it writes in its own worktree. */
+function lockScope(spec: WorkerSpec): Scope | undefined {
+  return spec.isolate ? undefined : spec.scope;
+}
+
+function errorText(error: unknown): string {
+  return (error as Error)?.message?.split("\n")[0] ?? String(error);
 }
 
 function blankStatus(id: string, state: WorkerStatus["state"]): WorkerStatus {

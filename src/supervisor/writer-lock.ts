@@ -10,9 +10,15 @@ export function pathsOverlap(a: string, b: string): boolean {
   return longer.startsWith(shorter.endsWith(sep) ? shorter : shorter + sep);
 }
 
-/** The first path of `scope` that overlaps one of `held`, and the one it overlaps. */
-export function conflict(scope: Scope, held: Scope): { path: string; heldPath: string } | undefined {
-  if (scope.kind !== "write" || held.kind !== "write") return undefined;
+/**
+ * The first path of `scope` that overlaps one of `held`, and the one it overlaps. Scopes of isolated
+ * writers (own worktree) are passed as undefined: they never conflict.
+ */
+export function conflict(
+  scope: Scope | undefined,
+  held: Scope | undefined,
+): { path: string; heldPath: string } | undefined {
+  if (scope?.kind !== "write" || held?.kind !== "write") return undefined;
   for (const path of scope.paths) {
     for (const heldPath of held.paths) if (pathsOverlap(path, heldPath)) return { path, heldPath };
   }

@@ -43,6 +43,8 @@ export interface WorkerSpec {
   readonly task: string;
   /** The agent was asked to answer in JSON matching `output-schema.json`. */
   readonly outputSchema: boolean;
+  /** The worker writes in its own git worktree; its change comes back as a commit on a branch. */
+  readonly isolate: boolean;
   readonly createdAt: string;
 }
 
@@ -87,6 +89,13 @@ export interface WorkerResult {
   readonly threadId: string | undefined;
   readonly reason: EndReason | undefined;
   readonly endedAt: string;
+  /** For an isolated writer: its branch, commit, changed files and conflicts with HEAD. */
+  readonly isolation?: {
+    readonly branch: string;
+    readonly commit: string | undefined;
+    readonly changedFiles: readonly string[];
+    readonly conflicts: readonly string[];
+  };
 }
 
 /** A row of `baton ls`. */

@@ -11,7 +11,7 @@ import {
   withBaton,
 } from "../context.js";
 import { currentPlans } from "../plans.js";
-import { indent, reasonText, workerTable } from "../render.js";
+import { indent, isolationText, reasonText, workerTable } from "../render.js";
 
 export function registerInspect(program: Command, global: () => GlobalOptions): void {
   program
@@ -75,6 +75,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       if (opts.json) printJson(result);
       else if (result.answer)
         process.stdout.write(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
+      if (!opts.json && result.isolation) process.stderr.write(`${isolationText(result.isolation)}\n`);
       if (result.state !== "succeeded") {
         throw new ExitWith(1, opts.json ? "" : `worker ${id} ${result.state}: ${reasonText(result)}`);
       }

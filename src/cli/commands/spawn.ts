@@ -54,6 +54,7 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
       "--no-wait",
       "refuse at once if another writer holds one of the --write paths, instead of queueing",
     )
+    .option("--isolate", "write in an own git worktree; the change comes back as a commit on a branch")
     .option("--json", "print JSON");
   addPromptOptions(command)
     .addHelpText(
@@ -85,6 +86,7 @@ Examples:
           bin: opts.codexBin,
           maxParallel: opts.maxParallel,
           noWait: opts.wait === false,
+          isolate: opts.isolate === true,
           ...(opts.lens ? { lens: opts.lens } : {}),
           ...(settings.context ? { context: settings.context } : {}),
           ...(role && settings.templates[role] ? { template: settings.templates[role] } : {}),

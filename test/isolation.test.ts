@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { WorkerResult } from "../dist/index.js";
+import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
+import { Workspace } from "./support/harness.ts";
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-C", cwd, "-c", "user.name=t", "-c", "user.email=t@t", ...args], {
+    encoding: "utf8",
+  });
+
+const editTo = (text: string) =>
+  modelScriptLine([
+    {
+      type: "patch",
+      patch: `*** Begin Patch\n*** Update File: notes.txt\n@@\n-original\n+${text}\n*** End Patch`,
+    },
+    { type: "message", text: `wrote ${text}` },
+  ]);
+
+describe("isolated writers (--isolate)", () => {
+  let ws: Workspace;
+  before(async () => {
+    ws = await Workspace.create(directiveScript());
+    git(ws.dir, "init", "-q");
+    writeFileSync(join(ws.dir, ".gitignore"), ".baton/\ncodex-home/\n");
+    writeFileSync(join(ws.dir, "notes.txt"), "original\n");
+    git(ws.dir, "add", ".");
+    git(ws.dir, "commit", "-qm", "start");
+  });
+  after(() => ws.cleanup());
+
+  test("two writers on the same file run at once, each on its own branch; the shared checkout is untouched", async () => {
+    const spawn = (text: string) =>
+      ws
+        .ok(["spawn", "--isolate", "--write", "notes.txt", `change notes\n${editTo(text)}`])
+        .then((s) => s.trim());
+    const [a, b] = await Promise.all([spawn("from a"), spawn("from b")]);
+    assert.equal((await ws.baton(["wait", a!, b!])).code, 0);
+    assert.equal(
+      readFileSync(join(ws.dir, "notes.txt"), "utf8"),
+      "original\n",
+      "the shared checkout is untouched",
+    );
+    const results = await Promise.all([a!, b!].map((id) => ws.json<WorkerResult>(["result", id])));
+    for (const [index, result] of results.entries()) {
+      const isolation = result.isolation!;
+      assert.ok(isolation.commit, "the change is a commit");
+      assert.deepEqual(isolation.changedFiles, ["notes.txt"]);
+      assert.equal(git(ws.dir, "show", `${isolation.branch}:notes.txt`), `from ${index === 0 ? "a" : "b"}\n`);
+      assert.deepEqual(isolation.conflicts, [], "each alone merges cleanly into HEAD");
+      assert.equal(existsSync(join(ws.home, "worktrees", result.id)), false, "the worktree is removed");
+    }
+    // Merging a's branch into the main line brings its change in; nothing was lost.
+    git(ws.dir, "merge", "-q", results[0]!.isolation!.branch);
+    assert.equal(readFileSync(join(ws.dir, "notes.txt"), "utf8"), "from a\n");
+    const human = await ws.baton(["result", a!]);
+    assert.match(human.stderr, /change committed on branch baton\/w\d+-\w+ .*merges cleanly/);
+  });
+
+  test("a later isolated writer is told about a conflict with HEAD", async () => {
+    writeFileSync(join(ws.dir, "notes.txt"), "original\n");
+    git(ws.dir, "commit", "-qam", "reset notes");
+    const id = (
+      await ws.ok([
+        "spawn",
+        "--isolate",
+        "--write",
+        "notes.txt",
+        `slow\n${modelScriptLine([
+          { type: "shell", command: "sleep 1" },
+          {
+            type: "patch",
+            patch:
+              "*** Begin Patch\n*** Update File: notes.txt\n@@\n-original\n+from the worker\n*** End Patch",
+          },
+          { type: "message", text: "done" },
+        ])}`,
+      ])
+    ).trim();
+    // Meanwhile the main line changes the same line.
+    writeFileSync(join(ws.dir, "notes.txt"), "from main\n");
+    git(ws.dir, "commit", "-qam", "main edit");
+    await ws.baton(["wait", id]);
+    const result = await ws.json<WorkerResult>(["result", id]);
+    assert.deepEqual(result.isolation?.conflicts, ["notes.txt"]);
+    assert.match((await ws.baton(["result", id])).stderr, /CONFLICTS with HEAD in notes.txt/);
+  });
+
+  test("--isolate outside a git repository, or for a reader, is refused", async () => {
+    const reader = await ws.baton(["spawn", "--isolate", "--read-only", "x"]);
+    assert.match(reader.stderr, /^baton: --isolate is for writers/);
+    const outside = await ws.baton(["spawn", "--isolate", "--write", ".", "--cwd", "/tmp", "x"]);
+    assert.match(outside.stderr, /^baton: --isolate needs a git repository: \/tmp is not inside one/);
+  });
+});
