@@ -29,32 +29,21 @@ export class ExitWith extends Error {
   }
 }
 
-export function positiveNumber(name: string) {
+/** A commander parser for a number flag that names the flag and the rule in its error. */
+function numberFlag(name: string, rule: string, ok: (n: number) => boolean) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) {
-      throw new BatonError("usage", `${name} must be a positive number, got "${value}"`);
-    }
+    if (value.trim() === "" || !ok(n))
+      throw new BatonError("usage", `${name} must be ${rule}, got "${value}"`);
     return n;
   };
 }
 
-export function nonNegativeInteger(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) {
-      throw new BatonError("usage", `${name} must be a whole number of 0 or more, got "${value}"`);
-    }
-    return n;
-  };
-}
-
-export function positiveInteger(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) {
-      throw new BatonError("usage", `${name} must be a whole number of 1 or more, got "${value}"`);
-    }
-    return n;
-  };
-}
+export const positiveNumber = (name: string) =>
+  numberFlag(name, "a positive number", (n) => Number.isFinite(n) && n > 0);
+export const nonNegativeNumber = (name: string) =>
+  numberFlag(name, "a number of 0 or more", (n) => Number.isFinite(n) && n >= 0);
+export const nonNegativeInteger = (name: string) =>
+  numberFlag(name, "a whole number of 0 or more", (n) => Number.isInteger(n) && n >= 0);
+export const positiveInteger = (name: string) =>
+  numberFlag(name, "a whole number of 1 or more", (n) => Number.isInteger(n) && n >= 1);

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { BatonError } from "../../errors.js";
 import { resolveHome } from "../../store/home.js";
 import { runSupervisor } from "../../supervisor/daemon.js";
-import { type GlobalOptions, positiveInteger, printJson, withBaton } from "../context.js";
+import { type GlobalOptions, nonNegativeNumber, positiveInteger, printJson, withBaton } from "../context.js";
 
 export function registerControl(program: Command, global: () => GlobalOptions): void {
   program
@@ -30,12 +30,7 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
     )
     .argument("[ids...]", "worker ids")
     .option("--all", "stop every unfinished worker")
-    .option("--grace <seconds>", "how long each step waits (default 3)", (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0)
-        throw new BatonError("usage", `--grace must be a number of 0 or more, got "${v}"`);
-      return n;
-    })
+    .option("--grace <seconds>", "how long each step waits (default 3)", nonNegativeNumber("--grace"))
     .option("--json", "print JSON")
     .action(async (ids: string[], opts) => {
       if (!opts.all && ids.length === 0)

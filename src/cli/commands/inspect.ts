@@ -7,6 +7,7 @@ import {
   type GlobalOptions,
   nonNegativeInteger,
   positiveInteger,
+  positiveNumber,
   printJson,
   withBaton,
 } from "../context.js";
@@ -101,12 +102,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
     .description("block until the workers end (default: all unfinished); exit 0 only if all succeeded")
     .argument("[ids...]", "worker ids")
     .option("--any", "return as soon as one of them ends")
-    .option("--timeout <seconds>", "give up after this long (exit 124)", (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0)
-        throw new BatonError("usage", `--timeout must be a positive number, got "${v}"`);
-      return n;
-    })
+    .option("--timeout <seconds>", "give up after this long (exit 124)", positiveNumber("--timeout"))
     .option("--json", "print JSON")
     .action(async (ids: string[], opts) => {
       const result = await withBaton(global(), (baton) =>

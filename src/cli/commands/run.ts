@@ -1,15 +1,19 @@
 import { resolve } from "node:path";
-import { type Command, Option } from "commander";
+import { Command, Option } from "commander";
 import { Baton } from "../../client/baton.js";
+import { closest } from "../../context/suggest.js";
 import { BatonError } from "../../errors.js";
 import {
+  PATTERN_NAMES,
   type PatternName,
   type PatternOptionsByName,
+  type PatternOutcome,
   progressPrinter,
   runPattern,
 } from "../../pattern/index.js";
 import { LENSES } from "../../roles/index.js";
 import { resolveHome } from "../../store/home.js";
+import { loadWorkflow, runWorkflow, WORKFLOW_FILE } from "../../workflow/index.js";
 import { ExitWith, type GlobalOptions, positiveInteger, positiveNumber, printJson } from "../context.js";
 import { addPromptOptions, promptSettings } from "../prompt-options.js";
 
@@ -164,21 +168,43 @@ export function registerRun(program: Command, global: () => GlobalOptions): void
       .description(spec.summary)
       .argument("<task...>", "what the run is about");
     spec.options(command);
-    addPromptOptions(command)
-      .option("--cwd <dir>", "the workers' working directory", ".")
-      .option(
-        "--timeout <seconds>",
-        "each worker's wall-clock limit (default 3600)",
-        positiveNumber("--timeout"),
-      )
-      .option("--model <model>", "the model the workers use")
-      .option("--codex-bin <path>", "the codex binary")
-      .option("--json", "print the result as JSON")
+    addRunOptions(command)
       .addHelpText("after", `\nExample:\n  ${spec.example}`)
       .action(async (words: string[], opts: Record<string, unknown>) => {
         await runCommand(spec as PatternCommand<PatternName>, words.join(" "), opts, global());
       });
   }
+  // `baton run FILE.yaml`. Its options are parsed in the action, not declared on `run`: commander lets a
+  // command take its own options from anywhere on the line, so `run review ... --json` would lose --json
+  // to `run`. With no options of its own, `run` still hands each pattern its whole line.
+  run
+    .argument("[workflow]", "a workflow file (.yaml or .yml): a graph of steps, see docs/workflows.md")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText("after", WORKFLOW_HELP)
+    .action(async (_file: unknown, _opts: unknown, command: Command) => {
+      await workflowCommand(command.args, global());
+    });
+}
+
+const WORKFLOW_HELP = `
+Workflow files:
+  baton run FILE.yaml [--json] [--cwd DIR] [--timeout S] [--model M] [--codex-bin PATH] [context flags]
+            runs the steps the file defines (roles, a context pack, depends_on, for_each, merge) to ONE
+            result; the whole file is checked first, and an error names file:line. See docs/workflows.md.`;
+
+/** Adds the options every run takes, pattern or workflow. */
+function addRunOptions(command: Command): Command {
+  return addPromptOptions(command)
+    .option("--cwd <dir>", "the workers' working directory", ".")
+    .option(
+      "--timeout <seconds>",
+      "each worker's wall-clock limit (default 3600)",
+      positiveNumber("--timeout"),
+    )
+    .option("--model <model>", "the model the workers use")
+    .option("--codex-bin <path>", "the codex binary")
+    .option("--json", "print the result as JSON");
 }
 
 async function runCommand(
@@ -192,6 +218,69 @@ async function runCommand(
   const home = global.home ?? resolveHome();
   const settings = await promptSettings(opts, cwd, home);
   const options = spec.build(task, opts as never, cwd);
+  await runToResult(home, cwd, opts, (baton, signal) =>
+    runPattern(baton, spec.name, options, {
+      cwd,
+      ...(settings.context ? { context: settings.context } : {}),
+      templates: settings.templates,
+      ...workerOptions(opts),
+      signal,
+      onEvent: progressPrinter(process.stderr),
+    }),
+  );
+}
+
+async function workflowCommand(args: readonly string[], global: GlobalOptions): Promise<void> {
+  const parser = addRunOptions(new Command("run").argument("[workflow]"))
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} });
+  parser.parse([...args], { from: "user" });
+  const file = parser.args[0];
+  const opts = parser.opts<Record<string, unknown>>();
+  if (file === undefined) {
+    throw new BatonError(
+      "usage",
+      `say what to run: a pattern (${PATTERN_NAMES.join(", ")}) or a workflow file ending in .yaml or .yml`,
+    );
+  }
+  if (!WORKFLOW_FILE.test(file)) {
+    const guess = closest(file, PATTERN_NAMES);
+    throw new BatonError(
+      "usage",
+      `"${file}" is neither a pattern nor a workflow file: ${guess ? `did you mean "${guess}"?` : `run one of ${PATTERN_NAMES.join(", ")}, or a file ending in .yaml or .yml`}`,
+    );
+  }
+  const workflow = await loadWorkflow(
+    file,
+    parser.getOptionValueSource("cwd") === "cli" ? { cwd: String(opts.cwd) } : {},
+  );
+  const home = global.home ?? resolveHome();
+  // Context flags add to the file's pack; a --context file and pointers are relative to the workers' cwd.
+  const settings = await promptSettings(opts, workflow.cwd, home);
+  await runToResult(home, workflow.cwd, opts, (baton, signal) =>
+    runWorkflow(baton, workflow, {
+      ...(settings.context ? { context: settings.context } : {}),
+      templates: settings.templates,
+      ...workerOptions(opts),
+      signal,
+      onEvent: progressPrinter(process.stderr),
+    }),
+  );
+}
+
+const workerOptions = (opts: Record<string, unknown>) => ({
+  ...(typeof opts.timeout === "number" ? { timeoutSeconds: opts.timeout } : {}),
+  ...(typeof opts.model === "string" ? { model: opts.model } : {}),
+  ...(typeof opts.codexBin === "string" ? { bin: opts.codexBin } : {}),
+});
+
+/** Runs to one result and prints it; the first Ctrl+C stops the run's workers, a second forces an exit. */
+async function runToResult(
+  home: string,
+  cwd: string,
+  opts: Record<string, unknown>,
+  execute: (baton: Baton, signal: AbortSignal) => Promise<PatternOutcome>,
+): Promise<void> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -203,16 +292,7 @@ async function runCommand(
   process.on("SIGINT", onSigint);
   const baton = await Baton.open({ home, cwd });
   try {
-    const outcome = await runPattern(baton, spec.name, options, {
-      cwd,
-      ...(settings.context ? { context: settings.context } : {}),
-      templates: settings.templates,
-      ...(typeof opts.timeout === "number" ? { timeoutSeconds: opts.timeout } : {}),
-      ...(typeof opts.model === "string" ? { model: opts.model } : {}),
-      ...(typeof opts.codexBin === "string" ? { bin: opts.codexBin } : {}),
-      signal: controller.signal,
-      onEvent: progressPrinter(process.stderr),
-    });
+    const outcome = await execute(baton, controller.signal);
     if (opts.json)
       printJson({ run: outcome.runId, dir: outcome.dir, result: outcome.data, markdown: outcome.markdown });
     else process.stdout.write(`${outcome.markdown}\n(saved in ${outcome.dir}/result.md)\n`);
