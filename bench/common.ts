@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Baton } from "../dist/index.js";
@@ -84,10 +84,12 @@ export interface Workspace {
 export async function openWorkspace(root: string, name: string): Promise<Workspace> {
   const dir = join(root, name);
   const home = join(dir, ".baton");
-  mkdirSync(join(root, "stamps"), { recursive: true });
-  mkdirSync(dir, { recursive: true });
+  for (const path of [dir, join(root, "home"), join(root, "stamps")]) mkdirSync(path, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    // An empty HOME for every run, bare or not: codex runs the user's shell, and their rc files (pyenv
+    // init here) would otherwise dominate the timings and leave processes behind after a bare run.
+    HOME: join(root, "home"),
     BATON_HOME: home,
     CODEX_HOME: join(root, "codex-home"),
     SCRIPTED_KEY: "bench-key",
@@ -126,13 +128,18 @@ export async function closeWorkspace(ws: Workspace): Promise<void> {
   rmSync(ws.dir, { recursive: true, force: true });
 }
 
-/** Runs the native codex binary directly, prompt on stdin, and reads its answer from stdout. */
+/**
+ * Runs the native codex binary directly, prompt on stdin, and reads its answer from stdout. Like a Baton
+ * worker in its PTY, it gets a session of its own: with the kernel's autogroup scheduling every session
+ * gets its own share of the CPU, and a baseline that shared one would lose to other load on the machine.
+ */
 export async function runBareCodex(ws: Workspace, prompt: string, lastMessageFile: string) {
   const start = now();
   const child = spawn(CODEX_BIN, codexArgs(ws.dir, lastMessageFile), {
     cwd: ws.dir,
     env: ws.env,
     stdio: ["pipe", "pipe", "ignore"],
+    detached: true,
   });
   let out = "";
   child.stdout.setEncoding("utf8");
@@ -146,6 +153,53 @@ export async function runBareCodex(ws: Workspace, prompt: string, lastMessageFil
   });
   const answer = lastAgentMessage(out);
   return { ms: now() - start, code, answer };
+}
+
+/** Pids of live processes started for this workspace's codex runs, other than its supervisor. */
+function codexLeftovers(ws: Workspace): number[] {
+  const mark = `CODEX_HOME=${ws.env.CODEX_HOME}`;
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(name) || Number(name) === ws.supervisorPid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(mark))
+        found.push(Number(name));
+    } catch {}
+  }
+  return found;
+}
+
+/**
+ * Waits (up to 10 s) until nothing is left of earlier codex runs, so that one run's leftovers do not
+ * slow the next: a bare codex can exit while a child of its own (e.g. a `git ls-remote`) still runs,
+ * where Baton kills what a worker leaves behind. Returns how long it waited.
+ */
+export async function settle(ws: Workspace): Promise<number> {
+  const start = now();
+  if (codexLeftovers(ws).length === 0) return 0;
+  while (codexLeftovers(ws).length > 0 && now() - start < 10_000) await sleep(20);
+  return now() - start;
+}
+
+/** What {@link settle} saw after one kind of run. */
+export class Leftovers {
+  private runs = 0;
+  private waits: number[] = [];
+
+  async settle(ws: Workspace): Promise<void> {
+    this.runs += 1;
+    const waited = await settle(ws);
+    if (waited > 0) this.waits.push(waited);
+  }
+
+  describe(kind: string): string {
+    if (this.waits.length === 0) return `no ${kind} run left a process behind`;
+    return (
+      `${this.waits.length} of ${this.runs} ${kind} runs left processes behind after they returned; the next ` +
+      `run started once those had ended (median wait ${median(this.waits).toFixed(0)} ms, not counted in ` +
+      `any timing)`
+    );
+  }
 }
 
 /** Runs the baton CLI as its own Node process. */

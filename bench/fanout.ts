@@ -6,6 +6,7 @@ import {
   CODEX_BIN,
   expect,
   expectedAnswer,
+  Leftovers,
   lastAgentMessage,
   log,
   median,
@@ -34,7 +35,8 @@ async function bare(ws: Workspace, tasks: readonly string[], tag: string): Promi
     return file;
   });
   const start = now();
-  const xargs = spawn("xargs", ["-0", "-n", "1", "-P", String(tasks.length), "sh", "-c", PER_FILE, "sh"], {
+  const args = ["-0", "-n", "1", "-P", String(tasks.length), "setsid", "-w", "sh", "-c", PER_FILE, "sh"];
+  const xargs = spawn("xargs", args, {
     cwd: ws.dir,
     env: { ...ws.env, BENCH_CODEX: CODEX_BIN, BENCH_CWD: ws.dir },
     stdio: ["pipe", "ignore", "inherit"],
@@ -72,13 +74,17 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
   await ws.baton.configure(64);
   const rows: string[][] = [];
   const targets: Target[] = [];
+  const left = { bare: new Leftovers(), baton: new Leftovers() };
   for (const [n, reps] of plan) {
     const bares: number[] = [];
     const libs: number[] = [];
     for (let rep = 1; rep <= reps; rep++) {
-      const tasks = (kind: string) => Array.from({ length: n }, (_, i) => `fanout ${kind} n${n} rep${rep} #${i}`);
+      const tasks = (kind: string) =>
+        Array.from({ length: n }, (_, i) => `fanout ${kind} n${n} rep${rep} #${i}`);
       bares.push(await bare(ws, tasks("bare"), `n${n}-rep${rep}`));
+      await left.bare.settle(ws);
       libs.push(await library(ws, tasks("library")));
+      await left.baton.settle(ws);
       log(`(b) N=${n} rep ${rep}/${reps}: bare ${ms(bares.at(-1)!)}, baton ${ms(libs.at(-1)!)}`);
     }
     const r = median(libs) / median(bares);
@@ -90,13 +96,21 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
       `≤ ${TARGET.toFixed(2)}x`,
       verdict(r <= TARGET),
     ]);
-    targets.push({ name: `(b) N=${n} wall time vs xargs -P`, figure: ratio(r), target: `≤ ${TARGET}x`, pass: r <= TARGET });
+    targets.push({
+      name: `(b) N=${n} wall time vs xargs -P`,
+      figure: ratio(r),
+      target: `≤ ${TARGET.toFixed(2)}x`,
+      pass: r <= TARGET,
+    });
   }
   return {
     title: "(b) N workers at once: wall time",
     about: [
-      "Baseline: N bare `codex exec` runs with Baton's flags, started by `xargs -0 -n 1 -P N sh -c '... - < \"$1\"'` " +
-        "over N prompt files (worker preamble included), timed from starting xargs to its exit. Baton: N " +
+      "Baseline: N bare `codex exec` runs with Baton's flags, started by " +
+        "`xargs -0 -n 1 -P N setsid -w sh -c '... - < \"$1\"'` over N prompt files (worker preamble included), " +
+        "timed from starting xargs to its exit. `setsid` gives each run its own session, as Baton's PTY does: " +
+        "the kernel's autogroup scheduling gives every session its own CPU share, and without it the N bare " +
+        "runs share one and lose to any other load on the machine. Baton: N " +
         "`baton.spawn()` calls issued at once on an open Baton (max parallel 64), then `baton.wait(ids)`. " +
         "Every answer is checked afterwards, outside the timing. Runs alternate bare, Baton; medians " +
         "(individual runs in parentheses).",
@@ -104,6 +118,6 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
     columns: ["N", "bare xargs -P N (baseline)", "Baton", "ratio", "target", "result"],
     rows,
     targets,
-    notes: [],
+    notes: [`Leftovers: ${left.bare.describe("bare")}; ${left.baton.describe("Baton")}.`],
   };
 }

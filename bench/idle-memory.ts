@@ -1,6 +1,16 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { expect, IDLE_AGENT, log, median, now, ratio, type Section, sleep, type Workspace } from "./common.ts";
+import {
+  expect,
+  IDLE_AGENT,
+  log,
+  median,
+  now,
+  ratio,
+  type Section,
+  sleep,
+  type Workspace,
+} from "./common.ts";
 
 const CLOCK_TICKS = (() => {
   try {
@@ -12,7 +22,8 @@ const CLOCK_TICKS = (() => {
 
 function memoryKb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
   return { rss: field("VmRSS"), hwm: field("VmHWM") };
 }
 
@@ -92,7 +103,9 @@ export async function idleMemory(ws: Workspace, count = 200): Promise<Section> {
   const unfinished = listed.filter((w) => w.state === "running" || w.state === "queued").length;
   await sleep(500);
   const left = workerProcessesOf(ws.home).length;
-  log(`(c) stopped ${stopped.length} in ${stopSeconds.toFixed(1)} s; unfinished ${unfinished}, processes left ${left}`);
+  log(
+    `(c) stopped ${stopped.length} in ${stopSeconds.toFixed(1)} s; unfinished ${unfinished}, processes left ${left}`,
+  );
   expect(stopped.length === count && unfinished === 0 && left === 0, "idle workers were left behind");
 
   const perWorkerKb = (held.peakRssKb - base.medianRssKb) / count;
@@ -108,11 +121,36 @@ export async function idleMemory(ws: Workspace, count = 200): Promise<Section> {
     ],
     columns: ["figure", "0 workers (baseline)", `${count} idle workers`, "ratio"],
     rows: [
-      ["supervisor RSS, peak while idle", mib(base.peakRssKb), mib(held.peakRssKb), ratio(held.peakRssKb / base.peakRssKb)],
-      ["supervisor RSS, median", mib(base.medianRssKb), mib(held.medianRssKb), ratio(held.medianRssKb / base.medianRssKb)],
-      ["supervisor VmHWM (includes the spawn burst)", mib(base.hwmKb), mib(held.hwmKb), ratio(held.hwmKb / base.hwmKb)],
-      ["RSS per worker over the baseline (peak − baseline median) / N", "", `${perWorkerKb.toFixed(0)} KiB`, ""],
-      ["supervisor CPU while idle (% of one core)", `${base.cpuPercent.toFixed(2)}%`, `${held.cpuPercent.toFixed(2)}%`, ""],
+      [
+        "supervisor RSS, peak while idle",
+        mib(base.peakRssKb),
+        mib(held.peakRssKb),
+        ratio(held.peakRssKb / base.peakRssKb),
+      ],
+      [
+        "supervisor RSS, median",
+        mib(base.medianRssKb),
+        mib(held.medianRssKb),
+        ratio(held.medianRssKb / base.medianRssKb),
+      ],
+      [
+        "supervisor VmHWM (includes the spawn burst)",
+        mib(base.hwmKb),
+        mib(held.hwmKb),
+        ratio(held.hwmKb / base.hwmKb),
+      ],
+      [
+        "RSS per worker over the baseline (peak − baseline median) / N",
+        "",
+        `${perWorkerKb.toFixed(0)} KiB`,
+        "",
+      ],
+      [
+        "supervisor CPU while idle (% of one core)",
+        `${base.cpuPercent.toFixed(2)}%`,
+        `${held.cpuPercent.toFixed(2)}%`,
+        "",
+      ],
     ],
     targets: [],
     notes: [

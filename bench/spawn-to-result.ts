@@ -4,6 +4,7 @@ import { workerPrompt } from "../dist/index.js";
 import {
   expect,
   expectedAnswer,
+  Leftovers,
   log,
   median,
   ms,
@@ -25,8 +26,15 @@ interface LibraryRun {
 }
 
 async function bare(ws: Workspace, task: string): Promise<number> {
-  const run = await runBareCodex(ws, workerPrompt(task, { kind: "read-only" }), join(ws.dir, "bare-last.txt"));
-  expect(run.code === 0 && run.answer === expectedAnswer(task), `bare codex: exit ${run.code}, answer ${run.answer}`);
+  const run = await runBareCodex(
+    ws,
+    workerPrompt(task, { kind: "read-only" }),
+    join(ws.dir, "bare-last.txt"),
+  );
+  expect(
+    run.code === 0 && run.answer === expectedAnswer(task),
+    `bare codex: exit ${run.code}, answer ${run.answer}`,
+  );
   return run.ms;
 }
 
@@ -38,7 +46,10 @@ async function library(ws: Workspace, task: string): Promise<LibraryRun> {
   const t2 = now();
   const result = await ws.baton.result(id);
   const t3 = now();
-  expect(result.state === "succeeded" && result.answer === expectedAnswer(task), `baton ${id}: ${result.state}`);
+  expect(
+    result.state === "succeeded" && result.answer === expectedAnswer(task),
+    `baton ${id}: ${result.state}`,
+  );
   const status = JSON.parse(readFileSync(join(ws.home, "workers", id, "status.json"), "utf8")) as {
     startedAt: string;
   };
@@ -61,15 +72,21 @@ async function cli(ws: Workspace, task: string): Promise<number> {
 }
 
 /** (a) One worker, spawn to result, interleaved with bare codex runs. Rep 0 is the warm-up. */
-export async function spawnToResult(ws: Workspace, reps = 7): Promise<Section> {
+export async function spawnToResult(ws: Workspace, reps = 11): Promise<Section> {
   const bares: number[] = [];
   const libs: LibraryRun[] = [];
   const clis: number[] = [];
+  const left = { bare: new Leftovers(), baton: new Leftovers() };
   for (let rep = 0; rep <= reps; rep++) {
     const b = await bare(ws, `spawn-to-result bare ${rep}`);
+    await left.bare.settle(ws);
     const l = await library(ws, `spawn-to-result library ${rep}`);
+    await left.baton.settle(ws);
     const c = await cli(ws, `spawn-to-result cli ${rep}`);
-    log(`(a) ${rep === 0 ? "warm-up" : `rep ${rep}/${reps}`}: bare ${ms(b)}, library ${ms(l.total)}, CLI ${ms(c)}`);
+    await left.baton.settle(ws);
+    log(
+      `(a) ${rep === 0 ? "warm-up" : `rep ${rep}/${reps}`}: bare ${ms(b)}, library ${ms(l.total)}, CLI ${ms(c)}`,
+    );
     if (rep === 0) continue;
     bares.push(b);
     libs.push(l);
@@ -82,7 +99,8 @@ export async function spawnToResult(ws: Workspace, reps = 7): Promise<Section> {
   return {
     title: "(a) One worker: spawn to result",
     about: [
-      `Bare: the native codex binary started with child_process, the same flags Baton uses and the same prompt ` +
+      `Bare: the native codex binary started with child_process (in a session of its own, like a Baton worker), ` +
+        `the same flags Baton uses and the same prompt ` +
         `(worker preamble included) on stdin; timed from spawn to exit with its last \`agent_message\` read from ` +
         `the JSON stdout. Library: \`baton.spawn()\` → \`baton.wait([id])\` → \`baton.result(id)\` on an ` +
         `already-open Baton (supervisor warm). CLI: \`baton spawn\`, \`baton wait\`, \`baton result\` as three ` +
@@ -90,7 +108,14 @@ export async function spawnToResult(ws: Workspace, reps = 7): Promise<Section> {
     ],
     columns: ["path", "median", "runs (ms)", "ratio vs bare", "target", "result"],
     rows: [
-      ["bare `codex exec` (baseline)", ms(bareMs), bares.map((v) => v.toFixed(0)).join(", "), "1.00x", "", ""],
+      [
+        "bare `codex exec` (baseline)",
+        ms(bareMs),
+        bares.map((v) => v.toFixed(0)).join(", "),
+        "1.00x",
+        "",
+        "",
+      ],
       [
         "Baton library",
         ms(libMs),
@@ -120,6 +145,7 @@ export async function spawnToResult(ws: Workspace, reps = 7): Promise<Section> {
       `Where the library's time goes (medians; store timestamps have 1 ms resolution): spawn request to PTY ` +
         `start ${phase(0)} (the spawn reply itself took ${phase(4)}); agent in its PTY until its end was ` +
         `processed ${phase(1)}; end to \`wait\` reply ${phase(2)}; \`result\` request ${phase(3)}.`,
+      `Leftovers: ${left.bare.describe("bare")}; ${left.baton.describe("Baton")}.`,
     ],
   };
 }

@@ -21,7 +21,10 @@ const stampOf = (file: string) => Number(readFileSync(file, "utf8"));
 
 /** The fixture under child_process: its exit instant to the 'exit' event. */
 async function bare(ws: Workspace, file: string): Promise<number> {
-  const child = spawn(STAMP_AGENT, [], { env: { ...ws.env, BENCH_STAMP_FILE: file }, stdio: ["pipe", "ignore", "ignore"] });
+  const child = spawn(STAMP_AGENT, [], {
+    env: { ...ws.env, BENCH_STAMP_FILE: file },
+    stdio: ["pipe", "ignore", "ignore"],
+  });
   child.stdin.end("prompt\n");
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once("error", reject);
@@ -79,7 +82,14 @@ export async function waitLatency(ws: Workspace, samples = 50): Promise<Section>
     ],
     columns: ["path", "median", "p99", "ratio of medians", "target", "result"],
     rows: [
-      ["child_process 'exit' event (baseline)", ms(bareMedian, 2), ms(percentile(bares, 99), 2), "1.00x", "", ""],
+      [
+        "child_process 'exit' event (baseline)",
+        ms(bareMedian, 2),
+        ms(percentile(bares, 99), 2),
+        "1.00x",
+        "",
+        "",
+      ],
       [
         "`baton.wait()` returns",
         ms(libMedian, 2),
