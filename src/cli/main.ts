@@ -30,6 +30,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`baton logs w1 | head`) is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+});
+
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

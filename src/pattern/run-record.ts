@@ -25,6 +25,8 @@ export interface RunState {
 /** One pattern run's folder in the run store: `runs/r<N>/` with run.json, plan and result files. */
 export class RunRecord {
   private state: RunState;
+  /** Saves run one after another, so a slower earlier save never overwrites a later one. */
+  private saving: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
@@ -90,6 +92,10 @@ export class RunRecord {
   }
 
   private save(): Promise<void> {
-    return writeFileAtomic(join(this.dir, "run.json"), `${JSON.stringify(this.state, null, 2)}\n`);
+    const next = this.saving.then(() =>
+      writeFileAtomic(join(this.dir, "run.json"), `${JSON.stringify(this.state, null, 2)}\n`),
+    );
+    this.saving = next.catch(() => {});
+    return next;
   }
 }

@@ -155,7 +155,10 @@ const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
 export function registerRun(program: Command, global: () => GlobalOptions): void {
   const run = program
     .command("run")
-    .description("run an orchestration pattern to ONE result, printed and saved under .baton/runs/")
+    .description(
+      "run an orchestration pattern or a workflow file to ONE result, printed and saved under .baton/runs/",
+    )
+    .usage("<pattern> [options] <task...>  |  baton run <file.yaml> [options]")
     .addHelpText(
       "after",
       `\nPatterns:\n${Object.values(COMMANDS)
@@ -231,13 +234,16 @@ async function runCommand(
 }
 
 async function workflowCommand(args: readonly string[], global: GlobalOptions): Promise<void> {
+  // Lenient first, so that `baton run revew --lens x ...` is told about the pattern name, not the option.
   const parser = addRunOptions(new Command("run").argument("[workflow]"))
+    .allowUnknownOption()
+    .allowExcessArguments()
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
   parser.parse([...args], { from: "user" });
-  const file = parser.args[0];
+  const [file, ...rest] = parser.args;
   const opts = parser.opts<Record<string, unknown>>();
-  if (file === undefined) {
+  if (file === undefined || file.startsWith("-")) {
     throw new BatonError(
       "usage",
       `say what to run: a pattern (${PATTERN_NAMES.join(", ")}) or a workflow file ending in .yaml or .yml`,
@@ -249,6 +255,11 @@ async function workflowCommand(args: readonly string[], global: GlobalOptions): 
       "usage",
       `"${file}" is neither a pattern nor a workflow file: ${guess ? `did you mean "${guess}"?` : `run one of ${PATTERN_NAMES.join(", ")}, or a file ending in .yaml or .yml`}`,
     );
+  }
+  const unknown = rest.find((arg) => arg.startsWith("-"));
+  if (unknown) throw new BatonError("usage", `unknown option '${unknown}' for a workflow run`);
+  if (rest.length > 0) {
+    throw new BatonError("usage", `a workflow run takes one file, got more: "${rest.join(" ")}"`);
   }
   const workflow = await loadWorkflow(
     file,

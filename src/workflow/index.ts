@@ -1,0 +1,4 @@
+export { type LoadWorkflowOptions, loadWorkflow, WORKFLOW_FILE } from "./load.js";
+export { type ParsedWorkflow, parseWorkflow } from "./parse.js";
+export { runWorkflow, type WorkflowRunOptions } from "./run.js";
+export type { MergeStep, WorkerStep, Workflow, WorkflowStep } from "./types.js";

@@ -1,0 +1,123 @@
+import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, dirname, extname, relative, resolve } from "node:path";
+import { type ContextPack, loadContextPack } from "../context/index.js";
+import { usageAt } from "../context/parsed.js";
+import { errnoOf } from "../errors.js";
+import { missingPointer } from "./context.js";
+import { type ParsedWorkflow, parseWorkflow, problemError } from "./parse.js";
+import type { StepSpec } from "./schema.js";
+import type { Workflow, WorkflowStep } from "./types.js";
+
+export const WORKFLOW_FILE = /\.ya?ml$/i;
+
+export interface LoadWorkflowOptions {
+  /**
+   * The workers' working directory, relative to the process's; replaces the file's `cwd`.
+   * @default the file's `cwd`, relative to the file, else the file's folder
+   */
+  readonly cwd?: string;
+}
+
+/**
+ * Reads a workflow file (`.yaml` or `.yml`) and checks it whole before anything runs: its shape, its
+ * steps, their dependencies, its cwd and its context pack. Errors are usage errors `file:line: ...`.
+ */
+export async function loadWorkflow(file: string, options: LoadWorkflowOptions = {}): Promise<Workflow> {
+  if (!WORKFLOW_FILE.test(file)) throw usageAt(file, undefined, "a workflow file must end in .yaml or .yml");
+  let text: string;
+  try {
+    text = await readFile(resolve(file), "utf8");
+  } catch (error) {
+    const why =
+      errnoOf(error) === "ENOENT"
+        ? `does not exist (relative to ${process.cwd()}): check the path`
+        : `cannot be read (${errnoOf(error) ?? String(error)}): check that it is a readable file`;
+    throw usageAt(file, undefined, `the workflow file ${why}`);
+  }
+  const parsed = parseWorkflow(text, file);
+  const folder = dirname(resolve(file));
+  const cwd = workersCwd(parsed, folder, options.cwd);
+  const context = await contextOf(parsed, folder, cwd);
+  const { spec } = parsed;
+  return {
+    file,
+    name: spec.name ?? basename(file, extname(file)),
+    cwd,
+    ...(context ? { context } : {}),
+    steps: spec.steps.map((step) => resolveStep(step, cwd)),
+    levels: parsed.levels,
+    result: spec.result ?? spec.steps.at(-1)!.id,
+  };
+}
+
+function workersCwd(parsed: ParsedWorkflow, folder: string, override: string | undefined): string {
+  const cwd = override === undefined ? resolve(folder, parsed.spec.cwd ?? ".") : resolve(override);
+  if (isDirectory(cwd)) return cwd;
+  if (override !== undefined)
+    throw usageAt("--cwd", undefined, `${cwd} is not a folder: give an existing one`);
+  throw problemError(parsed.source, [
+    { path: ["cwd"], message: `${cwd} is not a folder: cwd is relative to the workflow file` },
+  ]);
+}
+
+// A pack file is named relative to the workflow file, like `cwd`; its pointers are relative to the workers.
+async function contextOf(
+  parsed: ParsedWorkflow,
+  folder: string,
+  cwd: string,
+): Promise<ContextPack | undefined> {
+  const source = parsed.context;
+  if (!source) return undefined;
+  if (source.kind === "inline") {
+    const missing = missingPointer(source, cwd);
+    if (missing) throw problemError(parsed.source, [missing]);
+    return source.pack;
+  }
+  const path = resolve(folder, source.file);
+  if (!existsSync(path)) {
+    throw problemError(parsed.source, [
+      {
+        path: ["context"],
+        message: `${path} does not exist: the context file is relative to the workflow file`,
+      },
+    ]);
+  }
+  return loadContextPack(relative(cwd, path) || path, cwd);
+}
+
+function resolveStep(step: StepSpec, cwd: string): WorkflowStep {
+  const dependsOn = step.depends_on ?? [];
+  if (step.merge) {
+    return {
+      kind: "merge",
+      id: step.id,
+      merge: step.merge,
+      task: step.task ?? "Rank the merged findings and recommend what to do about them",
+      dependsOn,
+      needs: [...new Set([...step.merge, ...dependsOn])],
+    };
+  }
+  // As `baton spawn` does: an implementer given no paths may change its working directory.
+  const write = step.role === "implementer" ? (step.write ?? ["."]).map((path) => resolve(cwd, path)) : [];
+  return {
+    kind: "worker",
+    id: step.id,
+    task: step.task!,
+    ...(step.role ? { role: step.role } : {}),
+    ...(step.lens ? { lens: step.lens } : {}),
+    ...(step.for_each ? { forEach: step.for_each } : {}),
+    structured: step.structured === true,
+    write,
+    dependsOn,
+    needs: dependsOn,
+  };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
