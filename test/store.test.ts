@@ -54,10 +54,14 @@ describe("the run store", () => {
     assert.equal((await store.readResult("w1")).ok, false);
   });
 
-  test("the redactor catches a secret split across chunks", () => {
+  test("the redactor catches a secret split across chunks, and delays nothing else", () => {
     const redactor = new Redactor(["sk-secret-123456"]);
-    const out = redactor.push("a sk-sec") + redactor.push("ret-123456 b") + redactor.flush();
-    assert.equal(out, "a [redacted] b");
+    assert.equal(redactor.push("a sk-sec"), "a ", "only what could start the secret is held back");
+    assert.equal(redactor.push("ret-123456 b"), "[redacted] b");
+    assert.equal(redactor.push("plain text"), "plain text", "text that cannot start a secret passes at once");
+    assert.equal(redactor.push(" sk-"), " ");
+    assert.equal(redactor.push("nope"), "sk-nope");
+    assert.equal(redactor.flush(), "");
   });
 });
 

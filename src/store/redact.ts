@@ -11,31 +11,43 @@ export function secretsOf(env: Readonly<Record<string, string | undefined>>): st
 }
 
 /**
- * Removes secrets from a stream of text chunks before they reach disk. It holds back the last few
- * characters of each chunk, so that a secret split across two chunks is still caught.
+ * Removes secrets from a stream of text chunks before they reach disk. It holds back only the end of
+ * the text that could still grow into a secret, however long the pause before the next chunk, so a
+ * secret split across two chunks is caught and nothing else is delayed.
  */
 export class Redactor {
   private carry = "";
-  private readonly hold: number;
 
-  constructor(private readonly secrets: readonly string[]) {
-    this.hold = Math.max(0, ...secrets.map((s) => s.length - 1));
-  }
+  constructor(private readonly secrets: readonly string[]) {}
 
   /** Returns the text that is safe to write now. */
   push(chunk: string): string {
     if (this.secrets.length === 0) return chunk;
     const text = redact(this.carry + chunk, this.secrets);
-    const cut = Math.max(0, text.length - this.hold);
-    this.carry = text.slice(cut);
-    return text.slice(0, cut);
+    const hold = this.unfinishedSecret(text);
+    this.carry = text.slice(text.length - hold);
+    return text.slice(0, text.length - hold);
   }
 
-  /** Returns whatever is still held back. */
+  /** Returns whatever is still held back: the stream has ended. */
   flush(): string {
     const rest = redact(this.carry, this.secrets);
     this.carry = "";
     return rest;
+  }
+
+  /** The length of the longest end of `text` that is the start of a secret. */
+  private unfinishedSecret(text: string): number {
+    let longest = 0;
+    for (const secret of this.secrets) {
+      for (let k = Math.min(secret.length - 1, text.length); k > longest; k--) {
+        if (text.endsWith(secret.slice(0, k))) {
+          longest = k;
+          break;
+        }
+      }
+    }
+    return longest;
   }
 }
 

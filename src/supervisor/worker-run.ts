@@ -19,7 +19,6 @@ type StopKind = "user" | "timeout";
 
 const CTRL_C = "\x03";
 const MAX_LINE = 64 * 1024 * 1024;
-const REDACT_FLUSH_MS = 25;
 
 /**
  * One worker's agent in a pseudo-terminal: spawn, stream, settle, record. The transcript and events
@@ -43,7 +42,6 @@ export class WorkerRun {
   private stopping: StopKind | undefined;
   private interrupted = false;
   private readonly timers: NodeJS.Timeout[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
   private transcriptFd: number | undefined;
   private eventsFd: number | undefined;
   storeError: string | undefined;
@@ -130,8 +128,6 @@ export class WorkerRun {
 
   private onData(data: string): void {
     this.appendTranscript(this.redactor.push(data));
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = setTimeout(() => this.appendTranscript(this.redactor.flush()), REDACT_FLUSH_MS);
     this.parse(data);
   }
 
@@ -179,7 +175,6 @@ export class WorkerRun {
   }
 
   private onExit(exitCode: number, signal: number | undefined): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.appendTranscript(this.redactor.flush());
     if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
     this.pendingLine = "";
