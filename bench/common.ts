@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,7 @@ import { Baton } from "../dist/index.js";
 export const ROOT = resolve(fileURLToPath(import.meta.url), "../..");
 export const CLI = join(ROOT, "dist/cli/main.js");
 export const IDLE_AGENT = join(ROOT, "test/fixtures/idle-agent.sh");
-export const STAMP_AGENT = join(ROOT, "bench/fixtures/exit-stamp.mjs");
+export const STAMP_AGENT = join(ROOT, "bench/fixtures/exit-stamp.sh");
 
 /** The native codex binary the devDependency installed (the same one the tests use). */
 export const CODEX_BIN = (() => {
@@ -57,6 +57,21 @@ export function codexArgs(cwd: string, lastMessageFile: string): string[] {
     lastMessageFile,
     "-",
   ];
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system) that process `pid` has used so far, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /** The last `agent_message` in a `codex exec --json` stream. */
@@ -174,7 +189,7 @@ function codexLeftovers(ws: Workspace): number[] {
  * slow the next: a bare codex can exit while a child of its own (e.g. a `git ls-remote`) still runs,
  * where Baton kills what a worker leaves behind. Returns how long it waited.
  */
-export async function settle(ws: Workspace): Promise<number> {
+async function settle(ws: Workspace): Promise<number> {
   const start = now();
   if (codexLeftovers(ws).length === 0) return 0;
   while (codexLeftovers(ws).length > 0 && now() - start < 10_000) await sleep(20);
@@ -184,7 +199,7 @@ export async function settle(ws: Workspace): Promise<number> {
 /** What {@link settle} saw after one kind of run. */
 export class Leftovers {
   private runs = 0;
-  private waits: number[] = [];
+  private readonly waits: number[] = [];
 
   async settle(ws: Workspace): Promise<void> {
     this.runs += 1;

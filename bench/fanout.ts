@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { workerPrompt } from "../dist/index.js";
 import {
   CODEX_BIN,
+  cpuSeconds,
   expect,
   expectedAnswer,
   Leftovers,
@@ -55,18 +56,20 @@ async function bare(ws: Workspace, tasks: readonly string[], tag: string): Promi
   return elapsed;
 }
 
-async function library(ws: Workspace, tasks: readonly string[]): Promise<number> {
+async function library(ws: Workspace, tasks: readonly string[]): Promise<{ ms: number; cpu: number }> {
+  const cpu = cpuSeconds(ws.supervisorPid);
   const start = now();
   const ids = await Promise.all(tasks.map((task) => ws.baton.spawn({ task })));
   const waited = await ws.baton.wait(ids);
   const elapsed = now() - start;
+  const supervisorCpu = cpuSeconds(ws.supervisorPid) - cpu;
   expect(!waited.timedOut, "wait timed out");
   const results = await Promise.all(ids.map((id) => ws.baton.result(id)));
   results.forEach((result, i) => {
     const ok = result.state === "succeeded" && result.answer === expectedAnswer(tasks[i]!);
     expect(ok, `baton ${result.id}: ${result.state}, answer ${result.answer}`);
   });
-  return elapsed;
+  return { ms: elapsed, cpu: supervisorCpu };
 }
 
 /** (b) N workers at once through Baton vs N bare codex runs under `xargs -P N`, interleaved. */
@@ -75,19 +78,26 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
   const rows: string[][] = [];
   const targets: Target[] = [];
   const left = { bare: new Leftovers(), baton: new Leftovers() };
+  const cpuNotes: string[] = [];
   for (const [n, reps] of plan) {
     const bares: number[] = [];
     const libs: number[] = [];
+    const cpus: number[] = [];
     for (let rep = 1; rep <= reps; rep++) {
       const tasks = (kind: string) =>
         Array.from({ length: n }, (_, i) => `fanout ${kind} n${n} rep${rep} #${i}`);
       bares.push(await bare(ws, tasks("bare"), `n${n}-rep${rep}`));
       await left.bare.settle(ws);
-      libs.push(await library(ws, tasks("library")));
+      const lib = await library(ws, tasks("library"));
+      libs.push(lib.ms);
+      cpus.push(lib.cpu);
       await left.baton.settle(ws);
       log(`(b) N=${n} rep ${rep}/${reps}: bare ${ms(bares.at(-1)!)}, baton ${ms(libs.at(-1)!)}`);
     }
     const r = median(libs) / median(bares);
+    cpuNotes.push(
+      `N=${n}: ${(median(cpus) * 1000).toFixed(0)} ms (${((median(cpus) * 1000) / n).toFixed(1)} ms a worker)`,
+    );
     rows.push([
       String(n),
       `${ms(median(bares))} (${bares.map((v) => v.toFixed(0)).join(", ")})`,
@@ -118,6 +128,9 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
     columns: ["N", "bare xargs -P N (baseline)", "Baton", "ratio", "target", "result"],
     rows,
     targets,
-    notes: [`Leftovers: ${left.bare.describe("bare")}; ${left.baton.describe("Baton")}.`],
+    notes: [
+      `CPU time the supervisor used during one Baton run (median): ${cpuNotes.join("; ")}.`,
+      `Leftovers: ${left.bare.describe("bare")}; ${left.baton.describe("Baton")}.`,
+    ],
   };
 }

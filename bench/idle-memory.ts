@@ -1,6 +1,6 @@
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import {
+  cpuSeconds,
   expect,
   IDLE_AGENT,
   log,
@@ -12,26 +12,11 @@ import {
   type Workspace,
 } from "./common.ts";
 
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
 function memoryKb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (name: string) =>
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
   return { rss: field("VmRSS"), hwm: field("VmHWM") };
-}
-
-/** utime + stime of `pid`, in clock ticks. */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 interface Sample {
@@ -43,7 +28,7 @@ interface Sample {
 
 /** Samples the process's memory every 200 ms for `durationMs`, and its CPU use over the whole span. */
 async function sample(pid: number, durationMs: number): Promise<Sample> {
-  const ticks = cpuTicks(pid);
+  const cpu = cpuSeconds(pid);
   const start = now();
   const rss: number[] = [];
   while (now() - start < durationMs) {
@@ -51,7 +36,7 @@ async function sample(pid: number, durationMs: number): Promise<Sample> {
     await sleep(200);
   }
   const seconds = (now() - start) / 1000;
-  const cpuPercent = ((cpuTicks(pid) - ticks) / CLOCK_TICKS / seconds) * 100;
+  const cpuPercent = ((cpuSeconds(pid) - cpu) / seconds) * 100;
   return { medianRssKb: median(rss), peakRssKb: Math.max(...rss), hwmKb: memoryKb(pid).hwm, cpuPercent };
 }
 

@@ -54,9 +54,9 @@ async function main(): Promise<void> {
     sections.push(await spawnToResult(ws));
     sections.push(
       await fanout(ws, [
-        [1, 3],
-        [8, 3],
-        [32, 2],
+        [1, 7],
+        [8, 4],
+        [32, 3],
       ]),
     );
     sections.push(idleSection);
