@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { reasonText } from "../cli/render.js";
 import { Baton } from "../client/baton.js";
 import { isBatonError } from "../errors.js";
-import { codexConfigToml, type ScriptedModel, startScriptedModel } from "../scripted-model/index.js";
+import { type ScriptedModel, startScriptedModel } from "../scripted-model/index.js";
 import { totalTokens, type WorkerInfo, type WorkerResult } from "../worker/types.js";
 import { progressView } from "./progress.js";
 import { demoScript, demoWorkers, writeSampleProject } from "./workers.js";
@@ -37,7 +37,7 @@ async function runDemo(resources: Resources, signal: AbortSignal): Promise<boole
 
   const model = await startScriptedModel({ script: demoScript() });
   resources.model = model;
-  await writeCodexHome(codexHome, model);
+  await model.writeCodexHome(codexHome);
 
   resources.home = home;
   const baton = await Baton.open({
@@ -55,17 +55,6 @@ async function runDemo(resources: Resources, signal: AbortSignal): Promise<boole
   const results = await Promise.all(ids.map((id) => baton.result(id, signal)));
   printResults(results);
   return finished.every((w) => w.state === "succeeded");
-}
-
-/**
- * Like `model.writeCodexHome`, plus `allow_login_shell = false`: a login shell would run the user's
- * profile before every command (slow, and noisy in the answers). That key must be top-level, and
- * `writeCodexHome` appends its extra TOML inside the provider table, so the file is written here.
- */
-async function writeCodexHome(codexHome: string, model: ScriptedModel): Promise<void> {
-  await mkdir(codexHome, { recursive: true, mode: 0o700 });
-  const toml = `allow_login_shell = false\n${codexConfigToml(model.baseUrl)}`;
-  await writeFile(join(codexHome, "config.toml"), toml, { mode: 0o600 });
 }
 
 async function spawnWorkers(baton: Baton, signal: AbortSignal): Promise<string[]> {
