@@ -2,7 +2,7 @@ import type { Baton } from "../client/baton.js";
 import type { ContextPack } from "../context/index.js";
 import { BatonError } from "../errors.js";
 import { PlanStore } from "../plan/index.js";
-import { renderWorkerPrompt } from "../roles/index.js";
+import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
 import type { Role, WorkerResult } from "../worker/types.js";
 import type { RunRecord } from "./run-record.js";
 
@@ -79,9 +79,9 @@ export class PatternRun {
   /** Starts a worker and returns its id. */
   async start(ask: WorkerAsk): Promise<string> {
     this.options.signal?.throwIfAborted();
-    const scope = ask.write?.length
-      ? ({ kind: "write", paths: [...ask.write] } as const)
-      : ({ kind: "read-only" } as const);
+    // The same rule as `baton spawn`: readers read; an implementer with no paths writes its cwd.
+    const write = ask.write?.length ? ask.write : ask.role === "implementer" ? [this.options.cwd] : [];
+    const scope = defaultScope(ask.role, write, this.options.cwd);
     const context = ask.context ?? this.options.context;
     const prompt =
       ask.body ??
@@ -101,7 +101,7 @@ export class PatternRun {
         prompt,
         label: `${this.record.id}:${ask.label}`,
         ...(ask.role ? { role: ask.role } : {}),
-        ...(ask.write?.length ? { write: ask.write } : { readOnly: true }),
+        ...(write.length ? { write } : { readOnly: true }),
         ...(ask.outputSchema ? { outputSchema: ask.outputSchema } : {}),
         cwd: this.options.cwd,
         ...(this.options.timeoutSeconds ? { timeoutSeconds: this.options.timeoutSeconds } : {}),
