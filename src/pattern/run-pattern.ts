@@ -51,18 +51,32 @@ export async function runPattern<K extends PatternName>(
 ): Promise<PatternOutcome> {
   const record = await RunRecord.create(baton.home, name, options);
   const run = new PatternRun(baton, record, runOptions);
+  return finishRun(baton, record, runOptions.signal, () => PATTERNS[name](run, options));
+}
+
+/**
+ * Records a run's one result. On failure or abort the run is marked so, every worker it started is
+ * stopped, and the error is rethrown. Patterns and workflow files both end here.
+ */
+export async function finishRun(
+  baton: Baton,
+  record: RunRecord,
+  signal: AbortSignal | undefined,
+  work: () => Promise<PatternResult>,
+): Promise<PatternOutcome> {
   try {
-    const result = await PATTERNS[name](run, options);
+    const result = await work();
     await record.writeResult(result.markdown, result.data);
     await record.end("succeeded");
     return { ...result, runId: record.id, dir: record.dir };
   } catch (error) {
-    const aborted = runOptions.signal?.aborted === true;
+    const aborted = signal?.aborted === true;
     const unfinished = record.workers.map((w) => w.id);
     if (unfinished.length > 0) await baton.stop(unfinished, { graceSeconds: 2 }).catch(() => {});
     await record.end(aborted ? "canceled" : "failed").catch(() => {});
-    if (aborted)
+    if (aborted) {
       throw new BatonError("aborted", `run ${record.id} was stopped; its workers were stopped too`);
+    }
     throw error;
   }
 }

@@ -1,9 +1,8 @@
 import { resolve } from "node:path";
 import type { Baton } from "../client/baton.js";
 import { mergeContextPacks } from "../context/index.js";
-import { BatonError } from "../errors.js";
 import { PatternRun, type PatternRunOptions } from "../pattern/pattern-run.js";
-import type { PatternOutcome } from "../pattern/run-pattern.js";
+import { finishRun, type PatternOutcome } from "../pattern/run-pattern.js";
 import { RunRecord } from "../pattern/run-record.js";
 import { LevelPlan } from "./plan.js";
 import { workflowResult } from "./result.js";
@@ -41,25 +40,16 @@ export async function runWorkflow(
     signal: stop.signal,
   });
   try {
-    const outputs = await runSteps(run, workflow, stop);
-    const workers = new Map(
-      workflow.steps.map((step) => [
-        step.id,
-        record.workers.filter((w) => w.step === step.id).map((w) => w.id),
-      ]),
-    );
-    const result = workflowResult(workflow, outputs, workers);
-    await record.writeResult(result.markdown, result.data);
-    await record.end("succeeded");
-    return { ...result, runId: record.id, dir: record.dir };
-  } catch (error) {
-    const aborted = options.signal?.aborted === true;
-    const unfinished = record.workers.map((w) => w.id);
-    if (unfinished.length > 0) await baton.stop(unfinished, { graceSeconds: 2 }).catch(() => {});
-    await record.end(aborted ? "canceled" : "failed").catch(() => {});
-    if (aborted)
-      throw new BatonError("aborted", `run ${record.id} was stopped; its workers were stopped too`);
-    throw error;
+    return await finishRun(baton, record, options.signal, async () => {
+      const outputs = await runSteps(run, workflow, stop);
+      const workers = new Map(
+        workflow.steps.map((step) => [
+          step.id,
+          record.workers.filter((w) => w.step === step.id).map((w) => w.id),
+        ]),
+      );
+      return workflowResult(workflow, outputs, workers);
+    });
   } finally {
     options.signal?.removeEventListener("abort", forward);
   }
