@@ -8,6 +8,7 @@ export type BatonErrorCode =
   | "supervisor" // cannot reach or start the supervisor
   | "nested" // a worker tried to spawn a worker
   | "busy" // a path is held by another writer
+  | "budget" // a run's token budget is spent
   | "timeout"
   | "aborted";
 

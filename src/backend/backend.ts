@@ -34,6 +34,14 @@ export interface LaunchContext {
   readonly lastMessageFile: string;
   /** JSON Schema the final answer must follow, when the spec asks for one. */
   readonly outputSchemaFile: string | undefined;
+  /** Continue this recorded thread instead of starting a new one; the prompt file then says so. */
+  readonly resumeThreadId?: string;
+}
+
+/** Token usage an agent reports while it works, before its turn ends. */
+export interface LiveUsage {
+  /** The usage so far in this attempt, or undefined when nothing is known yet. */
+  read(): Usage | undefined;
 }
 
 /** Reads one worker's output line by line. */
@@ -50,6 +58,8 @@ export interface AgentOutcome {
   readonly answerMismatch: boolean;
   /** The agent's own account of a failure. */
   readonly error: string | undefined;
+  /** Set when the failure was transient (a model 5xx, a lost connection): worth running again. */
+  readonly transient: string | undefined;
 }
 
 /** The seam between Baton's core and one kind of coding agent. */
@@ -62,6 +72,10 @@ export interface Backend {
     readonly cwd: string;
   }): string;
   launch(spec: WorkerSpec, context: LaunchContext): LaunchPlan;
+  /** Whether `launch` can continue a thread (`resumeThreadId`). */
+  readonly canResume: boolean;
+  /** Live usage for a thread, for budgets that must bite before the turn ends. */
+  liveUsage?(threadId: string, env: Readonly<Record<string, string>>): LiveUsage;
   parser(): OutputParser;
   /** Decides the outcome from the events seen, the exit code and the last-message file. */
   outcome(input: {

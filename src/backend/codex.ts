@@ -4,6 +4,7 @@ import { BatonError } from "../errors.js";
 import type { WorkerSpec } from "../worker/types.js";
 import type { AgentOutcome, Backend, LaunchContext, LaunchPlan, OutputParser } from "./backend.js";
 import { fromCodexEvent } from "./codex-events.js";
+import { codexRolloutUsage } from "./codex-rollout.js";
 import { findOnPath, isExecutableFile, nodeModulesUpFrom } from "./locate.js";
 
 const INSTALL_HINT =
@@ -34,25 +35,39 @@ export const codexBackend: Backend = {
     return found;
   },
 
+  canResume: true,
+
   launch(spec: WorkerSpec, context: LaunchContext): LaunchPlan {
-    const args = [
-      "exec",
-      "--json",
-      "--skip-git-repo-check",
-      "-C",
-      spec.cwd,
-      "--sandbox",
-      spec.scope.kind === "read-only" ? "read-only" : "workspace-write",
-      "-c",
-      "agents.enabled=false",
-      "-o",
-      context.lastMessageFile,
-    ];
-    if (spec.model) args.push("-m", spec.model);
-    if (context.outputSchemaFile) args.push("--output-schema", context.outputSchemaFile);
-    if (spec.scope.kind === "write") {
-      for (const path of spec.scope.paths) if (!isInside(spec.cwd, path)) args.push("--add-dir", path);
-    }
+    const sandbox = spec.scope.kind === "read-only" ? "read-only" : "workspace-write";
+    const extraDirs =
+      spec.scope.kind === "write" ? spec.scope.paths.filter((path) => !isInside(spec.cwd, path)) : [];
+    const common = ["--json", "--skip-git-repo-check", "-c", "agents.enabled=false"];
+    common.push("-o", context.lastMessageFile);
+    if (spec.model) common.push("-m", spec.model);
+    if (context.outputSchemaFile) common.push("--output-schema", context.outputSchemaFile);
+    // `exec resume` takes no -C, --sandbox or --add-dir: the same settings go in as config, and the
+    // terminal starts in the worker's cwd. Always by thread id: `--last` would pick another worker's.
+    const args = context.resumeThreadId
+      ? [
+          "exec",
+          "resume",
+          ...common,
+          "-c",
+          `sandbox_mode="${sandbox}"`,
+          ...(extraDirs.length
+            ? ["-c", `sandbox_workspace_write.writable_roots=${JSON.stringify(extraDirs)}`]
+            : []),
+          context.resumeThreadId,
+        ]
+      : [
+          "exec",
+          ...common,
+          "-C",
+          spec.cwd,
+          "--sandbox",
+          sandbox,
+          ...extraDirs.flatMap((path) => ["--add-dir", path]),
+        ];
     args.push("-");
     return {
       file: "/bin/sh",
@@ -60,6 +75,8 @@ export const codexBackend: Backend = {
       env: {},
     };
   },
+
+  liveUsage: codexRolloutUsage,
 
   parser(): OutputParser {
     return {
@@ -96,9 +113,22 @@ export const codexBackend: Backend = {
       answerMismatch:
         fromEvents !== undefined && fromFile !== undefined && fromFile.trim() !== fromEvents.trim(),
       error: failure ?? (exitCode === 0 ? undefined : lastError),
+      transient: transientFailure(failure ?? lastError),
     };
   },
 };
+
+/**
+ * Whether codex's error says the model service failed on its side: a 5xx (codex words a 500 as "high
+ * demand"), or a connection that broke or never came. A 4xx, or the agent's own failure, is not.
+ */
+export function transientFailure(message: string | undefined): string | undefined {
+  if (!message) return undefined;
+  if (/\b4\d\d\b/.test(message) && !/\b5\d\d\b/.test(message)) return undefined;
+  const transient =
+    /\bstatus:? 5\d\d\b|\b5\d\d (Internal|Bad Gateway|Service|Gateway)|high demand|stream disconnected|error sending request|connection (refused|reset|closed)|timed out|idle timeout/i;
+  return transient.test(message) ? message : undefined;
+}
 
 function readIfAny(path: string): string | undefined {
   try {

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { registerControl } from "./commands/control.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerPlan } from "./commands/plan.js";
+import { registerResume } from "./commands/resume.js";
 import { registerRun } from "./commands/run.js";
 import { registerSpawn } from "./commands/spawn.js";
 import type { GlobalOptions } from "./context.js";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerControl(program, global);
   registerPlan(program, global);
   registerRun(program, global);
+  registerResume(program, global);
   const quiet = (command: Command) => {
     command.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
     command.commands.forEach(quiet);

@@ -23,7 +23,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 export function workerTable(workers: readonly WorkerInfo[]): string {
   if (workers.length === 0) return 'no workers yet: start one with `baton spawn "TASK"`';
   return table(
-    ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS"],
+    ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS", "RETRIES"],
     workers.map((w) => [
       w.id,
       w.label ?? "-",
@@ -31,6 +31,7 @@ export function workerTable(workers: readonly WorkerInfo[]): string {
       w.state === "queued" && w.queuePosition ? `queued #${w.queuePosition}` : w.state,
       duration(w.elapsedMs),
       w.tokens.toLocaleString("en-US"),
+      String(w.retries),
     ]),
   );
 }
@@ -45,7 +46,13 @@ export function reasonText(info: Pick<WorkerResult, "state" | "reason">): string
     case "signal":
       return `killed by signal ${reason.signal}`;
     case "timeout":
-      return `timed out after ${reason.seconds}s (--timeout)`;
+      return reason.limit === "idle"
+        ? `no output or events for ${reason.seconds}s (--idle-timeout)`
+        : `timed out after ${reason.seconds}s (--timeout)`;
+    case "budget":
+      return reason.scope === "worker"
+        ? `used ${reason.used.toLocaleString("en-US")} tokens, over its budget of ${reason.limit.toLocaleString("en-US")} (--max-tokens)`
+        : `its run used ${reason.used.toLocaleString("en-US")} tokens, over the run's budget of ${reason.limit.toLocaleString("en-US")} (--run-max-tokens)`;
     case "stopped":
       return reason.via === "interrupt" ? "interrupted (Ctrl+C)" : "stopped by the user";
     case "spawn_failed":

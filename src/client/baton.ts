@@ -8,7 +8,7 @@ import { resolveHome } from "../store/home.js";
 import { Store, WORKER_ID } from "../store/store.js";
 import { endpointFor } from "../supervisor/endpoint.js";
 import { isAlive } from "../supervisor/processes.js";
-import type { PollResult, WaitResult } from "../supervisor/supervisor.js";
+import type { PollResult, ResumeOutcome, WaitResult } from "../supervisor/supervisor.js";
 import { WORKER_ENV } from "../supervisor/worker-env.js";
 import type { Role, WorkerInfo, WorkerResult } from "../worker/types.js";
 import { startSupervisor } from "./autostart.js";
@@ -40,6 +40,14 @@ export interface SpawnOptions {
   readonly model?: string;
   /** Wall-clock limit. @default 3600 */
   readonly timeoutSeconds?: number;
+  /** Stop the worker after this long with no output and no events. @default 600 */
+  readonly idleTimeoutSeconds?: number;
+  /** Stop the worker once it has used more tokens than this (input + output, all attempts). */
+  readonly maxTokens?: number;
+  /** Re-runs after a transient failure (model 5xx, a model that never answers). @default 2 */
+  readonly retries?: number;
+  /** The run the worker belongs to, and that run's token budget over all its workers. */
+  readonly group?: { readonly id: string; readonly maxTokens?: number };
   /** @default "codex" */
   readonly backend?: string;
   /** The agent binary (`--codex-bin`). @default BATON_CODEX_BIN, then PATH, then node_modules */
@@ -175,6 +183,20 @@ export class Baton {
   async stop(ids: readonly string[] | "all", options: { graceSeconds?: number } = {}, signal?: AbortSignal) {
     const params = ids === "all" ? { all: true, ...options } : { ids: [...ids], ...options };
     return (await this.connection.request<{ stopped: string[] }>("stop", params, signal)).stopped;
+  }
+
+  /**
+   * Continues lost workers (their supervisor died): each in its own recorded thread, never "the last
+   * session", or from the start when no thread was recorded. Default: every lost worker.
+   */
+  async resume(ids: readonly string[] = [], signal?: AbortSignal): Promise<ResumeOutcome[]> {
+    refuseInsideWorker(this.env);
+    const { resumed } = await this.connection.request<{ resumed: ResumeOutcome[] }>(
+      "resume",
+      { ids: [...ids], env: stringEnv(this.env) },
+      signal,
+    );
+    return resumed;
   }
 
   /** Resolves when the workers (default: every unfinished one) have ended, or one of them with `any`. */

@@ -9,8 +9,17 @@ export const DEFAULT_TIMEOUT_SECONDS = 3600;
 export const DEFAULT_MAX_PARALLEL = 8;
 export const DEFAULT_POLL_BYTES = 16 * 1024;
 export const DEFAULT_GRACE_SECONDS = 3;
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 600;
+export const DEFAULT_RETRIES = 2;
+export const MAX_RETRIES = 10;
+export const MAX_TOKEN_BUDGET = 1e12;
 
 const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");
+const tokenBudget = z
+  .number()
+  .int("must be a whole number of tokens")
+  .positive("must be a positive number of tokens")
+  .max(MAX_TOKEN_BUDGET, `must be at most ${MAX_TOKEN_BUDGET} tokens`);
 const positiveSeconds = z
   .number()
   .positive("must be a positive number of seconds")
@@ -32,6 +41,17 @@ export const spawnParams = z.strictObject({
   cwd: z.string().min(1),
   model: z.string().min(1).optional(),
   timeoutSeconds: positiveSeconds.optional(),
+  idleTimeoutSeconds: positiveSeconds.optional(),
+  maxTokens: tokenBudget.optional(),
+  retries: z.number().int().min(0).max(MAX_RETRIES, `must be at most ${MAX_RETRIES}`).optional(),
+  group: z
+    .strictObject({
+      id: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a short name of letters, digits, . _ -"),
+      maxTokens: tokenBudget.optional(),
+    })
+    .optional(),
   backend: z.string().min(1).optional(),
   bin: z.string().min(1).optional(),
   maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT).optional(),
@@ -69,6 +89,12 @@ export const waitParams = z.strictObject({
   any: z.boolean().optional(),
   timeoutMs: z.number().int().positive().optional(),
 });
+export const resumeParams = z.strictObject({
+  ids: z.array(workerId).optional(),
+  env: z.record(z.string(), z.string()),
+});
+export type ResumeParams = z.infer<typeof resumeParams>;
+
 export const configureParams = z.strictObject({
   maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT),
 });

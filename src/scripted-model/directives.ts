@@ -10,13 +10,21 @@ const SCRIPT_LINE = /^MODEL-SCRIPT: (.+)$/m;
  * Without such a line, or past its end, the model answers `fallback(request)`.
  */
 export function directiveScript(fallback: Script = () => ({ type: "message", text: "done" })): Script {
+  // How often each (script, turn) was asked for, over all sessions: what `attempts` steps go by.
+  const asked = new Map<string, number>();
   return (request: ModelRequest) => {
     const match = SCRIPT_LINE.exec(request.userText);
     if (!match?.[1]) return fallback(request);
-    const steps = JSON.parse(match[1]) as (ScriptStep | ScriptStep[])[];
-    const step = steps[request.turn];
+    const steps = JSON.parse(match[1]) as DirectiveStep[];
+    let step = steps[request.turn];
     if (step === undefined) return fallback(request);
-    const list = Array.isArray(step) ? step : [step];
+    if (isAttempts(step)) {
+      const key = `${request.turn}:${match[1]}`;
+      const n = asked.get(key) ?? 0;
+      asked.set(key, n + 1);
+      step = step.steps[Math.min(n, step.steps.length - 1)] ?? { type: "message", text: "done" };
+    }
+    const list = (Array.isArray(step) ? step : [step]) as ScriptStep[];
     return list.map((s) =>
       s.type === "message"
         ? { ...s, text: s.text.replaceAll("{{output}}", commandOutput(request.lastToolOutput)) }
@@ -25,8 +33,22 @@ export function directiveScript(fallback: Script = () => ({ type: "message", tex
   };
 }
 
+/**
+ * A step of a directive script: a step, several steps at once, or `attempts`, which plays its n-th
+ * element the n-th time this turn of this script is asked for, in any session (so a worker's retry
+ * or resume meets a different model than its first attempt did).
+ */
+export type DirectiveStep =
+  | ScriptStep
+  | readonly ScriptStep[]
+  | { readonly type: "attempts"; readonly steps: readonly (ScriptStep | readonly ScriptStep[])[] };
+
+function isAttempts(step: DirectiveStep): step is Extract<DirectiveStep, { type: "attempts" }> {
+  return !Array.isArray(step) && (step as { type?: string }).type === "attempts";
+}
+
 /** The prompt line that makes {@link directiveScript} play `steps`. */
-export function modelScriptLine(steps: readonly (ScriptStep | readonly ScriptStep[])[]): string {
+export function modelScriptLine(steps: readonly DirectiveStep[]): string {
   return `MODEL-SCRIPT: ${JSON.stringify(steps)}`;
 }
 

@@ -1,4 +1,4 @@
-export { directiveScript, modelScriptLine } from "./directives.js";
+export { type DirectiveStep, directiveScript, modelScriptLine } from "./directives.js";
 export {
   codexConfigToml,
   SCRIPTED_KEY_ENV,

@@ -151,6 +151,12 @@ function answer(res: http.ServerResponse, steps: readonly ScriptStep[]): void {
         break;
       case "shell":
       case "patch":
+        if (step.type === "shell" && step.usage) {
+          usage = {
+            input_tokens: usage.input_tokens + (step.usage.input_tokens ?? 0),
+            output_tokens: usage.output_tokens + (step.usage.output_tokens ?? 0),
+          };
+        }
         send("response.output_item.done", {
           item: {
             type: "function_call",

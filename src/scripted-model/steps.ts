@@ -3,7 +3,7 @@ export type ScriptStep =
   /** A final assistant message. */
   | { readonly type: "message"; readonly text: string; readonly usage?: Partial<StepUsage> }
   /** A shell command codex should run (`exec_command`); codex calls back with its output. */
-  | { readonly type: "shell"; readonly command: string }
+  | { readonly type: "shell"; readonly command: string; readonly usage?: Partial<StepUsage> }
   /** A file edit, sent the way codex expects it: `apply_patch` through `exec_command`. */
   | { readonly type: "patch"; readonly patch: string }
   /** A call to a tool of an MCP server that codex was configured with. */

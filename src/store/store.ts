@@ -191,7 +191,8 @@ export type WorkerFile =
   | "events.jsonl"
   | "transcript.log"
   | "last-message.txt"
-  | "output-schema.json";
+  | "output-schema.json"
+  | "resume.txt";
 
 async function makeDir(path: string): Promise<void> {
   try {

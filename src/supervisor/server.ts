@@ -9,6 +9,7 @@ import {
   pollParams,
   type Response,
   request,
+  resumeParams,
   sendParams,
   spawnParams,
   stopParams,
@@ -48,6 +49,7 @@ export function handlers(supervisor: Supervisor, hooks: { shutdown(): void }): R
     stop: async (p) => ({ stopped: await supervisor.stop(parse(stopParams, p, "stop")) }),
     wait: (p, signal) => supervisor.wait(parse(waitParams, p, "wait"), signal),
     result: (p) => supervisor.result(parse(idParams, p, "result").id),
+    resume: async (p) => ({ resumed: await supervisor.resume(parse(resumeParams, p, "resume")) }),
     configure: (p) => {
       supervisor.maxParallel = parse(configureParams, p, "configure").maxParallel;
       return { maxParallel: supervisor.maxParallel };

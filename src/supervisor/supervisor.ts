@@ -6,12 +6,16 @@ import { backendNamed } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import {
   DEFAULT_GRACE_SECONDS,
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
   DEFAULT_MAX_PARALLEL,
   DEFAULT_POLL_BYTES,
+  DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_SECONDS,
   type PollParams,
+  type ResumeParams,
   type SpawnParams,
 } from "../protocol/messages.js";
+import { writeFileAtomic } from "../store/atomic.js";
 import type { Store } from "../store/store.js";
 import { WORKER_PREAMBLE, workerPrompt } from "../worker/prompt.js";
 import { type FinalState, isFinal } from "../worker/state.js";
@@ -28,7 +32,7 @@ import {
 import { collectWorktree, createWorktree, repositoryOf, type Worktree } from "./isolation.js";
 import { signalAll, workerProcesses } from "./processes.js";
 import { WORKER_ENV } from "./worker-env.js";
-import { WorkerRun } from "./worker-run.js";
+import { type Attempt, WorkerRun } from "./worker-run.js";
 import { conflict } from "./writer-lock.js";
 
 /** What `poll` returns: the output since the reader's cursor, cut to the last `maxBytes`. */
@@ -59,7 +63,25 @@ interface Entry {
   settled: Promise<void> | undefined;
   /** A stop came before the agent started (while its worktree was being made). */
   stopRequested?: boolean;
+  /** Set by `resume`: continue this thread, or run again from the start. */
+  resumeFrom?: { readonly threadId: string | undefined };
 }
+
+/** What `baton resume` did with each worker. */
+export interface ResumeOutcome {
+  readonly id: string;
+  /** "thread": continued in its own recorded thread; "rerun": no thread was recorded, so run again. */
+  readonly how: "thread" | "rerun";
+  readonly threadId: string | undefined;
+}
+
+const RESUME_PROMPT = `Baton: your previous session was cut off before you finished (the process supervising you stopped).
+Continue the same task from where you left off. Do not redo work that is already done.
+End with your final answer, as the task asked.
+`;
+
+/** Seconds to wait before retry `n` (1-based): 1, 2, 4, ... capped at 30. */
+const retryDelayMs = (n: number) => Math.min(30, 2 ** (n - 1)) * 1000;
 
 /** The heart of the supervisor process: the worker table, the queue behind the cap, and its events. */
 export class Supervisor {
@@ -71,6 +93,9 @@ export class Supervisor {
   readonly storeKey: string;
   /** Problems found in the store while loading it. */
   readonly problems: string[] = [];
+
+  /** Token budgets of runs (worker groups), by run id. */
+  private readonly groupBudgets = new Map<string, number>();
 
   private constructor(
     private readonly store: Store,
@@ -121,6 +146,8 @@ export class Supervisor {
         settled: undefined,
       };
       this.entries.set(id, entry);
+      const group = spec.value.group;
+      if (group?.maxTokens !== undefined) this.groupBudgets.set(group.id, group.maxTokens);
       if (entry.result && !isFinal(stored.state)) {
         // The result was written but the supervisor died before the status: the result wins.
         this.setStatus(entry, { ...stored, state: entry.result.state, endedAt: entry.result.endedAt });
@@ -178,6 +205,17 @@ export class Supervisor {
         );
       }
     }
+    if (params.group) {
+      if (params.group.maxTokens !== undefined)
+        this.groupBudgets.set(params.group.id, params.group.maxTokens);
+      const over = this.groupOverBudget(params.group.id);
+      if (over) {
+        throw new BatonError(
+          "budget",
+          `run ${params.group.id} has used ${over.used} of its ${over.limit} tokens: raise its budget to start more workers`,
+        );
+      }
+    }
     this.lastNumber += 1;
     const id = `w${this.lastNumber}`;
     const spec: WorkerSpec = {
@@ -188,6 +226,10 @@ export class Supervisor {
       cwd,
       model: params.model,
       timeoutSeconds: params.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      idleTimeoutSeconds: params.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+      maxTokens: params.maxTokens,
+      retries: params.retries ?? DEFAULT_RETRIES,
+      group: params.group ? { id: params.group.id, maxTokens: params.group.maxTokens } : undefined,
       backend: backend.name,
       bin,
       task: params.task,
@@ -240,6 +282,11 @@ export class Supervisor {
         continue;
       }
       this.queue.splice(i, 1);
+      const over = entry.spec.group ? this.groupOverBudget(entry.spec.group.id) : undefined;
+      if (over) {
+        void this.settle(entry, endedWithout(entry.spec, "over_budget", over), false);
+        continue;
+      }
       this.startRun(entry);
       holders.push(entry);
     }
@@ -290,27 +337,7 @@ export class Supervisor {
       TERM: "xterm-256color",
     };
     entry.env = undefined; // secrets stay in memory only as long as needed
-    const run = new WorkerRun(
-      this.store,
-      runSpec,
-      backendNamed(spec.backend),
-      env,
-      this.markerOf(spec.id),
-      {
-        output: () => this.emitter.emit(`output:${spec.id}`),
-        progress: () => this.setStatus(entry, { ...entry.status, threadId: run.threadId, usage: run.usage }),
-      },
-      0,
-      this.graceMs,
-    );
-    entry.run = run;
-    run.start();
-    this.setStatus(entry, {
-      ...entry.status,
-      pid: run.pid || undefined,
-      startedAt: new Date(run.startedAt).toISOString(),
-    });
-    let result = await run.ended;
+    let result = await this.attempts(entry, runSpec, env);
     if (worktree) {
       try {
         const message = `baton ${spec.id}: ${spec.label ?? spec.task.split("\n")[0]?.slice(0, 60)}`;
@@ -322,6 +349,174 @@ export class Supervisor {
       }
     }
     await this.settle(entry, result);
+  }
+
+  /**
+   * Runs the worker's agent until it ends for good: a transient failure (model 5xx, a model that never
+   * answers) is run again, up to `spec.retries` times, unless the attempt already changed files.
+   */
+  private async attempts(
+    entry: Entry,
+    runSpec: WorkerSpec,
+    env: Record<string, string>,
+  ): Promise<WorkerResult> {
+    const { spec } = entry;
+    const backend = backendNamed(spec.backend);
+    const resumeFrom = entry.resumeFrom;
+    entry.resumeFrom = undefined;
+    let attempt: Attempt = { priorUsage: entry.status.usage };
+    let note: string | undefined;
+    let transcriptBytes = 0;
+    if (resumeFrom) {
+      transcriptBytes = await this.store.transcriptSize(spec.id);
+      if (resumeFrom.threadId) {
+        attempt = {
+          ...attempt,
+          resumeThreadId: resumeFrom.threadId,
+          threadId: resumeFrom.threadId,
+          promptFile: this.store.file(spec.id, "resume.txt"),
+        };
+        note = `resumed in its own thread ${resumeFrom.threadId}`;
+      } else note = "resumed: no thread was recorded, so it runs again from the start";
+    }
+    let retries = entry.status.retries;
+    for (;;) {
+      const run = new WorkerRun(
+        this.store,
+        runSpec,
+        backend,
+        env,
+        this.markerOf(spec.id),
+        {
+          output: () => this.emitter.emit(`output:${spec.id}`),
+          progress: () => {
+            this.setStatus(entry, { ...entry.status, threadId: run.threadId, usage: run.usage });
+            this.checkBudgets(entry, run);
+          },
+        },
+        transcriptBytes,
+        this.graceMs,
+        attempt,
+      );
+      entry.run = run;
+      run.start();
+      if (note) run.note(note);
+      this.setStatus(entry, {
+        ...entry.status,
+        pid: run.pid || undefined,
+        startedAt: entry.status.startedAt ?? new Date(run.startedAt).toISOString(),
+      });
+      const result = await run.ended;
+      transcriptBytes = run.transcriptBytes;
+      const budget = this.overBudget(entry, run);
+      const retry =
+        run.transient !== undefined &&
+        retries < spec.retries &&
+        !entry.stopRequested &&
+        !run.changedFiles &&
+        budget === undefined;
+      if (!retry) return { ...result, retries, resumes: entry.status.resumes };
+      retries += 1;
+      note = `retry ${retries} of ${spec.retries} after a transient failure: ${run.transient}`;
+      this.setStatus(entry, { ...entry.status, retries, usage: result.usage, threadId: result.threadId });
+      await this.store
+        .appendEvent(spec.id, {
+          at: new Date().toISOString(),
+          type: "retry",
+          retry: retries,
+          reason: run.transient,
+        })
+        .catch(() => {});
+      entry.run = undefined;
+      await this.until(`stop:${spec.id}`, retryDelayMs(retries));
+      if (entry.stopRequested) {
+        return {
+          ...endedWithout(spec, "canceled", { kind: "stopped", by: "user", via: "stop" }),
+          usage: result.usage,
+          threadId: result.threadId,
+          retries,
+          resumes: entry.status.resumes,
+        };
+      }
+      attempt = { priorUsage: result.usage };
+    }
+  }
+
+  /** The budget `run`'s usage has crossed: its own first, then its run's. */
+  private overBudget(entry: Entry, run: WorkerRun): EndReason | undefined {
+    const { maxTokens, group } = entry.spec;
+    const used = totalTokens(run.usage);
+    if (maxTokens !== undefined && used > maxTokens)
+      return { kind: "budget", scope: "worker", limit: maxTokens, used };
+    return group ? this.groupOverBudget(group.id) : undefined;
+  }
+
+  /** Stops a worker that crossed its budget; a run's budget stops every worker of that run. */
+  private checkBudgets(entry: Entry, run: WorkerRun): void {
+    const reason = this.overBudget(entry, run);
+    if (reason?.kind !== "budget") return;
+    if (reason.scope === "worker") {
+      void run.stopFor({ kind: "budget", reason });
+      return;
+    }
+    for (const other of this.entries.values()) {
+      if (other.spec.group?.id !== entry.spec.group?.id) continue;
+      if (other.run) void other.run.stopFor({ kind: "budget", reason });
+    }
+  }
+
+  /** Whether a run's workers together have used more than its budget. */
+  private groupOverBudget(group: string): Extract<EndReason, { kind: "budget" }> | undefined {
+    const limit = this.groupBudgets.get(group);
+    if (limit === undefined) return undefined;
+    let used = 0;
+    for (const entry of this.entries.values()) {
+      if (entry.spec.group?.id === group)
+        used += totalTokens(entry.run ? entry.run.usage : entry.status.usage);
+    }
+    return used > limit ? { kind: "budget", scope: "run", limit, used } : undefined;
+  }
+
+  /** Continues lost workers: in their own recorded thread when there is one, else from the start. */
+  async resume(params: ResumeParams): Promise<ResumeOutcome[]> {
+    if (params.env[WORKER_ENV.id]) {
+      throw new BatonError(
+        "nested",
+        "workers cannot resume workers: report back to the orchestrator instead",
+      );
+    }
+    const targets = params.ids?.length
+      ? params.ids.map((id) => this.entry(id))
+      : [...this.entries.values()].filter((e) => e.status.state === "lost" && !e.result);
+    for (const entry of targets) {
+      if (entry.status.state !== "lost" || entry.result) {
+        throw new BatonError(
+          "usage",
+          `worker ${entry.spec.id} is ${entry.status.state}, not lost: only workers whose supervisor died can be resumed`,
+        );
+      }
+    }
+    const outcomes: ResumeOutcome[] = [];
+    for (const entry of targets) {
+      const { id } = entry.spec;
+      const threadId = backendNamed(entry.spec.backend).canResume ? entry.status.threadId : undefined;
+      if (threadId) await writeFileAtomic(this.store.file(id, "resume.txt"), RESUME_PROMPT);
+      entry.env = params.env;
+      entry.resumeFrom = { threadId };
+      entry.stopRequested = false;
+      this.setStatus(entry, {
+        ...entry.status,
+        state: "queued",
+        pid: undefined,
+        endedAt: undefined,
+        reason: undefined,
+        resumes: entry.status.resumes + 1,
+      });
+      this.queue.push(id);
+      outcomes.push({ id, how: threadId ? "thread" : "rerun", threadId });
+    }
+    this.pump();
+    return outcomes;
   }
 
   private async settle(entry: Entry, result: WorkerResult, started = true): Promise<void> {
@@ -380,6 +575,8 @@ export class Supervisor {
       elapsedMs: started === undefined ? 0 : (ended ?? Date.now()) - started,
       tokens: totalTokens(status.usage),
       usage: status.usage,
+      retries: status.retries,
+      resumes: status.resumes,
       threadId: status.threadId,
       exitCode: status.exitCode,
       reason: status.reason,
@@ -476,7 +673,8 @@ export class Supervisor {
       );
       return;
     }
-    void entry.run?.stop("user", graceMs);
+    this.emitter.emit(`stop:${entry.spec.id}`);
+    void entry.run?.stop(graceMs);
     await entry.settled;
   }
 
@@ -525,6 +723,8 @@ export class Supervisor {
       exitCode: entry.status.exitCode,
       durationMs: 0,
       usage: entry.status.usage,
+      retries: entry.status.retries,
+      resumes: entry.status.resumes,
       threadId: entry.status.threadId,
       reason: entry.status.reason,
       endedAt: entry.status.endedAt ?? entry.status.updatedAt,
@@ -556,6 +756,8 @@ function endedWithout(spec: WorkerSpec, state: FinalState, reason: EndReason): W
     exitCode: undefined,
     durationMs: 0,
     usage: ZERO_USAGE,
+    retries: 0,
+    resumes: 0,
     threadId: undefined,
     reason,
     endedAt: new Date().toISOString(),
@@ -591,6 +793,8 @@ function blankStatus(id: string, state: WorkerStatus["state"]): WorkerStatus {
     exitCode: undefined,
     threadId: undefined,
     usage: ZERO_USAGE,
+    retries: 0,
+    resumes: 0,
     reason: undefined,
     updatedAt: new Date().toISOString(),
   };

@@ -1,11 +1,11 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import pty from "@lydell/node-pty";
-import type { AgentEvent, Backend, OutputParser } from "../backend/backend.js";
+import type { AgentEvent, Backend, LiveUsage, OutputParser } from "../backend/backend.js";
 import { Redactor, secretsOf } from "../store/redact.js";
 import type { Store } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
-import { ZERO_USAGE } from "../worker/types.js";
+import { totalTokens, ZERO_USAGE } from "../worker/types.js";
 import { signalAll, workerProcesses } from "./processes.js";
 
 export interface RunHooks {
@@ -15,7 +15,22 @@ export interface RunHooks {
   progress(): void;
 }
 
-type StopKind = "user" | "timeout";
+/** How this attempt starts: fresh, or continuing a recorded thread; and what earlier attempts used. */
+export interface Attempt {
+  readonly resumeThreadId?: string;
+  /** The prompt file for this attempt (a resume sends a short "continue" prompt). */
+  readonly promptFile?: string;
+  readonly priorUsage: Usage;
+  readonly threadId?: string;
+}
+
+/** Why Baton itself ended the worker. */
+type StopCause =
+  | { readonly kind: "user" }
+  | { readonly kind: "timeout"; readonly reason: EndReason }
+  | { readonly kind: "budget"; readonly reason: EndReason };
+
+const LIVE_USAGE_MS = 500;
 
 const CTRL_C = "\x03";
 const MAX_LINE = 64 * 1024 * 1024;
@@ -29,7 +44,12 @@ export class WorkerRun {
   readonly ended: Promise<WorkerResult>;
   pid = 0;
   threadId: string | undefined;
-  usage: Usage = ZERO_USAGE;
+  /** Usage over every attempt so far, this one included. */
+  usage: Usage;
+  /** Set when this attempt failed in a way worth running again (model 5xx, no answer). */
+  transient: string | undefined;
+  /** The attempt changed files (a writer's retry would not start from a clean slate). */
+  changedFiles = false;
   transcriptBytes: number;
   startedAt = Date.now();
 
@@ -39,9 +59,14 @@ export class WorkerRun {
   private readonly parser: OutputParser;
   private readonly redactor: Redactor;
   private pendingLine = "";
-  private stopping: StopKind | undefined;
+  private stopping: StopCause | undefined;
   private interrupted = false;
   private readonly timers: NodeJS.Timeout[] = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+  private liveUsage: LiveUsage | undefined;
+  private turnUsage: Usage = ZERO_USAGE;
+  /** A command the agent started has not finished: silence is then the command's, not the model's. */
+  private commandRunning = false;
   private transcriptFd: number | undefined;
   private eventsFd: number | undefined;
   storeError: string | undefined;
@@ -55,8 +80,11 @@ export class WorkerRun {
     private readonly hooks: RunHooks,
     transcriptBytes: number,
     private readonly graceMs: number,
+    private readonly attempt: Attempt = { priorUsage: ZERO_USAGE },
   ) {
     this.transcriptBytes = transcriptBytes;
+    this.usage = attempt.priorUsage;
+    this.threadId = attempt.threadId;
     this.parser = backend.parser();
     this.redactor = new Redactor(secretsOf(env));
     this.ended = new Promise((resolve) => {
@@ -71,7 +99,8 @@ export class WorkerRun {
       this.transcriptFd = openSync(this.store.file(this.spec.id, "transcript.log"), "a", 0o600);
       this.eventsFd = openSync(this.store.file(this.spec.id, "events.jsonl"), "a", 0o600);
       const plan = this.backend.launch(this.spec, {
-        promptFile: this.store.file(this.spec.id, "prompt.txt"),
+        promptFile: this.attempt.promptFile ?? this.store.file(this.spec.id, "prompt.txt"),
+        ...(this.attempt.resumeThreadId ? { resumeThreadId: this.attempt.resumeThreadId } : {}),
         lastMessageFile: this.store.file(this.spec.id, "last-message.txt"),
         outputSchemaFile: this.spec.outputSchema
           ? this.store.file(this.spec.id, "output-schema.json")
@@ -95,7 +124,53 @@ export class WorkerRun {
     this.pid = this.terminal.pid;
     this.terminal.onData((data) => this.onData(data));
     this.terminal.onExit(({ exitCode, signal }) => this.onExit(exitCode, signal));
-    this.timers.push(setTimeout(() => void this.stop("timeout"), this.spec.timeoutSeconds * 1000));
+    const { timeoutSeconds } = this.spec;
+    this.timers.push(
+      setTimeout(
+        () =>
+          void this.stopFor({
+            kind: "timeout",
+            reason: { kind: "timeout", limit: "wall", seconds: timeoutSeconds },
+          }),
+        timeoutSeconds * 1000,
+      ),
+    );
+    this.touch();
+    if (this.attempt.resumeThreadId) this.followUsage(this.attempt.resumeThreadId);
+  }
+
+  /** Restarts the idle watchdog: any output or event counts as a sign of life. */
+  private touch(): void {
+    if (this.stopping) return;
+    clearTimeout(this.idleTimer);
+    const seconds = this.spec.idleTimeoutSeconds;
+    this.idleTimer = setTimeout(() => {
+      if (!this.commandRunning)
+        this.transient = `no output or events for ${seconds}s while waiting on the model`;
+      void this.stopFor({ kind: "timeout", reason: { kind: "timeout", limit: "idle", seconds } });
+    }, seconds * 1000);
+  }
+
+  /** Reads live usage while the turn runs, where the backend offers it. */
+  private followUsage(threadId: string): void {
+    if (this.liveUsage || !this.backend.liveUsage) return;
+    this.liveUsage = this.backend.liveUsage(threadId, this.env);
+    const timer = setInterval(() => this.refreshUsage(), LIVE_USAGE_MS);
+    this.timers.push(timer);
+  }
+
+  private refreshUsage(): void {
+    const live = this.liveUsage?.read();
+    const attempt = live && totalTokens(live) > totalTokens(this.turnUsage) ? live : this.turnUsage;
+    const next = addUsage(this.attempt.priorUsage, attempt);
+    if (totalTokens(next) === totalTokens(this.usage)) return;
+    this.usage = next;
+    this.hooks.progress();
+  }
+
+  /** Baton ends the worker because a limit was crossed; the reason goes into its result. */
+  stopFor(cause: Exclude<StopCause, { kind: "user" }>): Promise<WorkerResult> {
+    return this.halt(cause, this.graceMs);
   }
 
   /** Types `text` into the worker's terminal. */
@@ -110,9 +185,14 @@ export class WorkerRun {
   }
 
   /** Ctrl+C, then SIGTERM after the grace period, then SIGKILL after another; resolves when ended. */
-  stop(kind: StopKind, graceMs = this.graceMs): Promise<WorkerResult> {
+  stop(graceMs = this.graceMs): Promise<WorkerResult> {
+    return this.halt({ kind: "user" }, graceMs);
+  }
+
+  private halt(cause: StopCause, graceMs: number): Promise<WorkerResult> {
     if (!this.stopping && this.terminal) {
-      this.stopping = kind;
+      this.stopping = cause;
+      clearTimeout(this.idleTimer);
       this.interrupt();
       this.timers.push(
         setTimeout(() => signalAll(this.processes(), "SIGTERM"), graceMs),
@@ -126,7 +206,13 @@ export class WorkerRun {
     return this.pid > 0 ? [this.pid, ...workerProcesses(this.pid, this.marker)] : [];
   }
 
+  /** Writes a line of Baton's own into the transcript (e.g. a retry separator). */
+  note(text: string): void {
+    this.appendTranscript(`\r\n[baton] ${text}\r\n`);
+  }
+
   private onData(data: string): void {
+    this.touch();
     this.appendTranscript(this.redactor.push(data));
     this.parse(data);
   }
@@ -157,10 +243,15 @@ export class WorkerRun {
       this.appendEvent(event);
       if (event.type === "thread") {
         this.threadId = event.threadId;
+        this.followUsage(event.threadId);
         this.hooks.progress();
       } else if (event.type === "turn_completed") {
-        this.usage = addUsage(this.usage, event.usage);
-        this.hooks.progress();
+        this.turnUsage = addUsage(this.turnUsage, event.usage);
+        this.refreshUsage();
+      } else if (event.type === "command") {
+        this.commandRunning = event.status === "in_progress";
+      } else if (event.type === "file_change") {
+        this.changedFiles = true;
       }
     }
   }
@@ -180,6 +271,7 @@ export class WorkerRun {
     this.pendingLine = "";
     // Whatever the agent left behind in its session goes with it.
     signalAll(workerProcesses(this.pid, this.marker), "SIGKILL");
+    this.refreshUsage();
     const outcome = this.backend.outcome({
       events: this.events,
       exitCode,
@@ -187,10 +279,13 @@ export class WorkerRun {
     });
     let state: FinalState;
     let reason: EndReason | undefined;
-    if (this.stopping === "timeout") {
+    if (this.stopping?.kind === "timeout") {
       state = "timed_out";
-      reason = { kind: "timeout", limit: "wall", seconds: this.spec.timeoutSeconds };
-    } else if (this.stopping === "user") {
+      reason = this.stopping.reason;
+    } else if (this.stopping?.kind === "budget") {
+      state = "over_budget";
+      reason = this.stopping.reason;
+    } else if (this.stopping?.kind === "user") {
       state = "canceled";
       reason = { kind: "stopped", by: "user", via: "stop" };
     } else if (outcome.ok && !signal) {
@@ -200,6 +295,7 @@ export class WorkerRun {
       reason = { kind: "stopped", by: "user", via: "interrupt" };
     } else {
       state = "failed";
+      this.transient = outcome.transient;
       reason = signal
         ? { kind: "signal", signal }
         : { kind: "exit", exitCode, ...(outcome.error ? { message: outcome.error } : {}) };
@@ -214,6 +310,10 @@ export class WorkerRun {
     exitCode?: number,
   ): void {
     for (const timer of this.timers) clearTimeout(timer);
+    clearTimeout(this.idleTimer);
+    // Only a failure of the agent's own making, or silence while it waited on the model, is retried.
+    const idle = reason?.kind === "timeout" && reason.limit === "idle";
+    if (state !== "failed" && !idle) this.transient = undefined;
     for (const fd of [this.transcriptFd, this.eventsFd]) if (fd !== undefined) closeSync(fd);
     this.transcriptFd = this.eventsFd = undefined;
     this.resolveEnded({
@@ -227,6 +327,8 @@ export class WorkerRun {
       exitCode,
       durationMs: Date.now() - this.startedAt,
       usage: this.usage,
+      retries: 0,
+      resumes: 0,
       threadId: this.threadId,
       reason,
       endedAt: new Date().toISOString(),

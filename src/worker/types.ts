@@ -36,6 +36,14 @@ export interface WorkerSpec {
   readonly model: string | undefined;
   /** Wall-clock limit in seconds. */
   readonly timeoutSeconds: number;
+  /** Stop the worker after this long without output or events. */
+  readonly idleTimeoutSeconds: number;
+  /** Stop the worker once it has used this many tokens (input + output, over all its attempts). */
+  readonly maxTokens: number | undefined;
+  /** Re-runs allowed after a transient failure (model 5xx, or a model that never answers). */
+  readonly retries: number;
+  /** The run this worker belongs to, and that run's token budget over all its workers. */
+  readonly group: { readonly id: string; readonly maxTokens: number | undefined } | undefined;
   readonly backend: string;
   /** Absolute path of the agent binary. */
   readonly bin: string;
@@ -52,7 +60,13 @@ export interface WorkerSpec {
 export type EndReason =
   | { readonly kind: "exit"; readonly exitCode: number; readonly message?: string }
   | { readonly kind: "signal"; readonly signal: number }
-  | { readonly kind: "timeout"; readonly limit: "wall"; readonly seconds: number }
+  | { readonly kind: "timeout"; readonly limit: "wall" | "idle"; readonly seconds: number }
+  | {
+      readonly kind: "budget";
+      readonly scope: "worker" | "run";
+      readonly limit: number;
+      readonly used: number;
+    }
   | { readonly kind: "stopped"; readonly by: "user"; readonly via: "stop" | "interrupt" }
   | { readonly kind: "spawn_failed"; readonly message: string }
   | { readonly kind: "supervisor_lost" };
@@ -67,6 +81,10 @@ export interface WorkerStatus {
   readonly exitCode: number | undefined;
   readonly threadId: string | undefined;
   readonly usage: Usage;
+  /** Times the worker was re-run after a transient failure. */
+  readonly retries: number;
+  /** Times `baton resume` continued it after its supervisor was lost. */
+  readonly resumes: number;
   readonly reason: EndReason | undefined;
   readonly updatedAt: string;
 }
@@ -86,6 +104,8 @@ export interface WorkerResult {
   readonly exitCode: number | undefined;
   readonly durationMs: number;
   readonly usage: Usage;
+  readonly retries: number;
+  readonly resumes: number;
   readonly threadId: string | undefined;
   readonly reason: EndReason | undefined;
   readonly endedAt: string;
@@ -107,6 +127,8 @@ export interface WorkerInfo {
   readonly elapsedMs: number;
   readonly tokens: number;
   readonly usage: Usage;
+  readonly retries: number;
+  readonly resumes: number;
   readonly threadId: string | undefined;
   readonly exitCode: number | undefined;
   readonly reason: EndReason | undefined;

@@ -5,6 +5,7 @@ import { refuseInsideWorker } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
 import { ROLES, type Role } from "../../worker/types.js";
 import { type GlobalOptions, positiveInteger, positiveNumber, printJson, withBaton } from "../context.js";
+import { addLimitOptions, limitSettings } from "../limits.js";
 import { addPromptOptions, promptSettings } from "../prompt-options.js";
 
 async function readStdin(): Promise<string> {
@@ -56,7 +57,7 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
     )
     .option("--isolate", "write in an own git worktree; the change comes back as a commit on a branch")
     .option("--json", "print JSON");
-  addPromptOptions(command)
+  addLimitOptions(addPromptOptions(command))
     .addHelpText(
       "after",
       `
@@ -82,6 +83,7 @@ Examples:
           cwd,
           model: opts.model,
           timeoutSeconds: opts.timeout,
+          ...limitSettings(opts),
           backend: opts.backend,
           bin: opts.codexBin,
           maxParallel: opts.maxParallel,

@@ -1,0 +1,107 @@
+import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { Usage } from "../worker/types.js";
+import type { LiveUsage } from "./backend.js";
+
+// Codex logs each thread to CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl, with a
+// `token_count` event after every model response. `codex exec --json` reports usage only when the
+// turn ends, so this log is what lets a token budget stop a worker in the middle of its turn.
+
+const CHUNK = 64 * 1024;
+
+/** Follows one thread's rollout log. Usage is counted from where the log stood when this started. */
+export function codexRolloutUsage(threadId: string, env: Readonly<Record<string, string>>): LiveUsage {
+  const root = join(env.CODEX_HOME || join(env.HOME || homedir(), ".codex"), "sessions");
+  let path: string | undefined;
+  let offset = 0;
+  let pending = "";
+  let baseline: Usage | undefined;
+  let latest: Usage | undefined;
+  const consume = () => {
+    if (!path) {
+      path = findRollout(root, threadId);
+      if (!path) return;
+    }
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, "r");
+      const buffer = Buffer.alloc(CHUNK);
+      for (;;) {
+        const n = readSync(fd, buffer, 0, CHUNK, offset);
+        if (n <= 0) break;
+        offset += n;
+        pending += buffer.subarray(0, n).toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) {
+          const total = tokenTotal(line);
+          if (total) latest = total;
+        }
+      }
+    } catch {
+      // a log we cannot read only means no live figures
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
+  // What the log already holds (a resumed thread) belongs to earlier attempts.
+  consume();
+  baseline = latest;
+  return {
+    read() {
+      consume();
+      if (!latest) return undefined;
+      return baseline ? minus(latest, baseline) : latest;
+    },
+  };
+}
+
+function tokenTotal(line: string): Usage | undefined {
+  if (!line.includes('"token_count"')) return undefined;
+  try {
+    const event = JSON.parse(line) as {
+      payload?: { type?: string; info?: { total_token_usage?: Record<string, unknown> } | null };
+    };
+    const total = event.payload?.type === "token_count" ? event.payload.info?.total_token_usage : undefined;
+    if (!total) return undefined;
+    const n = (key: string) => (typeof total[key] === "number" ? (total[key] as number) : 0);
+    return {
+      inputTokens: n("input_tokens"),
+      cachedInputTokens: n("cached_input_tokens"),
+      outputTokens: n("output_tokens"),
+      reasoningOutputTokens: n("reasoning_output_tokens"),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function minus(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: Math.max(0, a.inputTokens - b.inputTokens),
+    cachedInputTokens: Math.max(0, a.cachedInputTokens - b.cachedInputTokens),
+    outputTokens: Math.max(0, a.outputTokens - b.outputTokens),
+    reasoningOutputTokens: Math.max(0, a.reasoningOutputTokens - b.reasoningOutputTokens),
+  };
+}
+
+/** The newest days first: a thread's log sits under the day it started (local or UTC date). */
+function findRollout(root: string, threadId: string): string | undefined {
+  const suffix = `-${threadId}.jsonl`;
+  const days = new Set<string>();
+  for (const back of [0, 1, 2]) {
+    const date = new Date(Date.now() - back * 86_400_000);
+    days.add(join(String(date.getFullYear()), pad(date.getMonth() + 1), pad(date.getDate())));
+    days.add(join(String(date.getUTCFullYear()), pad(date.getUTCMonth() + 1), pad(date.getUTCDate())));
+  }
+  for (const day of days) {
+    try {
+      const name = readdirSync(join(root, day)).find((n) => n.endsWith(suffix));
+      if (name) return join(root, day, name);
+    } catch {}
+  }
+  return undefined;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
