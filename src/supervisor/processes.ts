@@ -81,3 +81,18 @@ export function isAlive(pid: number): boolean {
     return (error as { code?: string }).code === "EPERM";
   }
 }
+
+/** Live processes carrying any of `markers` in their environment: one pass over /proc for them all. */
+export function processesWithMarkers(markers: readonly string[]): number[] {
+  if (markers.length === 0) return [];
+  const wanted = new Set(markers);
+  const found: number[] = [];
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue;
+    try {
+      const entries = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
+      if (entries.some((entry) => wanted.has(entry))) found.push(pid);
+    } catch {}
+  }
+  return found;
+}

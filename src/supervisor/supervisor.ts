@@ -30,7 +30,7 @@ import {
   ZERO_USAGE,
 } from "../worker/types.js";
 import { collectWorktree, createWorktree, repositoryOf, type Worktree } from "./isolation.js";
-import { signalAll, workerProcesses } from "./processes.js";
+import { processesWithMarkers, signalAll } from "./processes.js";
 import { WORKER_ENV } from "./worker-env.js";
 import { type Attempt, WorkerRun } from "./worker-run.js";
 import { conflict } from "./writer-lock.js";
@@ -120,6 +120,7 @@ export class Supervisor {
   }
 
   private async recover(): Promise<void> {
+    const lost: string[] = [];
     for (const id of await this.store.workerIds()) {
       this.lastNumber = Math.max(this.lastNumber, Number(id.slice(1)));
       const [spec, status, result] = await Promise.all([
@@ -152,8 +153,8 @@ export class Supervisor {
         // The result was written but the supervisor died before the status: the result wins.
         this.setStatus(entry, { ...stored, state: entry.result.state, endedAt: entry.result.endedAt });
       } else if (!isFinal(stored.state)) {
-        // Its supervisor died. Anything it left running carries our marker: stop it, then say so.
-        signalAll(workerProcesses(undefined, this.markerOf(id)), "SIGKILL");
+        // Its supervisor died. Anything it left running carries our marker: stopped below, in one pass.
+        lost.push(this.markerOf(id));
         this.setStatus(entry, {
           ...stored,
           state: "lost",
@@ -162,6 +163,7 @@ export class Supervisor {
         });
       }
     }
+    signalAll(processesWithMarkers(lost), "SIGKILL");
   }
 
   private markerValue(id: string): string {

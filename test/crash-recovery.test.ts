@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { WorkerInfo, WorkerResult } from "../dist/index.js";
+import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
+import { processesWithEnv, sleep, Workspace } from "./support/harness.ts";
+
+// The supervisor is killed with SIGKILL while workers run: nothing finished is lost, nothing keeps
+// running unseen, and `baton resume` continues each worker in its own codex thread.
+
+describe("supervisor crash and baton resume", () => {
+  let ws: Workspace;
+  before(async () => {
+    ws = await Workspace.create(directiveScript());
+  });
+  after(() => ws.cleanup());
+
+  const list = async () => (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers;
+  const marked = (id: string) =>
+    processesWithEnv(`BATON_WORKER_ID=${id}`).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "latin1").includes(ws.home);
+      } catch {
+        return false;
+      }
+    });
+
+  test("lost workers are shown at once, killed, and resumed in their own threads", async () => {
+    const finished = (
+      await ws.ok(["spawn", `finished\n${modelScriptLine([{ type: "message", text: "kept" }])}`])
+    ).trim();
+    await ws.ok(["wait", finished]);
+    const resultFile = join(ws.home, "workers", finished, "result.json");
+    const before = readFileSync(resultFile);
+
+    // Two long workers hold the cap of 2; a third waits in the queue and has no thread yet.
+    const longTask = (name: string) =>
+      `${name}\n${modelScriptLine([
+        {
+          type: "attempts",
+          steps: [
+            { type: "shell", command: "sleep 120" },
+            { type: "message", text: `${name} finished after resume` },
+          ],
+        },
+        { type: "message", text: `${name} finished after resume` },
+      ])}`;
+    const first = (await ws.ok(["spawn", "--max-parallel", "2", longTask("first-long")])).trim();
+    const second = (await ws.ok(["spawn", longTask("second-long")])).trim();
+    const queued = (
+      await ws.ok(["spawn", `queued\n${modelScriptLine([{ type: "message", text: "queued ran" }])}`])
+    ).trim();
+    let threads: Record<string, string | undefined> = {};
+    for (let i = 0; i < 200; i++) {
+      const workers = await list();
+      threads = Object.fromEntries(workers.map((w) => [w.id, w.threadId]));
+      if (threads[first] && threads[second] && marked(first).length > 1 && marked(second).length > 1) break;
+      await sleep(100);
+    }
+    assert.ok(threads[first] && threads[second], "both long workers recorded their codex thread");
+
+    const supervisor = ws.supervisorPid();
+    assert.ok(supervisor);
+    process.kill(supervisor, "SIGKILL");
+    const killedAt = Date.now();
+    const after = await list(); // the first look after the crash, no retrying
+    const elapsed = Date.now() - killedAt;
+    const warmAt = Date.now();
+    await list();
+    const warm = Date.now() - warmAt;
+    const state = (id: string) => after.find((w) => w.id === id)?.state;
+    assert.equal(state(first), "lost");
+    assert.equal(state(second), "lost");
+    assert.equal(state(queued), "lost");
+    assert.equal(state(finished), "succeeded");
+    assert.deepEqual([...marked(first), ...marked(second)], [], "no agent process is left running");
+    // Wall time is the benchmarks' business; this records it (and a warm `ls` on the same machine).
+    process.stderr.write(
+      `# lost shown ${elapsed} ms after the supervisor was killed; a warm ls took ${warm} ms\n`,
+    );
+    const lostResult = JSON.parse((await ws.baton(["result", first, "--json"])).stdout) as WorkerResult;
+    assert.equal(lostResult.reason?.kind, "supervisor_lost");
+
+    const resumed = await ws.json<{ resumed: { id: string; how: string; threadId?: string }[] }>(["resume"]);
+    const how = Object.fromEntries(resumed.resumed.map((r) => [r.id, r]));
+    assert.equal(how[first]?.how, "thread");
+    assert.equal(how[first]?.threadId, threads[first]);
+    assert.equal(how[second]?.threadId, threads[second]);
+    assert.equal(how[queued]?.how, "rerun", "a worker with no thread runs again from the start");
+    assert.equal(how[finished], undefined, "finished workers are not resumed");
+
+    const waited = await ws.baton(["wait", first, second, queued]);
+    assert.equal(waited.code, 0, waited.stdout + waited.stderr);
+    for (const [id, name] of [
+      [first, "first-long"],
+      [second, "second-long"],
+    ] as const) {
+      const result = await ws.json<WorkerResult>(["result", id]);
+      assert.equal(result.state, "succeeded");
+      assert.equal(result.answer, `${name} finished after resume`);
+      assert.equal(result.threadId, threads[id], "the same thread, not another worker's");
+      assert.equal(result.resumes, 1);
+      // The resumed request carried the worker's own history and Baton's "continue" prompt.
+      const resumedRequest = ws.model.requests.find(
+        (r) => r.userText.includes(name) && r.userText.includes("previous session was cut off"),
+      );
+      assert.ok(resumedRequest, `${name}'s resume reached the model in its own thread`);
+      assert.ok(
+        !ws.model.requests.some(
+          (r) => r.userText.includes("first-long") && r.userText.includes("second-long"),
+        ),
+        "no worker's thread saw another worker's task",
+      );
+    }
+    assert.equal((await ws.json<WorkerResult>(["result", queued])).answer, "queued ran");
+    assert.deepEqual(readFileSync(resultFile), before, "a finished result is untouched");
+  });
+
+  test("resume refuses a worker that is not lost, in one line", async () => {
+    const id = (await ws.ok(["spawn", "plain task"])).trim();
+    await ws.ok(["wait", id]);
+    const result = await ws.baton(["resume", id]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, new RegExp(`worker ${id} is succeeded, not lost`));
+    const none = await ws.ok(["resume"]);
+    assert.match(none, /no lost workers to resume/);
+  });
+});
