@@ -5,7 +5,9 @@ export {
   type PatternName,
   type PatternOptionsByName,
   type PatternOutcome,
+  resumePattern,
   runPattern,
 } from "./run-pattern.js";
-export { RunRecord, type RunState } from "./run-record.js";
+export { RunRecord, type RunSettings, type RunState } from "./run-record.js";
+export { interruptedSummary, transcriptTail } from "./summary.js";
 export type { PatternResult } from "./types.js";

@@ -4,7 +4,7 @@ import { BatonError } from "../errors.js";
 import { PlanStore } from "../plan/index.js";
 import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
 import type { Role, WorkerResult } from "../worker/types.js";
-import type { RunRecord } from "./run-record.js";
+import type { RunRecord, RunSettings } from "./run-record.js";
 
 /** What a pattern asks of one worker. */
 export interface WorkerAsk {
@@ -41,15 +41,63 @@ export interface PatternRunOptions {
   /** User templates by role, replacing the built-in ones. */
   readonly templates?: Partial<Record<Role, string>>;
   readonly timeoutSeconds?: number;
+  /** Each worker's idle timeout, token budget and retries. */
+  readonly idleTimeoutSeconds?: number;
+  readonly maxTokens?: number;
+  readonly retries?: number;
+  /** A token budget over all the run's workers together. */
+  readonly runMaxTokens?: number;
   readonly model?: string;
   readonly bin?: string;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
+  /**
+   * The run is being resumed: a worker the record already holds for the same step and label is used
+   * again instead of started (a lost one is resumed first); only a canceled one is started afresh.
+   */
+  readonly resume?: boolean;
+}
+
+/** What of the run options is kept in the record, so that a resume starts workers the same way. */
+export function runSettings(options: PatternRunOptions): RunSettings {
+  const {
+    cwd,
+    context,
+    templates,
+    timeoutSeconds,
+    idleTimeoutSeconds,
+    maxTokens,
+    retries,
+    runMaxTokens,
+    model,
+    bin,
+  } = options;
+  return JSON.parse(
+    JSON.stringify({
+      cwd,
+      context,
+      templates,
+      timeoutSeconds,
+      idleTimeoutSeconds,
+      maxTokens,
+      retries,
+      runMaxTokens,
+      model,
+      bin,
+    }),
+  ) as RunSettings;
+}
+
+/** The run options a record's settings stand for. */
+export function fromSettings(settings: RunSettings): PatternRunOptions {
+  return settings as PatternRunOptions;
 }
 
 /** The toolkit a pattern works with: workers, its plan, and its record. */
 export class PatternRun {
   readonly plan: PlanStore;
+  /** Workers of the record already handed out again during a resume. */
+  private readonly claimed = new Set<string>();
 
   constructor(
     readonly baton: Baton,
@@ -76,9 +124,17 @@ export class PatternRun {
     this.emit({ type: "note", text });
   }
 
-  /** Starts a worker and returns its id. */
+  /** Starts a worker and returns its id (on a resume, the id of the worker that already did this). */
   async start(ask: WorkerAsk): Promise<string> {
     this.options.signal?.throwIfAborted();
+    const earlier = this.options.resume ? this.earlierWorker(ask) : undefined;
+    if (earlier) {
+      const reused = await this.reuse(earlier.id);
+      if (reused) {
+        this.emit({ type: "worker_started", id: earlier.id, label: ask.label, step: ask.step });
+        return earlier.id;
+      }
+    }
     // The same rule as `baton spawn`: readers read; an implementer with no paths writes its cwd.
     const write = ask.write?.length ? ask.write : ask.role === "implementer" ? [this.options.cwd] : [];
     const scope = defaultScope(ask.role, write, this.options.cwd);
@@ -105,14 +161,46 @@ export class PatternRun {
         ...(ask.outputSchema ? { outputSchema: ask.outputSchema } : {}),
         cwd: this.options.cwd,
         ...(this.options.timeoutSeconds ? { timeoutSeconds: this.options.timeoutSeconds } : {}),
+        ...(this.options.idleTimeoutSeconds ? { idleTimeoutSeconds: this.options.idleTimeoutSeconds } : {}),
+        ...(this.options.maxTokens ? { maxTokens: this.options.maxTokens } : {}),
+        ...(this.options.retries !== undefined ? { retries: this.options.retries } : {}),
+        group: {
+          id: this.record.id,
+          ...(this.options.runMaxTokens ? { maxTokens: this.options.runMaxTokens } : {}),
+        },
         ...(this.options.model ? { model: this.options.model } : {}),
         ...(this.options.bin ? { bin: this.options.bin } : {}),
       },
       this.options.signal,
     );
-    await this.record.addWorker({ id, step: ask.step, label: ask.label });
+    const worker = { id, step: ask.step, label: ask.label };
+    if (earlier) await this.record.replaceWorker(earlier.id, worker);
+    else await this.record.addWorker(worker);
     this.emit({ type: "worker_started", id, label: ask.label, step: ask.step });
     return id;
+  }
+
+  /** The next worker of the record, not yet handed out, that did the same step under the same label. */
+  private earlierWorker(ask: WorkerAsk): { id: string } | undefined {
+    const found = this.record.workers.find(
+      (w) => w.step === ask.step && w.label === ask.label && !this.claimed.has(w.id),
+    );
+    if (found) this.claimed.add(found.id);
+    return found;
+  }
+
+  /** Whether an earlier worker can stand for this one: yes unless it was canceled or is gone. */
+  private async reuse(id: string): Promise<boolean> {
+    const { workers } = await this.baton.list(this.options.signal);
+    const state = workers.find((w) => w.id === id)?.state;
+    if (state === undefined || state === "canceled") return false;
+    if (state === "lost") {
+      await this.baton.resume([id], this.options.signal);
+      this.note(`${id} was lost with its supervisor: resumed`);
+    } else if (state === "queued" || state === "running")
+      this.note(`${id} is still ${state}: waiting for it`);
+    else this.note(`${id} already ${state}: not run again`);
+    return true;
   }
 
   /** Waits for workers and returns their results, in the order given. */

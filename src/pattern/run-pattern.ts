@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import type { Baton } from "../client/baton.js";
 import { BatonError } from "../errors.js";
-import { PatternRun, type PatternRunOptions } from "./pattern-run.js";
+import { writeFileAtomic } from "../store/atomic.js";
+import { fromSettings, PatternRun, type PatternRunOptions, runSettings } from "./pattern-run.js";
 import { type FixOptions, fix } from "./patterns/fix.js";
 import { type OptionsSprintOptions, optionsSprint } from "./patterns/options.js";
 import { type ResearchOptions, research } from "./patterns/research.js";
@@ -8,6 +10,7 @@ import { type ReviewOptions, review } from "./patterns/review.js";
 import { type ScoutOptions, scout } from "./patterns/scout.js";
 import { type SectionsOptions, sections } from "./patterns/sections.js";
 import { RunRecord } from "./run-record.js";
+import { interruptedSummary } from "./summary.js";
 import type { PatternResult } from "./types.js";
 
 /** Every pattern by name, with the options it takes. */
@@ -49,10 +52,38 @@ export async function runPattern<K extends PatternName>(
   options: PatternOptionsByName[K],
   runOptions: PatternRunOptions,
 ): Promise<PatternOutcome> {
-  const record = await RunRecord.create(baton.home, name, options);
+  const record = await RunRecord.create(baton.home, name, options, runSettings(runOptions));
   const run = new PatternRun(baton, record, runOptions);
   return finishRun(baton, record, runOptions.signal, () => PATTERNS[name](run, options));
 }
+
+/**
+ * Continues a pattern run whose process died or was stopped: the pattern runs again from its start,
+ * but each worker the record already holds is used again (a lost one resumed, a running one waited
+ * for); only workers that were canceled run afresh. Finished workers are never run twice.
+ */
+export async function resumePattern(
+  baton: Baton,
+  record: RunRecord,
+  live: Pick<PatternRunOptions, "signal" | "onEvent">,
+): Promise<PatternOutcome> {
+  const { pattern, options, settings } = record.snapshot;
+  if (!isPatternName(pattern)) {
+    throw new BatonError("usage", `run ${record.id} is a "${pattern}" run, which cannot be resumed`);
+  }
+  const runOptions: PatternRunOptions = {
+    ...fromSettings(settings ?? { cwd: process.cwd() }),
+    ...live,
+    resume: true,
+  };
+  await record.reopen();
+  const run = new PatternRun(baton, record, runOptions);
+  return finishRun(baton, record, runOptions.signal, () =>
+    PATTERNS[pattern](run, options as PatternOptionsByName[typeof pattern] as never),
+  );
+}
+
+const isPatternName = (name: string): name is PatternName => Object.hasOwn(PATTERNS, name);
 
 /**
  * Records a run's one result. On failure or abort the run is marked so, every worker it started is
@@ -75,7 +106,17 @@ export async function finishRun(
     if (unfinished.length > 0) await baton.stop(unfinished, { graceSeconds: 2 }).catch(() => {});
     await record.end(aborted ? "canceled" : "failed").catch(() => {});
     if (aborted) {
-      throw new BatonError("aborted", `run ${record.id} was stopped; its workers were stopped too`);
+      // What each worker got to is kept: its answer, or the end of its transcript.
+      const summary = await interruptedSummary(
+        baton,
+        record.workers.map((w) => ({ id: w.id, label: w.label })),
+        `Run ${record.id} was stopped (Ctrl+C); resume it with \`baton resume ${record.id}\``,
+      );
+      await writeFileAtomic(join(record.dir, "summary.md"), summary).catch(() => {});
+      throw new BatonError(
+        "aborted",
+        `run ${record.id} was stopped; its workers were stopped too; summary in ${join(record.dir, "summary.md")}`,
+      );
     }
     throw error;
   }

@@ -1,6 +1,7 @@
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { errnoOf } from "../errors.js";
+import { z } from "zod";
+import { BatonError, errnoOf } from "../errors.js";
 import { DIR_MODE, writeFileAtomic, writeFileOnce } from "../store/atomic.js";
 import { storeError } from "../store/store.js";
 
@@ -11,16 +12,50 @@ export interface RunWorker {
   readonly label: string;
 }
 
-/** What `runs/<id>/run.json` records about a pattern run; enough to show it and, later, to resume it. */
+/** How the run's workers are started: kept so that `baton resume RUN` starts them the same way. */
+export interface RunSettings {
+  readonly cwd: string;
+  readonly context?: unknown;
+  readonly templates?: Record<string, string>;
+  readonly timeoutSeconds?: number;
+  readonly idleTimeoutSeconds?: number;
+  readonly maxTokens?: number;
+  readonly retries?: number;
+  readonly runMaxTokens?: number;
+  readonly model?: string;
+  readonly bin?: string;
+}
+
+/** What `runs/<id>/run.json` records about a run: enough to show it and to resume it. */
 export interface RunState {
   readonly id: string;
   readonly pattern: string;
   readonly options: unknown;
+  readonly settings?: RunSettings;
   readonly state: "running" | "succeeded" | "failed" | "canceled";
   readonly workers: readonly RunWorker[];
   readonly createdAt: string;
   readonly endedAt?: string;
+  /** Times `baton resume` continued it. */
+  readonly resumes?: number;
+  /** The process driving the run (the `baton run` or `baton resume` that started it last). */
+  readonly owner?: number;
 }
+
+const RUN_ID = /^r[1-9][0-9]{0,8}$/;
+
+const runStateSchema = z.object({
+  id: z.string(),
+  pattern: z.string(),
+  options: z.unknown(),
+  settings: z.looseObject({ cwd: z.string() }).optional(),
+  state: z.enum(["running", "succeeded", "failed", "canceled"]),
+  workers: z.array(z.object({ id: z.string(), step: z.string(), label: z.string() })),
+  createdAt: z.string(),
+  endedAt: z.string().optional(),
+  resumes: z.number().optional(),
+  owner: z.number().optional(),
+});
 
 /** One pattern run's folder in the run store: `runs/r<N>/` with run.json, plan and result files. */
 export class RunRecord {
@@ -36,7 +71,12 @@ export class RunRecord {
   }
 
   /** Creates the next free `runs/r<N>/` folder; mkdir is the lock, so two runs never share one. */
-  static async create(home: string, pattern: string, options: unknown): Promise<RunRecord> {
+  static async create(
+    home: string,
+    pattern: string,
+    options: unknown,
+    settings?: RunSettings,
+  ): Promise<RunRecord> {
     const root = join(home, "runs");
     try {
       await mkdir(root, { mode: DIR_MODE }).catch((error) => {
@@ -55,7 +95,9 @@ export class RunRecord {
           id: `r${n}`,
           pattern,
           options,
+          ...(settings ? { settings } : {}),
           state: "running",
+          owner: process.pid,
           workers: [],
           createdAt: new Date().toISOString(),
         });
@@ -67,8 +109,55 @@ export class RunRecord {
     }
   }
 
+  /** Opens an existing run's record, for `baton resume RUN`. */
+  static async open(home: string, id: string): Promise<RunRecord> {
+    if (!RUN_ID.test(id))
+      throw new BatonError("usage", `"${id}" is not a run id: run ids look like r1, r2, ...`);
+    const dir = join(home, "runs", id);
+    let text: string;
+    try {
+      text = await readFile(join(dir, "run.json"), "utf8");
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") {
+        throw new BatonError("not_found", `no run "${id}" in this workspace: see .baton/runs/`);
+      }
+      throw storeError(home, error);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw new BatonError("store", `${join(dir, "run.json")} is not valid JSON: the run cannot be resumed`);
+    }
+    const parsed = runStateSchema.safeParse(data);
+    if (!parsed.success || parsed.data.id !== id) {
+      throw new BatonError("store", `${join(dir, "run.json")} is damaged: the run cannot be resumed`);
+    }
+    return new RunRecord(dir, parsed.data as RunState);
+  }
+
   get id(): string {
     return this.state.id;
+  }
+
+  get snapshot(): RunState {
+    return this.state;
+  }
+
+  /** Marks a run that ended (or whose process died) as running again. */
+  async reopen(): Promise<void> {
+    const { endedAt: _ended, ...rest } = this.state;
+    this.state = { ...rest, state: "running", owner: process.pid, resumes: (this.state.resumes ?? 0) + 1 };
+    await this.save();
+  }
+
+  /** Puts a new worker in the place of one that will not be reused (it was canceled). */
+  async replaceWorker(oldId: string, worker: RunWorker): Promise<void> {
+    this.state = {
+      ...this.state,
+      workers: this.state.workers.map((w) => (w.id === oldId ? worker : w)),
+    };
+    await this.save();
   }
 
   get workers(): readonly RunWorker[] {

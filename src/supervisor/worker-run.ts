@@ -190,7 +190,13 @@ export class WorkerRun {
   }
 
   private halt(cause: StopCause, graceMs: number): Promise<WorkerResult> {
-    if (!this.stopping && this.terminal) {
+    if (this.stopping && this.terminal) {
+      // Stopping already: a second, shorter stop (a second Ctrl+C) brings the signals forward.
+      this.timers.push(
+        setTimeout(() => signalAll(this.processes(), "SIGTERM"), graceMs),
+        setTimeout(() => signalAll(this.processes(), "SIGKILL"), graceMs * 2),
+      );
+    } else if (this.terminal) {
       this.stopping = cause;
       clearTimeout(this.idleTimer);
       this.interrupt();

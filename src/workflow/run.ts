@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Baton } from "../client/baton.js";
 import { mergeContextPacks } from "../context/index.js";
-import { PatternRun, type PatternRunOptions } from "../pattern/pattern-run.js";
+import { PatternRun, type PatternRunOptions, runSettings } from "../pattern/pattern-run.js";
 import { finishRun, type PatternOutcome } from "../pattern/run-pattern.js";
 import { RunRecord } from "../pattern/run-record.js";
 import { LevelPlan } from "./plan.js";
@@ -21,12 +21,17 @@ export async function runWorkflow(
   baton: Baton,
   workflow: Workflow,
   options: WorkflowRunOptions = {},
+  /** The record of an earlier run of this file, when resuming it. */
+  resumed?: RunRecord,
 ): Promise<PatternOutcome> {
-  const record = await RunRecord.create(baton.home, "workflow", {
-    file: resolve(workflow.file),
-    name: workflow.name,
-    steps: workflow.steps.map((step) => step.id),
-  });
+  const record =
+    resumed ??
+    (await RunRecord.create(
+      baton.home,
+      "workflow",
+      { file: resolve(workflow.file), name: workflow.name, steps: workflow.steps.map((step) => step.id) },
+      runSettings({ ...options, cwd: workflow.cwd }),
+    ));
   // Every step's workers listen to this one signal, so a failure in one branch ends the others too.
   const stop = new AbortController();
   const forward = () => stop.abort(options.signal?.reason);

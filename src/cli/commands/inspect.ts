@@ -1,6 +1,10 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { BatonError } from "../../errors.js";
+import { interruptedSummary } from "../../pattern/summary.js";
 import { renderPlan } from "../../plan/index.js";
+import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
 import { isFinal } from "../../worker/state.js";
 import {
   ExitWith,
@@ -13,6 +17,16 @@ import {
 } from "../context.js";
 import { currentPlans } from "../plans.js";
 import { indent, isolationText, reasonText, workerTable } from "../render.js";
+import { interruptible } from "./run.js";
+
+/** Keeps an interrupted wait's summary in the store, under `summaries/`. */
+async function saveSummary(home: string, summary: string): Promise<string> {
+  const dir = join(home, "summaries");
+  await mkdir(dir, { mode: DIR_MODE }).catch(() => {});
+  const file = join(dir, `wait-${new Date().toISOString().replaceAll(":", "-")}.md`);
+  await writeFileAtomic(file, summary).catch(() => {});
+  return file;
+}
 
 export function registerInspect(program: Command, global: () => GlobalOptions): void {
   program
@@ -104,13 +118,43 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
     .option("--any", "return as soon as one of them ends")
     .option("--timeout <seconds>", "give up after this long (exit 124)", positiveNumber("--timeout"))
     .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      "\nCtrl+C stops the awaited workers gracefully and prints what each got to (exit 130); a second Ctrl+C forces them.",
+    )
     .action(async (ids: string[], opts) => {
-      const result = await withBaton(global(), (baton) =>
-        baton.wait(ids, {
-          any: Boolean(opts.any),
-          ...(opts.timeout === undefined ? {} : { timeoutMs: Math.round(opts.timeout * 1000) }),
-        }),
-      );
+      const result = await withBaton(global(), async (baton) => {
+        // The workers this wait is about: the ones named, or every unfinished one right now.
+        const awaited = ids.length
+          ? ids
+          : (await baton.list()).workers.filter((w) => !isFinal(w.state)).map((w) => w.id);
+        const controller = new AbortController();
+        const stopper = interruptible(controller, async () => awaited, baton);
+        try {
+          return await baton.wait(
+            ids,
+            {
+              any: Boolean(opts.any),
+              ...(opts.timeout === undefined ? {} : { timeoutMs: Math.round(opts.timeout * 1000) }),
+            },
+            controller.signal,
+          );
+        } catch (error) {
+          if (!controller.signal.aborted) throw error;
+          await baton.stop(awaited);
+          const { workers } = await baton.list();
+          const summary = await interruptedSummary(
+            baton,
+            workers.filter((w) => awaited.includes(w.id)),
+            "Wait stopped (Ctrl+C): the workers were stopped",
+          );
+          const saved = await saveSummary(baton.home, summary);
+          process.stdout.write(summary);
+          throw new ExitWith(130, `the workers were stopped; summary saved in ${saved}`);
+        } finally {
+          stopper.dispose();
+        }
+      });
       if (opts.json) printJson(result);
       else {
         for (const w of result.workers) {

@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { readdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { Baton } from "../../client/baton.js";
 import { closest } from "../../context/suggest.js";
@@ -15,6 +16,7 @@ import { LENSES } from "../../roles/index.js";
 import { resolveHome } from "../../store/home.js";
 import { loadWorkflow, runWorkflow, WORKFLOW_FILE } from "../../workflow/index.js";
 import { ExitWith, type GlobalOptions, positiveInteger, positiveNumber, printJson } from "../context.js";
+import { addLimitOptions, limitSettings } from "../limits.js";
 import { addPromptOptions, promptSettings } from "../prompt-options.js";
 
 const collect = (value: string, all: string[] = []) => [...all, value];
@@ -198,7 +200,12 @@ Workflow files:
 
 /** Adds the options every run takes, pattern or workflow. */
 function addRunOptions(command: Command): Command {
-  return addPromptOptions(command)
+  return addLimitOptions(addPromptOptions(command))
+    .option(
+      "--run-max-tokens <n>",
+      "stop every worker of the run once together they have used more tokens than this",
+      positiveInteger("--run-max-tokens"),
+    )
     .option("--cwd <dir>", "the workers' working directory", ".")
     .option(
       "--timeout <seconds>",
@@ -281,37 +288,87 @@ async function workflowCommand(args: readonly string[], global: GlobalOptions): 
 
 const workerOptions = (opts: Record<string, unknown>) => ({
   ...(typeof opts.timeout === "number" ? { timeoutSeconds: opts.timeout } : {}),
+  ...limitSettings(opts),
+  ...(typeof opts.runMaxTokens === "number" ? { runMaxTokens: opts.runMaxTokens } : {}),
   ...(typeof opts.model === "string" ? { model: opts.model } : {}),
   ...(typeof opts.codexBin === "string" ? { bin: opts.codexBin } : {}),
 });
 
-/** Runs to one result and prints it; the first Ctrl+C stops the run's workers, a second forces an exit. */
-async function runToResult(
+/**
+ * Runs to one result and prints it. The first Ctrl+C stops the run's workers gracefully and prints
+ * what each got to (also saved as the run's summary.md); a second Ctrl+C forces them. Exit 130.
+ */
+export async function runToResult(
   home: string,
   cwd: string,
   opts: Record<string, unknown>,
   execute: (baton: Baton, signal: AbortSignal) => Promise<PatternOutcome>,
 ): Promise<void> {
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130); // a second Ctrl+C forces
-    process.stderr.write("baton: stopping the run's workers (Ctrl+C again to force)\n");
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
   const baton = await Baton.open({ home, cwd });
+  const stopper = interruptible(controller, () => runWorkersOf(home), baton);
   try {
     const outcome = await execute(baton, controller.signal);
     if (opts.json)
       printJson({ run: outcome.runId, dir: outcome.dir, result: outcome.data, markdown: outcome.markdown });
     else process.stdout.write(`${outcome.markdown}\n(saved in ${outcome.dir}/result.md)\n`);
   } catch (error) {
-    if (controller.signal.aborted) throw new ExitWith(130, (error as Error).message);
+    if (controller.signal.aborted) {
+      const summary = /summary in (\S+)$/.exec((error as Error).message)?.[1];
+      if (summary) process.stdout.write(await readFile(summary, "utf8").catch(() => ""));
+      throw new ExitWith(130, (error as Error).message);
+    }
     throw error;
   } finally {
-    process.off("SIGINT", onSigint);
+    stopper.dispose();
     baton.close();
   }
+}
+
+/** The workers of the newest running run in this store: the ones a forced stop must end. */
+async function runWorkersOf(home: string): Promise<string[]> {
+  const runs = join(home, "runs");
+  const names = (await readdir(runs).catch(() => [] as string[])).filter((n) => /^r\d+$/.test(n));
+  const newest = names.sort((a, b) => Number(b.slice(1)) - Number(a.slice(1)));
+  for (const name of newest) {
+    const state = JSON.parse(await readFile(join(runs, name, "run.json"), "utf8").catch(() => "{}")) as {
+      owner?: number;
+      workers?: { id: string }[];
+    };
+    if (state.owner === process.pid) return (state.workers ?? []).map((w) => w.id);
+  }
+  return [];
+}
+
+/**
+ * Ctrl+C handling for a command that drives workers: the first aborts `controller` (the command then
+ * stops its workers gracefully and reports); the second stops them at once and exits 130.
+ */
+export function interruptible(
+  controller: AbortController,
+  workers: () => Promise<readonly string[]>,
+  baton: Baton,
+): { dispose(): void } {
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      process.stderr.write("baton: stopping the workers gracefully (Ctrl+C again to force)\n");
+      controller.abort();
+      return;
+    }
+    if (interrupts > 2) process.exit(130);
+    process.stderr.write("baton: forcing the workers to stop\n");
+    const force = async () => {
+      const ids = await workers();
+      if (ids.length > 0) await baton.stop(ids, { graceSeconds: 0 });
+    };
+    const deadline = setTimeout(() => process.exit(130), 5000);
+    deadline.unref();
+    void force()
+      .catch(() => {})
+      .finally(() => process.exit(130));
+  };
+  process.on("SIGINT", onSigint);
+  return { dispose: () => process.off("SIGINT", onSigint) };
 }

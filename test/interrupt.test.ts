@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import pty from "@lydell/node-pty";
+import type { WorkerResult } from "../dist/index.js";
+import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
+import { CLI, FIXTURES, processesWithEnv, sleep, Workspace } from "./support/harness.ts";
+
+// Ctrl+C typed into the terminal that runs `baton wait` or `baton run`: a real PTY, a real SIGINT.
+
+interface Session {
+  output: string;
+  readonly exited: Promise<number>;
+  ctrlC(): void;
+}
+
+function inTerminal(ws: Workspace, args: string[]): Session {
+  const terminal = pty.spawn(process.execPath, [CLI, ...args], {
+    cwd: ws.dir,
+    env: ws.env as Record<string, string>,
+    cols: 200,
+    rows: 50,
+  });
+  const session: Session = {
+    output: "",
+    exited: new Promise((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode))),
+    ctrlC: () => terminal.write("\x03"),
+  };
+  terminal.onData((data) => {
+    session.output += data;
+  });
+  return session;
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe("Ctrl+C on wait and run", () => {
+  let ws: Workspace;
+  before(async () => {
+    ws = await Workspace.create(directiveScript());
+  });
+  after(() => ws.cleanup());
+
+  const marked = (id: string) =>
+    processesWithEnv(`BATON_WORKER_ID=${id}`).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "latin1").includes(ws.home);
+      } catch {
+        return false;
+      }
+    });
+  const state = async (id: string) =>
+    (JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult).state;
+
+  test("Ctrl+C on wait stops the workers gracefully, prints what each got to, exits 130", async () => {
+    const done = (
+      await ws.ok(["spawn", `quick\n${modelScriptLine([{ type: "message", text: "quick answer" }])}`])
+    ).trim();
+    await ws.ok(["wait", done]);
+    const slow = (
+      await ws.ok([
+        "spawn",
+        `slow\n${modelScriptLine([{ type: "shell", command: "echo working-on-it; sleep 120" }])}`,
+      ])
+    ).trim();
+    await until(
+      async () => (await ws.ok(["logs", slow])).includes("working-on-it"),
+      "the slow worker's command",
+    );
+    const session = inTerminal(ws, ["wait", done, slow]);
+    await sleep(1000);
+    session.ctrlC();
+    const code = await session.exited;
+    assert.equal(code, 130, session.output);
+    assert.match(session.output, /stopping the workers gracefully/);
+    assert.match(session.output, new RegExp(`## ${done}: succeeded[\\s\\S]*quick answer`));
+    assert.match(
+      session.output,
+      new RegExp(`## ${slow}: canceled[\\s\\S]*end of its transcript[\\s\\S]*working-on-it`),
+    );
+    assert.match(session.output, /summary saved in .*summaries\/wait-/);
+    assert.equal(await state(slow), "canceled");
+    assert.deepEqual(marked(slow), []);
+  });
+
+  test("a second Ctrl+C forces workers that ignore the first", async () => {
+    const id = (
+      await ws.ok(["spawn", "--codex-bin", join(FIXTURES, "stubborn-agent.sh"), "ignore me"])
+    ).trim();
+    await until(async () => (await ws.ok(["logs", id])).includes("stubborn: started"), "the stubborn agent");
+    const session = inTerminal(ws, ["wait", id]);
+    await sleep(1000);
+    session.ctrlC();
+    await until(() => session.output.includes("stopping the workers gracefully"), "the first Ctrl+C");
+    const first = Date.now();
+    await sleep(300);
+    session.ctrlC();
+    const code = await session.exited;
+    const took = Date.now() - first;
+    assert.equal(code, 130, session.output);
+    assert.match(session.output, /forcing the workers to stop/);
+    // Gracefully it would take 3 s to SIGTERM (ignored) and 6 s to SIGKILL; forced, it does not wait.
+    assert.ok(took < 5000, `forced stop took ${took} ms`);
+    await until(() => marked(id).length === 0, "the stubborn agent to be gone", 10_000);
+    assert.equal(await state(id), "canceled");
+  });
+
+  test("Ctrl+C on run stops its workers, saves a summary in the run, exits 130", async () => {
+    const task = `Review the sleepy code\n${modelScriptLine([{ type: "shell", command: "echo reviewing-now; sleep 120" }])}`;
+    const session = inTerminal(ws, ["run", "review", "--lens", "security", "--lens", "correctness", task]);
+    await until(() => (session.output.match(/started/g) ?? []).length >= 2, "both reviewers to start");
+    const run = /\b(r\d+)\b/.exec(session.output)?.[1] ?? "r1";
+    const runDir = join(ws.home, "runs", run);
+    const workers = () =>
+      (JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { workers: { id: string }[] }).workers;
+    await until(async () => {
+      const logs = await Promise.all(workers().map((w) => ws.ok(["logs", w.id])));
+      return logs.length === 2 && logs.every((l) => l.includes("reviewing-now"));
+    }, "both reviewers' commands");
+    session.ctrlC();
+    const code = await session.exited;
+    assert.equal(code, 130, session.output);
+    assert.ok(existsSync(join(runDir, "summary.md")), "the run's summary is saved");
+    const summary = readFileSync(join(runDir, "summary.md"), "utf8");
+    for (const w of workers()) {
+      assert.match(summary, new RegExp(`## ${w.id} \\(.*\\): canceled`));
+      assert.equal(await state(w.id), "canceled");
+      assert.deepEqual(marked(w.id), []);
+    }
+    assert.match(summary, /reviewing-now/, "the transcript tail stands in for the missing answer");
+    assert.match(session.output, /Run r\d+ was stopped/);
+    assert.equal(JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")).state, "canceled");
+  });
+});
