@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { ModelRequest, ScriptStep } from "../dist/scripted-model/index.js";
+import { CLI, sleep, Workspace } from "./support/harness.ts";
+
+// `baton run` is killed in the middle of a pattern; `baton resume RUN` finishes it without running
+// the workers that had already finished again.
+
+const finding = (title: string, location: string) => ({
+  title,
+  severity: "high",
+  location,
+  evidence: `seen at ${location}`,
+  recommendation: `fix ${title}`,
+  sources: [],
+});
+
+const asked = new Map<string, number>();
+
+function model(request: ModelRequest): ScriptStep {
+  const text = request.userText;
+  if (text.includes("TASK: SYNTHESIS"))
+    return { type: "message", text: "synthesis: two findings, fix eval first" };
+  const lens = /LENS: (.+)/.exec(text)?.[1]?.trim() ?? "";
+  const times = (asked.get(lens) ?? 0) + 1;
+  asked.set(lens, times);
+  if (lens === "Security") {
+    return {
+      type: "message",
+      text: JSON.stringify({ summary: "s", findings: [finding("eval of input", "calc.js:3")] }),
+    };
+  }
+  // The correctness reviewer is slow the first time: still at work when the run is killed.
+  if (times === 1) return { type: "shell", command: "echo correctness-at-work; sleep 120" };
+  return {
+    type: "message",
+    text: JSON.stringify({ summary: "c", findings: [finding("add subtracts", "calc.js:1")] }),
+  };
+}
+
+interface RunJson {
+  state: string;
+  resumes?: number;
+  workers: { id: string; label: string }[];
+}
+
+describe("run-level resume", () => {
+  let ws: Workspace;
+  before(async () => {
+    ws = await Workspace.create(model);
+  });
+  after(() => ws.cleanup());
+
+  const runJson = (id: string) =>
+    JSON.parse(readFileSync(join(ws.home, "runs", id, "run.json"), "utf8")) as RunJson;
+  const state = async (id: string) =>
+    JSON.parse((await ws.baton(["result", id, "--json"])).stdout).state as string;
+
+  test("a run killed with its supervisor is finished by baton resume; finished workers are not run again", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", "review", "--lens", "security", "--lens", "correctness", "Review calc.js"],
+      { cwd: ws.dir, env: ws.env, stdio: "ignore" },
+    );
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    let run: RunJson | undefined;
+    for (let i = 0; i < 300; i++) {
+      try {
+        run = runJson("r1");
+        if (run.workers.length === 2) {
+          const [security, correctness] = run.workers;
+          const logs = await ws.ok(["logs", correctness!.id]);
+          if ((await state(security!.id)) === "succeeded" && logs.includes("correctness-at-work")) break;
+        }
+      } catch {}
+      await sleep(100);
+    }
+    assert.equal(run?.workers.length, 2, "both reviewers started");
+    const [security, correctness] = run!.workers;
+    const securityResult = readFileSync(join(ws.home, "workers", security!.id, "result.json"));
+
+    // The terminal dies: the run's process and the supervisor both go, with SIGKILL.
+    child.kill("SIGKILL");
+    await exited;
+    process.kill(ws.supervisorPid()!, "SIGKILL");
+    assert.equal(runJson("r1").state, "running", "the killed run never got to record an end");
+
+    const resumeStarted = Date.now();
+    const resumed = await ws.baton(["resume", "r1", "--json"]);
+    process.stderr.write(`# resume took ${Date.now() - resumeStarted} ms\n${resumed.stderr}`);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const output = JSON.parse(resumed.stdout) as {
+      run: string;
+      result: { findings?: unknown[] };
+      markdown: string;
+    };
+    assert.equal(output.run, "r1");
+    assert.match(output.markdown, /eval of input/);
+    assert.match(output.markdown, /add subtracts/);
+    assert.match(resumed.stderr, new RegExp(`${security!.id} already succeeded: not run again`));
+    assert.match(resumed.stderr, new RegExp(`${correctness!.id} was lost with its supervisor: resumed`));
+
+    assert.equal(asked.get("Security"), 1, "the finished reviewer was not run again");
+    assert.ok((asked.get("Correctness/completeness") ?? 0) >= 2, "the lost reviewer continued");
+    const after = runJson("r1");
+    assert.equal(after.state, "succeeded");
+    assert.equal(after.resumes, 1);
+    assert.deepEqual(
+      after.workers.slice(0, 2).map((w) => w.id),
+      [security!.id, correctness!.id],
+      "the same workers",
+    );
+    assert.deepEqual(readFileSync(join(ws.home, "workers", security!.id, "result.json")), securityResult);
+    const correctnessResult = JSON.parse(
+      readFileSync(join(ws.home, "workers", correctness!.id, "result.json"), "utf8"),
+    );
+    assert.equal(correctnessResult.resumes, 1);
+
+    const again = await ws.baton(["resume", "r1"]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /^baton: run r1 already succeeded: its result is in .*result\.md\n$/);
+  });
+
+  test("resume names a missing or malformed run in one line", async () => {
+    const missing = await ws.baton(["resume", "r99"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^baton: no run "r99" in this workspace/);
+    const mixed = await ws.baton(["resume", "r1", "w1"]);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /resume one run at a time/);
+    const bad = await ws.baton(["resume", "../../x"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /"..\/..\/x" is neither a worker id .* nor a run id/);
+  });
+});
