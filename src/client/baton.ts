@@ -103,6 +103,7 @@ export class Baton {
       try {
         return new Baton(home, cwd, env, await Connection.open(socket));
       } catch (error) {
+        if (error instanceof BatonError) throw error; // refused by the supervisor, or an unsafe socket
         if (!isNotListening(error)) {
           throw new BatonError("supervisor", `cannot reach the supervisor at ${socket} (${errnoOf(error)})`);
         }

@@ -1,7 +1,8 @@
 import net from "node:net";
 import { BatonError, type BatonErrorCode, errnoOf } from "../errors.js";
-import { LineSplitter, MAX_MESSAGE_BYTES } from "../protocol/lines.js";
+import { LineSplitter, MAX_REPLY_BYTES } from "../protocol/lines.js";
 import type { Response } from "../protocol/messages.js";
+import { checkSocketDir } from "../supervisor/endpoint.js";
 
 interface Pending {
   resolve(value: unknown): void;
@@ -12,39 +13,54 @@ interface Pending {
 export class Connection {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private failure: string | undefined;
 
   private constructor(private readonly socket: net.Socket) {
-    const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
+    const splitter = new LineSplitter(MAX_REPLY_BYTES);
     socket.on("data", (chunk: Buffer) => {
-      for (const line of splitter.push(chunk)) {
-        try {
-          this.onResponse(JSON.parse(line) as Response);
-        } catch {
-          socket.destroy(); // a garbled line: fail every pending request rather than guess
-        }
+      try {
+        for (const line of splitter.push(chunk)) this.onResponse(JSON.parse(line) as Response);
+      } catch {
+        this.failure = "the supervisor sent a reply too long or garbled to read: ask for less (--max-bytes)";
+        socket.destroy(); // fail every pending request rather than guess
       }
     });
     socket.on("error", () => {});
     socket.on("close", () => {
       for (const pending of this.pending.values()) {
         pending.reject(
-          new BatonError("supervisor", "the supervisor closed the connection: run the command again"),
+          new BatonError(
+            "supervisor",
+            this.failure ?? "the supervisor closed the connection: run the command again",
+          ),
         );
       }
       this.pending.clear();
     });
   }
 
-  /** Connects to the socket at `path`; rejects with the system error code on failure. */
-  static open(path: string): Promise<Connection> {
-    return new Promise((resolve, reject) => {
+  /**
+   * Connects to the socket at `path` and says hello with this process's pid, which the supervisor
+   * checks. Rejects with the system error code if nobody listens, or with the supervisor's refusal.
+   */
+  static async open(path: string): Promise<Connection> {
+    checkSocketDir(path);
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
       const socket = net.createConnection(path);
       socket.once("connect", () => {
         socket.off("error", reject);
-        resolve(new Connection(socket));
+        resolve(socket);
       });
       socket.once("error", reject);
     });
+    const connection = new Connection(socket);
+    try {
+      await connection.request("hello", { pid: process.pid });
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return connection;
   }
 
   request<T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> {

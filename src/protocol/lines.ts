@@ -25,4 +25,11 @@ export class LineSplitter {
   }
 }
 
-export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/**
+ * The longest request the supervisor reads: room for a 10 MB prompt rendered twice and an environment,
+ * while a client that never ends its line cannot make the supervisor hold more than this per connection.
+ */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/** The longest reply a client reads: a poll of 64 MiB of output can grow when escaped as JSON. */
+export const MAX_REPLY_BYTES = 400 * 1024 * 1024;

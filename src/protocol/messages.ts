@@ -99,6 +99,15 @@ export const configureParams = z.strictObject({
   maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT),
 });
 
+/** The first request on every connection: the client's own pid, which the supervisor checks. */
+export const helloParams = z.strictObject({
+  pid: z
+    .number()
+    .int()
+    .min(2, "must be the client's own pid")
+    .max(2 ** 22),
+});
+
 export const request = z.object({
   id: z.number().int(),
   method: z.string(),

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from "node:fs";
+
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE)/i;
 const MIN_SECRET_LENGTH = 6;
 
@@ -5,7 +7,10 @@ const MIN_SECRET_LENGTH = 6;
 export function secretsOf(env: Readonly<Record<string, string | undefined>>): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
-    if (value && value.length >= MIN_SECRET_LENGTH && SECRET_NAME.test(name)) values.add(value);
+    if (value && value.length >= MIN_SECRET_LENGTH && SECRET_NAME.test(name)) {
+      values.add(value);
+      values.add(JSON.stringify(value).slice(1, -1)); // as it appears inside an agent's JSON output
+    }
   }
   return [...values].sort((a, b) => b.length - a.length);
 }
@@ -55,4 +60,25 @@ export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (out.includes(secret)) out = out.replaceAll(secret, "[redacted]");
   return out;
+}
+
+/** `value` as JSON, with every secret in its strings redacted. */
+export function redactJson(value: unknown, secrets: readonly string[]): string {
+  const text = JSON.stringify(value);
+  if (secrets.length === 0) return text;
+  return JSON.stringify(JSON.parse(text), (_key, v: unknown) =>
+    typeof v === "string" ? redact(v, secrets) : v,
+  );
+}
+
+/** Rewrites the file at `path` with its secrets redacted, if it holds any; a missing file is left missing. */
+export function redactFile(path: string, secrets: readonly string[]): void {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return;
+  }
+  const clean = redact(text, secrets);
+  if (clean !== text) writeFileSync(path, clean, { mode: 0o600 });
 }

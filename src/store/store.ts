@@ -29,13 +29,16 @@ export class Store {
     try {
       // Not `recursive: true`: Node's recursive mkdir never returns under /proc.
       await makeDir(home);
-      await makeDir(join(home, "workers"));
-      const info = await lstat(home);
-      if (info.isSymbolicLink() || !info.isDirectory()) {
-        throw new BatonError(
-          "store",
-          `the run store ${home} is not a plain folder: remove it or set BATON_HOME`,
-        );
+      // Checked before anything is made inside: through a symlink it would land somewhere else.
+      for (const dir of [home, join(home, "workers")]) {
+        if (dir !== home) await makeDir(dir);
+        const info = await lstat(dir);
+        if (info.isSymbolicLink() || !info.isDirectory()) {
+          throw new BatonError(
+            "store",
+            `the run store ${dir} is not a plain folder: remove it or set BATON_HOME`,
+          );
+        }
       }
       await access(home, constants.W_OK);
       await access(join(home, "workers"), constants.W_OK);

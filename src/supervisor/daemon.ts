@@ -1,10 +1,12 @@
-import { appendFileSync, chmodSync, mkdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
+import { helloParams } from "../protocol/messages.js";
 import { Store } from "../store/store.js";
-import { endpointFor } from "./endpoint.js";
-import { handlers, serve } from "./server.js";
+import { checkCaller } from "./caller.js";
+import { endpointFor, secureSocketDir } from "./endpoint.js";
+import { type Admit, handlers, parse, serve } from "./server.js";
 import { Supervisor } from "./supervisor.js";
 
 // The supervisor daemon: one per workspace, started on demand by a client (like tmux's server).
@@ -77,8 +79,28 @@ export async function runSupervisor(home: string): Promise<void> {
       }, IDLE_EXIT_MS);
     }
   };
-  const server = serve(handlers(supervisor, { shutdown: () => void shutdown() }), armIdle);
-  if (endpoint.socketDir) mkdirSync(endpoint.socketDir, { recursive: true, mode: 0o700 });
+  let unverifiedSaid = false;
+  const admit: Admit = async (params, socket) => {
+    const { pid } = parse(helloParams, params, "hello");
+    try {
+      const verdict = await checkCaller({
+        pid,
+        socket,
+        path: endpoint.socket,
+        workers: supervisor.workerPids(),
+      });
+      if (verdict === "unverified" && !unverifiedSaid) {
+        unverifiedSaid = true;
+        log("cannot tell which process a client is (no /proc or no `ss`): checking the pid it names only");
+      }
+    } catch (error) {
+      log(`refused a connection: ${(error as Error).message}`);
+      throw error;
+    }
+  };
+  const server = serve(handlers(supervisor, { shutdown: () => void shutdown() }), armIdle, admit);
+  secureSocketDir(home); // the store, opened by a client, may have been made by other means
+  if (endpoint.socketDir) secureSocketDir(endpoint.socketDir);
   try {
     unlinkSync(endpoint.socket); // stale: we hold the lock, so nobody else is listening there
   } catch {}

@@ -19,7 +19,8 @@ import type { Supervisor } from "./supervisor.js";
 
 type Handler = (params: unknown, signal: AbortSignal) => Promise<unknown> | unknown;
 
-function parse<T>(schema: z.ZodType<T>, params: unknown, method: string): T {
+/** Validates a request's parameters; a usage error names the field. */
+export function parse<T>(schema: z.ZodType<T>, params: unknown, method: string): T {
   const parsed = schema.safeParse(params ?? {});
   if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, method));
   return parsed.data;
@@ -28,6 +29,7 @@ function parse<T>(schema: z.ZodType<T>, params: unknown, method: string): T {
 /** The supervisor's request handlers: one per method, each validating its own parameters. */
 export function handlers(supervisor: Supervisor, hooks: { shutdown(): void }): Record<string, Handler> {
   return {
+    // Admission (see `serve`) has checked the caller by the time this runs.
     hello: () => ({ pid: process.pid, maxParallel: supervisor.maxParallel, problems: supervisor.problems }),
     spawn: (p) => supervisor.spawn(parse(spawnParams, p, "spawn")),
     list: () => ({
@@ -63,8 +65,21 @@ export function handlers(supervisor: Supervisor, hooks: { shutdown(): void }): R
   };
 }
 
-/** Serves newline-delimited JSON requests on a local socket. A closed connection aborts its requests. */
-export function serve(table: Record<string, Handler>, onActivity: (connections: number) => void): net.Server {
+/**
+ * Decides whether a connection may be served, from its hello's parameters; throws a BatonError to
+ * refuse it.
+ */
+export type Admit = (params: unknown, socket: net.Socket) => Promise<void>;
+
+/**
+ * Serves newline-delimited JSON requests on a local socket. The first request must be `hello`, and
+ * nothing else is served until `admit` accepts it. A closed connection aborts its requests.
+ */
+export function serve(
+  table: Record<string, Handler>,
+  onActivity: (connections: number) => void,
+  admit: Admit,
+): net.Server {
   let connections = 0;
   const server = net.createServer((socket) => {
     connections += 1;
@@ -73,16 +88,25 @@ export function serve(table: Record<string, Handler>, onActivity: (connections: 
     // Each request can be cancelled on its own ("cancel"), and all of them by closing the connection.
     const inFlight = new Map<number, AbortController>();
     const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
+    // Settles once the hello is judged; requests that come before that wait for it.
+    let admitted: Promise<boolean> | undefined;
     const reply = (response: Response) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
     };
+    let refused = false;
+    const refuse = (id: number, error: unknown) => {
+      if (refused) return;
+      refused = true;
+      reply({ id, ok: false, error: errorOf(error) });
+      socket.end(() => socket.destroy());
+    };
     socket.on("data", (chunk: Buffer) => {
+      if (refused) return; // what a refused client still sends is dropped unread
       let lines: string[];
       try {
         lines = splitter.push(chunk);
       } catch (error) {
-        reply({ id: -1, ok: false, error: { code: "usage", message: (error as Error).message } });
-        socket.destroy();
+        refuse(-1, new BatonError("usage", (error as Error).message));
         return;
       }
       for (const line of lines) void handle(line);
@@ -90,9 +114,25 @@ export function serve(table: Record<string, Handler>, onActivity: (connections: 
     const handle = async (line: string) => {
       let id = -1;
       try {
-        const parsed = request.safeParse(JSON.parse(line));
+        const parsed = request.safeParse(parseJson(line));
         if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "request"));
         id = parsed.data.id;
+        if (admitted === undefined) {
+          if (parsed.data.method !== "hello") {
+            refuse(id, new BatonError("usage", 'the first request must be "hello" with the client\'s pid'));
+            admitted = Promise.resolve(false);
+            return;
+          }
+          const hello = parsed.data;
+          admitted = admit(hello.params, socket).then(
+            () => true,
+            (error: unknown) => {
+              refuse(hello.id, error);
+              return false;
+            },
+          );
+        }
+        if (!(await admitted)) return;
         if (parsed.data.method === "cancel") {
           const target = (parsed.data.params as { id?: unknown } | undefined)?.id;
           if (typeof target === "number") inFlight.get(target)?.abort();
@@ -110,15 +150,7 @@ export function serve(table: Record<string, Handler>, onActivity: (connections: 
           inFlight.delete(id);
         }
       } catch (error) {
-        const known = error instanceof BatonError;
-        reply({
-          id,
-          ok: false,
-          error: {
-            code: known ? error.code : "internal",
-            message: known ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`,
-          },
-        });
+        reply({ id, ok: false, error: errorOf(error) });
       }
     };
     socket.on("error", () => {});
@@ -129,4 +161,20 @@ export function serve(table: Record<string, Handler>, onActivity: (connections: 
     });
   });
   return server;
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch (error) {
+    throw new BatonError(
+      "usage",
+      `a request is not valid JSON (${(error as Error).message}): send one JSON object a line`,
+    );
+  }
+}
+
+function errorOf(error: unknown): { code: string; message: string } {
+  if (error instanceof BatonError) return { code: error.code, message: error.message };
+  return { code: "internal", message: `internal error: ${(error as Error)?.message ?? String(error)}` };
 }

@@ -733,6 +733,13 @@ export class Supervisor {
     };
   }
 
+  /** The agent pid of each running worker, with the worker's id: what callers are checked against. */
+  workerPids(): Map<number, string> {
+    const pids = new Map<number, string>();
+    for (const entry of this.entries.values()) if (entry.run?.pid) pids.set(entry.run.pid, entry.spec.id);
+    return pids;
+  }
+
   /** True while any worker is queued or running. */
   get busy(): boolean {
     return this.running > 0 || this.queue.length > 0;

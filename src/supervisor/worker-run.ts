@@ -1,12 +1,12 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import pty from "@lydell/node-pty";
 import type { AgentEvent, Backend, LiveUsage, OutputParser } from "../backend/backend.js";
-import { Redactor, secretsOf } from "../store/redact.js";
+import { Redactor, redact, redactFile, redactJson, secretsOf } from "../store/redact.js";
 import type { Store } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
 import { totalTokens, ZERO_USAGE } from "../worker/types.js";
-import { signalAll, workerProcesses } from "./processes.js";
+import { identify, type ProcessId, signalAll, workerProcesses } from "./processes.js";
 
 export interface RunHooks {
   /** New bytes reached the transcript. */
@@ -54,10 +54,14 @@ export class WorkerRun {
   startedAt = Date.now();
 
   private terminal: pty.IPty | undefined;
+  /** The agent's pid with its start time, so that a later process given the same pid is never signalled. */
+  private root: ProcessId | undefined;
   private resolveEnded!: (result: WorkerResult) => void;
   private readonly events: AgentEvent[] = [];
   private readonly parser: OutputParser;
   private readonly redactor: Redactor;
+  /** The environment's secret values: redacted from everything this run writes or returns. */
+  private readonly secrets: string[];
   private pendingLine = "";
   private stopping: StopCause | undefined;
   private interrupted = false;
@@ -86,7 +90,8 @@ export class WorkerRun {
     this.usage = attempt.priorUsage;
     this.threadId = attempt.threadId;
     this.parser = backend.parser();
-    this.redactor = new Redactor(secretsOf(env));
+    this.secrets = secretsOf(env);
+    this.redactor = new Redactor(this.secrets);
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
     });
@@ -122,6 +127,7 @@ export class WorkerRun {
       return;
     }
     this.pid = this.terminal.pid;
+    this.root = identify(this.pid);
     this.terminal.onData((data) => this.onData(data));
     this.terminal.onExit(({ exitCode, signal }) => this.onExit(exitCode, signal));
     const { timeoutSeconds } = this.spec;
@@ -208,8 +214,8 @@ export class WorkerRun {
     return this.ended;
   }
 
-  private processes(): number[] {
-    return this.pid > 0 ? [this.pid, ...workerProcesses(this.pid, this.marker)] : [];
+  private processes(): ProcessId[] {
+    return workerProcesses(this.root, this.marker);
   }
 
   /** Writes a line of Baton's own into the transcript (e.g. a retry separator). */
@@ -244,7 +250,10 @@ export class WorkerRun {
   }
 
   private onLine(line: string): void {
-    for (const event of this.parser.line(line)) {
+    for (const parsed of this.parser.line(line)) {
+      // Redacted before it is kept, so that the events file and the answer agree.
+      const event =
+        this.secrets.length > 0 ? (JSON.parse(redactJson(parsed, this.secrets)) as AgentEvent) : parsed;
       this.events.push(event);
       this.appendEvent(event);
       if (event.type === "thread") {
@@ -276,7 +285,8 @@ export class WorkerRun {
     if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
     this.pendingLine = "";
     // Whatever the agent left behind in its session goes with it.
-    signalAll(workerProcesses(this.pid, this.marker), "SIGKILL");
+    signalAll(this.processes(), "SIGKILL");
+    redactFile(this.store.file(this.spec.id, "last-message.txt"), this.secrets); // the agent wrote it
     this.refreshUsage();
     const outcome = this.backend.outcome({
       events: this.events,
@@ -327,7 +337,7 @@ export class WorkerRun {
       label: this.spec.label,
       role: this.spec.role,
       state,
-      answer: outcome?.answer ?? "",
+      answer: redact(outcome?.answer ?? "", this.secrets),
       answerSource: outcome?.answerSource ?? "none",
       answerMismatch: outcome?.answerMismatch ?? false,
       exitCode,
