@@ -143,16 +143,15 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Live processes carrying any of `markers` in their environment: one pass over /proc for them all. */
-export function processesWithMarkers(markers: readonly string[]): number[] {
+export function processesWithMarkers(markers: readonly string[]): ProcessId[] {
   if (markers.length === 0) return [];
   const wanted = new Set(markers);
-  const found: number[] = [];
+  const found: ProcessId[] = [];
   for (const pid of allPids()) {
     if (pid === process.pid) continue;
-    try {
-      const entries = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
-      if (entries.some((entry) => wanted.has(entry))) found.push(pid);
-    } catch {}
+    if (!environOf(pid).some((entry) => wanted.has(entry))) continue;
+    const id = identify(pid);
+    if (id) found.push(id);
   }
   return found;
 }
