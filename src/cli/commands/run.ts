@@ -194,7 +194,8 @@ export function registerRun(program: Command, global: () => GlobalOptions): void
 
 const WORKFLOW_HELP = `
 Workflow files:
-  baton run FILE.yaml [--json] [--cwd DIR] [--timeout S] [--model M] [--codex-bin PATH] [context flags]
+  baton run FILE.yaml [--json] [--cwd DIR] [--timeout S] [--idle-timeout S] [--max-tokens N]
+            [--run-max-tokens N] [--retries N] [--model M] [--codex-bin PATH] [context flags]
             runs the steps the file defines (roles, a context pack, depends_on, for_each, merge) to ONE
             result; the whole file is checked first, and an error names file:line. See docs/workflows.md.`;
 
