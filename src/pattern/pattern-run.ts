@@ -171,12 +171,14 @@ export class PatternRun {
         ...(this.options.model ? { model: this.options.model } : {}),
         ...(this.options.bin ? { bin: this.options.bin } : {}),
       },
-      this.options.signal,
+      // Not aborted half way: a spawn the supervisor may already have started must be recorded, or a
+      // Ctrl+C at the wrong moment would leave a worker running that the run does not know to stop.
     );
     const worker = { id, step: ask.step, label: ask.label };
     if (earlier) await this.record.replaceWorker(earlier.id, worker);
     else await this.record.addWorker(worker);
     this.emit({ type: "worker_started", id, label: ask.label, step: ask.step });
+    this.options.signal?.throwIfAborted();
     return id;
   }
 
