@@ -1,9 +1,11 @@
 import { Command } from "commander";
 import { registerControl } from "./commands/control.js";
 import { registerInspect } from "./commands/inspect.js";
+import { registerMcp } from "./commands/mcp.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerResume } from "./commands/resume.js";
 import { registerRun } from "./commands/run.js";
+import { registerSkill } from "./commands/skill.js";
 import { registerSpawn } from "./commands/spawn.js";
 import type { GlobalOptions } from "./context.js";
 
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerPlan(program, global);
   registerRun(program, global);
   registerResume(program, global);
+  registerMcp(program, global);
+  registerSkill(program);
   const quiet = (command: Command) => {
     command.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
     command.commands.forEach(quiet);

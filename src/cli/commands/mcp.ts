@@ -1,0 +1,19 @@
+import type { Command } from "commander";
+import { serveMcp } from "../../mcp/server.js";
+import type { GlobalOptions } from "../context.js";
+
+export function registerMcp(program: Command, global: () => GlobalOptions): void {
+  program
+    .command("mcp")
+    .description("serve Baton's tools to an agent over the Model Context Protocol (stdio)")
+    .addHelpText(
+      "after",
+      `
+Tools: spawn, poll, send, interrupt, stop, wait, result, list, plan_update, plan_show, run_pattern.
+An agent's MCP client starts this; register it with \`baton skill install --codex\` or \`--claude\`.`,
+    )
+    .action(async () => {
+      const home = global().home;
+      await serveMcp(home ? { home } : {});
+    });
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import type { Readable, Writable } from "node:stream";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { isBatonError } from "../errors.js";
+import { resolveHome } from "../store/home.js";
+import { BatonSession } from "./session.js";
+import { registerTools, type Tool } from "./tool.js";
+import { patternTool } from "./tools/pattern.js";
+import { planTools } from "./tools/plan.js";
+import { workerTools } from "./tools/workers.js";
+
+export interface McpServeOptions {
+  /** The run store. @default BATON_HOME, else the nearest `.baton` folder, else `./.baton` */
+  readonly home?: string;
+  /** Where workers run unless a call says otherwise. @default process.cwd() */
+  readonly cwd?: string;
+  /** What workers inherit. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** @default process.stdin */
+  readonly stdin?: Readable;
+  /** @default process.stdout */
+  readonly stdout?: Writable;
+}
+
+const INSTRUCTIONS =
+  "Baton runs coding-agent workers in the background, each in its own terminal. Plan (plan_update), " +
+  "spawn workers with focused tasks, keep working while they run (poll, wait with a timeout), then read " +
+  "only each worker's final answer (result) and curate it: never forward raw worker output. " +
+  "Patterns (run_pattern) run a whole review, fix, scout, sections, research or options flow to one result.";
+
+/** Every tool `baton mcp` serves, in the order a client lists them. */
+export function batonTools(session: BatonSession, home: string, cwd: string, shutdown: AbortSignal): Tool[] {
+  const tools = [...workerTools(session, cwd), ...planTools(home), patternTool(session, cwd, shutdown)];
+  // A supervisor that went away (shut down, idle exit) is reached again on the next call.
+  return tools.map((tool) => ({
+    ...tool,
+    async run(args, signal) {
+      try {
+        return await tool.run(args, signal);
+      } catch (error) {
+        if (isBatonError(error) && error.code === "supervisor") await session.reset();
+        throw error;
+      }
+    },
+  }));
+}
+
+/**
+ * Serves Baton's tools over MCP on stdio until the client closes stdin. Pattern runs still going then
+ * are stopped with their workers; workers started with spawn keep running, as after `baton spawn`.
+ */
+export async function serveMcp(options: McpServeOptions = {}): Promise<void> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const home = options.home ?? resolveHome(cwd, env);
+  const stdin = options.stdin ?? process.stdin;
+  const shutdown = new AbortController();
+  const session = new BatonSession({ home, cwd, env });
+  const server = new McpServer({ name: "baton", version: packageVersion() }, { instructions: INSTRUCTIONS });
+  registerTools(server, batonTools(session, home, cwd, shutdown.signal));
+  const closed = new Promise<void>((resolve) => {
+    stdin.once("end", resolve);
+    stdin.once("close", resolve);
+  });
+  await server.connect(new StdioServerTransport(stdin, options.stdout ?? process.stdout));
+  await closed;
+  shutdown.abort();
+  await server.close();
+  await session.reset();
+}
+
+function packageVersion(): string {
+  const file = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}

@@ -1,0 +1,89 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { isBatonError } from "../errors.js";
+
+/** What a tool answers: text for the model, and whether it is an error. */
+export interface ToolAnswer {
+  readonly text: string;
+  readonly isError?: boolean;
+}
+
+/** One MCP tool: a thin adapter over one library call. */
+export interface Tool<S extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  /** For a model: what it does, its limits, in a few lines. */
+  readonly description: string;
+  readonly input: S;
+  /** A correct call, shown when the arguments are wrong. */
+  readonly example: Record<string, unknown>;
+  readonly readOnly?: boolean;
+  run(args: z.infer<S>, signal: AbortSignal): Promise<ToolAnswer>;
+}
+
+/** Keeps the argument type of each tool's `run` tied to its own schema. */
+export const defineTool = <S extends z.ZodObject>(tool: Tool<S>): Tool<S> => tool;
+
+/**
+ * Registers the tools on an McpServer. The SDK checks arguments against a tool's schema before the
+ * handler runs, and its message names only the zod issue; a model needs to be told how to call the
+ * tool instead. So the SDK is given a schema that accepts any object but advertises the tool's real
+ * JSON Schema, and the arguments are checked here, against the real one.
+ */
+export function registerTools(server: McpServer, tools: readonly Tool[]): void {
+  for (const tool of tools) {
+    const { $schema: _, ...advertised } = z.toJSONSchema(tool.input, { io: "input" });
+    server.registerTool(
+      tool.name,
+      {
+        description: tool.description,
+        inputSchema: z.looseObject({}).meta(advertised),
+        annotations: { readOnlyHint: tool.readOnly === true, openWorldHint: false },
+      },
+      async (args: unknown, extra: { signal: AbortSignal }): Promise<CallToolResult> =>
+        toResult(await callTool(tool, args, extra.signal)),
+    );
+  }
+}
+
+/** Checks the arguments and runs the tool; every failure becomes a tool error that says what to do. */
+export async function callTool(tool: Tool, args: unknown, signal: AbortSignal): Promise<ToolAnswer> {
+  const parsed = tool.input.safeParse(args ?? {});
+  if (!parsed.success) return { isError: true, text: usageError(tool, parsed.error, args) };
+  try {
+    return await tool.run(parsed.data, signal);
+  } catch (error) {
+    if (isBatonError(error)) return { isError: true, text: error.message };
+    return { isError: true, text: `unexpected error: ${(error as Error)?.message ?? String(error)}` };
+  }
+}
+
+/** `spawn: field "task" is missing. Call it like: {"task": "..."}` */
+export function usageError(tool: Tool, error: z.ZodError, args: unknown): string {
+  const issue = error.issues.find((i) => i.code === "unrecognized_keys") ?? error.issues[0];
+  const field = issue?.path.length ? `field "${issue.path.join(".")}"` : "the arguments";
+  let what: string;
+  if (!issue) what = "the arguments are invalid";
+  else if (issue.code === "unrecognized_keys") {
+    const known = Object.keys(tool.input.shape).join(", ");
+    what = `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")} (known: ${known})`;
+  } else if (issue.path.length > 0 && valueAt(args, issue.path) === undefined) what = `${field} is missing`;
+  else what = `${field}: ${issue.message.replace(/\s+/g, " ")}`;
+  return `${tool.name}: ${what}. Call it like: ${JSON.stringify(tool.example)}`;
+}
+
+function toResult(answer: ToolAnswer): CallToolResult {
+  return {
+    content: [{ type: "text", text: answer.text }],
+    ...(answer.isError ? { isError: true } : {}),
+  };
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}

@@ -1,0 +1,245 @@
+import { z } from "zod";
+import { duration, isolationText, reasonText, workerTable } from "../../cli/render.js";
+import { contextPackFromFlags } from "../../context/index.js";
+import { LENSES } from "../../roles/index.js";
+import { isFinal } from "../../worker/state.js";
+import { ROLES, type WorkerInfo } from "../../worker/types.js";
+import type { BatonSession } from "../session.js";
+import { defineTool, type Tool } from "../tool.js";
+
+/** Poll's default and largest output: a model's context is the scarcest resource in the loop. */
+export const POLL_DEFAULT_BYTES = 4096;
+export const POLL_MAX_BYTES = 65_536;
+/** MCP clients time a tool call out (codex: `tool_timeout_sec`, 60 s unless raised), so waits are short. */
+export const WAIT_DEFAULT_SECONDS = 30;
+export const WAIT_MAX_SECONDS = 600;
+const POLL_READER = "mcp";
+
+const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");
+
+const contextPack = z
+  .strictObject({
+    goal: z.string().optional().describe('what "good" looks like'),
+    nonGoals: z.array(z.string()).optional().describe("what not to do"),
+    constraints: z.array(z.string()).optional().describe("style, scope, must keep, must not change"),
+    pointers: z.array(z.string()).optional().describe("key files or folders (must exist)"),
+    priorDecisions: z.array(z.string()).optional().describe("why things are the way they are"),
+    successCheck: z.string().optional().describe("how we know it is done"),
+  })
+  .describe("a context pack: what the worker cannot infer; skip it for simple tasks");
+
+const spawnInput = z.strictObject({
+  task: z.string().min(1).describe("what the worker should do; the worker preamble is added for you"),
+  label: z.string().max(200).optional().describe("a short name, e.g. scout or review-security"),
+  role: z.enum(ROLES).optional().describe("picks the worker template"),
+  lens: z
+    .string()
+    .optional()
+    .describe(`a reviewer's lens: ${LENSES.map((l) => l.id).join(", ")}`),
+  readOnly: z.boolean().optional().describe("default true unless write is given or role is implementer"),
+  write: z.array(z.string().min(1)).optional().describe("paths the worker may change (one writer per path)"),
+  isolate: z.boolean().optional().describe("a writer works in its own git worktree; its change is a branch"),
+  cwd: z.string().optional().describe("the worker's working directory (default: this server's)"),
+  model: z.string().optional(),
+  timeoutSeconds: z.number().positive().optional().describe("wall-clock limit (default 3600)"),
+  context: contextPack.optional(),
+});
+
+/** The tools that start, watch, steer and read workers: one library call each. */
+export function workerTools(session: BatonSession, cwd: string): Tool[] {
+  return [
+    defineTool({
+      name: "spawn",
+      description:
+        "Start one worker (a codex exec in its own terminal) in the background. Returns its id at once; " +
+        "it keeps running. Readers by default; give write paths (or role implementer) for a writer.",
+      input: spawnInput,
+      example: {
+        task: "Map where config is loaded; list files and functions",
+        role: "scout",
+        label: "scout",
+      },
+      async run(args, signal) {
+        const baton = await session.open();
+        const { context, ...rest } = args;
+        const pack = context
+          ? contextPackFromFlags(
+              {
+                ...(context.goal ? { goal: context.goal } : {}),
+                nonGoal: context.nonGoals ?? [],
+                constraint: context.constraints ?? [],
+                pointer: context.pointers ?? [],
+                decision: context.priorDecisions ?? [],
+                ...(context.successCheck ? { success: context.successCheck } : {}),
+              },
+              args.cwd ?? cwd,
+            )
+          : undefined;
+        const id = await baton.spawn(
+          { ...rest, cwd: args.cwd ?? cwd, ...(pack ? { context: pack } : {}) },
+          signal,
+        );
+        return { text: id };
+      },
+    }),
+    defineTool({
+      name: "poll",
+      description:
+        `What a worker printed since your last poll, without blocking. At most the last maxBytes (default ${POLL_DEFAULT_BYTES}) ` +
+        "of new output; says how many earlier bytes were cut. Prefer result once it has ended.",
+      input: z.strictObject({
+        id: workerId,
+        maxBytes: z.number().int().min(1).max(POLL_MAX_BYTES).optional(),
+        waitSeconds: z
+          .number()
+          .min(0)
+          .max(60)
+          .optional()
+          .describe("wait this long for new output (default 0)"),
+        since: z.number().int().min(0).optional().describe("a cursor from an earlier poll, to read again"),
+      }),
+      example: { id: "w1", maxBytes: 2048 },
+      readOnly: true,
+      async run(args, signal) {
+        const baton = await session.open();
+        const polled = await baton.poll(
+          args.id,
+          {
+            reader: POLL_READER,
+            maxBytes: args.maxBytes ?? POLL_DEFAULT_BYTES,
+            ...(args.since === undefined ? {} : { since: args.since }),
+            ...(args.waitSeconds ? { waitMs: Math.round(args.waitSeconds * 1000) } : {}),
+          },
+          signal,
+        );
+        const cut = polled.cut > 0 ? `; ${polled.cut} earlier bytes cut` : "";
+        const output = polled.output.replaceAll("\r\n", "\n");
+        return {
+          text: `${polled.id} ${polled.state}; cursor ${polled.cursor}${cut}\n${output || "(no new output)"}`,
+        };
+      },
+    }),
+    defineTool({
+      name: "send",
+      description: "Type text into a worker's terminal, then Enter (enter: false to leave it out).",
+      input: z.strictObject({ id: workerId, text: z.string(), enter: z.boolean().optional() }),
+      example: { id: "w1", text: "y" },
+      async run(args, signal) {
+        const baton = await session.open();
+        await baton.send(args.id, args.text, args.enter === undefined ? {} : { enter: args.enter }, signal);
+        return { text: `sent to ${args.id}` };
+      },
+    }),
+    defineTool({
+      name: "interrupt",
+      description: "Send Ctrl+C to a worker's terminal. Use stop to end it for good.",
+      input: z.strictObject({ id: workerId }),
+      example: { id: "w1" },
+      async run(args, signal) {
+        const baton = await session.open();
+        await baton.interrupt(args.id, signal);
+        return { text: `interrupted ${args.id}` };
+      },
+    }),
+    defineTool({
+      name: "stop",
+      description:
+        "Stop workers: Ctrl+C, then SIGTERM, then SIGKILL after graceSeconds (default 3). Give ids, or all: true.",
+      input: z.strictObject({
+        ids: z.array(workerId).optional(),
+        all: z.boolean().optional(),
+        graceSeconds: z.number().min(0).max(60).optional(),
+      }),
+      example: { ids: ["w2"] },
+      async run(args, signal) {
+        if (args.all === true && args.ids?.length) {
+          return {
+            isError: true,
+            text: 'stop: give ids or all: true, not both. Call it like: {"ids": ["w2"]}',
+          };
+        }
+        if (args.all !== true && !args.ids?.length) {
+          return {
+            isError: true,
+            text: 'stop: say which workers. Call it like: {"ids": ["w2"]} or {"all": true}',
+          };
+        }
+        const grace = args.graceSeconds === undefined ? {} : { graceSeconds: args.graceSeconds };
+        const baton = await session.open();
+        const stopped = await baton.stop(args.all ? "all" : (args.ids ?? []), grace, signal);
+        return { text: stopped.length ? `stopped ${stopped.join(" ")}` : "nothing to stop" };
+      },
+    }),
+    defineTool({
+      name: "wait",
+      description:
+        `Block until the workers end (default: every unfinished one), or one of them with any: true, ` +
+        `or timeoutSeconds pass (default ${WAIT_DEFAULT_SECONDS}, max ${WAIT_MAX_SECONDS}). Returns states only; read answers with result.`,
+      input: z.strictObject({
+        ids: z.array(workerId).optional(),
+        any: z.boolean().optional(),
+        timeoutSeconds: z.number().positive().max(WAIT_MAX_SECONDS).optional(),
+      }),
+      example: { ids: ["w1", "w2"], timeoutSeconds: 30 },
+      readOnly: true,
+      async run(args, signal) {
+        const baton = await session.open();
+        const seconds = args.timeoutSeconds ?? WAIT_DEFAULT_SECONDS;
+        const waited = await baton.wait(
+          args.ids ?? [],
+          { ...(args.any ? { any: true } : {}), timeoutMs: Math.round(seconds * 1000) },
+          signal,
+        );
+        const running = waited.workers.filter((w) => !isFinal(w.state)).map((w) => w.id);
+        const head = waited.timedOut
+          ? `still running after ${seconds}s: ${running.join(" ")} (call wait again, or poll)`
+          : waited.workers.length === 0
+            ? "no unfinished workers"
+            : running.length
+              ? `ended: ${waited.workers
+                  .filter((w) => isFinal(w.state))
+                  .map((w) => w.id)
+                  .join(" ")}`
+              : "all ended";
+        return { text: [head, ...waited.workers.map(stateLine)].join("\n") };
+      },
+    }),
+    defineTool({
+      name: "result",
+      description:
+        "A finished worker's final answer, and nothing else (no transcript). An error while it still runs: wait first.",
+      input: z.strictObject({ id: workerId }),
+      example: { id: "w1" },
+      readOnly: true,
+      async run(args, signal) {
+        const baton = await session.open();
+        const result = await baton.result(args.id, signal);
+        const change = result.isolation
+          ? `\n\n${isolationText(result.isolation).replace(/^baton: /, "")}`
+          : "";
+        if (result.state === "succeeded") return { text: `${result.answer}${change}` };
+        const last = result.answer.trim() ? `\nIts last message:\n${result.answer}` : "";
+        return { text: `${result.id} ${result.state}: ${reasonText(result)}${last}${change}` };
+      },
+    }),
+    defineTool({
+      name: "list",
+      description: "Every worker: id, label, role, state, elapsed time, tokens. One line each.",
+      input: z.strictObject({}),
+      example: {},
+      readOnly: true,
+      async run(_args, signal) {
+        const baton = await session.open();
+        const { workers, maxParallel, problems } = await baton.list(signal);
+        const notes = problems.map((p) => `warning: ${p}`);
+        return { text: [workerTable(workers), `(at most ${maxParallel} run at once)`, ...notes].join("\n") };
+      },
+    }),
+  ];
+}
+
+function stateLine(worker: WorkerInfo): string {
+  const label = worker.label ? ` (${worker.label})` : "";
+  const why = worker.state !== "succeeded" && isFinal(worker.state) ? `: ${reasonText(worker)}` : "";
+  return `${worker.id}${label} ${worker.state}${why}, ${duration(worker.elapsedMs)}`;
+}
