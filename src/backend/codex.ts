@@ -42,6 +42,10 @@ export const codexBackend: Backend = {
     const extraDirs =
       spec.scope.kind === "write" ? spec.scope.paths.filter((path) => !isInside(spec.cwd, path)) : [];
     const common = ["--json", "--skip-git-repo-check", "-c", "agents.enabled=false"];
+    // Nor Baton's MCP server, which the user's config may register: workers do not orchestrate. An
+    // override merges into the table (so `mcp_servers={}` removes nothing); this one disables a
+    // registered `baton` and, where there is none, adds a disabled one that codex accepts.
+    common.push("-c", 'mcp_servers.baton={command="true",enabled=false}');
     common.push("-o", context.lastMessageFile);
     if (spec.model) common.push("-m", spec.model);
     if (context.outputSchemaFile) common.push("--output-schema", context.outputSchemaFile);

@@ -6,7 +6,8 @@ const SCRIPT_LINE = /^MODEL-SCRIPT: (.+)$/m;
  * A script that reads its steps from the worker's own prompt, so one model server can drive many
  * different workers. A prompt line `MODEL-SCRIPT: [step, step, ...]` (JSON) gives the step for each
  * request of that worker's session in turn; an element may itself be an array of steps. The text of
- * a `message` step may contain `{{output}}`, replaced by the output of the last command codex ran.
+ * a `message` step may contain `{{output}}`, replaced by the output of the last tool codex ran, and
+ * `{{outputs:N}}`, replaced by the outputs of the last N tools, one per line.
  * Without such a line, or past its end, the model answers `fallback(request)`.
  */
 export function directiveScript(fallback: Script = () => ({ type: "message", text: "done" })): Script {
@@ -27,7 +28,14 @@ export function directiveScript(fallback: Script = () => ({ type: "message", tex
     const list = (Array.isArray(step) ? step : [step]) as ScriptStep[];
     return list.map((s) =>
       s.type === "message"
-        ? { ...s, text: s.text.replaceAll("{{output}}", commandOutput(request.lastToolOutput)) }
+        ? {
+            ...s,
+            text: s.text
+              .replaceAll("{{output}}", commandOutput(request.lastToolOutput))
+              .replace(/\{\{outputs:([0-9]+)\}\}/g, (_, n: string) =>
+                request.toolOutputs.slice(-Number(n)).map(commandOutput).join("\n"),
+              ),
+          }
         : s,
     );
   };
@@ -52,9 +60,14 @@ export function modelScriptLine(steps: readonly DirectiveStep[]): string {
   return `MODEL-SCRIPT: ${JSON.stringify(steps)}`;
 }
 
-/** The command's own output, without the header codex wraps it in (chunk id, wall time, exit code). */
+/**
+ * The tool's own output, without the header codex wraps it in: chunk id, wall time and exit code,
+ * then `Output:` and a newline for a command; wall time, then `Output:` with no newline for an MCP tool.
+ */
 export function commandOutput(toolOutput: string | undefined): string {
   if (toolOutput === undefined) return "";
-  const marker = toolOutput.indexOf("\nOutput:\n");
-  return marker >= 0 ? toolOutput.slice(marker + "\nOutput:\n".length) : toolOutput;
+  const header = /^(?:[^\n]*\n)*?Output:\n?/.exec(toolOutput);
+  return header && /^(Chunk ID|Wall time):/.test(toolOutput)
+    ? toolOutput.slice(header[0].length)
+    : toolOutput;
 }

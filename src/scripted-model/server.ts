@@ -55,7 +55,8 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
         sessionId,
         turn,
         userText: userTextOf(body),
-        lastToolOutput: lastToolOutputOf(body),
+        lastToolOutput: toolOutputsOf(body).at(-1),
+        toolOutputs: toolOutputsOf(body),
         body,
         bytes: raw.length,
       };
@@ -206,18 +207,16 @@ function userTextOf(body: Record<string, unknown>): string {
   return texts.join("\n");
 }
 
-function lastToolOutputOf(body: Record<string, unknown>): string | undefined {
+function toolOutputsOf(body: Record<string, unknown>): string[] {
   const input = Array.isArray(body.input) ? (body.input as InputItem[]) : [];
-  for (let i = input.length - 1; i >= 0; i--) {
-    const item = input[i];
-    if (item?.type === "function_call_output" || item?.type === "custom_tool_call_output") {
-      const output = item.output;
-      if (typeof output === "string") return output;
-      if (Array.isArray(output)) {
-        return (output as { text?: string }[]).map((part) => part.text ?? "").join("");
-      }
-      return JSON.stringify(output);
-    }
+  const outputs: string[] = [];
+  for (const item of input) {
+    if (item?.type !== "function_call_output" && item?.type !== "custom_tool_call_output") continue;
+    const output = item.output;
+    if (typeof output === "string") outputs.push(output);
+    else if (Array.isArray(output))
+      outputs.push((output as { text?: string }[]).map((part) => part.text ?? "").join(""));
+    else outputs.push(JSON.stringify(output));
   }
-  return undefined;
+  return outputs;
 }

@@ -32,6 +32,8 @@ export interface ModelRequest {
   readonly userText: string;
   /** The output of the most recent tool call in the input, if any. */
   readonly lastToolOutput: string | undefined;
+  /** The output of every tool call in the input, oldest first: what the model has been shown. */
+  readonly toolOutputs: readonly string[];
   /** The raw request body. */
   readonly body: Record<string, unknown>;
   /** The raw body's size in bytes. */

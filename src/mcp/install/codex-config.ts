@@ -6,6 +6,8 @@ import type { ServerCommand } from "./server-command.js";
  * only a short list (HOME, PATH, USER, ...) unless told. Names only; no value is written.
  */
 export const FORWARDED_ENV = [
+  // So that a baton server a worker's codex somehow starts still refuses to spawn.
+  "BATON_WORKER_ID",
   "BATON_HOME",
   "BATON_CODEX_BIN",
   "CODEX_HOME",
@@ -32,6 +34,8 @@ export function codexServerTable(server: ServerCommand): string {
     // codex exec runs with approval policy "never": an MCP call that needs approval fails.
     'default_tools_approval_mode = "approve"',
     `tool_timeout_sec = ${TOOL_TIMEOUT_SECONDS}`,
+    // Without it codex gives a server about a second to start, then runs the first turn without its tools.
+    "required = true",
     "",
   ].join("\n");
 }
