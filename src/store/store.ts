@@ -1,6 +1,18 @@
-import { constants, createWriteStream, type WriteStream } from "node:fs";
-import { access, appendFile, lstat, mkdir, open, readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { constants, createWriteStream, openSync, type WriteStream } from "node:fs";
+import {
+  access,
+  appendFile,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
+import { join, relative } from "node:path";
 import type { z } from "zod";
 import { BatonError, errnoOf } from "../errors.js";
 import type { WorkerResult, WorkerSpec, WorkerStatus } from "../worker/types.js";
@@ -42,6 +54,7 @@ export class Store {
       }
       await access(home, constants.W_OK);
       await access(join(home, "workers"), constants.W_OK);
+      await probeWrite(join(home, "workers"));
     } catch (error) {
       if (error instanceof BatonError) throw error;
       throw storeError(home, error);
@@ -74,23 +87,32 @@ export class Store {
     outputSchema?: unknown,
   ): Promise<void> {
     const dir = this.workerDir(spec.id);
-    await this.guard(async () => {
-      await mkdir(dir, { mode: DIR_MODE });
-      await writeFileOnce(join(dir, "prompt.txt"), prompt);
-      if (outputSchema !== undefined)
-        await writeFileOnce(join(dir, "output-schema.json"), json(outputSchema));
-      await writeFileOnce(join(dir, "spec.json"), json(spec));
-      await writeFileAtomic(join(dir, "status.json"), json(status));
-    });
+    await this.guard(dir, () => mkdir(dir, { mode: DIR_MODE }));
+    try {
+      const write = async (name: WorkerFile, data: string, put: Put = writeFileOnce) => {
+        const path = join(dir, name);
+        await this.guard(path, () => put(path, data));
+      };
+      await write("prompt.txt", prompt);
+      if (outputSchema !== undefined) await write("output-schema.json", json(outputSchema));
+      await write("spec.json", json(spec));
+      await write("status.json", json(status), writeFileAtomic);
+    } catch (error) {
+      // A worker is stored whole or not at all: no half-made folder is left for a later load to trip on.
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      throw error;
+    }
   }
 
   writeStatus(status: WorkerStatus): Promise<void> {
-    return this.guard(() => writeFileAtomic(this.file(status.id, "status.json"), json(status)));
+    const path = this.file(status.id, "status.json");
+    return this.guard(path, () => writeFileAtomic(path, json(status)));
   }
 
   /** Writes the result once; returns false if one was already there (it is kept). */
   writeResult(result: WorkerResult): Promise<boolean> {
-    return this.guard(() => writeFileOnce(this.file(result.id, "result.json"), json(result)));
+    const path = this.file(result.id, "result.json");
+    return this.guard(path, () => writeFileOnce(path, json(result)));
   }
 
   readSpec(id: string): Promise<ReadOutcome<WorkerSpec>> {
@@ -106,18 +128,28 @@ export class Store {
   }
 
   async readText(id: string, name: WorkerFile): Promise<string | undefined> {
+    const path = this.file(id, name);
     try {
-      return await readFile(this.file(id, name), "utf8");
+      return await readFile(path, "utf8");
     } catch (error) {
       if (errnoOf(error) === "ENOENT") return undefined;
-      throw storeError(this.home, error);
+      throw storeError(this.home, error, path);
     }
   }
 
   appendEvent(id: string, event: unknown): Promise<void> {
-    return this.guard(() =>
-      appendFile(this.file(id, "events.jsonl"), `${JSON.stringify(event)}\n`, { mode: FILE_MODE }),
-    );
+    const path = this.file(id, "events.jsonl");
+    return this.guard(path, () => appendFile(path, `${JSON.stringify(event)}\n`, { mode: FILE_MODE }));
+  }
+
+  /** Opens one of the worker's logs for appending; the caller writes it synchronously and closes it. */
+  openLog(id: string, name: "transcript.log" | "events.jsonl"): number {
+    const path = this.file(id, name);
+    try {
+      return openSync(path, "a", FILE_MODE);
+    } catch (error) {
+      throw storeError(this.home, error, path);
+    }
   }
 
   /** An append-only stream for the worker's raw terminal output. */
@@ -136,15 +168,16 @@ export class Store {
   /** Reads `length` bytes of the transcript from `offset`. */
   async readTranscript(id: string, offset: number, length: number): Promise<Buffer> {
     if (length <= 0) return Buffer.alloc(0);
+    const path = this.file(id, "transcript.log");
     let handle: Awaited<ReturnType<typeof open>> | undefined;
     try {
-      handle = await open(this.file(id, "transcript.log"), "r");
+      handle = await open(path, "r");
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
       return buffer.subarray(0, bytesRead);
     } catch (error) {
       if (errnoOf(error) === "ENOENT") return Buffer.alloc(0);
-      throw storeError(this.home, error);
+      throw storeError(this.home, error, path);
     } finally {
       await handle?.close();
     }
@@ -176,15 +209,18 @@ export class Store {
     return { ok: true, value: parsed.data };
   }
 
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
+  /** Runs a write of `path`, turning a failure into a one-line store error that names the file. */
+  private async guard<T>(path: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
       if (error instanceof BatonError) throw error;
-      throw storeError(this.home, error);
+      throw storeError(this.home, error, path);
     }
   }
 }
+
+type Put = (path: string, data: string) => Promise<unknown>;
 
 export type WorkerFile =
   | "spec.json"
@@ -226,17 +262,33 @@ function dropNulls(value: unknown): unknown {
   return value;
 }
 
-export function storeError(home: string, error: unknown): BatonError {
+/** Proves that files can be created and written in `dir`: a full disk passes every permission check. */
+async function probeWrite(dir: string): Promise<void> {
+  const path = join(dir, `.probe-${process.pid}`);
+  try {
+    await writeFile(path, "probe\n", { mode: FILE_MODE, flag: "w" });
+  } finally {
+    await unlink(path).catch(() => {});
+  }
+}
+
+/**
+ * A one-line error for a failed read or write in the run store at `home`, naming the file (`path`, or
+ * the one the system error names) and what to do.
+ */
+export function storeError(home: string, error: unknown, path?: string): BatonError {
   const code = errnoOf(error);
-  const why =
-    code === "EACCES" || code === "EPERM" || code === "EROFS"
-      ? "is not writable"
-      : code === "ENOSPC"
-        ? "is on a full disk"
-        : `failed (${code ?? String(error)})`;
-  return new BatonError(
-    "store",
-    `the run store ${home} ${why}: free it or make it writable, or set BATON_HOME to another folder`,
-    { cause: error },
-  );
+  const cause = error as { dest?: unknown; path?: unknown } | null;
+  const named = path ?? cause?.dest ?? cause?.path;
+  const file = typeof named === "string" && named !== home ? relative(home, named) : undefined;
+  const at = file ? ` (${file})` : "";
+  const message =
+    code === "ENOSPC" || code === "EDQUOT"
+      ? `the run store ${home} is on a full disk${at}: free some space on it, or set BATON_HOME to another folder`
+      : code === "EACCES" || code === "EPERM" || code === "EROFS"
+        ? `the run store ${home} is not writable${at}: make it writable, or set BATON_HOME to another folder`
+        : code === "EISDIR" || code === "ENOTDIR"
+          ? `the run store ${home} is damaged: ${file ?? "a file in it"} is not a file: restore it, or remove the worker's folder`
+          : `the run store ${home} failed${at} (${code ?? String(error)}): check its disk, or set BATON_HOME to another folder`;
+  return new BatonError("store", message, { cause: error });
 }

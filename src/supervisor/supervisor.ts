@@ -65,6 +65,10 @@ interface Entry {
   stopRequested?: boolean;
   /** Set by `resume`: continue this thread, or run again from the start. */
   resumeFrom?: { readonly threadId: string | undefined };
+  /** Its result or status could not be written; both are written again when the supervisor closes. */
+  unrecorded?: boolean;
+  /** Why its stored result cannot be read, when a crash or a person damaged it. */
+  resultDamage?: string;
 }
 
 /** What `baton resume` did with each worker. */
@@ -90,9 +94,12 @@ export class Supervisor {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private running = 0;
   private lastNumber = 0;
+  private moreProblems = 0;
   readonly storeKey: string;
-  /** Problems found in the store while loading it. */
+  /** Problems with the store: found while loading it, or writes that failed since. */
   readonly problems: string[] = [];
+  /** Workers whose spec cannot be read, and why: they are left out of the table and reported. */
+  private readonly damaged = new Map<string, string>();
 
   /** Token budgets of runs (worker groups), by run id. */
   private readonly groupBudgets = new Map<string, number>();
@@ -128,14 +135,17 @@ export class Supervisor {
         this.store.readStatus(id),
         this.store.readResult(id),
       ]);
+      for (const read of [spec, status, result])
+        if (read.ok === false && read.kind === "corrupt") this.problem(`worker ${id}: ${read.detail}`);
+      const ended = result.ok || (status.ok && isFinal(status.value.state));
       if (!spec.ok) {
-        if (spec.kind === "corrupt") this.problems.push(`worker ${id}: ${spec.detail}`);
+        // Without its spec the worker cannot be shown; whatever it left running goes all the same.
+        if (!ended) lost.push(this.markerOf(id));
+        if (spec.kind === "corrupt") this.damaged.set(id, spec.detail);
         continue;
       }
-      if (!status.ok && status.kind === "corrupt") this.problems.push(`worker ${id}: ${status.detail}`);
-      if (result.ok === false && result.kind === "corrupt")
-        this.problems.push(`worker ${id}: ${result.detail}`);
-      const stored: WorkerStatus = status.ok ? status.value : blankStatus(id, "lost");
+      // A status that cannot be read says nothing about how the worker ended: treat it as unfinished.
+      const stored: WorkerStatus = status.ok ? status.value : blankStatus(id, "running");
       const entry: Entry = {
         spec: spec.value,
         status: stored,
@@ -145,13 +155,25 @@ export class Supervisor {
         cursors: new Map(),
         statusWrite: Promise.resolve(),
         settled: undefined,
+        resultDamage: result.ok === false && result.kind === "corrupt" ? result.detail : undefined,
       };
       this.entries.set(id, entry);
       const group = spec.value.group;
       if (group?.maxTokens !== undefined) this.groupBudgets.set(group.id, group.maxTokens);
-      if (entry.result && !isFinal(stored.state)) {
-        // The result was written but the supervisor died before the status: the result wins.
-        this.setStatus(entry, { ...stored, state: entry.result.state, endedAt: entry.result.endedAt });
+      if (entry.result && (!status.ok || !isFinal(stored.state))) {
+        // The result was written but the status was not, or was damaged since: the result wins.
+        const { state, endedAt, exitCode, threadId, usage, reason, retries, resumes } = entry.result;
+        this.setStatus(entry, {
+          ...stored,
+          state,
+          endedAt,
+          exitCode,
+          threadId,
+          usage,
+          reason,
+          retries,
+          resumes,
+        });
       } else if (!isFinal(stored.state)) {
         // Its supervisor died. Anything it left running carries our marker: stopped below, in one pass.
         lost.push(this.markerOf(id));
@@ -164,6 +186,13 @@ export class Supervisor {
       }
     }
     signalAll(processesWithMarkers(lost), "SIGKILL");
+  }
+
+  /** Records a problem once; past a hundred, only their number grows (the list is for people to read). */
+  private problem(line: string): void {
+    if (this.problems.includes(line)) return;
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push(line);
+    else this.problems[MAX_PROBLEMS] = `and ${++this.moreProblems} more problems`;
   }
 
   private markerValue(id: string): string {
@@ -345,7 +374,7 @@ export class Supervisor {
         const message = `baton ${spec.id}: ${spec.label ?? spec.task.split("\n")[0]?.slice(0, 60)}`;
         result = { ...result, isolation: await collectWorktree(worktree, message) };
       } catch (error) {
-        this.problems.push(
+        this.problem(
           `worker ${spec.id}: could not collect its worktree ${worktree.path}: ${errorText(error)}`,
         );
       }
@@ -409,6 +438,7 @@ export class Supervisor {
         startedAt: entry.status.startedAt ?? new Date(run.startedAt).toISOString(),
       });
       const result = await run.ended;
+      if (run.storeError) this.problem(`worker ${spec.id}: ${run.storeError}`);
       transcriptBytes = run.transcriptBytes;
       const budget = this.overBudget(entry, run);
       const retry =
@@ -523,12 +553,8 @@ export class Supervisor {
 
   private async settle(entry: Entry, result: WorkerResult, started = true): Promise<void> {
     if (started) this.running -= 1;
-    try {
-      await this.store.writeResult(result);
-    } catch (error) {
-      this.problems.push(`worker ${entry.spec.id}: ${(error as Error).message}`);
-    }
     entry.result = result;
+    await this.recordResult(entry);
     this.setStatus(entry, {
       ...entry.status,
       state: result.state,
@@ -544,18 +570,37 @@ export class Supervisor {
     this.pump();
   }
 
+  /** Writes the worker's result. If the store refuses, it is kept in memory, reported, and retried at close. */
+  private async recordResult(entry: Entry): Promise<void> {
+    if (!entry.result) return;
+    try {
+      await this.store.writeResult(entry.result);
+    } catch (error) {
+      entry.unrecorded = true;
+      this.problem(`worker ${entry.spec.id}: its result is held in memory only: ${(error as Error).message}`);
+    }
+  }
+
   private setStatus(entry: Entry, status: Omit<WorkerStatus, "updatedAt">): void {
     const next: WorkerStatus = { ...status, updatedAt: new Date().toISOString() };
     entry.status = next;
     entry.statusWrite = entry.statusWrite
       .then(() => this.store.writeStatus(next))
       .catch((error: Error) => {
-        this.problems.push(`worker ${entry.spec.id}: ${error.message}`);
+        entry.unrecorded = true;
+        this.problem(`worker ${entry.spec.id}: ${error.message}`);
       });
   }
 
   private entry(id: string): Entry {
     const entry = this.entries.get(id);
+    const damage = this.damaged.get(id);
+    if (!entry && damage) {
+      throw new BatonError(
+        "store",
+        `worker ${id} cannot be read: ${damage}: restore the file, or remove ${this.store.workerDir(id)} to forget the worker`,
+      );
+    }
     if (!entry) throw new BatonError("not_found", `no worker "${id}" in this workspace: see \`baton ls\``);
     return entry;
   }
@@ -706,6 +751,12 @@ export class Supervisor {
   async result(id: string): Promise<WorkerResult> {
     const entry = this.entry(id);
     if (entry.result) return entry.result;
+    if (entry.resultDamage) {
+      throw new BatonError(
+        "store",
+        `the result of worker ${id} cannot be read: ${entry.resultDamage}: its output is still in \`baton logs ${id}\``,
+      );
+    }
     const { state } = entry.status;
     if (!isFinal(state)) {
       throw new BatonError(
@@ -748,9 +799,18 @@ export class Supervisor {
   /** Stops every worker and waits for their records to be written. */
   async close(graceSeconds?: number): Promise<void> {
     await this.stop({ all: true, ...(graceSeconds === undefined ? {} : { graceSeconds }) });
+    // What the store refused earlier gets one more try: space may have been freed since.
+    for (const entry of this.entries.values()) {
+      if (!entry.unrecorded) continue;
+      entry.unrecorded = false;
+      await this.recordResult(entry);
+      this.setStatus(entry, entry.status);
+    }
     await Promise.all([...this.entries.values()].map((e) => e.statusWrite));
   }
 }
+
+const MAX_PROBLEMS = 100;
 
 /** The result of a worker that ended before its agent ran. */
 function endedWithout(spec: WorkerSpec, state: FinalState, reason: EndReason): WorkerResult {

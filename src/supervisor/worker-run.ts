@@ -1,8 +1,8 @@
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import pty from "@lydell/node-pty";
 import type { AgentEvent, Backend, LiveUsage, OutputParser } from "../backend/backend.js";
 import { Redactor, redact, redactFile, redactJson, secretsOf } from "../store/redact.js";
-import type { Store } from "../store/store.js";
+import { type Store, storeError } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
 import { totalTokens, ZERO_USAGE } from "../worker/types.js";
@@ -73,6 +73,7 @@ export class WorkerRun {
   private commandRunning = false;
   private transcriptFd: number | undefined;
   private eventsFd: number | undefined;
+  /** The first write to the store that failed; the run goes on, and its answer is still kept. */
   storeError: string | undefined;
 
   constructor(
@@ -101,8 +102,8 @@ export class WorkerRun {
   start(): void {
     this.startedAt = Date.now();
     try {
-      this.transcriptFd = openSync(this.store.file(this.spec.id, "transcript.log"), "a", 0o600);
-      this.eventsFd = openSync(this.store.file(this.spec.id, "events.jsonl"), "a", 0o600);
+      this.transcriptFd = this.store.openLog(this.spec.id, "transcript.log");
+      this.eventsFd = this.store.openLog(this.spec.id, "events.jsonl");
       const plan = this.backend.launch(this.spec, {
         promptFile: this.attempt.promptFile ?? this.store.file(this.spec.id, "prompt.txt"),
         ...(this.attempt.resumeThreadId ? { resumeThreadId: this.attempt.resumeThreadId } : {}),
@@ -233,10 +234,10 @@ export class WorkerRun {
     if (!text || this.transcriptFd === undefined) return;
     const bytes = Buffer.from(text, "utf8");
     try {
-      writeSync(this.transcriptFd, bytes);
-      this.transcriptBytes += bytes.length;
+      // A nearly full disk takes part of a write: count what reached the file, so cursors stay true.
+      this.transcriptBytes += writeSync(this.transcriptFd, bytes);
     } catch (error) {
-      this.storeError = `transcript write failed: ${(error as Error).message}`;
+      this.storeError ??= `its transcript is incomplete: ${this.storeProblem(error, "transcript.log")}`;
     }
     this.hooks.output();
   }
@@ -276,8 +277,12 @@ export class WorkerRun {
     try {
       writeSync(this.eventsFd, `${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`);
     } catch (error) {
-      this.storeError = `event write failed: ${(error as Error).message}`;
+      this.storeError ??= `its events are incomplete: ${this.storeProblem(error, "events.jsonl")}`;
     }
+  }
+
+  private storeProblem(error: unknown, name: "transcript.log" | "events.jsonl"): string {
+    return storeError(this.store.home, error, this.store.file(this.spec.id, name)).message;
   }
 
   private onExit(exitCode: number, signal: number | undefined): void {
@@ -330,7 +335,11 @@ export class WorkerRun {
     // Only a failure of the agent's own making, or silence while it waited on the model, is retried.
     const idle = reason?.kind === "timeout" && reason.limit === "idle";
     if (state !== "failed" && !idle) this.transient = undefined;
-    for (const fd of [this.transcriptFd, this.eventsFd]) if (fd !== undefined) closeSync(fd);
+    for (const fd of [this.transcriptFd, this.eventsFd]) {
+      try {
+        if (fd !== undefined) closeSync(fd);
+      } catch {} // a close that fails loses nothing: every write was already made, or reported
+    }
     this.transcriptFd = this.eventsFd = undefined;
     this.resolveEnded({
       id: this.spec.id,
