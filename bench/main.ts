@@ -1,7 +1,7 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { message, startScriptedModel } from "../dist/scripted-model/index.js";
+import { directiveScript, message, startScriptedModel } from "../dist/scripted-model/index.js";
 import {
   closeWorkspace,
   expectedAnswer,
@@ -12,23 +12,33 @@ import {
   STAMP_AGENT,
   type Workspace,
 } from "./common.ts";
+import { contextEconomy } from "./context-economy.ts";
 import { fanout } from "./fanout.ts";
 import { idleMemory } from "./idle-memory.ts";
-import { machine, render } from "./report.ts";
+import { machine, render, spliceSection } from "./report.ts";
 import { spawnToResult } from "./spawn-to-result.ts";
 import { waitLatency } from "./wait-latency.ts";
 
 // `npm run bench`: runs every measurement once and writes bench/RESULTS.md.
+// `npm run bench -- context-economy`: runs that one, and replaces only its section and target row.
+
+const ALONE = ["context-economy"];
 
 const TASK_LINE = /^TASK: (.*)$/m;
 
-async function main(): Promise<void> {
+async function main(argv: readonly string[]): Promise<void> {
+  const unknown = argv.filter((name) => !ALONE.includes(name));
+  if (unknown.length > 0)
+    throw new Error(`no benchmark named ${unknown.join(", ")}: run one of ${ALONE.join(", ")}, or all`);
   const startedAt = new Date();
   const loadAtStart = loadavg()[0]!;
   chmodSync(STAMP_AGENT, 0o755);
   const root = mkdtempSync(join(tmpdir(), "baton-bench-"));
+  // A worker whose prompt carries a MODEL-SCRIPT follows it (context economy); the others answer `done: <task>`.
   const model = await startScriptedModel({
-    script: (request) => message(expectedAnswer(TASK_LINE.exec(request.userText)?.[1] ?? "?")),
+    script: directiveScript((request) =>
+      message(expectedAnswer(TASK_LINE.exec(request.userText)?.[1] ?? "?")),
+    ),
   });
   const open: Workspace[] = [];
   const opened = async (name: string) => {
@@ -44,6 +54,17 @@ async function main(): Promise<void> {
     await model.writeCodexHome(join(root, "codex-home"));
     const info = machine();
     const sections: Section[] = [];
+    if (argv.includes("context-economy")) {
+      const ws = await opened("context");
+      const section = await contextEconomy(ws);
+      await close(ws);
+      const file = join(ROOT, "bench/RESULTS.md");
+      writeFileSync(file, spliceSection(readFileSync(file, "utf8"), section));
+      log(
+        `updated its section of bench/RESULTS.md in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`,
+      );
+      return;
+    }
 
     // A fresh supervisor of its own, so that its baseline memory is that of a new supervisor.
     const idle = await opened("idle");
@@ -61,6 +82,7 @@ async function main(): Promise<void> {
     );
     sections.push(idleSection);
     sections.push(await waitLatency(ws));
+    sections.push(await contextEconomy(ws));
     await close(ws);
 
     writeFileSync(join(ROOT, "bench/RESULTS.md"), render(sections, info, startedAt, loadAtStart));
@@ -72,7 +94,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+main(process.argv.slice(2)).catch((error: unknown) => {
   log(`failed: ${(error as Error)?.stack ?? String(error)}`);
   process.exitCode = 1;
 });

@@ -76,3 +76,39 @@ export function render(
     ]),
   ].join("\n");
 }
+
+/**
+ * `report` with one section measured again: its part and its rows of the targets table are replaced
+ * (or added at the end), and everything else is kept as it was.
+ */
+export function spliceSection(report: string, section: Section): string {
+  const part = [
+    `## ${section.title}`,
+    "",
+    ...section.about.flatMap((p) => [p, ""]),
+    table(section.columns, section.rows),
+    "",
+    ...section.notes.flatMap((n) => [n, ""]),
+  ].join("\n");
+  const start = report.indexOf(`## ${section.title}`);
+  const end = start < 0 ? -1 : report.indexOf("\n## ", start + 1);
+  let out =
+    start < 0
+      ? `${report.trimEnd()}\n\n${part}`
+      : `${report.slice(0, start)}${part}${end < 0 ? "" : report.slice(end + 1)}`;
+  for (const t of section.targets) {
+    const row = `| ${t.name} | ${t.figure} | ${t.target} | ${t.pass ? "PASS" : "MISS"} |`;
+    const lines = out.split("\n");
+    const at = lines.findIndex((line) => line.startsWith(`| ${t.name} |`));
+    if (at >= 0) lines[at] = row;
+    else {
+      const heading = lines.indexOf("## Targets");
+      let last = heading + 1;
+      while (last + 1 < lines.length && !lines[last + 1]?.startsWith("| ")) last++;
+      while (last + 1 < lines.length && lines[last + 1]?.startsWith("| ")) last++;
+      lines.splice(last + 1, 0, row);
+    }
+    out = lines.join("\n");
+  }
+  return out;
+}
