@@ -37,7 +37,12 @@ describe("codex workers when things go wrong", () => {
 
   test("a model that answers HTTP 500 fails the worker with the reason", async () => {
     const id = (
-      await ws.ok(["spawn", "--retries", "0", `fail\n${modelScriptLine([{ type: "http_error", status: 500 }])}`])
+      await ws.ok([
+        "spawn",
+        "--retries",
+        "0",
+        `fail\n${modelScriptLine([{ type: "http_error", status: 500 }])}`,
+      ])
     ).trim();
     const waited = await ws.baton(["wait", id]);
     assert.equal(waited.code, 1, "wait reports the failure in its exit status");
