@@ -27,7 +27,16 @@ const PER_FILE =
   'exec "$BENCH_CODEX" exec --json --skip-git-repo-check -C "$BENCH_CWD" --sandbox read-only ' +
   '-c agents.enabled=false -o "$1.last" - < "$1" > "$1.jsonl" 2>/dev/null';
 
-async function bare(ws: Workspace, tasks: readonly string[], tag: string): Promise<number> {
+/**
+ * Runs `tasks` as bare codex runs with Baton's flags, `parallel` at a time under `xargs -P`, checks every
+ * answer, and returns the wall time in ms.
+ */
+export async function bareRuns(
+  ws: Workspace,
+  tasks: readonly string[],
+  tag: string,
+  parallel = tasks.length,
+): Promise<number> {
   const dir = join(ws.dir, "fanout", tag);
   mkdirSync(dir, { recursive: true });
   const files = tasks.map((task, i) => {
@@ -36,7 +45,7 @@ async function bare(ws: Workspace, tasks: readonly string[], tag: string): Promi
     return file;
   });
   const start = now();
-  const args = ["-0", "-n", "1", "-P", String(tasks.length), "setsid", "-w", "sh", "-c", PER_FILE, "sh"];
+  const args = ["-0", "-n", "1", "-P", String(parallel), "setsid", "-w", "sh", "-c", PER_FILE, "sh"];
   const xargs = spawn("xargs", args, {
     cwd: ws.dir,
     env: { ...ws.env, BENCH_CODEX: CODEX_BIN, BENCH_CWD: ws.dir },
@@ -86,7 +95,7 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
     for (let rep = 1; rep <= reps; rep++) {
       const tasks = (kind: string) =>
         Array.from({ length: n }, (_, i) => `fanout ${kind} n${n} rep${rep} #${i}`);
-      bares.push(await bare(ws, tasks("bare"), `n${n}-rep${rep}`));
+      bares.push(await bareRuns(ws, tasks("bare"), `n${n}-rep${rep}`));
       await left.bare.settle(ws);
       const lib = await library(ws, tasks("library"));
       libs.push(lib.ms);

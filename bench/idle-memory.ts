@@ -12,7 +12,7 @@ import {
   type Workspace,
 } from "./common.ts";
 
-function memoryKb(pid: number): { rss: number; hwm: number } {
+export function memoryKb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (name: string) =>
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
@@ -41,7 +41,7 @@ async function sample(pid: number, durationMs: number): Promise<Sample> {
 }
 
 /** Live processes of this workspace's workers: they carry BATON_WORKER_ID and this BATON_HOME. */
-function workerProcessesOf(home: string): number[] {
+export function workerProcessesOf(home: string): number[] {
   const found: number[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^[0-9]+$/.test(name)) continue;
@@ -55,7 +55,7 @@ function workerProcessesOf(home: string): number[] {
   return found;
 }
 
-const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
+export const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
 
 /** (c) The supervisor's memory and CPU while it holds `count` idle workers, against itself with none. */
 export async function idleMemory(ws: Workspace, count = 200): Promise<Section> {

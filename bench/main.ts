@@ -15,21 +15,37 @@ import {
 import { contextEconomy } from "./context-economy.ts";
 import { fanout } from "./fanout.ts";
 import { idleMemory } from "./idle-memory.ts";
-import { machine, render, spliceSection } from "./report.ts";
+import { machine, render, splice } from "./report.ts";
+import { soak } from "./soak.ts";
 import { spawnToResult } from "./spawn-to-result.ts";
 import { waitLatency } from "./wait-latency.ts";
 
 // `npm run bench`: runs every measurement once and writes bench/RESULTS.md.
-// `npm run bench -- context-economy`: runs that one, and replaces only its section and target row.
-
-const ALONE = ["context-economy"];
+// `npm run bench -- soak context-economy`: runs only those, and rewrites only their sections of
+// bench/RESULTS.md and their rows of its targets table.
 
 const TASK_LINE = /^TASK: (.*)$/m;
+const BENCHMARKS = [
+  "spawn-to-result",
+  "fanout",
+  "idle-memory",
+  "wait-latency",
+  "context-economy",
+  "soak",
+] as const;
+type Benchmark = (typeof BENCHMARKS)[number];
+const RESULTS = join(ROOT, "bench/RESULTS.md");
+
+function chosen(argv: readonly string[]): Set<Benchmark> {
+  const unknown = argv.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
+  if (unknown.length > 0)
+    throw new Error(`no benchmark named ${unknown.join(", ")}: run one of ${BENCHMARKS.join(", ")}, or all`);
+  return new Set((argv.length ? argv : BENCHMARKS) as Benchmark[]);
+}
 
 async function main(argv: readonly string[]): Promise<void> {
-  const unknown = argv.filter((name) => !ALONE.includes(name));
-  if (unknown.length > 0)
-    throw new Error(`no benchmark named ${unknown.join(", ")}: run one of ${ALONE.join(", ")}, or all`);
+  const only = chosen(argv);
+  const all = only.size === BENCHMARKS.length;
   const startedAt = new Date();
   const loadAtStart = loadavg()[0]!;
   chmodSync(STAMP_AGENT, 0o755);
@@ -54,38 +70,46 @@ async function main(argv: readonly string[]): Promise<void> {
     await model.writeCodexHome(join(root, "codex-home"));
     const info = machine();
     const sections: Section[] = [];
-    if (argv.includes("context-economy")) {
-      const ws = await opened("context");
-      const section = await contextEconomy(ws);
-      await close(ws);
-      const file = join(ROOT, "bench/RESULTS.md");
-      writeFileSync(file, spliceSection(readFileSync(file, "utf8"), section));
-      log(
-        `updated its section of bench/RESULTS.md in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`,
-      );
-      return;
-    }
 
     // A fresh supervisor of its own, so that its baseline memory is that of a new supervisor.
-    const idle = await opened("idle");
-    const idleSection = await idleMemory(idle);
-    await close(idle);
+    let idleSection: Section | undefined;
+    if (only.has("idle-memory")) {
+      const idle = await opened("idle");
+      idleSection = await idleMemory(idle);
+      await close(idle);
+    }
 
-    const ws = await opened("main");
-    sections.push(await spawnToResult(ws));
-    sections.push(
-      await fanout(ws, [
-        [1, 7],
-        [8, 4],
-        [32, 3],
-      ]),
+    const shared = ["spawn-to-result", "fanout", "wait-latency", "context-economy"] as const;
+    if (shared.some((name) => only.has(name))) {
+      const ws = await opened("main");
+      if (only.has("spawn-to-result")) sections.push(await spawnToResult(ws));
+      if (only.has("fanout"))
+        sections.push(
+          await fanout(ws, [
+            [1, 7],
+            [8, 4],
+            [32, 3],
+          ]),
+        );
+      if (idleSection) sections.push(idleSection);
+      if (only.has("wait-latency")) sections.push(await waitLatency(ws));
+      if (only.has("context-economy")) sections.push(await contextEconomy(ws));
+      await close(ws);
+    } else if (idleSection) sections.push(idleSection);
+
+    // Its own workspace too: the soak's start figure is a fresh supervisor's memory.
+    if (only.has("soak")) {
+      const ws = await opened("soak");
+      const count = Number(process.env.BENCH_SOAK_COUNT) || undefined; // smaller, for trying it out
+      const seed = Number(process.env.BENCH_SOAK_SEED) || undefined; // to choose the same victims again
+      sections.push(await soak(ws, { ...(count ? { count } : {}), ...(seed ? { seed } : {}) }));
+      await close(ws);
+    }
+
+    writeFileSync(
+      RESULTS,
+      all ? render(sections, info, startedAt, loadAtStart) : splice(readFileSync(RESULTS, "utf8"), sections),
     );
-    sections.push(idleSection);
-    sections.push(await waitLatency(ws));
-    sections.push(await contextEconomy(ws));
-    await close(ws);
-
-    writeFileSync(join(ROOT, "bench/RESULTS.md"), render(sections, info, startedAt, loadAtStart));
     log(`wrote bench/RESULTS.md in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
   } finally {
     for (const ws of [...open]) await closeWorkspace(ws).catch((e: Error) => log(`cleanup: ${e.message}`));

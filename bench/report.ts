@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg, release, totalmem } from "node:os";
-import { CODEX_BIN, type Section } from "./common.ts";
+import { CODEX_BIN, type Section, type Target } from "./common.ts";
 
 export interface Machine {
   readonly cpu: string;
@@ -61,54 +61,52 @@ export function render(
     "",
     "## Targets",
     "",
-    table(
-      ["measurement", "figure", "target", "result"],
-      targets.map((t) => [t.name, t.figure, t.target, t.pass ? "PASS" : "MISS"]),
-    ),
+    table(TARGET_COLUMNS, targets.map(targetRow)),
     "",
-    ...sections.flatMap((s) => [
-      `## ${s.title}`,
-      "",
-      ...s.about.flatMap((p) => [p, ""]),
-      table(s.columns, s.rows),
-      "",
-      ...s.notes.flatMap((n) => [n, ""]),
-    ]),
+    ...sections.flatMap(sectionLines),
   ].join("\n");
 }
 
+const TARGET_COLUMNS = ["measurement", "figure", "target", "result"];
+const targetRow = (t: Target) => [t.name, t.figure, t.target, t.pass ? "PASS" : "MISS"];
+
+function sectionLines(s: Section): string[] {
+  return [
+    `## ${s.title}`,
+    "",
+    ...s.about.flatMap((p) => [p, ""]),
+    table(s.columns, s.rows),
+    "",
+    ...s.notes.flatMap((n) => [n, ""]),
+  ];
+}
+
 /**
- * `report` with one section measured again: its part and its rows of the targets table are replaced
- * (or added at the end), and everything else is kept as it was.
+ * Puts freshly measured sections into an existing report: each replaces the section with the same tag
+ * (the title's first word, such as `(e)`), and its rows in the targets table replace that tag's rows.
+ * The other sections, measured in an earlier run, are kept as they were.
  */
-export function spliceSection(report: string, section: Section): string {
-  const part = [
-    `## ${section.title}`,
-    "",
-    ...section.about.flatMap((p) => [p, ""]),
-    table(section.columns, section.rows),
-    "",
-    ...section.notes.flatMap((n) => [n, ""]),
-  ].join("\n");
-  const start = report.indexOf(`## ${section.title}`);
-  const end = start < 0 ? -1 : report.indexOf("\n## ", start + 1);
-  let out =
-    start < 0
-      ? `${report.trimEnd()}\n\n${part}`
-      : `${report.slice(0, start)}${part}${end < 0 ? "" : report.slice(end + 1)}`;
-  for (const t of section.targets) {
-    const row = `| ${t.name} | ${t.figure} | ${t.target} | ${t.pass ? "PASS" : "MISS"} |`;
-    const lines = out.split("\n");
-    const at = lines.findIndex((line) => line.startsWith(`| ${t.name} |`));
-    if (at >= 0) lines[at] = row;
+export function splice(existing: string, sections: readonly Section[]): string {
+  const lines = existing.replace(/\n+$/, "").split("\n");
+  for (const section of sections) {
+    const tag = section.title.split(" ")[0]!;
+    const heading = (line: string) => line.startsWith(`## ${tag} `);
+    const at = lines.findIndex(heading);
+    const fresh = sectionLines(section);
+    if (at < 0) lines.push("", ...fresh);
     else {
-      const heading = lines.indexOf("## Targets");
-      let last = heading + 1;
-      while (last + 1 < lines.length && !lines[last + 1]?.startsWith("| ")) last++;
-      while (last + 1 < lines.length && lines[last + 1]?.startsWith("| ")) last++;
-      lines.splice(last + 1, 0, row);
+      const next = lines.findIndex((line, i) => i > at && line.startsWith("## "));
+      const end = next < 0 ? lines.length : next;
+      lines.splice(at, end - at, ...fresh);
     }
-    out = lines.join("\n");
+    const targetsAt = lines.indexOf("## Targets");
+    if (targetsAt < 0) continue;
+    const first = lines.findIndex((line, i) => i > targetsAt && line.startsWith("|"));
+    let last = first;
+    while (lines[last + 1]?.startsWith("|")) last++;
+    const kept = lines.slice(first, last + 1).filter((line) => !line.startsWith(`| ${tag} `));
+    const rows = section.targets.map((t) => `| ${targetRow(t).join(" | ")} |`);
+    lines.splice(first, last - first + 1, ...kept, ...rows);
   }
-  return out;
+  return `${lines.join("\n").replace(/\n+$/, "")}\n`;
 }
