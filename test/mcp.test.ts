@@ -199,3 +199,46 @@ describe("baton mcp", () => {
     assert.match(bad.text, /field "lenses.0".*Call it like/);
   });
 });
+
+describe("baton mcp, when its client goes away", () => {
+  test("a pattern run still going is stopped with its workers; spawned workers keep running", async () => {
+    const ws = await Workspace.create(directiveScript(fallback));
+    type Row = { id: string; label: string; state: string };
+    const until = async (done: (all: Row[]) => boolean): Promise<Row[]> => {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const all = (await ws.json<{ workers: Row[] }>(["ls"])).workers;
+        if (done(all) || Date.now() > deadline) return all;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    try {
+      const client = new Client({ name: "test", version: "1" });
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [CLI, "mcp"],
+          cwd: ws.dir,
+          env: ws.env as Record<string, string>,
+        }),
+      );
+      const slow = modelScriptLine([{ type: "shell", command: "sleep 600" }, say("late")]);
+      await client.callTool({ name: "spawn", arguments: { task: `on its own\n${slow}`, label: "alone" } });
+      const started = await client.callTool({
+        name: "run_pattern",
+        arguments: { pattern: "options", task: `Plan it\n${slow}`, count: 2, waitSeconds: 0 },
+      });
+      assert.match(JSON.stringify(started), /still running/);
+      await until((all) => all.filter((w) => w.state === "running").length === 3);
+      await client.close();
+      const ended = await until((all) => all.filter((w) => w.state === "canceled").length === 2);
+      assert.deepEqual(ended.map((w) => [w.label.replace(/^r[0-9]+:/, ""), w.state]).sort(), [
+        ["alone", "running"],
+        ["option-A", "canceled"],
+        ["option-B", "canceled"],
+      ]);
+    } finally {
+      await ws.cleanup();
+    }
+  });
+});

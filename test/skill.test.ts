@@ -57,7 +57,9 @@ async function installOnTerminal(args: string[], answer: string): Promise<{ code
     output += data;
   });
   const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
-  for (let i = 0; i < 200 && !output.includes("[y/N]"); i++) await sleep(50);
+  // Generous: on a loaded machine, Node alone can take seconds to start.
+  const deadline = Date.now() + 60_000;
+  while (!output.includes("[y/N]") && Date.now() < deadline) await sleep(50);
   assert.match(
     output,
     /already has \[mcp_servers\.baton\], different from Baton's\. Overwrite it\? \[y\/N\]/,

@@ -6,7 +6,7 @@ import { isBatonError } from "../errors.js";
 import { resolveHome } from "../store/home.js";
 import { BatonSession } from "./session.js";
 import { registerTools, type Tool } from "./tool.js";
-import { patternTool } from "./tools/pattern.js";
+import { PatternRuns, patternTool } from "./tools/pattern.js";
 import { planTools } from "./tools/plan.js";
 import { workerTools } from "./tools/workers.js";
 
@@ -30,8 +30,14 @@ const INSTRUCTIONS =
   "Patterns (run_pattern) run a whole review, fix, scout, sections, research or options flow to one result.";
 
 /** Every tool `baton mcp` serves, in the order a client lists them. */
-export function batonTools(session: BatonSession, home: string, cwd: string, shutdown: AbortSignal): Tool[] {
-  const tools = [...workerTools(session, cwd), ...planTools(home), patternTool(session, cwd, shutdown)];
+export function batonTools(
+  session: BatonSession,
+  home: string,
+  cwd: string,
+  shutdown: AbortSignal,
+  runs: PatternRuns = new PatternRuns(),
+): Tool[] {
+  const tools = [...workerTools(session, cwd), ...planTools(home), patternTool(session, cwd, shutdown, runs)];
   // A supervisor that went away (shut down, idle exit) is reached again on the next call.
   return tools.map((tool) => ({
     ...tool,
@@ -57,8 +63,9 @@ export async function serveMcp(options: McpServeOptions = {}): Promise<void> {
   const stdin = options.stdin ?? process.stdin;
   const shutdown = new AbortController();
   const session = new BatonSession({ home, cwd, env });
+  const runs = new PatternRuns();
   const server = new McpServer({ name: "baton", version: packageVersion() }, { instructions: INSTRUCTIONS });
-  registerTools(server, batonTools(session, home, cwd, shutdown.signal));
+  registerTools(server, batonTools(session, home, cwd, shutdown.signal, runs));
   const closed = new Promise<void>((resolve) => {
     stdin.once("end", resolve);
     stdin.once("close", resolve);
@@ -66,6 +73,7 @@ export async function serveMcp(options: McpServeOptions = {}): Promise<void> {
   await server.connect(new StdioServerTransport(stdin, options.stdout ?? process.stdout));
   await closed;
   shutdown.abort();
+  await runs.settled(); // their workers are stopped through the session, so it closes after
   await server.close();
   await session.reset();
 }

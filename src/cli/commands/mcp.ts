@@ -13,6 +13,11 @@ Tools: spawn, poll, send, interrupt, stop, wait, result, list, plan_update, plan
 An agent's MCP client starts this; register it with \`baton skill install --codex\` or \`--claude\`.`,
     )
     .action(async () => {
+      if (process.stdin.isTTY) {
+        process.stderr.write(
+          "baton: this is Baton's MCP server; it speaks JSON-RPC on stdin and stdout for an agent, which starts it (see `baton skill install`). Ctrl+D ends it.\n",
+        );
+      }
       const home = global().home;
       await serveMcp(home ? { home } : {});
     });

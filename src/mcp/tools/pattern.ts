@@ -59,6 +59,16 @@ interface Handle {
   readonly progress: Progress;
 }
 
+/** The pattern runs one server started; they go on between calls. */
+export class PatternRuns {
+  readonly handles = new Map<string, Handle>();
+
+  /** Resolves once every run has ended: after a shutdown, once their workers are stopped. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.handles.values()].map((handle) => handle.done));
+  }
+}
+
 /** Where a run is, for the answer to a call that returns before it ends. */
 interface Progress {
   step: string;
@@ -76,8 +86,13 @@ function track(progress: Progress, event: RunEvent): void {
  * out, so the call waits at most `waitSeconds`; a run still going is named, and the same tool with
  * `{"run": id}` waits again. Runs still going when the server ends are stopped, with their workers.
  */
-export function patternTool(session: BatonSession, cwd: string, shutdown: AbortSignal): Tool {
-  const handles = new Map<string, Handle>();
+export function patternTool(
+  session: BatonSession,
+  cwd: string,
+  shutdown: AbortSignal,
+  runs: PatternRuns = new PatternRuns(),
+): Tool {
+  const handles = runs.handles;
   return defineTool({
     name: "run_pattern",
     description:

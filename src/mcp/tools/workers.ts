@@ -1,7 +1,9 @@
+import { resolve } from "node:path";
 import { z } from "zod";
 import { duration, isolationText, reasonText, workerTable } from "../../cli/render.js";
 import { contextPackFromFlags } from "../../context/index.js";
 import { LENSES } from "../../roles/index.js";
+import type { WaitResult } from "../../supervisor/supervisor.js";
 import { isFinal } from "../../worker/state.js";
 import { ROLES, type WorkerInfo } from "../../worker/types.js";
 import type { BatonSession } from "../session.js";
@@ -60,8 +62,8 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
         label: "scout",
       },
       async run(args, signal) {
-        const baton = await session.open();
         const { context, ...rest } = args;
+        const workDir = resolve(cwd, args.cwd ?? ".");
         const pack = context
           ? contextPackFromFlags(
               {
@@ -72,13 +74,11 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
                 decision: context.priorDecisions ?? [],
                 ...(context.successCheck ? { success: context.successCheck } : {}),
               },
-              args.cwd ?? cwd,
+              workDir,
             )
           : undefined;
-        const id = await baton.spawn(
-          { ...rest, cwd: args.cwd ?? cwd, ...(pack ? { context: pack } : {}) },
-          signal,
-        );
+        const baton = await session.open();
+        const id = await baton.spawn({ ...rest, cwd: workDir, ...(pack ? { context: pack } : {}) }, signal);
         return { text: id };
       },
     }),
@@ -190,18 +190,7 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
           { ...(args.any ? { any: true } : {}), timeoutMs: Math.round(seconds * 1000) },
           signal,
         );
-        const running = waited.workers.filter((w) => !isFinal(w.state)).map((w) => w.id);
-        const head = waited.timedOut
-          ? `still running after ${seconds}s: ${running.join(" ")} (call wait again, or poll)`
-          : waited.workers.length === 0
-            ? "no unfinished workers"
-            : running.length
-              ? `ended: ${waited.workers
-                  .filter((w) => isFinal(w.state))
-                  .map((w) => w.id)
-                  .join(" ")}`
-              : "all ended";
-        return { text: [head, ...waited.workers.map(stateLine)].join("\n") };
+        return { text: [headline(waited, seconds), ...waited.workers.map(stateLine)].join("\n") };
       },
     }),
     defineTool({
@@ -236,6 +225,16 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
       },
     }),
   ];
+}
+
+/** What a wait came to, in one line: it is what a model reads first. */
+function headline(waited: WaitResult, seconds: number): string {
+  const ids = (workers: readonly WorkerInfo[]) => workers.map((w) => w.id).join(" ");
+  const running = waited.workers.filter((w) => !isFinal(w.state));
+  if (waited.timedOut) return `still running after ${seconds}s: ${ids(running)} (call wait again, or poll)`;
+  if (waited.workers.length === 0) return "no unfinished workers";
+  if (running.length === 0) return "all ended";
+  return `ended: ${ids(waited.workers.filter((w) => isFinal(w.state)))}`;
 }
 
 function stateLine(worker: WorkerInfo): string {
