@@ -75,11 +75,12 @@ describe("Ctrl+C on wait and run", () => {
       "the slow worker's command",
     );
     const session = inTerminal(ws, ["wait", done, slow]);
-    await sleep(1000);
+    await until(() => session.output.includes("waiting for"), "wait to be ready for Ctrl+C");
     session.ctrlC();
     const code = await session.exited;
     assert.equal(code, 130, session.output);
     assert.match(session.output, /stopping the workers gracefully/);
+    assert.match(session.output, new RegExp(`waiting for ${done} ${slow} \\(Ctrl\\+C stops them\\)`));
     assert.match(session.output, new RegExp(`## ${done}: succeeded[\\s\\S]*quick answer`));
     assert.match(
       session.output,
@@ -96,7 +97,7 @@ describe("Ctrl+C on wait and run", () => {
     ).trim();
     await until(async () => (await ws.ok(["logs", id])).includes("stubborn: started"), "the stubborn agent");
     const session = inTerminal(ws, ["wait", id]);
-    await sleep(1000);
+    await until(() => session.output.includes("waiting for"), "wait to be ready for Ctrl+C");
     session.ctrlC();
     await until(() => session.output.includes("stopping the workers gracefully"), "the first Ctrl+C");
     const first = Date.now();
@@ -106,7 +107,8 @@ describe("Ctrl+C on wait and run", () => {
     const took = Date.now() - first;
     assert.equal(code, 130, session.output);
     assert.match(session.output, /forcing the workers to stop/);
-    // Gracefully it would take 3 s to SIGTERM (ignored) and 6 s to SIGKILL; forced, it does not wait.
+    // Gracefully it would take 3 s to SIGTERM (ignored) and 6 s to SIGKILL, and the CLI gives up
+    // waiting only after 10 s; forced, SIGKILL goes at once and the CLI exits as soon as it is done.
     assert.ok(took < 5000, `forced stop took ${took} ms`);
     await until(() => marked(id).length === 0, "the stubborn agent to be gone", 10_000);
     assert.equal(await state(id), "canceled");

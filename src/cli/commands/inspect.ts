@@ -130,6 +130,9 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
           : (await baton.list()).workers.filter((w) => !isFinal(w.state)).map((w) => w.id);
         const controller = new AbortController();
         const stopper = interruptible(controller, async () => awaited, baton);
+        if (process.stderr.isTTY && awaited.length > 0) {
+          process.stderr.write(`baton: waiting for ${awaited.join(" ")} (Ctrl+C stops them)\n`);
+        }
         try {
           return await baton.wait(
             ids,

@@ -364,7 +364,7 @@ export function interruptible(
       const ids = await workers();
       if (ids.length > 0) await baton.stop(ids, { graceSeconds: 0 });
     };
-    const deadline = setTimeout(() => process.exit(130), 5000);
+    const deadline = setTimeout(() => process.exit(130), 10_000);
     deadline.unref();
     void force()
       .catch(() => {})
