@@ -92,7 +92,7 @@ describe("baton mcp", () => {
     const unknown = await call("spawn", { prompt: "hi" });
     assert.match(unknown.text, /unknown field "prompt" \(known: task, label, role/);
     const badId = await call("result", { id: "worker-1" });
-    assert.match(badId.text, /field "id": worker ids look like w1, w2, \.\.\.\. Call it like: \{"id":"w1"\}/);
+    assert.match(badId.text, /field "id": worker ids look like w1, w2, \.\.\. Call it like: \{"id":"w1"\}$/);
     const tooLong = await call("wait", { timeoutSeconds: 5000 });
     assert.match(tooLong.text, /field "timeoutSeconds".*600.*Call it like/);
     const role = await call("spawn", { task: "x", role: "boss" });

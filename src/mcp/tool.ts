@@ -69,7 +69,8 @@ export function usageError(tool: Tool, error: z.ZodError, args: unknown): string
     what = `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")} (known: ${known})`;
   } else if (issue.path.length > 0 && valueAt(args, issue.path) === undefined) what = `${field} is missing`;
   else what = `${field}: ${issue.message.replace(/\s+/g, " ")}`;
-  return `${tool.name}: ${what}. Call it like: ${JSON.stringify(tool.example)}`;
+  const stop = what.endsWith(".") ? "" : ".";
+  return `${tool.name}: ${what}${stop} Call it like: ${JSON.stringify(tool.example)}`;
 }
 
 function toResult(answer: ToolAnswer): CallToolResult {
