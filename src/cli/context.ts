@@ -29,21 +29,27 @@ export class ExitWith extends Error {
   }
 }
 
+// Decimal notation only: Number() would also take "0x10", "0b11" and "" as numbers.
+const DECIMAL = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$/i;
+
 /** A commander parser for a number flag that names the flag and the rule in its error. */
-function numberFlag(name: string, rule: string, ok: (n: number) => boolean) {
+function numberFlag(name: string, rule: string, ok: (n: number) => boolean, max?: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !ok(n))
+    if (!DECIMAL.test(value) || !ok(n))
       throw new BatonError("usage", `${name} must be ${rule}, got "${value}"`);
+    if (max !== undefined && n > max) {
+      throw new BatonError("usage", `${name} must be at most ${max}, got "${value}"`);
+    }
     return n;
   };
 }
 
-export const positiveNumber = (name: string) =>
-  numberFlag(name, "a positive number", (n) => Number.isFinite(n) && n > 0);
-export const nonNegativeNumber = (name: string) =>
-  numberFlag(name, "a number of 0 or more", (n) => Number.isFinite(n) && n >= 0);
-export const nonNegativeInteger = (name: string) =>
-  numberFlag(name, "a whole number of 0 or more", (n) => Number.isInteger(n) && n >= 0);
-export const positiveInteger = (name: string) =>
-  numberFlag(name, "a whole number of 1 or more", (n) => Number.isInteger(n) && n >= 1);
+export const positiveNumber = (name: string, max?: number) =>
+  numberFlag(name, "a positive number", (n) => Number.isFinite(n) && n > 0, max);
+export const nonNegativeNumber = (name: string, max?: number) =>
+  numberFlag(name, "a number of 0 or more", (n) => Number.isFinite(n) && n >= 0, max);
+export const nonNegativeInteger = (name: string, max?: number) =>
+  numberFlag(name, "a whole number of 0 or more", (n) => Number.isSafeInteger(n) && n >= 0, max);
+export const positiveInteger = (name: string, max?: number) =>
+  numberFlag(name, "a whole number of 1 or more", (n) => Number.isSafeInteger(n) && n >= 1, max);

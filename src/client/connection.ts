@@ -1,6 +1,6 @@
 import net from "node:net";
 import { BatonError, type BatonErrorCode, errnoOf } from "../errors.js";
-import { LineSplitter, MAX_REPLY_BYTES } from "../protocol/lines.js";
+import { LineSplitter, MAX_MESSAGE_BYTES, MAX_REPLY_BYTES } from "../protocol/lines.js";
 import type { Response } from "../protocol/messages.js";
 import { checkSocketDir } from "../supervisor/endpoint.js";
 
@@ -92,7 +92,20 @@ export class Connection {
           reject(error);
         },
       });
-      this.socket.write(`${JSON.stringify({ id, method, params })}\n`);
+      const line = `${JSON.stringify({ id, method, params })}\n`;
+      if (Buffer.byteLength(line) > MAX_MESSAGE_BYTES) {
+        this.pending.delete(id);
+        signal?.removeEventListener("abort", onAbort);
+        const mb = (bytes: number) => `${Math.ceil(bytes / (1024 * 1024))} MiB`;
+        reject(
+          new BatonError(
+            "usage",
+            `the ${method} request is ${mb(Buffer.byteLength(line))}, more than the ${mb(MAX_MESSAGE_BYTES)} the supervisor reads: shorten the prompt, and point to files instead of pasting them`,
+          ),
+        );
+        return;
+      }
+      this.socket.write(line);
     });
   }
 

@@ -1,11 +1,10 @@
-import { readFile } from "node:fs/promises";
-import { extname, resolve } from "node:path";
-import { errnoOf } from "../errors.js";
+import { extname } from "node:path";
 import { CONTEXT_FIELDS } from "./fields.js";
 import { parseMarkdownPack } from "./markdown.js";
-import { type ContextPack, isEmptyContextPack } from "./pack.js";
+import { type ContextPack, fieldWithNul, isEmptyContextPack } from "./pack.js";
 import { type ParsedPack, usageAt } from "./parsed.js";
 import { findMissingPointer, missingPointerMessage } from "./pointers.js";
+import { readTextFile } from "./text-file.js";
 import { parseYamlPack } from "./yaml.js";
 
 const PARSERS: Record<string, (source: string, file: string) => ParsedPack> = {
@@ -21,17 +20,7 @@ const PARSERS: Record<string, (source: string, file: string) => ParsedPack> = {
 export async function loadContextPack(file: string, cwd: string): Promise<ContextPack> {
   const parse = PARSERS[extname(file).toLowerCase()];
   if (!parse) throw usageAt(file, undefined, "a context pack must be a .yaml, .yml or .md file");
-  let source: string;
-  try {
-    source = await readFile(resolve(cwd, file), "utf8");
-  } catch (error) {
-    const why =
-      errnoOf(error) === "ENOENT"
-        ? `does not exist (relative to ${resolve(cwd)}): check the path`
-        : `cannot be read (${errnoOf(error) ?? String(error)}): check that it is a readable file`;
-    throw usageAt(file, undefined, `the context pack ${why}`);
-  }
-
+  const source = await readTextFile(file, cwd, "the context pack");
   const { pack, pointerLines } = parse(source, file);
   if (isEmptyContextPack(pack)) {
     const names = file.toLowerCase().endsWith(".md")
@@ -39,6 +28,8 @@ export async function loadContextPack(file: string, cwd: string): Promise<Contex
       : CONTEXT_FIELDS.map((field) => field.key);
     throw usageAt(file, undefined, `the context pack is empty: fill in at least one of ${names.join(", ")}`);
   }
+  const nul = fieldWithNul(pack);
+  if (nul) throw usageAt(file, undefined, `"${nul}" contains a NUL byte: remove it`);
   const missing = findMissingPointer(pack, cwd);
   if (missing) throw usageAt(file, pointerLines[missing.index], missingPointerMessage(missing.path, cwd));
   return pack;

@@ -27,6 +27,14 @@ export const isEmptyContextPack = (pack: ContextPack): boolean =>
   pack.pointers.length === 0 &&
   pack.priorDecisions.length === 0;
 
+/** The first field holding a NUL byte (a YAML "\\0" escape), which no prompt may carry. */
+export function fieldWithNul(pack: ContextPack): keyof ContextPack | undefined {
+  const fields = Object.entries(pack) as [keyof ContextPack, string | readonly string[]][];
+  return fields.find(([, value]) =>
+    (typeof value === "string" ? [value] : value).some((v) => v.includes("\0")),
+  )?.[0];
+}
+
 // For packs that come back from outside after they were built (spec files, MCP or socket requests).
 export const contextPackSchema: z.ZodType<ContextPack> = z
   .strictObject({

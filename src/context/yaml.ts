@@ -58,7 +58,7 @@ export function parseYamlPack(source: string, file: string): ParsedPack {
         : null,
     );
 
-  const parsed = fileSchema.safeParse(doc.toJS());
+  const parsed = fileSchema.safeParse(plainData(doc, file));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.code === "unrecognized_keys") {
@@ -92,6 +92,23 @@ export function parseYamlPack(source: string, file: string): ParsedPack {
   const pack = packFromValues(values as FieldValues);
   return { pack, pointerLines: pointerLines(doc, lineOf) };
 }
+
+/**
+ * The document as plain data. Aliases that expand past a limit (a "billion laughs" file) are refused
+ * rather than expanded.
+ */
+export function plainData(doc: ReturnType<typeof parseDocument>, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const why = /alias/i.test((error as Error).message)
+      ? "its aliases (*name) expand too far: write the values out"
+      : (error as Error).message;
+    throw usageAt(file, undefined, `invalid YAML: ${why}`);
+  }
+}
+
+const MAX_ALIAS_COUNT = 100;
 
 function keyName(key: unknown): string | undefined {
   return isScalar(key) ? String(key.value) : undefined;

@@ -1,3 +1,4 @@
+import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { ROLES } from "../worker/types.js";
 
@@ -13,6 +14,11 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 600;
 export const DEFAULT_RETRIES = 2;
 export const MAX_RETRIES = 10;
 export const MAX_TOKEN_BUDGET = 1e12;
+export const MAX_GRACE_SECONDS = 3600;
+export const MAX_POLL_WAIT_MS = 3_600_000;
+export const MAX_POLL_BYTES = 64 * 1024 * 1024;
+/** The longest a `wait` may be told to wait: 30 days. */
+export const MAX_WAIT_MS = 30 * 24 * 3600 * 1000;
 
 const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");
 const tokenBudget = z
@@ -38,7 +44,7 @@ export const spawnParams = z.strictObject({
   role: z.enum(ROLES).optional(),
   readOnly: z.boolean().optional(),
   write: z.array(z.string().min(1)).optional(),
-  cwd: z.string().min(1),
+  cwd: z.string().refine((cwd) => isAbsolute(cwd), "must be an absolute path"),
   model: z.string().min(1).optional(),
   timeoutSeconds: positiveSeconds.optional(),
   idleTimeoutSeconds: positiveSeconds.optional(),
@@ -67,13 +73,8 @@ export const pollParams = z.strictObject({
   id: workerId,
   reader: z.string().min(1).max(100).optional(),
   since: z.number().int().min(0).optional(),
-  waitMs: z.number().int().min(0).max(3_600_000).optional(),
-  maxBytes: z
-    .number()
-    .int()
-    .min(1)
-    .max(64 * 1024 * 1024)
-    .optional(),
+  waitMs: z.number().int().min(0).max(MAX_POLL_WAIT_MS).optional(),
+  maxBytes: z.number().int().min(1).max(MAX_POLL_BYTES).optional(),
 });
 export type PollParams = z.infer<typeof pollParams>;
 
@@ -82,12 +83,12 @@ export const idParams = z.strictObject({ id: workerId });
 export const stopParams = z.strictObject({
   ids: z.array(workerId).optional(),
   all: z.boolean().optional(),
-  graceSeconds: z.number().min(0).max(3600).optional(),
+  graceSeconds: z.number().min(0).max(MAX_GRACE_SECONDS).optional(),
 });
 export const waitParams = z.strictObject({
   ids: z.array(workerId).optional(),
   any: z.boolean().optional(),
-  timeoutMs: z.number().int().positive().optional(),
+  timeoutMs: z.number().int().positive().max(MAX_WAIT_MS).optional(),
 });
 export const resumeParams = z.strictObject({
   ids: z.array(workerId).optional(),

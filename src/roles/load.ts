@@ -1,5 +1,6 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { MAX_TEXT_FILE_BYTES } from "../context/text-file.js";
 import { BatonError, errnoOf } from "../errors.js";
 import { ROLES, type Role } from "../worker/types.js";
 import { BUILT_IN_TEMPLATES } from "./templates.js";
@@ -16,8 +17,17 @@ export async function loadTemplate(
   if (overrideFile === undefined) return BUILT_IN_TEMPLATES[role];
   let template: string;
   try {
+    // A device or a pipe could block or never end; a template is a small file.
+    const info = await stat(resolve(cwd, overrideFile));
+    if (!info.isFile() || info.size > MAX_TEXT_FILE_BYTES) {
+      throw new BatonError(
+        "usage",
+        `${role} template ${overrideFile} is not a text file of at most 1 MiB: give a template file`,
+      );
+    }
     template = await readFile(resolve(cwd, overrideFile), "utf8");
   } catch (error) {
+    if (error instanceof BatonError) throw error;
     const why =
       errnoOf(error) === "ENOENT" ? "does not exist" : `cannot be read (${errnoOf(error) ?? error})`;
     throw new BatonError("usage", `${role} template ${overrideFile} ${why}: fix the path or remove it`);

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 
 // Unix socket paths are limited to ~107 bytes; a deep workspace gets a short path under /tmp instead,
 // inside a folder that only the user can open.
 const MAX_SOCKET_PATH = 100;
+const STORE_SOCKET = "supervisor.sock";
 
 export interface Endpoint {
   /** The socket the supervisor listens on. */
@@ -21,7 +22,7 @@ export function endpointFor(home: string): Endpoint {
   const hash = createHash("sha256").update(home).digest("hex").slice(0, 16);
   const uid = userInfo().uid;
   const lockName = `\0baton-${uid}-${hash}`;
-  const inStore = join(home, "supervisor.sock");
+  const inStore = join(home, STORE_SOCKET);
   if (inStore.length <= MAX_SOCKET_PATH) return { socket: inStore, socketDir: undefined, lockName };
   const dir = join(tmpdir(), `baton-${uid}`);
   return { socket: join(dir, `${hash}.sock`), socketDir: dir, lockName };
@@ -50,9 +51,10 @@ export function secureSocketDir(dir: string): void {
 export function checkSocketDir(socket: string): void {
   const dir = dirname(socket);
   const problem = socketDirProblem(dir, 0o022);
-  if (problem && problem !== "missing") {
-    throw socketDirError(dir, problem === "too open" ? "may be written by other users" : problem);
-  }
+  if (!problem || problem === "missing") return;
+  const why = problem === "too open" ? "may be written by other users" : problem;
+  if (basename(socket) !== STORE_SOCKET) throw socketDirError(dir, why);
+  throw new BatonError("store", `the run store ${dir} ${why}: remove it or set BATON_HOME`);
 }
 
 type DirProblem = "missing" | "too open" | string;

@@ -111,28 +111,39 @@ export function serve(
       }
       for (const line of lines) void handle(line);
     });
+    // The first line must be a hello; every line after it waits until the hello is judged, so that
+    // nothing, not even a parse error, is answered to a client that is refused.
     const handle = async (line: string) => {
+      if (admitted === undefined) {
+        admitted = hello(line);
+        await admitted;
+        return;
+      }
+      if (await admitted) await serveLine(line);
+    };
+    const hello = async (line: string): Promise<boolean> => {
       let id = -1;
       try {
         const parsed = request.safeParse(parseJson(line));
         if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "request"));
         id = parsed.data.id;
-        if (admitted === undefined) {
-          if (parsed.data.method !== "hello") {
-            refuse(id, new BatonError("usage", 'the first request must be "hello" with the client\'s pid'));
-            admitted = Promise.resolve(false);
-            return;
-          }
-          const hello = parsed.data;
-          admitted = admit(hello.params, socket).then(
-            () => true,
-            (error: unknown) => {
-              refuse(hello.id, error);
-              return false;
-            },
-          );
+        if (parsed.data.method !== "hello") {
+          throw new BatonError("usage", 'the first request must be "hello" with the client\'s pid');
         }
-        if (!(await admitted)) return;
+        await admit(parsed.data.params, socket);
+      } catch (error) {
+        refuse(id, error);
+        return false;
+      }
+      await serveLine(line);
+      return true;
+    };
+    const serveLine = async (line: string) => {
+      let id = -1;
+      try {
+        const parsed = request.safeParse(parseJson(line));
+        if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "request"));
+        id = parsed.data.id;
         if (parsed.data.method === "cancel") {
           const target = (parsed.data.params as { id?: unknown } | undefined)?.id;
           if (typeof target === "number") inFlight.get(target)?.abort();
@@ -141,6 +152,14 @@ export function serve(
         }
         const handler = Object.hasOwn(table, parsed.data.method) ? table[parsed.data.method] : undefined;
         if (!handler) throw new BatonError("usage", `unknown method "${parsed.data.method}"`);
+        // No path, argument, environment entry or prompt can carry one to a process or a file intact.
+        const nul = nulAt(parsed.data.params);
+        if (nul !== undefined) {
+          throw new BatonError(
+            "usage",
+            `${parsed.data.method}: ${nul || "params"} contains a NUL byte: remove it`,
+          );
+        }
         const own = new AbortController();
         inFlight.set(id, own);
         try {
@@ -161,6 +180,19 @@ export function serve(
     });
   });
   return server;
+}
+
+/** Where in `value` a string (or a key) holds a NUL byte, as `a.b.0`; undefined if nowhere. */
+function nulAt(value: unknown, path = ""): string | undefined {
+  if (typeof value === "string") return value.includes("\0") ? path : undefined;
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes("\0")) return at;
+    const found = nulAt(item, at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function parseJson(line: string): unknown {

@@ -90,6 +90,8 @@ const retryDelayMs = (n: number) => Math.min(30, 2 ** (n - 1)) * 1000;
 /** The heart of the supervisor process: the worker table, the queue behind the cap, and its events. */
 export class Supervisor {
   private readonly entries = new Map<string, Entry>();
+  /** Workers whose files are being written: not in `entries` yet, but already holding their paths. */
+  private readonly creating = new Map<string, WorkerSpec>();
   private readonly queue: string[] = [];
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private running = 0;
@@ -274,7 +276,13 @@ export class Supervisor {
       : params.prompt
         ? `${WORKER_PREAMBLE}\n${params.prompt}`
         : workerPrompt(params.task, scope);
-    await this.store.createWorker(spec, prompt, status, params.outputSchema);
+    // Held from here, so that a --no-wait writer spawned while these files are written sees this one.
+    this.creating.set(id, spec);
+    try {
+      await this.store.createWorker(spec, prompt, status, params.outputSchema);
+    } finally {
+      this.creating.delete(id);
+    }
     const entry: Entry = {
       spec,
       status,
@@ -325,10 +333,10 @@ export class Supervisor {
 
   /** The unfinished writer that holds a path `scope` wants to write, if any. */
   private holderOf(scope: Scope): { id: string; path: string } | undefined {
-    for (const entry of this.entries.values()) {
-      if (isFinal(entry.status.state)) continue;
-      const clash = conflict(scope, lockScope(entry.spec));
-      if (clash) return { id: entry.spec.id, path: clash.heldPath };
+    const unfinished = [...this.entries.values()].filter((e) => !isFinal(e.status.state)).map((e) => e.spec);
+    for (const spec of [...unfinished, ...this.creating.values()]) {
+      const clash = conflict(scope, lockScope(spec));
+      if (clash) return { id: spec.id, path: clash.heldPath };
     }
     return undefined;
   }

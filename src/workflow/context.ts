@@ -1,5 +1,5 @@
 import { CONTEXT_FIELDS, type FieldValues, packFromValues } from "../context/fields.js";
-import { type ContextPack, isEmptyContextPack } from "../context/pack.js";
+import { type ContextPack, fieldWithNul, isEmptyContextPack } from "../context/pack.js";
 import { findMissingPointer, missingPointerMessage } from "../context/pointers.js";
 import { describeIssue, problemOf } from "./issues.js";
 import type { Problem } from "./problem.js";
@@ -36,6 +36,8 @@ export function contextSourceOf(value: unknown): ContextSource | Problem {
   if (isEmptyContextPack(pack)) {
     return { path: ["context"], message: `the context pack is empty: fill in at least one of ${KEYS_HINT}` };
   }
+  const nul = fieldWithNul(pack);
+  if (nul) return { path: ["context", nul], message: "contains a NUL byte: remove it" };
   return { kind: "inline", pack, pointerIndexes: pointerIndexes(value as Record<string, unknown>) };
 }
 

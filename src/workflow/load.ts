@@ -1,11 +1,11 @@
 import { existsSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { basename, dirname, extname, relative, resolve } from "node:path";
+import { basename, dirname, extname, relative, resolve, sep } from "node:path";
 import { type ContextPack, loadContextPack } from "../context/index.js";
 import { usageAt } from "../context/parsed.js";
-import { errnoOf } from "../errors.js";
+import { readTextFile } from "../context/text-file.js";
 import { missingPointer } from "./context.js";
 import { type ParsedWorkflow, parseWorkflow, problemError } from "./parse.js";
+import type { Problem } from "./problem.js";
 import type { StepSpec } from "./schema.js";
 import type { Workflow, WorkflowStep } from "./types.js";
 
@@ -25,19 +25,12 @@ export interface LoadWorkflowOptions {
  */
 export async function loadWorkflow(file: string, options: LoadWorkflowOptions = {}): Promise<Workflow> {
   if (!WORKFLOW_FILE.test(file)) throw usageAt(file, undefined, "a workflow file must end in .yaml or .yml");
-  let text: string;
-  try {
-    text = await readFile(resolve(file), "utf8");
-  } catch (error) {
-    const why =
-      errnoOf(error) === "ENOENT"
-        ? `does not exist (relative to ${process.cwd()}): check the path`
-        : `cannot be read (${errnoOf(error) ?? String(error)}): check that it is a readable file`;
-    throw usageAt(file, undefined, `the workflow file ${why}`);
-  }
+  const text = await readTextFile(file, process.cwd(), "the workflow file");
   const parsed = parseWorkflow(text, file);
   const folder = dirname(resolve(file));
   const cwd = workersCwd(parsed, folder, options.cwd);
+  const outside = writeOutside(parsed, cwd);
+  if (outside) throw problemError(parsed.source, [outside]);
   const context = await contextOf(parsed, folder, cwd);
   const { spec } = parsed;
   return {
@@ -84,6 +77,26 @@ async function contextOf(
     ]);
   }
   return loadContextPack(relative(cwd, path) || path, cwd);
+}
+
+/**
+ * The first write path that leaves the workers' cwd (`../../x`, or an absolute path elsewhere). A
+ * workflow file is data that may come from anywhere; what its workers may change stays inside its cwd.
+ */
+function writeOutside(parsed: ParsedWorkflow, cwd: string): Problem | undefined {
+  for (const [index, step] of parsed.spec.steps.entries()) {
+    for (const [position, path] of (step.write ?? []).entries()) {
+      const target = resolve(cwd, path);
+      if (target !== cwd && !target.startsWith(`${cwd}${sep}`)) {
+        return {
+          path: ["steps", index, "write"],
+          at: ["steps", index, "write", position],
+          message: `"${path}" is outside the workers' cwd ${cwd}: a workflow's workers write only inside it`,
+        };
+      }
+    }
+  }
+  return undefined;
 }
 
 function resolveStep(step: StepSpec, cwd: string): WorkflowStep {

@@ -19,14 +19,28 @@ const listOf = <T extends z.ZodType>(item: T, empty?: string) =>
   );
 
 const stepId = z.string().regex(STEP_ID, "must be lowercase letters, digits, - and _");
-const text = z.string().trim().min(1, "must not be empty");
+const text = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .refine((value) => !value.includes("\0"), "contains a NUL byte: remove it");
+
+/** The most workers one `for_each` step may fan out to. @default 100 */
+export const MAX_FOR_EACH = 100;
 
 export const stepSchema = z.strictObject({
   id: stepId,
   role: z.enum(ROLES).optional(),
   task: text.optional(),
   lens: text.optional(),
-  for_each: z.array(text).min(1, "must list at least one item").optional(),
+  for_each: z
+    .array(text)
+    .min(1, "must list at least one item")
+    .max(
+      MAX_FOR_EACH,
+      `lists more than ${MAX_FOR_EACH} items: split the step, or give each worker several items`,
+    )
+    .optional(),
   depends_on: listOf(stepId).optional(),
   structured: z.boolean().optional(),
   write: listOf(text, "must list at least one path").optional(),

@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { usageAt } from "../context/parsed.js";
+import { plainData } from "../context/yaml.js";
 import type { FieldPath } from "./problem.js";
 
 /** A workflow file's YAML: its data, and the line of any field in it, so that every error can point there. */
@@ -20,7 +21,7 @@ export class YamlSource {
       const message = syntax.message.split("\n")[0]?.trim();
       throw usageAt(file, lines.linePos(syntax.pos[0]).line, `invalid YAML: ${message}`);
     }
-    return new YamlSource(file, doc.contents, lines, doc.toJS());
+    return new YamlSource(file, doc.contents, lines, plainData(doc, file));
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { BatonError } from "../../errors.js";
+import { MAX_GRACE_SECONDS, MAX_PARALLEL_LIMIT } from "../../protocol/messages.js";
 import { resolveHome } from "../../store/home.js";
 import { runSupervisor } from "../../supervisor/daemon.js";
 import { type GlobalOptions, nonNegativeNumber, positiveInteger, printJson, withBaton } from "../context.js";
@@ -30,7 +31,11 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
     )
     .argument("[ids...]", "worker ids")
     .option("--all", "stop every unfinished worker")
-    .option("--grace <seconds>", "how long each step waits (default 3)", nonNegativeNumber("--grace"))
+    .option(
+      "--grace <seconds>",
+      "how long each step waits (default 3)",
+      nonNegativeNumber("--grace", MAX_GRACE_SECONDS),
+    )
     .option("--json", "print JSON")
     .action(async (ids: string[], opts) => {
       if (!opts.all && ids.length === 0)
@@ -49,7 +54,7 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
     .requiredOption(
       "--max-parallel <n>",
       "workers that may run at once; the rest queue",
-      positiveInteger("--max-parallel"),
+      positiveInteger("--max-parallel", MAX_PARALLEL_LIMIT),
     )
     .action(async (opts) => {
       await withBaton(global(), (baton) => baton.configure(opts.maxParallel));

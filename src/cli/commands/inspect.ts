@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { BatonError } from "../../errors.js";
 import { interruptedSummary } from "../../pattern/summary.js";
 import { renderPlan } from "../../plan/index.js";
+import { MAX_POLL_BYTES, MAX_POLL_WAIT_MS, MAX_WAIT_MS } from "../../protocol/messages.js";
 import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
 import { isFinal } from "../../worker/state.js";
 import {
@@ -52,11 +53,15 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
     .command("poll")
     .description("print what a worker wrote since this reader's last poll, and its state")
     .argument("<id>", "worker id")
-    .option("--wait <ms>", "wait up to this long for new output or the end", nonNegativeInteger("--wait"))
+    .option(
+      "--wait <ms>",
+      "wait up to this long for new output or the end",
+      nonNegativeInteger("--wait", MAX_POLL_WAIT_MS),
+    )
     .option(
       "--max-bytes <n>",
       "print at most the last N bytes of new output (default 16384)",
-      positiveInteger("--max-bytes"),
+      positiveInteger("--max-bytes", MAX_POLL_BYTES),
     )
     .option("--reader <name>", "whose cursor to use; each reader sees each byte once", "default")
     .option(
@@ -116,7 +121,11 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
     .description("block until the workers end (default: all unfinished); exit 0 only if all succeeded")
     .argument("[ids...]", "worker ids")
     .option("--any", "return as soon as one of them ends")
-    .option("--timeout <seconds>", "give up after this long (exit 124)", positiveNumber("--timeout"))
+    .option(
+      "--timeout <seconds>",
+      "give up after this long (exit 124)",
+      positiveNumber("--timeout", MAX_WAIT_MS / 1000),
+    )
     .option("--json", "print JSON")
     .addHelpText(
       "after",

@@ -12,6 +12,7 @@ import {
   progressPrinter,
   runPattern,
 } from "../../pattern/index.js";
+import { MAX_TIMEOUT_SECONDS } from "../../protocol/messages.js";
 import { LENSES } from "../../roles/index.js";
 import { resolveHome } from "../../store/home.js";
 import { loadWorkflow, runWorkflow, WORKFLOW_FILE } from "../../workflow/index.js";
@@ -211,7 +212,7 @@ function addRunOptions(command: Command): Command {
     .option(
       "--timeout <seconds>",
       "each worker's wall-clock limit (default 3600)",
-      positiveNumber("--timeout"),
+      positiveNumber("--timeout", MAX_TIMEOUT_SECONDS),
     )
     .option("--model <model>", "the model the workers use")
     .option("--codex-bin <path>", "the codex binary")

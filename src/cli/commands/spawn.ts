@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { refuseInsideWorker } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
+import { MAX_PARALLEL_LIMIT, MAX_TIMEOUT_SECONDS } from "../../protocol/messages.js";
 import { ROLES, type Role } from "../../worker/types.js";
 import { type GlobalOptions, positiveInteger, positiveNumber, printJson, withBaton } from "../context.js";
 import { addLimitOptions, limitSettings } from "../limits.js";
@@ -17,7 +18,14 @@ async function readStdin(): Promise<string> {
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new BatonError(
+      "usage",
+      "the prompt on stdin is not valid UTF-8: convert it to UTF-8 (e.g. with iconv)",
+    );
+  }
 }
 
 export function registerSpawn(program: Command, global: () => GlobalOptions): void {
@@ -42,12 +50,12 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
     .option(
       "--timeout <seconds>",
       "stop the worker after this long (default 3600)",
-      positiveNumber("--timeout"),
+      positiveNumber("--timeout", MAX_TIMEOUT_SECONDS),
     )
     .option(
       "--max-parallel <n>",
       "workers that may run at once in this workspace; the rest queue (default 8)",
-      positiveInteger("--max-parallel"),
+      positiveInteger("--max-parallel", MAX_PARALLEL_LIMIT),
     )
     .addOption(new Option("--backend <name>", "the agent CLI").choices(["codex"]).default("codex"))
     .option("--codex-bin <path>", "the codex binary (default: BATON_CODEX_BIN, then PATH, then node_modules)")
