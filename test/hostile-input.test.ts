@@ -941,7 +941,7 @@ describe("hostile input", () => {
       assert.equal(accepted.length, 1, JSON.stringify(replies));
       assert.equal(busy[0]?.error?.code, "busy");
       assert.match(busy[0]?.error?.message ?? "", /holds .*burst.txt for writing/);
-      await baton(["stop", (accepted[0]?.result as { id: string }).id, "--grace", "0"]);
+      await baton(["stop", (accepted[0]!.result as { id: string }).id, "--grace", "0"]);
     });
 
     test("two waits on one worker both return when it is stopped", async () => {
