@@ -4,7 +4,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { ModelRequest, ScriptStep } from "../dist/scripted-model/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { CLI, Workspace } from "./support/harness.ts";
+import { busy, CLI, Workspace } from "./support/harness.ts";
 
 // `baton mcp` as an MCP client sees it: the SDK's own client over stdio, a real server process,
 // real codex workers against the scripted model.
@@ -142,7 +142,7 @@ describe("baton mcp", () => {
   });
 
   test("stop ends a running worker; wait returns at its timeout while workers run", async () => {
-    const task = `slow\n${modelScriptLine([{ type: "shell", command: "sleep 60" }, say("never")])}`;
+    const task = `slow\n${modelScriptLine([...busy(), say("never")])}`;
     const id = (await call("spawn", { task })).text;
     const waited = await call("wait", { ids: [id], timeoutSeconds: 1 });
     assert.match(waited.text, new RegExp(`^still running after 1s: ${id}`));
@@ -222,7 +222,7 @@ describe("baton mcp, when its client goes away", () => {
           env: ws.env as Record<string, string>,
         }),
       );
-      const slow = modelScriptLine([{ type: "shell", command: "sleep 600" }, say("late")]);
+      const slow = modelScriptLine([...busy(), say("late")]);
       await client.callTool({ name: "spawn", arguments: { task: `on its own\n${slow}`, label: "alone" } });
       const started = await client.callTool({
         name: "run_pattern",

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { Baton, type WorkerInfo, type WorkerResult } from "../dist/index.js";
 import { type DirectiveStep, directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { processesWithEnv, Workspace } from "./support/harness.ts";
+import { busy, processesWithEnv, Workspace } from "./support/harness.ts";
 
 // Watchdogs, budgets and retries, with real codex workers and a model that misbehaves on purpose.
 
@@ -102,7 +102,7 @@ describe("watchdogs, budgets and retries", () => {
     const started = Date.now();
     const result = await run(
       "big-spender",
-      [{ type: "shell", command: "sleep 60", usage: { input_tokens: 5000, output_tokens: 100 } }],
+      [{ type: "shell", command: "sleep 60", usage: { input_tokens: 5000, output_tokens: 100 } }, ...busy()],
       ["--max-tokens", "1000"],
     );
     assert.equal(result.state, "over_budget");
@@ -128,14 +128,11 @@ describe("watchdogs, budgets and retries", () => {
       });
       await baton.wait([cheap]);
       const slow = await baton.spawn({
-        task: `slow\n${modelScriptLine([
-          { type: "shell", command: "sleep 60" },
-          { type: "message", text: "late" },
-        ])}`,
+        task: `slow\n${modelScriptLine([...busy(), { type: "message", text: "late" }])}`,
         group,
       });
       const spender = await baton.spawn({
-        task: `spender\n${modelScriptLine([{ type: "shell", command: "sleep 60", usage: { input_tokens: 2500, output_tokens: 0 } }])}`,
+        task: `spender\n${modelScriptLine([{ type: "shell", command: "sleep 60", usage: { input_tokens: 2500, output_tokens: 0 } }, ...busy()])}`,
         group,
       });
       await baton.wait([slow, spender]);

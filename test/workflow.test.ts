@@ -52,7 +52,7 @@ function model(request: ModelRequest): ScriptStep {
   if (text.includes("Map the code for the reviewers")) return say(MAP);
   if (text.includes("Fail at once")) return { type: "http_error", status: 400 };
   if (text.includes("Take your time"))
-    return request.turn === 0 ? { type: "shell", command: "sleep 60" } : say("late");
+    return request.turn < 12 ? { type: "shell", command: "sleep 600" } : say("late");
   return say("unexpected prompt");
 }
 

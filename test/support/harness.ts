@@ -131,6 +131,15 @@ export function alive(pid: number): boolean {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Model steps that keep a worker busy for minutes. One long command is not enough: codex hands a
+ * command back to the model after its yield time (10 s by default, at most 30 s) while it still runs,
+ * and the model's next step would come at once; so each of these turns starts another long command.
+ */
+export function busy(turns = 12): { type: "shell"; command: string }[] {
+  return Array.from({ length: turns }, () => ({ type: "shell" as const, command: "sleep 600" }));
+}
+
 /** Pids of live processes whose environment carries `NAME=value`. */
 export function processesWithEnv(entry: string): number[] {
   const found: number[] = [];
