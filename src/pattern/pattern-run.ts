@@ -58,34 +58,24 @@ export interface PatternRunOptions {
   readonly resume?: boolean;
 }
 
-/** What of the run options is kept in the record, so that a resume starts workers the same way. */
+/** The run options kept in the record, so that a resume starts workers the same way. */
+const SETTINGS = [
+  "cwd",
+  "context",
+  "templates",
+  "timeoutSeconds",
+  "idleTimeoutSeconds",
+  "maxTokens",
+  "retries",
+  "runMaxTokens",
+  "model",
+  "bin",
+] as const satisfies readonly (keyof RunSettings & keyof PatternRunOptions)[];
+
+/** What of the run options is kept in the record (as plain JSON). */
 export function runSettings(options: PatternRunOptions): RunSettings {
-  const {
-    cwd,
-    context,
-    templates,
-    timeoutSeconds,
-    idleTimeoutSeconds,
-    maxTokens,
-    retries,
-    runMaxTokens,
-    model,
-    bin,
-  } = options;
-  return JSON.parse(
-    JSON.stringify({
-      cwd,
-      context,
-      templates,
-      timeoutSeconds,
-      idleTimeoutSeconds,
-      maxTokens,
-      retries,
-      runMaxTokens,
-      model,
-      bin,
-    }),
-  ) as RunSettings;
+  const kept = Object.fromEntries(SETTINGS.map((key) => [key, options[key]]));
+  return JSON.parse(JSON.stringify(kept)) as RunSettings;
 }
 
 /** The run options a record's settings stand for. */
