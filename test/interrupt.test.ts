@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import pty from "@lydell/node-pty";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { CLI, FIXTURES, processesWithEnv, sleep, Workspace } from "./support/harness.ts";
+import { busy, CLI, FIXTURES, processesWithEnv, sleep, Workspace } from "./support/harness.ts";
 
 // Ctrl+C typed into the terminal that runs `baton wait` or `baton run`: a real PTY, a real SIGINT.
 
@@ -65,10 +65,7 @@ describe("Ctrl+C on wait and run", () => {
     ).trim();
     await ws.ok(["wait", done]);
     const slow = (
-      await ws.ok([
-        "spawn",
-        `slow\n${modelScriptLine([{ type: "shell", command: "echo working-on-it; sleep 120" }])}`,
-      ])
+      await ws.ok(["spawn", `slow\n${modelScriptLine(busy("echo working-on-it; sleep 120"))}`])
     ).trim();
     await until(
       async () => (await ws.ok(["logs", slow])).includes("working-on-it"),
@@ -115,7 +112,7 @@ describe("Ctrl+C on wait and run", () => {
   });
 
   test("Ctrl+C on run stops its workers, saves a summary in the run, exits 130", async () => {
-    const task = `Review the sleepy code\n${modelScriptLine([{ type: "shell", command: "echo reviewing-now; sleep 120" }])}`;
+    const task = `Review the sleepy code\n${modelScriptLine(busy("echo reviewing-now; sleep 120"))}`;
     const session = inTerminal(ws, ["run", "review", "--lens", "security", "--lens", "correctness", task]);
     await until(() => (session.output.match(/started/g) ?? []).length >= 2, "both reviewers to start");
     const run = /\b(r\d+)\b/.exec(session.output)?.[1] ?? "r1";

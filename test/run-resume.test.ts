@@ -33,8 +33,10 @@ function model(request: ModelRequest): ScriptStep {
       text: JSON.stringify({ summary: "s", findings: [finding("eval of input", "calc.js:3")] }),
     };
   }
-  // The correctness reviewer is slow the first time: still at work when the run is killed.
-  if (times === 1) return { type: "shell", command: "echo correctness-at-work; sleep 120" };
+  // The correctness reviewer is at work until it is resumed: each turn starts another long command,
+  // because codex hands a long command back to the model after 10 s while it still runs.
+  if (!text.includes("your previous session was cut off"))
+    return { type: "shell", command: "echo correctness-at-work; sleep 120" };
   return {
     type: "message",
     text: JSON.stringify({ summary: "c", findings: [finding("add subtracts", "calc.js:1")] }),
@@ -45,6 +47,12 @@ interface RunJson {
   state: string;
   resumes?: number;
   workers: { id: string; label: string }[];
+}
+
+/** The two reviewers, by label: they start together, so the record may hold them in either order. */
+function reviewers(run: RunJson) {
+  const byLens = (lens: string) => run.workers.find((w) => w.label.endsWith(`review-${lens}`));
+  return [byLens("security"), byLens("correctness")];
 }
 
 describe("run-level resume", () => {
@@ -71,7 +79,7 @@ describe("run-level resume", () => {
       try {
         run = runJson("r1");
         if (run.workers.length === 2) {
-          const [security, correctness] = run.workers;
+          const [security, correctness] = reviewers(run);
           const logs = await ws.ok(["logs", correctness!.id]);
           if ((await state(security!.id)) === "succeeded" && logs.includes("correctness-at-work")) break;
         }
@@ -79,7 +87,7 @@ describe("run-level resume", () => {
       await sleep(100);
     }
     assert.equal(run?.workers.length, 2, "both reviewers started");
-    const [security, correctness] = run!.workers;
+    const [security, correctness] = reviewers(run!);
     const securityResult = readFileSync(join(ws.home, "workers", security!.id, "result.json"));
 
     // The terminal dies: the run's process and the supervisor both go, with SIGKILL.
@@ -109,10 +117,11 @@ describe("run-level resume", () => {
     assert.equal(after.state, "succeeded");
     assert.equal(after.resumes, 1);
     assert.deepEqual(
-      after.workers.slice(0, 2).map((w) => w.id),
+      reviewers(after).map((w) => w?.id),
       [security!.id, correctness!.id],
       "the same workers",
     );
+    assert.equal(after.workers.length, 3, "the two reviewers and the synthesis, no more");
     assert.deepEqual(readFileSync(join(ws.home, "workers", security!.id, "result.json")), securityResult);
     const correctnessResult = JSON.parse(
       readFileSync(join(ws.home, "workers", correctness!.id, "result.json"), "utf8"),

@@ -136,8 +136,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * command back to the model after its yield time (10 s by default, at most 30 s) while it still runs,
  * and the model's next step would come at once; so each of these turns starts another long command.
  */
-export function busy(turns = 12): { type: "shell"; command: string }[] {
-  return Array.from({ length: turns }, () => ({ type: "shell" as const, command: "sleep 600" }));
+export function busy(command = "sleep 600", turns = 12): { type: "shell"; command: string }[] {
+  return Array.from({ length: turns }, () => ({ type: "shell" as const, command }));
 }
 
 /** Pids of live processes whose environment carries `NAME=value`. */
