@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { Baton, type WorkerInfo, type WorkerResult } from "../dist/index.js";
 import { type DirectiveStep, directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
@@ -57,7 +57,17 @@ describe("watchdogs, budgets and retries", () => {
     const logs = await ws.ok(["logs", result.id]);
     assert.match(logs, /\[baton\] retry 1 of 2 after a transient failure/);
     const listing = await ws.json<{ workers: WorkerInfo[] }>(["ls"]);
-    assert.equal(listing.workers.find((w) => w.id === result.id)?.retries, 1, "ls shows the retries");
+    const listed = listing.workers.find((w) => w.id === result.id);
+    assert.equal(listed?.retries, 1, "ls shows the retries");
+    const tokens = result.usage.inputTokens + result.usage.outputTokens;
+    assert.ok(tokens > 0, "the answer's usage is counted");
+    assert.equal(listed?.tokens, tokens, "ls shows the tokens result --json counts");
+    const row = (await ws.ok(["ls"])).split("\n").find((line) => line.startsWith(`${result.id} `));
+    assert.match(
+      row ?? "",
+      new RegExp(`\\ssucceeded\\s.*\\s${tokens}\\s+1\\s*$`),
+      "the table's TOKENS and RETRIES",
+    );
   });
 
   test("a model 500 is retried until the retries run out", async () => {
@@ -149,6 +159,42 @@ describe("watchdogs, budgets and retries", () => {
       );
     } finally {
       baton.close();
+    }
+  });
+
+  test("baton run's limits reach every worker of the run", async () => {
+    // Each reviewer reports 2,000 tokens with its first command, then keeps working.
+    const task = (name: string) =>
+      `${name}\n${modelScriptLine([{ type: "shell", command: "sleep 60", usage: { input_tokens: 2000, output_tokens: 0 } }, ...busy()])}`;
+    const review = ["run", "review", "--lens", "security", "--lens", "correctness", "--json"];
+    const reviewers = (stdout: string) => {
+      const run = /\b(r\d+)\b/.exec(stdout)?.[1];
+      const runs = readFileSync(`${ws.home}/runs/${run ?? lastRun()}/run.json`, "utf8");
+      return (JSON.parse(runs) as { workers: { id: string; label: string }[] }).workers;
+    };
+    const lastRun = () => {
+      const all = readdirSync(`${ws.home}/runs`).map((name) => Number(name.slice(1)));
+      return `r${Math.max(...all)}`;
+    };
+    const cases = [
+      { flags: ["--run-max-tokens", "3000"], scope: "run", limit: 3000 },
+      { flags: ["--max-tokens", "1000", "--retries", "0"], scope: "worker", limit: 1000 },
+    ] as const;
+    for (const { flags, scope, limit } of cases) {
+      const ran = await ws.baton([...review, ...flags, task(`run limits ${scope}`)]);
+      assert.notEqual(ran.code, 0, "the run fails when its reviewers are stopped");
+      assert.match(ran.stderr, /review-security over_budget/, "the run shows which limit ended its workers");
+      const workers = reviewers(ran.stdout).filter((w) => /review-/.test(w.label));
+      assert.equal(workers.length, 2, ran.stderr);
+      for (const worker of workers) {
+        const result = JSON.parse((await ws.baton(["result", worker.id, "--json"])).stdout) as WorkerResult;
+        assert.equal(result.state, "over_budget", `${worker.id}: ${JSON.stringify(result.reason)}`);
+        assert.ok(
+          result.reason?.kind === "budget" && result.reason.scope === scope && result.reason.limit === limit,
+          `${worker.id}: ${JSON.stringify(result.reason)}`,
+        );
+        assert.deepEqual(leftovers(worker.id), []);
+      }
     }
   });
 
