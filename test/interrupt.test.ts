@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import pty from "@lydell/node-pty";
@@ -58,6 +58,27 @@ describe("Ctrl+C on wait and run", () => {
     });
   const state = async (id: string) =>
     (JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult).state;
+  /** Every worker's state, finished or not. */
+  const states = async () =>
+    new Map(
+      (await ws.json<{ workers: { id: string; state: string }[] }>(["ls"])).workers.map((w) => [
+        w.id,
+        w.state,
+      ]),
+    );
+  /** The run `baton run` started last, and the ids of its workers once it has `count` of them. */
+  const newestRun = async (count: number) => {
+    let run = "";
+    let ids: string[] = [];
+    await until(() => {
+      const numbers = readdirSync(join(ws.home, "runs")).map((name) => Number(name.slice(1)));
+      run = `r${Math.max(...numbers)}`;
+      const record = JSON.parse(readFileSync(join(ws.home, "runs", run, "run.json"), "utf8"));
+      ids = (record as { workers: { id: string }[] }).workers.map((w) => w.id);
+      return ids.length === count;
+    }, `the run's ${count} workers`);
+    return { run, ids };
+  };
 
   test("Ctrl+C on wait stops the workers gracefully, prints what each got to, exits 130", async () => {
     const done = (
@@ -112,29 +133,88 @@ describe("Ctrl+C on wait and run", () => {
   });
 
   test("Ctrl+C on run stops its workers, saves a summary in the run, exits 130", async () => {
-    const task = `Review the sleepy code\n${modelScriptLine(busy("echo reviewing-now; sleep 120"))}`;
+    // The first reviewer to ask answers at once; the other is still at work when Ctrl+C comes.
+    const answer = JSON.stringify({ summary: "quick review, nothing found", findings: [] });
+    const task = `Review the sleepy code\n${modelScriptLine([
+      {
+        type: "attempts",
+        steps: [
+          { type: "message", text: answer },
+          { type: "shell", command: "echo reviewing-now; sleep 120" },
+        ],
+      },
+      ...busy("echo reviewing-now; sleep 120"),
+    ])}`;
     const session = inTerminal(ws, ["run", "review", "--lens", "security", "--lens", "correctness", task]);
     await until(() => (session.output.match(/started/g) ?? []).length >= 2, "both reviewers to start");
-    const run = /\b(r\d+)\b/.exec(session.output)?.[1] ?? "r1";
+    const { run, ids } = await newestRun(2);
     const runDir = join(ws.home, "runs", run);
-    const workers = () =>
-      (JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as { workers: { id: string }[] }).workers;
+    let done = "";
+    let busyOne = "";
     await until(async () => {
-      const logs = await Promise.all(workers().map((w) => ws.ok(["logs", w.id])));
-      return logs.length === 2 && logs.every((l) => l.includes("reviewing-now"));
-    }, "both reviewers' commands");
+      const now = await states();
+      const logs = await Promise.all(ids.map((id) => ws.ok(["logs", id])));
+      done = ids.find((id) => now.get(id) === "succeeded") ?? "";
+      busyOne = ids.find((id, i) => now.get(id) === "running" && logs[i]!.includes("reviewing-now")) ?? "";
+      return done !== "" && busyOne !== "";
+    }, "one reviewer done, the other at work");
     session.ctrlC();
     const code = await session.exited;
     assert.equal(code, 130, session.output);
     assert.ok(existsSync(join(runDir, "summary.md")), "the run's summary is saved");
     const summary = readFileSync(join(runDir, "summary.md"), "utf8");
-    for (const w of workers()) {
-      assert.match(summary, new RegExp(`## ${w.id} \\(.*\\): canceled`));
-      assert.equal(await state(w.id), "canceled");
-      assert.deepEqual(marked(w.id), []);
-    }
-    assert.match(summary, /reviewing-now/, "the transcript tail stands in for the missing answer");
+    assert.match(
+      summary,
+      new RegExp(`## ${done} \\(.*\\): succeeded[\\s\\S]*quick review, nothing found`),
+      "the finished reviewer's final answer is collected",
+    );
+    assert.match(
+      summary,
+      new RegExp(`## ${busyOne} \\(.*\\): canceled[\\s\\S]*reviewing-now`),
+      "the transcript tail stands in for the missing answer",
+    );
+    assert.equal(await state(done), "succeeded");
+    assert.equal(await state(busyOne), "canceled");
+    assert.deepEqual(marked(busyOne), []);
     assert.match(session.output, /Run r\d+ was stopped/);
     assert.equal(JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")).state, "canceled");
+  });
+
+  test("a second Ctrl+C on run forces workers that ignore the first", async () => {
+    const stubborn = join(FIXTURES, "stubborn-agent.sh");
+    const session = inTerminal(ws, [
+      "run",
+      "review",
+      "--lens",
+      "security",
+      "--lens",
+      "correctness",
+      "--codex-bin",
+      stubborn,
+      "Review it",
+    ]);
+    await until(() => (session.output.match(/started/g) ?? []).length >= 2, "both reviewers to start");
+    const { ids } = await newestRun(2);
+    await until(
+      async () =>
+        (await Promise.all(ids.map((id) => ws.ok(["logs", id])))).every((l) =>
+          l.includes("stubborn: started"),
+        ),
+      "the stubborn agents",
+    );
+    session.ctrlC();
+    await until(() => session.output.includes("stopping the workers gracefully"), "the first Ctrl+C");
+    const first = Date.now();
+    await sleep(300);
+    session.ctrlC();
+    const code = await session.exited;
+    const took = Date.now() - first;
+    assert.equal(code, 130, session.output);
+    assert.match(session.output, /forcing the workers to stop/);
+    assert.ok(took < 5000, `forced stop took ${took} ms`);
+    for (const id of ids) {
+      await until(() => marked(id).length === 0, `${id}'s stubborn agent to be gone`, 10_000);
+      assert.equal(await state(id), "canceled");
+    }
   });
 });
