@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { Baton } from "../dist/index.js";
 import type { ModelRequest, ScriptStep } from "../dist/scripted-model/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { busy, CLI, Workspace } from "./support/harness.ts";
+import { busy, CLI, FIXTURES, Workspace } from "./support/harness.ts";
 
 // `baton mcp` as an MCP client sees it: the SDK's own client over stdio, a real server process,
 // real codex workers against the scripted model.
@@ -25,8 +27,29 @@ const TOOLS = [
 
 const say = (text: string): ScriptStep => ({ type: "message", text });
 
+/** An answer of about 50 KB, with an emoji across the 20,000th character, where `result` cuts by default. */
+const BIG_ANSWER = (() => {
+  const rows = Array.from({ length: 1000 }, (_, i) => `row ${String(i).padStart(4, "0")} ${"x".repeat(40)}`);
+  const text = rows.join("\n");
+  return `${text.slice(0, 19_999)}\u{1F600}${text.slice(19_999)}\nTHE-END`;
+})();
+/** An everyday answer, with what a careless cut or trim would change. */
+const NORMAL_ANSWER = [
+  "## Findings",
+  "",
+  "  1. `parseRange` drops the last item\t(off by one)",
+  "  2. caf\u00e9 \u201cquoted\u201d \u2014 \u{1F600}",
+  "",
+  "```ts",
+  "const x = [1, 2, 3].slice(0, -1);",
+  "```",
+  "Next step: fix it.",
+].join("\n");
+
 /** Workers of the options pattern answer from their prompt; everything else follows its MODEL-SCRIPT. */
 function fallback(request: ModelRequest): ScriptStep {
+  if (request.userText.includes("ANSWER-BIG")) return say(BIG_ANSWER);
+  if (request.userText.includes("ANSWER-NORMAL")) return say(NORMAL_ANSWER);
   const option = /Propose option ([ABC])/.exec(request.userText)?.[1];
   if (option) return say(`Option ${option}: plan ${option.toLowerCase()}`);
   if (request.userText.includes("Choose the best option")) {
@@ -83,6 +106,17 @@ describe("baton mcp", () => {
       { maximum?: number }
     >;
     assert.equal(poll.maxBytes?.maximum, 65_536, "poll states its bound");
+    const bounds = (name: string) => {
+      const tool = tools.find((t) => t.name === name);
+      return {
+        text: tool?.description ?? "",
+        input: tool?.inputSchema.properties as Record<string, { maximum?: number }>,
+      };
+    };
+    assert.equal(bounds("result").input.maxChars?.maximum, 100_000, "result states its bound");
+    assert.match(bounds("result").text, /default 20000, max 100000/);
+    assert.equal(bounds("list").input.limit?.maximum, 500, "list states its bound");
+    assert.match(bounds("list").text, /default 50, max 500/);
   });
 
   test("bad arguments are a tool error that shows a correct call", async () => {
@@ -97,10 +131,25 @@ describe("baton mcp", () => {
     assert.match(tooLong.text, /field "timeoutSeconds".*600.*Call it like/);
     const role = await call("spawn", { task: "x", role: "boss" });
     assert.match(role.text, /field "role".*scout.*Call it like/);
-    const both = await call("plan_update", {});
-    assert.match(both.text, /either plan or advance/);
+    const neither = await call("plan_update", {});
+    assert.equal(neither.isError, true);
+    assert.match(
+      neither.text,
+      /^plan_update: give either plan or advance: true\. Call it like: \{"plan": \[/,
+    );
+    const status = await call("plan_update", { plan: [{ step: "Scout", status: "doing" }] });
+    assert.match(status.text, /^plan_update: field "plan\.0\.status": .*Call it like: \{"plan":\[/);
     const nothing = await call("stop", {});
-    assert.match(nothing.text, /say which workers/);
+    assert.equal(nothing.isError, true);
+    assert.equal(nothing.text, 'stop: say which workers. Call it like: {"ids": ["w2"]} or {"all": true}');
+    const both = await call("stop", { ids: ["w1"], all: true });
+    assert.equal(both.text, 'stop: give ids or all: true, not both. Call it like: {"ids": ["w2"]}');
+    const grace = await call("stop", { ids: ["w1"], graceSeconds: -1 });
+    assert.match(grace.text, /^stop: field "graceSeconds": .*Call it like: \{"ids":\["w2"\]\}$/);
+    const limit = await call("list", { limit: 501 });
+    assert.match(limit.text, /^list: field "limit": .*500.*Call it like: \{"limit":50\}$/);
+    const maxChars = await call("result", { id: "w1", maxChars: 0 });
+    assert.match(maxChars.text, /^result: field "maxChars": .*Call it like: \{"id":"w1"\}$/);
     const unknownWorker = await call("result", { id: "w99" });
     assert.equal(unknownWorker.isError, true);
     assert.match(unknownWorker.text, /w99/);
@@ -127,6 +176,39 @@ describe("baton mcp", () => {
 
     const listed = await call("list", {});
     assert.match(listed.text, new RegExp(`${id}\\s+noisy\\s+-\\s+succeeded`));
+  });
+
+  test("result returns an everyday answer byte for byte, and cuts a 50 KB one with a line saying how to read on", async () => {
+    const big = (await call("spawn", { task: "ANSWER-BIG", label: "big" })).text;
+    const normal = (await call("spawn", { task: "ANSWER-NORMAL", label: "normal" })).text;
+    const waited = await call("wait", { ids: [big, normal], timeoutSeconds: 120 });
+    assert.match(waited.text, /^all ended\n/);
+    const stored = async (id: string) => (await ws.json<{ answer: string }>(["result", id])).answer;
+    assert.equal(await stored(big), BIG_ANSWER, "codex passed the answer on whole");
+    assert.equal(await stored(normal), NORMAL_ANSWER);
+
+    assert.equal((await call("result", { id: normal })).text, NORMAL_ANSWER);
+    const exact = await call("result", { id: normal, maxChars: NORMAL_ANSWER.length });
+    assert.equal(exact.text, NORMAL_ANSWER, "an answer of exactly maxChars is not cut");
+
+    const cut = await call("result", { id: big });
+    assert.equal(cut.isError, false);
+    const left = (BIG_ANSWER.length - 19_999).toLocaleString("en-US");
+    const total = BIG_ANSWER.length.toLocaleString("en-US");
+    assert.equal(
+      cut.text,
+      `${BIG_ANSWER.slice(0, 19_999)}\n[baton: answer cut here, ${left} of its ${total} characters left out: ` +
+        `read on with result {"id": "${big}", "offset": 19999}, or run \`baton result ${big}\` for all of it]`,
+      "the first 20,000 characters less the half emoji, then one line",
+    );
+    const rest = await call("result", { id: big, offset: 19_999, maxChars: 100_000 });
+    assert.equal(rest.text, BIG_ANSWER.slice(19_999), "the rest, from the whole emoji on, with no notice");
+    const page = await call("result", { id: big, offset: 100, maxChars: 50 });
+    assert.equal(page.text.split("\n[baton: answer cut here, ")[0], BIG_ANSWER.slice(100, 150));
+    assert.match(page.text, /"offset": 150\}, or run/);
+    const past = await call("result", { id: big, offset: BIG_ANSWER.length });
+    assert.equal(past.isError, true);
+    assert.equal(past.text, `result: ${big}'s answer has ${total} characters; give an offset below that.`);
   });
 
   test("a failed worker's result says how it ended; interrupt and send on an ended worker are errors", async () => {
@@ -197,6 +279,69 @@ describe("baton mcp", () => {
     assert.match(unknown.text, /no run "p9" here \(runs: p1\)/);
     const bad = await call("run_pattern", { pattern: "review", task: "x", lenses: ["vibes"] });
     assert.match(bad.text, /field "lenses.0".*Call it like/);
+  });
+});
+
+describe("baton mcp list, with many workers", () => {
+  test("shows unfinished workers first, then the newest finished, up to limit, and counts the rest", async () => {
+    const ws = await Workspace.create(directiveScript());
+    const baton = await Baton.open({ home: ws.home, cwd: ws.dir, env: ws.env });
+    const client = new Client({ name: "test", version: "1" });
+    try {
+      // Fixture agents, not codex: two that idle, then 58 that answer at once.
+      const idle = join(FIXTURES, "idle-agent.sh");
+      const count = join(FIXTURES, "count-agent.sh");
+      const running = [
+        await baton.spawn({ task: "idle", label: "idle", bin: idle, maxParallel: 16 }),
+        await baton.spawn({ task: "idle", label: "idle", bin: idle }),
+      ];
+      const done = await Promise.all(
+        Array.from({ length: 58 }, (_, i) => baton.spawn({ task: "count", label: `c${i + 1}`, bin: count })),
+      );
+      const waited = await baton.wait(done, { timeoutMs: 60_000 });
+      assert.equal(waited.timedOut, false);
+      assert.deepEqual(running, ["w1", "w2"]);
+
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [CLI, "mcp"],
+          cwd: ws.dir,
+          env: ws.env as Record<string, string>,
+        }),
+      );
+      const list = async (args: Record<string, unknown>) => {
+        const result = (await client.callTool({ name: "list", arguments: args })) as {
+          content: { text: string }[];
+        };
+        const lines = (result.content[0]?.text ?? "").split("\n");
+        return { ids: lines.slice(1).flatMap((l) => /^(w[0-9]+) /.exec(l)?.[1] ?? []), lines };
+      };
+      const ids = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => `w${from + i}`);
+
+      const byDefault = await list({});
+      assert.deepEqual(byDefault.ids, ["w1", "w2", ...ids(13, 60)]);
+      assert.match(byDefault.lines[1] ?? "", /^w1\s+idle\s+-\s+running/);
+      assert.deepEqual(byDefault.lines.slice(51), [
+        "(10 older finished workers not shown: call list with a larger limit (max 500), or run `baton ls` for all)",
+        "(at most 16 run at once)",
+      ]);
+
+      const five = await list({ limit: 5 });
+      assert.deepEqual(five.ids, ["w1", "w2", "w58", "w59", "w60"]);
+      assert.match(five.lines.join("\n"), /\(55 older finished workers not shown: /);
+      const one = await list({ limit: 1 });
+      assert.deepEqual(one.ids, ["w1"]);
+      assert.match(one.lines.join("\n"), /\(1 unfinished and 58 older finished workers not shown: /);
+      const all = await list({ limit: 500 });
+      assert.equal(all.ids.length, 60);
+      assert.deepEqual(all.lines.slice(61), ["(at most 16 run at once)"], "nothing left out, nothing to say");
+    } finally {
+      await client.close();
+      baton.close();
+      await ws.cleanup();
+    }
   });
 });
 

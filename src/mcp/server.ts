@@ -8,6 +8,7 @@ import { BatonSession } from "./session.js";
 import { registerTools, type Tool } from "./tool.js";
 import { PatternRuns, patternTool } from "./tools/pattern.js";
 import { planTools } from "./tools/plan.js";
+import { resultTools } from "./tools/results.js";
 import { workerTools } from "./tools/workers.js";
 
 export interface McpServeOptions {
@@ -37,7 +38,12 @@ export function batonTools(
   shutdown: AbortSignal,
   runs: PatternRuns = new PatternRuns(),
 ): Tool[] {
-  const tools = [...workerTools(session, cwd), ...planTools(home), patternTool(session, cwd, shutdown, runs)];
+  const tools = [
+    ...workerTools(session, cwd),
+    ...resultTools(session),
+    ...planTools(home),
+    patternTool(session, cwd, shutdown, runs),
+  ];
   // A supervisor that went away (shut down, idle exit) is reached again on the next call.
   return tools.map((tool) => ({
     ...tool,

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import { duration, isolationText, reasonText, workerTable } from "../../cli/render.js";
+import { duration, reasonText } from "../../cli/render.js";
 import { contextPackFromFlags } from "../../context/index.js";
 import { LENSES } from "../../roles/index.js";
 import type { WaitResult } from "../../supervisor/supervisor.js";
@@ -17,7 +17,7 @@ export const WAIT_DEFAULT_SECONDS = 30;
 export const WAIT_MAX_SECONDS = 600;
 const POLL_READER = "mcp";
 
-const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");
+export const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");
 
 const contextPack = z
   .strictObject({
@@ -191,37 +191,6 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
           signal,
         );
         return { text: [headline(waited, seconds), ...waited.workers.map(stateLine)].join("\n") };
-      },
-    }),
-    defineTool({
-      name: "result",
-      description:
-        "A finished worker's final answer, and nothing else (no transcript). An error while it still runs: wait first.",
-      input: z.strictObject({ id: workerId }),
-      example: { id: "w1" },
-      readOnly: true,
-      async run(args, signal) {
-        const baton = await session.open();
-        const result = await baton.result(args.id, signal);
-        const change = result.isolation
-          ? `\n\n${isolationText(result.isolation).replace(/^baton: /, "")}`
-          : "";
-        if (result.state === "succeeded") return { text: `${result.answer}${change}` };
-        const last = result.answer.trim() ? `\nIts last message:\n${result.answer}` : "";
-        return { text: `${result.id} ${result.state}: ${reasonText(result)}${last}${change}` };
-      },
-    }),
-    defineTool({
-      name: "list",
-      description: "Every worker: id, label, role, state, elapsed time, tokens. One line each.",
-      input: z.strictObject({}),
-      example: {},
-      readOnly: true,
-      async run(_args, signal) {
-        const baton = await session.open();
-        const { workers, maxParallel, problems } = await baton.list(signal);
-        const notes = problems.map((p) => `warning: ${p}`);
-        return { text: [workerTable(workers), `(at most ${maxParallel} run at once)`, ...notes].join("\n") };
       },
     }),
   ];
