@@ -44,8 +44,15 @@ function codex(args: string[]): Promise<RunResult> {
   );
 }
 
-/** Runs the installer in a real terminal and answers its question. */
-async function installOnTerminal(args: string[], answer: string): Promise<{ code: number; output: string }> {
+const CODEX_TABLE_QUESTION =
+  /already has \[mcp_servers\.baton\], different from Baton's\. Overwrite it\? \[y\/N\]/;
+
+/** Runs the installer in a real terminal, waits for this question, and answers it. */
+async function installOnTerminal(
+  args: string[],
+  answer: string,
+  question: RegExp = CODEX_TABLE_QUESTION,
+): Promise<{ code: number; output: string }> {
   const terminal = pty.spawn(process.execPath, [CLI, "skill", "install", ...args], {
     cwd: home,
     env: env() as Record<string, string>,
@@ -60,10 +67,7 @@ async function installOnTerminal(args: string[], answer: string): Promise<{ code
   // Generous: on a loaded machine, Node alone can take seconds to start.
   const deadline = Date.now() + 60_000;
   while (!output.includes("[y/N]") && Date.now() < deadline) await sleep(50);
-  assert.match(
-    output,
-    /already has \[mcp_servers\.baton\], different from Baton's\. Overwrite it\? \[y\/N\]/,
-  );
+  assert.match(output, question);
   terminal.write(`${answer}\r`);
   return { code: await exited, output };
 }
@@ -143,6 +147,45 @@ describe("baton skill install", () => {
     assert.match(after, /\n# docs server\n\[mcp_servers\.docs\]\ncommand = "docs-mcp"\n$/);
     const docs = await codex(["mcp", "get", "docs", "--json"]);
     assert.equal(docs.code, 0, `codex still reads the file: ${docs.stderr}`);
+  });
+
+  test("asks before overwriting an installed SKILL.md the user edited, and refuses off a terminal without --yes", async () => {
+    const installed = join(home, ".codex/skills/baton-orchestration/SKILL.md");
+    assert.equal((await install(["--codex"])).code, 0);
+    const edited = `${skillText}\n## My own notes\n\nAlways run the linter first.\n`;
+    writeFileSync(installed, edited);
+    const config = readFileSync(codexConfig(), "utf8");
+
+    const refused = await install(["--codex"]);
+    assert.equal(refused.code, 2);
+    assert.equal(
+      refused.stderr,
+      `baton: ${installed} already has the baton-orchestration skill, different from Baton's: run again with --yes to overwrite it\n`,
+    );
+    assert.equal(readFileSync(installed, "utf8"), edited, "the user's edit is kept");
+
+    const question =
+      /SKILL\.md already has the baton-orchestration skill, different from Baton's\. Overwrite it\? \[y\/N\]/;
+    const declined = await installOnTerminal(["--codex"], "n", question);
+    assert.notEqual(declined.code, 0);
+    assert.equal(readFileSync(installed, "utf8"), edited);
+
+    const accepted = await installOnTerminal(["--codex"], "y", question);
+    assert.equal(accepted.code, 0, accepted.output);
+    assert.match(accepted.output, /codex: replaced the baton-orchestration skill in .+SKILL\.md/);
+    assert.equal(readFileSync(installed, "utf8"), skillText);
+    assert.equal(readFileSync(codexConfig(), "utf8"), config, "the config, already right, is untouched");
+
+    const claudeSkill = join(home, ".claude/skills/baton-orchestration/SKILL.md");
+    assert.equal((await install(["--claude"])).code, 0);
+    writeFileSync(claudeSkill, edited);
+    const claudeRefused = await install(["--claude"]);
+    assert.equal(claudeRefused.code, 2);
+    assert.match(
+      claudeRefused.stderr,
+      /\.claude\/skills\/baton-orchestration\/SKILL\.md already has the baton-orchestration skill/,
+    );
+    assert.equal(readFileSync(claudeSkill, "utf8"), edited);
   });
 
   test("--yes replaces without asking; a symlinked config stays a symlink", async () => {
