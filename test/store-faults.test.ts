@@ -377,6 +377,64 @@ describe("a run store damaged by hand", () => {
     assert.ok(supervisor && alive(supervisor));
   });
 
+  test("running workers, live supervisor: files damaged mid-run are survived; each worker still ends", async () => {
+    const cases: Case[] = [
+      { file: "status.json", how: "garbage", id: "" },
+      { file: "status.json", how: "directory", id: "" },
+      { file: "spec.json", how: "garbage", id: "" },
+      { file: "spec.json", how: "directory", id: "" },
+      { file: "events.jsonl", how: "truncated", id: "" },
+      { file: "events.jsonl", how: "directory", id: "" },
+      { file: "transcript.log", how: "empty", id: "" },
+      { file: "transcript.log", how: "directory", id: "" },
+    ];
+    await ws.ok(["config", "--max-parallel", String(cases.length + 1)]);
+    const supervisor = ws.supervisorPid();
+    for (const [i, c] of cases.entries())
+      c.id = await spawn(ws, say(`live ${i}`, shell("sleep 4"), answer(`live answer ${i}`)));
+    const control = await spawn(ws, say("live control", shell("sleep 4"), answer("live control answer")));
+    const all = [...cases.map((c) => c.id), control];
+    for (const id of all) {
+      await until(`${id} runs its command`, () => {
+        try {
+          return readFileSync(workerFile(ws, id, "transcript.log"), "utf8").includes('"command_execution"');
+        } catch {
+          return false;
+        }
+      });
+    }
+    for (const c of cases) damage(workerFile(ws, c.id, c.file), c.how);
+
+    const waited = await ws.baton(["wait", ...all, "--timeout", "120"]);
+    assert.notEqual(waited.code, 124, `every worker ended: ${waited.stdout}${waited.stderr}`);
+    assert.equal(ws.supervisorPid(), supervisor, "the supervisor never went down");
+    assert.ok(supervisor && alive(supervisor));
+    const listing = await ws.baton(["ls"]);
+    assert.equal(listing.code, 0, listing.stderr);
+    assert.doesNotMatch(listing.stderr, /internal error|unexpected error|\n\s+at /);
+    const shown = new Map((await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers.map((w) => [w.id, w]));
+    for (const [i, c] of cases.entries()) {
+      const what = `${c.file} ${c.how} (${c.id})`;
+      assert.ok(
+        ["succeeded", "failed"].includes(shown.get(c.id)?.state ?? ""),
+        `${what}: ended definitely, got ${shown.get(c.id)?.state}`,
+      );
+      const result = await ws.baton(["result", c.id]);
+      if (result.code === 0) assert.equal(result.stdout.trim(), `live answer ${i}`, what);
+      else assert.equal(result.stderr.trim().split("\n").length, 1, `${what}: one line: ${result.stderr}`);
+    }
+    for (const c of cases.filter((c) => c.how !== "directory")) {
+      // Damage the supervisor can write over costs nothing: the worker's answer is whole.
+      assert.equal(
+        (await ws.baton(["result", c.id])).stdout.trim(),
+        `live answer ${cases.indexOf(c)}`,
+        c.file,
+      );
+    }
+    assert.equal(shown.get(control)?.state, "succeeded");
+    assert.equal((await ws.baton(["result", control])).stdout.trim(), "live control answer");
+  });
+
   test("workers recovered after the supervisor died: damage is reported, leftovers are stopped", async () => {
     const hupProof = join(FIXTURES, "hup-proof-agent.sh");
     await ws.ok(["config", "--max-parallel", "32"]);
