@@ -166,11 +166,19 @@ describe("a real codex as the orchestrator", () => {
     // The user's config registers Baton's server (the install above did), and the worker's PATH has baton.
     const config = readFileSync(join(ws.codexHome, "config.toml"), "utf8");
     assert.match(config, /\[mcp_servers\.baton\]/);
-    const task = `nested\n${modelScriptLine([shell('baton spawn "a worker of my own"'), say("spawn said: {{output}}")])}`;
+    // Told to, the worker also drops the variables that mark it as a worker, and tries again.
+    const task = `nested\n${modelScriptLine([
+      shell('baton spawn "a worker of my own"'),
+      shell('env -u BATON_WORKER_ID -u BATON_WORKER_MARK baton spawn "a sneaky worker" 2>&1; echo "exit=$?"'),
+      say("spawn said: {{outputs:2}}"),
+    ])}`;
     const id = (await ws.baton(["spawn", "--label", "nested", task], { env })).stdout.trim();
     assert.equal((await ws.baton(["wait", id], { env })).code, 0);
     const answer = (await ws.baton(["result", id], { env })).stdout;
     assert.match(answer, /workers cannot spawn workers \(this is worker w[0-9]+\)/);
+    const sneaky = answer.split("\n").slice(1).join("\n");
+    assert.match(sneaky, /exit=[1-9]/, `the unmarked spawn failed too: ${sneaky}`);
+    assert.doesNotMatch(sneaky, /^w[0-9]+$/m, "it printed no new worker id");
     const listed = await ws.json<{ workers: { id: string }[] }>(["ls"]);
     assert.equal(listed.workers.at(-1)?.id, id, "no worker was started from inside the worker");
 
