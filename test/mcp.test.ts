@@ -337,6 +337,17 @@ describe("baton mcp list, with many workers", () => {
       const all = await list({ limit: 500 });
       assert.equal(all.ids.length, 60);
       assert.deepEqual(all.lines.slice(61), ["(at most 16 run at once)"], "nothing left out, nothing to say");
+
+      // wait on all 60: the headline names the two still running; ended workers come first, 50 lines at most.
+      const waited60 = (await client.callTool({
+        name: "wait",
+        arguments: { ids: ids(1, 60), timeoutSeconds: 1 },
+      })) as { content: { text: string }[] };
+      const lines = (waited60.content[0]?.text ?? "").split("\n");
+      assert.equal(lines[0], "still running after 1s: w1 w2 (call wait again, or poll)");
+      assert.equal(lines.length, 1 + 50 + 1);
+      assert.match(lines[1] ?? "", /^w3 \(c1\) succeeded/);
+      assert.equal(lines.at(-1), "(10 more not shown: call list, or wait on fewer ids)");
     } finally {
       await client.close();
       baton.close();

@@ -174,7 +174,7 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
       name: "wait",
       description:
         `Block until the workers end (default: every unfinished one), or one of them with any: true, ` +
-        `or timeoutSeconds pass (default ${WAIT_DEFAULT_SECONDS}, max ${WAIT_MAX_SECONDS}). Returns states only; read answers with result.`,
+        `or timeoutSeconds pass (default ${WAIT_DEFAULT_SECONDS}, max ${WAIT_MAX_SECONDS}). Returns states only, at most ${WAIT_MAX_LINES} lines; read answers with result.`,
       input: z.strictObject({
         ids: z.array(workerId).optional(),
         any: z.boolean().optional(),
@@ -190,20 +190,37 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
           { ...(args.any ? { any: true } : {}), timeoutMs: Math.round(seconds * 1000) },
           signal,
         );
-        return { text: [headline(waited, seconds), ...waited.workers.map(stateLine)].join("\n") };
+        return { text: [headline(waited, seconds), ...stateLines(waited.workers)].join("\n") };
       },
     }),
   ];
 }
 
+/** At most this many workers are named in a wait's headline, and shown on a line of their own. */
+const WAIT_MAX_NAMED = 20;
+const WAIT_MAX_LINES = 50;
+
 /** What a wait came to, in one line: it is what a model reads first. */
 function headline(waited: WaitResult, seconds: number): string {
-  const ids = (workers: readonly WorkerInfo[]) => workers.map((w) => w.id).join(" ");
+  const ids = (workers: readonly WorkerInfo[]) => {
+    const more = workers.length - WAIT_MAX_NAMED;
+    const named = workers.slice(0, WAIT_MAX_NAMED).map((w) => w.id);
+    return more > 0 ? `${named.join(" ")} and ${more} more` : named.join(" ");
+  };
   const running = waited.workers.filter((w) => !isFinal(w.state));
   if (waited.timedOut) return `still running after ${seconds}s: ${ids(running)} (call wait again, or poll)`;
   if (waited.workers.length === 0) return "no unfinished workers";
   if (running.length === 0) return "all ended";
   return `ended: ${ids(waited.workers.filter((w) => isFinal(w.state)))}`;
+}
+
+/** A line per worker, the ended ones first (they are the news), bounded; the rest are counted. */
+function stateLines(workers: readonly WorkerInfo[]): string[] {
+  const ordered = [...workers.filter((w) => isFinal(w.state)), ...workers.filter((w) => !isFinal(w.state))];
+  const lines = ordered.slice(0, WAIT_MAX_LINES).map(stateLine);
+  const more = ordered.length - lines.length;
+  if (more > 0) lines.push(`(${more} more not shown: call list, or wait on fewer ids)`);
+  return lines;
 }
 
 function stateLine(worker: WorkerInfo): string {
