@@ -70,7 +70,24 @@ describe("run-level resume", () => {
   test("a run killed with its supervisor is finished by baton resume; finished workers are not run again", async () => {
     const child = spawn(
       process.execPath,
-      [CLI, "run", "review", "--lens", "security", "--lens", "correctness", "Review calc.js"],
+      [
+        CLI,
+        "run",
+        "review",
+        "--lens",
+        "security",
+        "--lens",
+        "correctness",
+        "--idle-timeout",
+        "500",
+        "--max-tokens",
+        "90000",
+        "--run-max-tokens",
+        "900000",
+        "--retries",
+        "1",
+        "Review calc.js",
+      ],
       { cwd: ws.dir, env: ws.env, stdio: "ignore" },
     );
     const exited = new Promise((resolve) => child.on("exit", resolve));
@@ -122,6 +139,13 @@ describe("run-level resume", () => {
       "the same workers",
     );
     assert.equal(after.workers.length, 3, "the two reviewers and the synthesis, no more");
+    // The worker the resume started has the limits the killed `baton run` was given.
+    const synthesis = after.workers.find((w) => !reviewers(after).includes(w))!;
+    const spec = JSON.parse(readFileSync(join(ws.home, "workers", synthesis.id, "spec.json"), "utf8"));
+    assert.deepEqual(
+      [spec.idleTimeoutSeconds, spec.maxTokens, spec.retries, spec.group],
+      [500, 90000, 1, { id: "r1", maxTokens: 900000 }],
+    );
     assert.deepEqual(readFileSync(join(ws.home, "workers", security!.id, "result.json")), securityResult);
     const correctnessResult = JSON.parse(
       readFileSync(join(ws.home, "workers", correctness!.id, "result.json"), "utf8"),
