@@ -33,6 +33,14 @@ function model(request: ModelRequest): ScriptStep {
       text: JSON.stringify({ summary: "s", findings: [finding("eval of input", "calc.js:3")] }),
     };
   }
+  // In the second test the correctness reviewer takes a few turns, then answers by itself.
+  if (text.includes("calc2.js")) {
+    if (request.turn < 3) return { type: "shell", command: "echo correctness-at-work; sleep 3" };
+    return {
+      type: "message",
+      text: JSON.stringify({ summary: "c", findings: [finding("add subtracts", "calc2.js:1")] }),
+    };
+  }
   // The correctness reviewer is at work until it is resumed: each turn starts another long command,
   // because codex hands a long command back to the model after 10 s while it still runs.
   if (!text.includes("your previous session was cut off"))
@@ -155,6 +163,47 @@ describe("run-level resume", () => {
     const again = await ws.baton(["resume", "r1"]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /^baton: run r1 already succeeded: its result is in .*result\.md\n$/);
+  });
+
+  test("a run whose own process died while its supervisor lives: resume waits for the workers still running", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", "review", "--lens", "security", "--lens", "correctness", "Review calc2.js"],
+      { cwd: ws.dir, env: ws.env, stdio: "ignore" },
+    );
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    const runId = "r2";
+    let run: RunJson | undefined;
+    for (let i = 0; i < 300; i++) {
+      try {
+        run = runJson(runId);
+        const [security, correctness] = reviewers(run);
+        if (security && correctness) {
+          const logs = await ws.ok(["logs", correctness.id]);
+          if ((await state(security.id)) === "succeeded" && logs.includes("correctness-at-work")) break;
+        }
+      } catch {}
+      await sleep(100);
+    }
+    const [security, correctness] = reviewers(run!);
+    assert.ok(security && correctness, "both reviewers started");
+    const supervisor = ws.supervisorPid();
+    child.kill("SIGKILL");
+    await exited;
+
+    const resumed = await ws.baton(["resume", runId, "--json"]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`${security.id} already succeeded: not run again`));
+    assert.match(resumed.stderr, new RegExp(`${correctness.id} is still running: waiting for it`));
+    assert.match((JSON.parse(resumed.stdout) as { markdown: string }).markdown, /add subtracts/);
+    assert.equal(ws.supervisorPid(), supervisor, "the same supervisor ran it all");
+    const securityAsked = ws.model.requests.filter(
+      (r) => r.userText.includes("calc2.js") && r.userText.includes("LENS: Security"),
+    );
+    assert.equal(securityAsked.length, 1, "the finished reviewer was not run again");
+    const record = runJson(runId);
+    assert.equal(record.state, "succeeded");
+    assert.equal(record.workers.length, 3);
   });
 
   test("resume names a missing or malformed run in one line", async () => {
