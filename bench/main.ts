@@ -13,6 +13,7 @@ import {
   type Workspace,
 } from "./common.ts";
 import { contextEconomy } from "./context-economy.ts";
+import { crashToLost } from "./crash-to-lost.ts";
 import { fanout } from "./fanout.ts";
 import { idleMemory } from "./idle-memory.ts";
 import { machine, render, splice } from "./report.ts";
@@ -32,6 +33,7 @@ const BENCHMARKS = [
   "wait-latency",
   "context-economy",
   "soak",
+  "crash-to-lost",
 ] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 const RESULTS = join(ROOT, "bench/RESULTS.md");
@@ -104,6 +106,15 @@ async function main(argv: readonly string[]): Promise<void> {
       const seed = Number(process.env.BENCH_SOAK_SEED) || undefined; // to choose the same victims again
       sections.push(await soak(ws, { ...(count ? { count } : {}), ...(seed ? { seed } : {}) }));
       await close(ws);
+    }
+
+    // Workspaces of its own, a fresh one for every round: each round kills its supervisor.
+    if (only.has("crash-to-lost")) {
+      const workers = Number(process.env.BENCH_CRASH_WORKERS) || undefined; // smaller, for trying it out
+      const rounds = Number(process.env.BENCH_CRASH_ROUNDS) || undefined;
+      sections.push(
+        await crashToLost(root, { ...(workers ? { workers } : {}), ...(rounds ? { rounds } : {}) }),
+      );
     }
 
     writeFileSync(
