@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { BatonError } from "../../errors.js";
 import { MAX_GRACE_SECONDS, MAX_PARALLEL_LIMIT } from "../../protocol/messages.js";
 import { resolveHome } from "../../store/home.js";
-import { runSupervisor } from "../../supervisor/daemon.js";
 import { type GlobalOptions, nonNegativeNumber, positiveInteger, printJson, withBaton } from "../context.js";
 
 export function registerControl(program: Command, global: () => GlobalOptions): void {
@@ -71,6 +70,7 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
     .command("supervisor")
     .description("run the workspace's supervisor in the foreground (normally it starts by itself)")
     .action(async () => {
+      const { runSupervisor } = await import("../../supervisor/daemon.js"); // the supervisor's own code
       await runSupervisor(global().home ?? resolveHome());
       await new Promise(() => {}); // runs until shut down
     });

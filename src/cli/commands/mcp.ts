@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { serveMcp } from "../../mcp/server.js";
 import type { GlobalOptions } from "../context.js";
 
 export function registerMcp(program: Command, global: () => GlobalOptions): void {
@@ -19,6 +18,8 @@ An agent's MCP client starts this; register it with \`baton skill install --code
         );
       }
       const home = global().home;
+      // Loaded only here: the MCP SDK is most of the CLI's start-up time, and only this command needs it.
+      const { serveMcp } = await import("../../mcp/server.js");
       await serveMcp(home ? { home } : {});
     });
 }
