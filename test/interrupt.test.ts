@@ -33,6 +33,22 @@ function inTerminal(ws: Workspace, args: string[]): Session {
   return session;
 }
 
+/** Ctrl+C, then once the first has been taken, Ctrl+C again: the CLI must force its workers and exit 130. */
+async function ctrlCTwice(session: Session): Promise<void> {
+  session.ctrlC();
+  await until(() => session.output.includes("stopping the workers gracefully"), "the first Ctrl+C");
+  const first = Date.now();
+  await sleep(300);
+  session.ctrlC();
+  const code = await session.exited;
+  const took = Date.now() - first;
+  assert.equal(code, 130, session.output);
+  assert.match(session.output, /forcing the workers to stop/);
+  // Gracefully it would take 3 s to SIGTERM (ignored) and 6 s to SIGKILL, and the CLI gives up
+  // waiting only after 10 s; forced, SIGKILL goes at once and the CLI exits as soon as it is done.
+  assert.ok(took < 5000, `forced stop took ${took} ms`);
+}
+
 async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -116,18 +132,7 @@ describe("Ctrl+C on wait and run", () => {
     await until(async () => (await ws.ok(["logs", id])).includes("stubborn: started"), "the stubborn agent");
     const session = inTerminal(ws, ["wait", id]);
     await until(() => session.output.includes("waiting for"), "wait to be ready for Ctrl+C");
-    session.ctrlC();
-    await until(() => session.output.includes("stopping the workers gracefully"), "the first Ctrl+C");
-    const first = Date.now();
-    await sleep(300);
-    session.ctrlC();
-    const code = await session.exited;
-    const took = Date.now() - first;
-    assert.equal(code, 130, session.output);
-    assert.match(session.output, /forcing the workers to stop/);
-    // Gracefully it would take 3 s to SIGTERM (ignored) and 6 s to SIGKILL, and the CLI gives up
-    // waiting only after 10 s; forced, SIGKILL goes at once and the CLI exits as soon as it is done.
-    assert.ok(took < 5000, `forced stop took ${took} ms`);
+    await ctrlCTwice(session);
     await until(() => marked(id).length === 0, "the stubborn agent to be gone", 10_000);
     assert.equal(await state(id), "canceled");
   });
@@ -202,16 +207,7 @@ describe("Ctrl+C on wait and run", () => {
         ),
       "the stubborn agents",
     );
-    session.ctrlC();
-    await until(() => session.output.includes("stopping the workers gracefully"), "the first Ctrl+C");
-    const first = Date.now();
-    await sleep(300);
-    session.ctrlC();
-    const code = await session.exited;
-    const took = Date.now() - first;
-    assert.equal(code, 130, session.output);
-    assert.match(session.output, /forcing the workers to stop/);
-    assert.ok(took < 5000, `forced stop took ${took} ms`);
+    await ctrlCTwice(session);
     for (const id of ids) {
       await until(() => marked(id).length === 0, `${id}'s stubborn agent to be gone`, 10_000);
       assert.equal(await state(id), "canceled");
