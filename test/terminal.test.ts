@@ -89,6 +89,21 @@ describe("workers in real terminals", () => {
     assert.equal((await ws.baton(["wait", id])).code, 0);
   });
 
+  test("a reader's poll cursor outlives the supervisor", async () => {
+    const id = (await ws.ok(["spawn", "--codex-bin", join(FIXTURES, "count-agent.sh"), "count me"])).trim();
+    assert.equal((await ws.baton(["wait", id])).code, 0);
+    const first = await ws.json<PollResult>(["poll", id, "--reader", "lead"]);
+    assert.match(first.output, /prompt bytes: \d+/);
+    const before = ws.supervisorPid();
+    await ws.ok(["shutdown"]);
+    const again = await ws.json<PollResult>(["poll", id, "--reader", "lead"]);
+    assert.notEqual(ws.supervisorPid(), before, "a new supervisor answered");
+    assert.equal(again.output, "", "the reader's cursor was kept: nothing is shown twice");
+    assert.equal(again.cursor, first.cursor);
+    const other = await ws.json<PollResult>(["poll", id, "--reader", "someone-else"]);
+    assert.equal(other.output, first.output, "another reader still starts from the beginning");
+  });
+
   test("poll --wait returns when output arrives, not at the deadline", async () => {
     const id = (await ws.ok(["spawn", "--codex-bin", INTERACTIVE, "slow"])).trim();
     await pollUntil(ws, id, /ready> /, "w");

@@ -92,3 +92,6 @@ export const resultSchema = z.object({
     })
     .optional(),
 });
+
+/** `cursors.json`: where each reader's last poll of a worker ended, in transcript bytes. */
+export const cursorsSchema = z.record(z.string().min(1).max(100), z.number().int().nonnegative());

@@ -17,7 +17,7 @@ import type { z } from "zod";
 import { BatonError, errnoOf } from "../errors.js";
 import type { WorkerResult, WorkerSpec, WorkerStatus } from "../worker/types.js";
 import { DIR_MODE, FILE_MODE, writeFileAtomic, writeFileOnce } from "./atomic.js";
-import { resultSchema, specSchema, statusSchema } from "./schema.js";
+import { cursorsSchema, resultSchema, specSchema, statusSchema } from "./schema.js";
 
 export const WORKER_ID = /^w[1-9][0-9]{0,8}$/;
 
@@ -113,6 +113,17 @@ export class Store {
   writeResult(result: WorkerResult): Promise<boolean> {
     const path = this.file(result.id, "result.json");
     return this.guard(path, () => writeFileOnce(path, json(result)));
+  }
+
+  /** Each reader's poll cursor; a missing or unreadable file means none (output is shown again, not lost). */
+  async readCursors(id: string): Promise<Map<string, number>> {
+    const read = await this.readJson(this.file(id, "cursors.json"), cursorsSchema);
+    return new Map(read.ok ? Object.entries(read.value) : []);
+  }
+
+  writeCursors(id: string, cursors: ReadonlyMap<string, number>): Promise<void> {
+    const path = this.file(id, "cursors.json");
+    return this.guard(path, () => writeFileAtomic(path, json(Object.fromEntries(cursors))));
   }
 
   readSpec(id: string): Promise<ReadOutcome<WorkerSpec>> {
@@ -231,7 +242,8 @@ export type WorkerFile =
   | "transcript.log"
   | "last-message.txt"
   | "output-schema.json"
-  | "resume.txt";
+  | "resume.txt"
+  | "cursors.json";
 
 async function makeDir(path: string): Promise<void> {
   try {

@@ -57,7 +57,11 @@ interface Entry {
   result: WorkerResult | undefined;
   env: Record<string, string> | undefined;
   run: WorkerRun | undefined;
-  readonly cursors: Map<string, number>;
+  /** Each reader's poll cursor, read from the store on the first poll after a restart. */
+  cursors: Promise<Map<string, number>> | undefined;
+  /** The write of the cursors under way, if any; `cursorsDirty`: another is due when it ends. */
+  cursorsSaving?: Promise<void> | undefined;
+  cursorsDirty?: boolean;
   statusWrite: Promise<void>;
   /** Resolves once a started worker's result and final status are recorded. */
   settled: Promise<void> | undefined;
@@ -154,7 +158,7 @@ export class Supervisor {
         result: result.ok ? result.value : undefined,
         env: undefined,
         run: undefined,
-        cursors: new Map(),
+        cursors: undefined,
         statusWrite: Promise.resolve(),
         settled: undefined,
         resultDamage: result.ok === false && result.kind === "corrupt" ? result.detail : undefined,
@@ -289,7 +293,7 @@ export class Supervisor {
       result: undefined,
       env: params.env,
       run: undefined,
-      cursors: new Map(),
+      cursors: Promise.resolve(new Map()),
       statusWrite: Promise.resolve(),
       settled: undefined,
     };
@@ -640,10 +644,31 @@ export class Supervisor {
     };
   }
 
+  /**
+   * Keeps the cursors in the store, so that a poll after a restart goes on where the last one ended.
+   * One write at a time, the newest cursors last. A write that fails costs nothing but output shown
+   * twice, so it is not reported.
+   */
+  private saveCursors(entry: Entry, cursors: ReadonlyMap<string, number>): void {
+    if (entry.cursorsSaving) {
+      entry.cursorsDirty = true;
+      return;
+    }
+    entry.cursorsSaving = (async () => {
+      do {
+        entry.cursorsDirty = false;
+        await this.store.writeCursors(entry.spec.id, cursors).catch(() => {});
+      } while (entry.cursorsDirty);
+      entry.cursorsSaving = undefined;
+    })();
+  }
+
   async poll(params: PollParams, signal?: AbortSignal): Promise<PollResult> {
     const entry = this.entry(params.id);
     const reader = params.reader ?? "default";
-    const cursor = params.since ?? entry.cursors.get(reader) ?? 0;
+    entry.cursors ??= this.store.readCursors(params.id);
+    const cursors = await entry.cursors;
+    const cursor = params.since ?? cursors.get(reader) ?? 0;
     let end = await this.transcriptEnd(entry);
     if (params.waitMs && end <= cursor && !isFinal(entry.status.state)) {
       await this.until(`output:${params.id}`, params.waitMs, signal);
@@ -658,7 +683,10 @@ export class Supervisor {
     while (skip < bytes.length && skip < 4 && (bytes[skip]! & 0xc0) === 0x80) skip++;
     bytes = bytes.subarray(skip);
     start += skip;
-    entry.cursors.set(reader, end);
+    if (cursors.get(reader) !== end) {
+      cursors.set(reader, end);
+      this.saveCursors(entry, cursors);
+    }
     return {
       id: params.id,
       state: entry.status.state,
@@ -814,7 +842,7 @@ export class Supervisor {
       await this.recordResult(entry);
       this.setStatus(entry, entry.status);
     }
-    await Promise.all([...this.entries.values()].map((e) => e.statusWrite));
+    await Promise.all([...this.entries.values()].flatMap((e) => [e.statusWrite, e.cursorsSaving]));
   }
 }
 
