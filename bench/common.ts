@@ -1,21 +1,13 @@
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Baton } from "../dist/index.js";
+import { CLI, CODEX_BIN, ROOT } from "../test/support/harness.ts";
 
-export const ROOT = resolve(fileURLToPath(import.meta.url), "../..");
-export const CLI = join(ROOT, "dist/cli/main.js");
+// The repository root, the CLI and the native codex binary the devDependency installed: the same the tests use.
+export { CLI, CODEX_BIN, ROOT };
 export const IDLE_AGENT = join(ROOT, "test/fixtures/idle-agent.sh");
 export const STAMP_AGENT = join(ROOT, "bench/fixtures/exit-stamp.sh");
-
-/** The native codex binary the devDependency installed (the same one the tests use). */
-export const CODEX_BIN = (() => {
-  const vendor = join(ROOT, "node_modules/@openai", `codex-${process.platform}-${process.arch}`, "vendor");
-  const triple = process.arch === "x64" ? "x86_64" : "aarch64";
-  const libc = process.platform === "linux" ? "unknown-linux-musl" : "apple-darwin";
-  return join(vendor, `${triple}-${libc}`, "bin", "codex");
-})();
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
 export const now = (): number => performance.timeOrigin + performance.now();
