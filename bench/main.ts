@@ -38,10 +38,15 @@ const BENCHMARKS = [
 type Benchmark = (typeof BENCHMARKS)[number];
 const RESULTS = join(ROOT, "bench/RESULTS.md");
 
+/** A mistake in how the benchmarks were asked for. */
+class UsageError extends Error {}
+
 function chosen(argv: readonly string[]): Set<Benchmark> {
   const unknown = argv.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
   if (unknown.length > 0)
-    throw new Error(`no benchmark named ${unknown.join(", ")}: run one of ${BENCHMARKS.join(", ")}, or all`);
+    throw new UsageError(
+      `no benchmark named ${unknown.join(", ")}: run one of ${BENCHMARKS.join(", ")}, or all`,
+    );
   return new Set((argv.length ? argv : BENCHMARKS) as Benchmark[]);
 }
 
@@ -130,6 +135,11 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    log(error.message); // a wrong name on the command line: one line, no stack
+    process.exitCode = 2;
+    return;
+  }
   log(`failed: ${(error as Error)?.stack ?? String(error)}`);
   process.exitCode = 1;
 });
