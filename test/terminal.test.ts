@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { PollResult, WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
-import { FIXTURES, sleep, Workspace } from "./support/harness.ts";
+import { FIXTURES, processesWithEnv, sleep, Workspace } from "./support/harness.ts";
 
 // Fixture agents (tiny scripts run as the agent binary) show what codex cannot: huge output and
 // programs that talk to their terminal.
@@ -87,6 +88,25 @@ describe("workers in real terminals", () => {
     const human = await ws.baton(["poll", id, "--since", "0", "--max-bytes", "50"]);
     assert.match(human.stdout, /earlier bytes cut/);
     assert.equal((await ws.baton(["wait", id])).code, 0);
+  });
+
+  test("what an agent leaves running gets SIGTERM to clean up, then SIGKILL", async () => {
+    const file = join(ws.dir, "leftover-cleaned.txt");
+    const env = { ...ws.env, LEFTOVER_FILE: file };
+    const id = (
+      await ws.baton(["spawn", "--codex-bin", join(FIXTURES, "leftover-agent.sh"), "leave things"], { env })
+    ).stdout.trim();
+    assert.equal((await ws.baton(["wait", id])).code, 0);
+    assert.equal((await ws.ok(["result", id])).trim(), "left two behind");
+    assert.equal(readFileSync(file, "utf8").trim(), "cleaned", "the leftover got SIGTERM and cleaned up");
+    const left = processesWithEnv(`BATON_WORKER_ID=${id}`).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "latin1").includes(ws.home);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(left, [], "the one that ignored SIGTERM was killed before the worker ended");
   });
 
   test("a reader's poll cursor outlives the supervisor", async () => {

@@ -13,6 +13,8 @@ export interface ProcessId {
 
 export interface ProcInfo {
   readonly pid: number;
+  /** R, S, D, Z (a zombie: dead, waiting to be reaped), ... */
+  readonly state: string;
   readonly ppid: number;
   readonly pgrp: number;
   readonly session: number;
@@ -26,6 +28,7 @@ export function readStat(pid: number): ProcInfo | undefined {
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
     return {
       pid,
+      state: fields[0] ?? "",
       ppid: Number(fields[1]),
       pgrp: Number(fields[2]),
       session: Number(fields[3]),
@@ -131,6 +134,28 @@ export function signalAll(processes: readonly ProcessId[], signal: NodeJS.Signal
       process.kill(id.pid, signal);
     } catch {}
   }
+}
+
+/** True while `id` is the process it was taken from and has not died (a zombie has). */
+function stillRunning(id: ProcessId): boolean {
+  if (id.startTime === undefined) return isAlive(id.pid);
+  const info = readStat(id.pid);
+  return info?.startTime === id.startTime && info.state !== "Z";
+}
+
+/**
+ * SIGTERM to each process, so that it can clean up (a lock file, a child of its own); SIGKILL to
+ * those still running after `graceMs`. Resolves once all are gone or killed.
+ */
+export async function terminate(processes: readonly ProcessId[], graceMs: number): Promise<void> {
+  signalAll(processes, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  let left = processes.filter(stillRunning);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    left = left.filter(stillRunning);
+  }
+  signalAll(left, "SIGKILL");
 }
 
 export function isAlive(pid: number): boolean {

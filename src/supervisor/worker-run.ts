@@ -6,7 +6,10 @@ import { type Store, storeError } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
 import { totalTokens, ZERO_USAGE } from "../worker/types.js";
-import { identify, type ProcessId, signalAll, workerProcesses } from "./processes.js";
+import { identify, type ProcessId, signalAll, terminate, workerProcesses } from "./processes.js";
+
+/** How long what an agent left running gets between SIGTERM and SIGKILL once the agent has ended. */
+const LEFTOVER_GRACE_MS = 1000;
 
 export interface RunHooks {
   /** New bytes reached the transcript. */
@@ -65,6 +68,8 @@ export class WorkerRun {
   private pendingLine = "";
   private stopping: StopCause | undefined;
   private interrupted = false;
+  /** The agent has ended: no watchdog or limit can stop it any more, only its leftovers remain. */
+  private exited = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private liveUsage: LiveUsage | undefined;
@@ -130,7 +135,7 @@ export class WorkerRun {
     this.pid = this.terminal.pid;
     this.root = identify(this.pid);
     this.terminal.onData((data) => this.onData(data));
-    this.terminal.onExit(({ exitCode, signal }) => this.onExit(exitCode, signal));
+    this.terminal.onExit(({ exitCode, signal }) => void this.onExit(exitCode, signal));
     const { timeoutSeconds } = this.spec;
     this.timers.push(
       setTimeout(
@@ -148,7 +153,7 @@ export class WorkerRun {
 
   /** Restarts the idle watchdog: any output or event counts as a sign of life. */
   private touch(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.exited) return;
     clearTimeout(this.idleTimer);
     const seconds = this.spec.idleTimeoutSeconds;
     this.idleTimer = setTimeout(() => {
@@ -197,6 +202,7 @@ export class WorkerRun {
   }
 
   private halt(cause: StopCause, graceMs: number): Promise<WorkerResult> {
+    if (this.exited) return this.ended; // it ended by itself: how it ended stands
     if (this.stopping && this.terminal) {
       // Stopping already: a second, shorter stop (a second Ctrl+C) brings the signals forward.
       this.timers.push(
@@ -285,12 +291,16 @@ export class WorkerRun {
     return storeError(this.store.home, error, this.store.file(this.spec.id, name)).message;
   }
 
-  private onExit(exitCode: number, signal: number | undefined): void {
+  private async onExit(exitCode: number, signal: number | undefined): Promise<void> {
+    this.exited = true;
+    clearTimeout(this.idleTimer);
+    // Whatever the agent left behind in its session goes with it: SIGTERM first, so that a tool it
+    // started can clean up, then SIGKILL for what is still there.
+    const leftovers = this.processes();
+    if (leftovers.length > 0) await terminate(leftovers, LEFTOVER_GRACE_MS);
     this.appendTranscript(this.redactor.flush());
     if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
     this.pendingLine = "";
-    // Whatever the agent left behind in its session goes with it.
-    signalAll(this.processes(), "SIGKILL");
     redactFile(this.store.file(this.spec.id, "last-message.txt"), this.secrets); // the agent wrote it
     this.refreshUsage();
     const outcome = this.backend.outcome({
