@@ -122,9 +122,17 @@ async function main(argv: readonly string[]): Promise<void> {
       );
     }
 
+    // A partial run says, in each section it rewrites, when and under what load it was measured:
+    // the report's header describes the last full run.
+    const stamp = `Measured ${startedAt.toISOString()} by \`npm run bench -- ${[...only].join(" ")}\`; load average (1 min) at start ${loadAtStart.toFixed(1)}, at end ${loadavg()[0]!.toFixed(1)}.`;
     writeFileSync(
       RESULTS,
-      all ? render(sections, info, startedAt, loadAtStart) : splice(readFileSync(RESULTS, "utf8"), sections),
+      all
+        ? render(sections, info, startedAt, loadAtStart)
+        : splice(
+            readFileSync(RESULTS, "utf8"),
+            sections.map((section) => ({ ...section, notes: [...section.notes, stamp] })),
+          ),
     );
     log(`wrote bench/RESULTS.md in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
   } finally {

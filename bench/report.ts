@@ -104,9 +104,20 @@ export function splice(existing: string, sections: readonly Section[]): string {
     const first = lines.findIndex((line, i) => i > targetsAt && line.startsWith("|"));
     let last = first;
     while (lines[last + 1]?.startsWith("|")) last++;
-    const kept = lines.slice(first, last + 1).filter((line) => !line.startsWith(`| ${tag} `));
+    // The header and its separator stay first; the rows go in the order of their sections' tags.
+    const [header, separator, ...others] = lines.slice(first, last + 1);
+    const kept = others.filter((line) => !line.startsWith(`| ${tag} `));
     const rows = section.targets.map((t) => `| ${targetRow(t).join(" | ")} |`);
-    lines.splice(first, last - first + 1, ...kept, ...rows);
+    const ordered = [...kept, ...rows]
+      .map((row, i) => ({ row, i }))
+      .sort((a, b) => {
+        const byTag = tagOf(a.row).localeCompare(tagOf(b.row));
+        return byTag !== 0 ? byTag : a.i - b.i;
+      });
+    lines.splice(first, last - first + 1, header!, separator!, ...ordered.map((o) => o.row));
   }
   return `${lines.join("\n").replace(/\n+$/, "")}\n`;
 }
+
+/** A targets row's section tag, "(a)" in "| (a) spawn-to-result ... |". */
+const tagOf = (row: string): string => /^\| (\([a-z]\))/.exec(row)?.[1] ?? "";
