@@ -1,7 +1,6 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { modelScriptLine, type ScriptStep } from "../dist/scripted-model/index.js";
-import { CLI, expect, log, median, ROOT, ratio, type Section, verdict, type Workspace } from "./common.ts";
+import { connectMcp } from "../test/support/harness.ts";
+import { expect, log, median, ROOT, ratio, type Section, verdict, type Workspace } from "./common.ts";
 
 // (e) What a lead agent takes into its context per worker: Baton's `result` (the final answer only)
 // against reading the worker's whole terminal, as a lead juggling raw `codex exec` terminals would.
@@ -57,15 +56,7 @@ const steps = (commands: readonly string[], answer: string): ScriptStep[] => [
 
 export async function contextEconomy(ws: Workspace, rounds = 2): Promise<Section> {
   log(`context economy: ${WORKERS.length * rounds} workers`);
-  const client = new Client({ name: "bench", version: "1" });
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, "mcp"],
-      cwd: ws.dir,
-      env: ws.env as Record<string, string>,
-    }),
-  );
+  const client = await connectMcp(ws, { name: "bench" });
   try {
     const measured: { kind: string; answer: number; transcript: number }[] = [];
     const call = async (name: string, args: Record<string, unknown>) => {

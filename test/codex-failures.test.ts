@@ -4,20 +4,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
+import { waitForState } from "./support/faults.ts";
 import { alive, FIXTURES, processesWithEnv, sleep, Workspace } from "./support/harness.ts";
 
 // Real codex workers whose model misbehaves, and workers stopped from outside.
-
-async function waitForState(ws: Workspace, id: string, state: string, ms = 20_000): Promise<WorkerInfo> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const listing = await ws.json<{ workers: WorkerInfo[] }>(["ls"]);
-    const info = listing.workers.find((w) => w.id === id);
-    if (info?.state === state) return info;
-    if (Date.now() > deadline) throw new Error(`${id} never reached ${state}: ${JSON.stringify(info)}`);
-    await sleep(100);
-  }
-}
 
 /** Processes of worker `id` still alive, found by the marker Baton puts in their environment. */
 function leftovers(ws: Workspace, id: string): number[] {

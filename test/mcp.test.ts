@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { Baton } from "../dist/index.js";
 import type { ModelRequest, ScriptStep } from "../dist/scripted-model/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { busy, CLI, FIXTURES, Workspace } from "./support/harness.ts";
+import { busy, connectMcp, FIXTURES, Workspace } from "./support/harness.ts";
 
 // `baton mcp` as an MCP client sees it: the SDK's own client over stdio, a real server process,
 // real codex workers against the scripted model.
@@ -71,16 +70,7 @@ describe("baton mcp", () => {
 
   before(async () => {
     ws = await Workspace.create(directiveScript(fallback));
-    client = new Client({ name: "test", version: "1" });
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [CLI, "mcp"],
-        cwd: ws.dir,
-        env: ws.env as Record<string, string>,
-        stderr: "inherit",
-      }),
-    );
+    client = await connectMcp(ws, { stderr: "inherit" });
   });
   after(async () => {
     await client.close();
@@ -286,7 +276,7 @@ describe("baton mcp list, with many workers", () => {
   test("shows unfinished workers first, then the newest finished, up to limit, and counts the rest", async () => {
     const ws = await Workspace.create(directiveScript());
     const baton = await Baton.open({ home: ws.home, cwd: ws.dir, env: ws.env });
-    const client = new Client({ name: "test", version: "1" });
+    let client: Client | undefined;
     try {
       // Fixture agents, not codex: two that idle, then 58 that answer at once.
       const idle = join(FIXTURES, "idle-agent.sh");
@@ -302,16 +292,10 @@ describe("baton mcp list, with many workers", () => {
       assert.equal(waited.timedOut, false);
       assert.deepEqual(running, ["w1", "w2"]);
 
-      await client.connect(
-        new StdioClientTransport({
-          command: process.execPath,
-          args: [CLI, "mcp"],
-          cwd: ws.dir,
-          env: ws.env as Record<string, string>,
-        }),
-      );
+      const mcp = await connectMcp(ws);
+      client = mcp;
       const list = async (args: Record<string, unknown>) => {
-        const result = (await client.callTool({ name: "list", arguments: args })) as {
+        const result = (await mcp.callTool({ name: "list", arguments: args })) as {
           content: { text: string }[];
         };
         const lines = (result.content[0]?.text ?? "").split("\n");
@@ -339,7 +323,7 @@ describe("baton mcp list, with many workers", () => {
       assert.deepEqual(all.lines.slice(61), ["(at most 16 run at once)"], "nothing left out, nothing to say");
 
       // wait on all 60: the headline names the two still running; ended workers come first, 50 lines at most.
-      const waited60 = (await client.callTool({
+      const waited60 = (await mcp.callTool({
         name: "wait",
         arguments: { ids: ids(1, 60), timeoutSeconds: 1 },
       })) as { content: { text: string }[] };
@@ -349,7 +333,7 @@ describe("baton mcp list, with many workers", () => {
       assert.match(lines[1] ?? "", /^w3 \(c1\) succeeded/);
       assert.equal(lines.at(-1), "(10 more not shown: call list, or wait on fewer ids)");
     } finally {
-      await client.close();
+      await client?.close();
       baton.close();
       await ws.cleanup();
     }
@@ -369,15 +353,7 @@ describe("baton mcp, when its client goes away", () => {
       }
     };
     try {
-      const client = new Client({ name: "test", version: "1" });
-      await client.connect(
-        new StdioClientTransport({
-          command: process.execPath,
-          args: [CLI, "mcp"],
-          cwd: ws.dir,
-          env: ws.env as Record<string, string>,
-        }),
-      );
+      const client = await connectMcp(ws);
       const slow = modelScriptLine([...busy(), say("late")]);
       await client.callTool({ name: "spawn", arguments: { task: `on its own\n${slow}`, label: "alone" } });
       const started = await client.callTool({

@@ -2,6 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { isBatonError } from "../errors.js";
+import { valueAt } from "../input-path.js";
 
 /** What a tool answers: text for the model, and whether it is an error. */
 export interface ToolAnswer {
@@ -78,13 +79,4 @@ function toResult(answer: ToolAnswer): CallToolResult {
     content: [{ type: "text", text: answer.text }],
     ...(answer.isError ? { isError: true } : {}),
   };
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }

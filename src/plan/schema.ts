@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BatonError } from "../errors.js";
+import { valueAt } from "../input-path.js";
 
 // Plans arrive from agents (stdin), from JavaScript callers and from disk: all edges, all checked.
 
@@ -58,15 +59,6 @@ export function describeIssue(error: z.ZodError, input: unknown): string {
   }
   if (issue.path.length > 0 && valueAt(input, issue.path) === undefined) return `${where} is missing`;
   return `${where} is wrong (${issue.message.replace(/\s+/g, " ")})`;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {

@@ -3,6 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Script, ScriptedModel } from "../../dist/scripted-model/index.js";
 import { startScriptedModel } from "../../dist/scripted-model/server.js";
 
@@ -130,6 +132,24 @@ export function alive(pid: number): boolean {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An MCP client connected to `baton mcp` started in `ws.dir`, as an agent's MCP client starts it. */
+export async function connectMcp(
+  ws: { readonly dir: string; readonly env: NodeJS.ProcessEnv },
+  options: { readonly name?: string; readonly stderr?: "inherit" | "ignore" } = {},
+): Promise<Client> {
+  const client = new Client({ name: options.name ?? "test", version: "1" });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, "mcp"],
+      cwd: ws.dir,
+      env: ws.env as Record<string, string>,
+      ...(options.stderr ? { stderr: options.stderr } : {}),
+    }),
+  );
+  return client;
+}
 
 /**
  * Model steps that keep a worker busy for minutes. One long command is not enough: codex hands a
