@@ -1,5 +1,6 @@
 import { Baton } from "../client/baton.js";
 import { BatonError } from "../errors.js";
+import { terminalJson, textFor } from "../render/terminal-text.js";
 
 export interface GlobalOptions {
   readonly home?: string;
@@ -15,8 +16,22 @@ export async function withBaton<T>(global: GlobalOptions, work: (baton: Baton) =
   }
 }
 
+/** Prints `value` as JSON: the exact text of every string, with no control character left raw. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${terminalJson(value, 2)}\n`);
+}
+
+/**
+ * Writes to stdout. Text from workers and models passes here: on a terminal its control characters are
+ * shown as `\x1b` and the like, never acted on; to a pipe or a file it stays exact.
+ */
+export function writeOut(text: string): void {
+  process.stdout.write(textFor(process.stdout, text));
+}
+
+/** Writes to stderr, as {@link writeOut} does to stdout. */
+export function writeErr(text: string): void {
+  process.stderr.write(textFor(process.stderr, text));
 }
 
 /** Ends the command with `code` after printing `message` as one line on stderr. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
 import { isBatonError } from "../errors.js";
-import { ExitWith } from "./context.js";
+import { ExitWith, writeErr } from "./context.js";
 import { buildProgram } from "./program.js";
 
 /** Runs the CLI; every failure becomes one line on stderr and a non-zero exit, never a stack trace. */
@@ -12,20 +12,20 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof ExitWith) {
-      if (error.message) process.stderr.write(`baton: ${error.message}\n`);
+      if (error.message) writeErr(`baton: ${error.message}\n`);
       return error.exitCode;
     }
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0; // --help, --version
       const message = error.message.replace(/^error: /, "").split("\n")[0];
-      process.stderr.write(`baton: ${message} (see \`baton --help\`)\n`);
+      writeErr(`baton: ${message} (see \`baton --help\`)\n`);
       return 2;
     }
     if (isBatonError(error)) {
-      process.stderr.write(`baton: ${error.message}\n`);
+      writeErr(`baton: ${error.message}\n`);
       return error.code === "usage" ? 2 : 1;
     }
-    process.stderr.write(`baton: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
+    writeErr(`baton: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
     return 1;
   }
 }

@@ -1,4 +1,5 @@
 import { duration } from "../cli/render.js";
+import { terminalText } from "../render/terminal-text.js";
 import type { WorkerInfo } from "../worker/types.js";
 
 /** Shows the workers' progress as `update` is called with fresh listings. */
@@ -17,7 +18,8 @@ function liveTable(out: NodeJS.WriteStream): ProgressView {
     update(workers) {
       // Move back up over the previous frame and overwrite it line by line, clearing leftovers.
       const up = drawn > 0 ? `\x1b[${drawn}F` : "";
-      out.write(up + workers.map((w) => `\x1b[2K${workerLine(w)}\n`).join(""));
+      // The label is the caller's text: shown, never run, between the frame's own escape sequences.
+      out.write(up + workers.map((w) => `\x1b[2K${terminalText(workerLine(w))}\n`).join(""));
       drawn = workers.length;
     },
   };

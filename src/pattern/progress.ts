@@ -1,31 +1,34 @@
+import { textFor } from "../render/terminal-text.js";
 import type { RunEvent } from "./pattern-run.js";
 
 /**
  * Shows a pattern run as it goes: one plain line per event. On a terminal, a line for a worker's end
- * is coloured by outcome; elsewhere the output stays plain for logs and agents.
+ * is coloured by outcome; elsewhere the output stays plain for logs and agents. Labels, steps and notes
+ * may carry a worker's or a model's text: on a terminal their control characters are shown, not acted on.
  */
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (event: RunEvent) => void {
   const colour = stream.isTTY === true;
   const paint = (code: number, text: string) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const safe = (text: string) => textFor(stream, text);
   const started = Date.now();
   const clock = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`;
   return (event) => {
     let line: string;
     switch (event.type) {
       case "step":
-        line = paint(1, `▶ ${event.step}`);
+        line = paint(1, `▶ ${safe(event.step)}`);
         break;
       case "worker_started":
-        line = `  ${event.id} ${event.label} started`;
+        line = `  ${event.id} ${safe(event.label)} started`;
         break;
       case "worker_ended": {
         const ok = event.result.state === "succeeded";
         const tokens = event.result.usage.inputTokens + event.result.usage.outputTokens;
-        line = `  ${event.id} ${event.label} ${paint(ok ? 32 : 31, event.result.state)} (${(event.result.durationMs / 1000).toFixed(1)}s, ${tokens} tokens)`;
+        line = `  ${event.id} ${safe(event.label)} ${paint(ok ? 32 : 31, event.result.state)} (${(event.result.durationMs / 1000).toFixed(1)}s, ${tokens} tokens)`;
         break;
       }
       case "note":
-        line = paint(33, `  ! ${event.text}`);
+        line = paint(33, `  ! ${safe(event.text)}`);
         break;
     }
     stream.write(`${clock()} ${line}\n`);

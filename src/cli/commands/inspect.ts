@@ -15,6 +15,8 @@ import {
   positiveNumber,
   printJson,
   withBaton,
+  writeErr,
+  writeOut,
 } from "../context.js";
 import { currentPlans } from "../plans.js";
 import { indent, isolationText, reasonText, workerTable } from "../render.js";
@@ -42,10 +44,10 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
         plans: await currentPlans(baton.home),
       }));
       if (opts.json) return printJson({ ...listing, plans });
-      for (const { title, plan } of plans) process.stdout.write(`${title}\n${indent(renderPlan(plan))}\n\n`);
-      process.stdout.write(`${workerTable(listing.workers)}\n`);
+      for (const { title, plan } of plans) writeOut(`${title}\n${indent(renderPlan(plan))}\n\n`);
+      writeOut(`${workerTable(listing.workers)}\n`);
       for (const problem of [...listing.problems, ...plans.flatMap((p) => p.problem ?? [])]) {
-        process.stderr.write(`baton: warning: ${problem}\n`);
+        writeErr(`baton: warning: ${problem}\n`);
       }
     });
 
@@ -81,7 +83,8 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       );
       if (opts.json) return printJson(result);
       if (result.cut > 0) process.stdout.write(`[... ${result.cut} earlier bytes cut ...]\n`);
-      process.stdout.write(result.output.replaceAll("\r\n", "\n"));
+      // Raw to a pipe (a script may want the bytes); on a terminal, escape sequences are shown, not run.
+      writeOut(result.output.replaceAll("\r\n", "\n"));
       process.stderr.write(`[${id} ${result.state}, cursor ${result.cursor}]\n`);
     });
 
@@ -93,9 +96,8 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
     .action(async (id: string, opts) => {
       const result = await withBaton(global(), (baton) => baton.result(id));
       if (opts.json) printJson(result);
-      else if (result.answer)
-        process.stdout.write(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
-      if (!opts.json && result.isolation) process.stderr.write(`${isolationText(result.isolation)}\n`);
+      else if (result.answer) writeOut(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
+      if (!opts.json && result.isolation) writeErr(`${isolationText(result.isolation)}\n`);
       if (result.state !== "succeeded") {
         throw new ExitWith(1, opts.json ? "" : `worker ${id} ${result.state}: ${reasonText(result)}`);
       }
@@ -113,7 +115,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
         }
         return baton.logs(id);
       });
-      process.stdout.write(text.replaceAll("\r\n", "\n"));
+      writeOut(text.replaceAll("\r\n", "\n"));
     });
 
   program
@@ -161,7 +163,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
             "Wait stopped (Ctrl+C): the workers were stopped",
           );
           const saved = await saveSummary(baton.home, summary);
-          process.stdout.write(summary);
+          writeOut(summary);
           throw new ExitWith(130, `the workers were stopped; summary saved in ${saved}`);
         } finally {
           stopper.dispose();
@@ -170,7 +172,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       if (opts.json) printJson(result);
       else {
         for (const w of result.workers) {
-          process.stdout.write(
+          writeOut(
             `${w.id}${w.label ? ` (${w.label})` : ""} ${w.state}${isFinal(w.state) && w.state !== "succeeded" ? `: ${reasonText(w)}` : ""}\n`,
           );
         }

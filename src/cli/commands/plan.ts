@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { BatonError } from "../../errors.js";
 import {
   NO_PLAN,
+  PLAN_LIMITS,
   type PlanOutcome,
   PlanStore,
   parsePlanUpdate,
@@ -9,13 +10,14 @@ import {
   UPDATE_SHAPE,
 } from "../../plan/index.js";
 import { resolveHome } from "../../store/home.js";
-import { type GlobalOptions, printJson } from "../context.js";
+import { type GlobalOptions, printJson, writeErr, writeOut } from "../context.js";
 
 const RULES = `
 Rules (those of Codex's update_plan):
   - one short sentence per step; 3 to 6 steps is the recommended size (outside it: a warning)
   - exactly one step is in_progress while any step is not completed
   - once every step is completed, none is in_progress
+  - at most ${PLAN_LIMITS.steps} steps of at most ${PLAN_LIMITS.stepChars.toLocaleString("en-US")} characters, an explanation of at most ${PLAN_LIMITS.explanationChars.toLocaleString("en-US")}
   - every accepted version is appended to plan-history.jsonl in the run store
 
 update reads ${UPDATE_SHAPE} from stdin.
@@ -44,7 +46,7 @@ export function registerPlan(program: Command, global: () => GlobalOptions): voi
   const show = async (json: boolean) => {
     const current = await store().show();
     if (json) return printJson(current ?? null);
-    process.stdout.write(`${current ? renderPlan(current) : NO_PLAN}\n`);
+    writeOut(`${current ? renderPlan(current) : NO_PLAN}\n`);
   };
   // `baton plan` alone shows the plan; not commander's `isDefault`, which would report a mistyped
   // subcommand as "too many arguments for 'show'".
@@ -86,9 +88,14 @@ export function registerPlan(program: Command, global: () => GlobalOptions): voi
 /** Prints the accepted plan; warnings go to stderr so that `--json` output stays parseable. */
 function report(outcome: PlanOutcome, json: boolean): void {
   if (json) printJson(outcome);
-  else process.stdout.write(`${renderPlan(outcome.plan)}\n`);
-  for (const warning of outcome.warnings) process.stderr.write(`baton: warning: ${warning}\n`);
+  else writeOut(`${renderPlan(outcome.plan)}\n`);
+  for (const warning of outcome.warnings) writeErr(`baton: warning: ${warning}\n`);
 }
+
+/** The largest plan update read from stdin: room for the largest plan PLAN_LIMITS allows, escaped. */
+const MAX_UPDATE_BYTES = 1024 * 1024;
+
+const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 
 async function readUpdate() {
   if (process.stdin.isTTY) {
@@ -98,7 +105,19 @@ async function readUpdate() {
     );
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  // Read to the end, so that the writer never meets a closed pipe; keep no more than the limit.
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_UPDATE_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_UPDATE_BYTES) {
+    throw new BatonError(
+      "usage",
+      `the plan update on stdin is ${mib(size)}, more than ${mib(MAX_UPDATE_BYTES)}: a plan has at most ` +
+        `${PLAN_LIMITS.steps} steps of at most ${PLAN_LIMITS.stepChars.toLocaleString("en-US")} characters`,
+    );
+  }
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") throw new BatonError("usage", `stdin is empty: pipe in ${UPDATE_SHAPE}`);
   let value: unknown;

@@ -4,7 +4,7 @@ import { progressPrinter } from "../../pattern/index.js";
 import { resolveHome } from "../../store/home.js";
 import { WORKER_ID } from "../../store/store.js";
 import { resumeRun } from "../../workflow/index.js";
-import { type GlobalOptions, printJson, withBaton } from "../context.js";
+import { type GlobalOptions, printJson, withBaton, writeOut } from "../context.js";
 import { runToResult } from "./run.js";
 
 const RUN_ID = /^r[1-9][0-9]{0,8}$/;
@@ -48,7 +48,7 @@ another worker's session); a worker with no recorded thread runs again from the 
       else if (resumed.length === 0) process.stdout.write("no lost workers to resume\n");
       else {
         for (const r of resumed) {
-          process.stdout.write(
+          writeOut(
             r.how === "thread"
               ? `${r.id} resumed in its thread ${r.threadId}\n`
               : `${r.id} runs again from the start (no thread was recorded)\n`,

@@ -16,7 +16,14 @@ import { MAX_TIMEOUT_SECONDS } from "../../protocol/messages.js";
 import { LENSES } from "../../roles/index.js";
 import { resolveHome } from "../../store/home.js";
 import { loadWorkflow, runWorkflow, WORKFLOW_FILE } from "../../workflow/index.js";
-import { ExitWith, type GlobalOptions, positiveInteger, positiveNumber, printJson } from "../context.js";
+import {
+  ExitWith,
+  type GlobalOptions,
+  positiveInteger,
+  positiveNumber,
+  printJson,
+  writeOut,
+} from "../context.js";
 import { addLimitOptions, limitSettings } from "../limits.js";
 import { addPromptOptions, promptSettings } from "../prompt-options.js";
 
@@ -313,11 +320,11 @@ export async function runToResult(
     const outcome = await execute(baton, controller.signal);
     if (opts.json)
       printJson({ run: outcome.runId, dir: outcome.dir, result: outcome.data, markdown: outcome.markdown });
-    else process.stdout.write(`${outcome.markdown}\n(saved in ${outcome.dir}/result.md)\n`);
+    else writeOut(`${outcome.markdown}\n(saved in ${outcome.dir}/result.md)\n`);
   } catch (error) {
     if (controller.signal.aborted) {
       const summary = /summary in (\S+)$/.exec((error as Error).message)?.[1];
-      if (summary) process.stdout.write(await readFile(summary, "utf8").catch(() => ""));
+      if (summary) writeOut(await readFile(summary, "utf8").catch(() => ""));
       throw new ExitWith(130, (error as Error).message);
     }
     throw error;
