@@ -5,7 +5,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { isBatonError } from "../errors.js";
 import { resolveHome } from "../store/home.js";
 import { BatonSession } from "./session.js";
-import { registerTools, type Tool } from "./tool.js";
+import { keepMalformedArguments, registerTools, type Tool } from "./tool.js";
 import { PatternRuns, patternTool } from "./tools/pattern.js";
 import { planTools } from "./tools/plan.js";
 import { resultTools } from "./tools/results.js";
@@ -76,7 +76,9 @@ export async function serveMcp(options: McpServeOptions = {}): Promise<void> {
     stdin.once("end", resolve);
     stdin.once("close", resolve);
   });
-  await server.connect(new StdioServerTransport(stdin, options.stdout ?? process.stdout));
+  const transport = new StdioServerTransport(stdin, options.stdout ?? process.stdout);
+  keepMalformedArguments(transport);
+  await server.connect(transport);
   await closed;
   shutdown.abort();
   await runs.settled(); // their workers are stopped through the session, so it closes after

@@ -1,4 +1,5 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { isBatonError } from "../errors.js";
@@ -47,8 +48,35 @@ export function registerTools(server: McpServer, tools: readonly Tool[]): void {
   }
 }
 
+/** Where {@link keepMalformedArguments} puts a tools/call's `arguments` that is not an object. */
+const MALFORMED = "\0baton: arguments that are not an object";
+
+/**
+ * The SDK answers a tools/call whose `arguments` is not an object (null, an array, a string) with a
+ * protocol error holding a zod dump, before any tool sees it: a model learns nothing from that. Installed
+ * on the transport before the server connects (the server calls it before its own handler), this wraps
+ * such arguments in an object, so that the call reaches {@link callTool} and is told how to call the tool.
+ */
+export function keepMalformedArguments(transport: Transport): void {
+  transport.onmessage = (message) => {
+    if (!("method" in message) || message.method !== "tools/call" || !("id" in message)) return;
+    const params: unknown = message.params;
+    if (!isObject(params) || !Object.hasOwn(params, "arguments")) return;
+    const args = params.arguments;
+    if (args !== undefined && !isObject(args)) params.arguments = { [MALFORMED]: args };
+  };
+}
+
 /** Checks the arguments and runs the tool; every failure becomes a tool error that says what to do. */
 export async function callTool(tool: Tool, args: unknown, signal: AbortSignal): Promise<ToolAnswer> {
+  const wrong = notAnObject(args);
+  if (wrong) {
+    const example = JSON.stringify(tool.example);
+    return {
+      isError: true,
+      text: `${tool.name}: the arguments must be a JSON object, got ${wrong}. Call it like: ${example}`,
+    };
+  }
   const parsed = tool.input.safeParse(args ?? {});
   if (!parsed.success) return { isError: true, text: usageError(tool, parsed.error, args) };
   try {
@@ -72,6 +100,19 @@ export function usageError(tool: Tool, error: z.ZodError, args: unknown): string
   else what = `${field}: ${issue.message.replace(/\s+/g, " ")}`;
   const stop = what.endsWith(".") ? "" : ".";
   return `${tool.name}: ${what}${stop} Call it like: ${JSON.stringify(tool.example)}`;
+}
+
+/** What `args` is, when it is given and is not an object: "null", "an array", "a string"... */
+function notAnObject(args: unknown): string | undefined {
+  const given = isObject(args) && Object.hasOwn(args, MALFORMED) ? args[MALFORMED] : args;
+  if (given === undefined || isObject(given)) return undefined;
+  if (given === null) return "null";
+  if (Array.isArray(given)) return "an array";
+  return `a ${typeof given}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function toResult(answer: ToolAnswer): CallToolResult {

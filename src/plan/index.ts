@@ -1,6 +1,7 @@
 export {
   advancePlan,
   checkPlan,
+  PLAN_LIMITS,
   type Plan,
   type PlanOutcome,
   type PlanStep,

@@ -34,12 +34,20 @@ export interface PlanOutcome {
 export const RECOMMENDED_STEPS = { min: 3, max: 6 } as const;
 
 /**
+ * What a plan may hold at most: far above any real plan (3 to 6 one-sentence steps), far below what would
+ * bloat `plan.json`, its history and every `baton ls`.
+ */
+export const PLAN_LIMITS = { steps: 50, stepChars: 2000, explanationChars: 10_000 } as const;
+
+/**
  * Checks `input` against the `update_plan` rules and returns the plan it makes, stamped `now`.
  * Throws a "usage" BatonError naming the broken rule: a plan needs a step, no step may be empty or span
- * lines, and exactly one step is in_progress while any step is not completed.
+ * lines, sizes stay within {@link PLAN_LIMITS}, and exactly one step is in_progress while any step is not
+ * completed.
  */
 export function checkPlan(input: PlanUpdate, now: Date = new Date()): PlanOutcome {
   const update = parsePlanUpdate(input);
+  checkSize(update);
   const steps = update.plan.map(({ step, status }) => ({ step: step.trim(), status }));
   if (steps.length === 0) {
     throw new BatonError(
@@ -67,6 +75,36 @@ export function checkPlan(input: PlanUpdate, now: Date = new Date()): PlanOutcom
   };
   return { plan, warnings: sizeWarnings(steps.length) };
 }
+
+/** At most {@link PLAN_LIMITS}: checked first, so that a runaway plan costs one line and no more work. */
+function checkSize(update: PlanUpdate): void {
+  const { steps, stepChars, explanationChars } = PLAN_LIMITS;
+  if (update.plan.length > steps) {
+    throw new BatonError(
+      "usage",
+      `the plan has ${count(update.plan.length)} steps, more than the ${steps} a plan may have: ` +
+        `merge them into ${RECOMMENDED_STEPS.min} to ${RECOMMENDED_STEPS.max} short steps`,
+    );
+  }
+  const long = update.plan.findIndex(({ step }) => step.length > stepChars);
+  const step = update.plan[long];
+  if (step) {
+    throw new BatonError(
+      "usage",
+      `step ${long + 1} is ${count(step.step.length)} characters, more than the ${count(stepChars)} a step ` +
+        "may have: keep each step to one short sentence",
+    );
+  }
+  if ((update.explanation?.length ?? 0) > explanationChars) {
+    throw new BatonError(
+      "usage",
+      `the explanation is ${count(update.explanation?.length ?? 0)} characters, more than the ` +
+        `${count(explanationChars)} it may have: say in a few lines why the plan looks this way`,
+    );
+  }
+}
+
+const count = (n: number): string => n.toLocaleString("en-US");
 
 /** Exactly one step in_progress while work remains, none once every step is completed. */
 function checkProgress(steps: readonly PlanStep[]): void {

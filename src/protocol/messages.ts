@@ -20,7 +20,47 @@ export const MAX_POLL_BYTES = 64 * 1024 * 1024;
 /** The longest a `wait` may be told to wait: 30 days. */
 export const MAX_WAIT_MS = 30 * 24 * 3600 * 1000;
 
+/**
+ * The largest task or rendered prompt, in bytes: room for any real brief (a 10 MiB one is tested), while
+ * a runaway is refused in one line before it reaches the supervisor, a file or the agent.
+ */
+export const MAX_PROMPT_BYTES = 16 * 1024 * 1024;
+/** The longest label; also what `ls` and the progress lines have room for. */
+export const MAX_LABEL_CHARS = 200;
+/** The longest path (Linux's PATH_MAX) and the most `--write` paths one worker may hold. */
+export const MAX_PATH_CHARS = 4096;
+export const MAX_WRITE_PATHS = 1000;
+/** The longest name: a model, a backend, a reader, a lens. */
+export const MAX_NAME_CHARS = 200;
+/** The most text one `send` types into a worker's terminal. */
+export const MAX_SEND_BYTES = 1024 * 1024;
+/** The most worker ids one request names. */
+export const MAX_IDS = 10_000;
+
+const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** A string of at most `max` bytes, whose error says how big it is and what to do. */
+export function textOfAtMost(max: number, what: string, fix: string) {
+  return z.string().superRefine((text, context) => {
+    // Characters first: a string of fewer characters than `max / 3` cannot be over in UTF-8.
+    if (text.length * 3 <= max) return;
+    const bytes = Buffer.byteLength(text);
+    if (bytes > max) {
+      context.addIssue({
+        code: "custom",
+        message: `${what} is ${mib(bytes)}, more than the ${mib(max)} it may be: ${fix}`,
+      });
+    }
+  });
+}
+
+const path = z.string().min(1).max(MAX_PATH_CHARS, `a path is longer than ${MAX_PATH_CHARS} characters`);
+const name = z.string().min(1).max(MAX_NAME_CHARS, `must be at most ${MAX_NAME_CHARS} characters`);
+const prompt = (what: string) =>
+  textOfAtMost(MAX_PROMPT_BYTES, what, "point the worker to files instead of pasting them");
+
 const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");
+const workerIds = z.array(workerId).max(MAX_IDS, `name at most ${MAX_IDS} workers`);
 const tokenBudget = z
   .number()
   .int("must be a whole number of tokens")
@@ -32,20 +72,19 @@ const positiveSeconds = z
   .max(MAX_TIMEOUT_SECONDS, `must be at most ${MAX_TIMEOUT_SECONDS} seconds`);
 
 export const spawnParams = z.strictObject({
-  task: z
-    .string()
+  task: prompt("the task")
     .refine((task) => task.trim().length > 0, "the prompt is empty: give the worker a task")
     .refine((task) => !task.includes("\0"), "the prompt contains a NUL byte: remove it"),
   label: z
     .string()
-    .max(200, "the label is longer than 200 characters")
-    .refine((label) => !/[\0-\x1f]/.test(label), "the label contains control characters")
+    .max(MAX_LABEL_CHARS, `the label is longer than ${MAX_LABEL_CHARS} characters`)
+    .refine((label) => !/[\0-\x1f\x7f-\x9f]/.test(label), "the label contains control characters")
     .optional(),
   role: z.enum(ROLES).optional(),
   readOnly: z.boolean().optional(),
-  write: z.array(z.string().min(1)).optional(),
-  cwd: z.string().refine((cwd) => isAbsolute(cwd), "must be an absolute path"),
-  model: z.string().min(1).optional(),
+  write: z.array(path).max(MAX_WRITE_PATHS, `give at most ${MAX_WRITE_PATHS} write paths`).optional(),
+  cwd: path.refine((cwd) => isAbsolute(cwd), "must be an absolute path"),
+  model: name.optional(),
   timeoutSeconds: positiveSeconds.optional(),
   idleTimeoutSeconds: positiveSeconds.optional(),
   maxTokens: tokenBudget.optional(),
@@ -58,40 +97,45 @@ export const spawnParams = z.strictObject({
       maxTokens: tokenBudget.optional(),
     })
     .optional(),
-  backend: z.string().min(1).optional(),
-  bin: z.string().min(1).optional(),
+  backend: name.optional(),
+  bin: path.optional(),
   maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT).optional(),
   noWait: z.boolean().optional(),
   isolate: z.boolean().optional(),
+  unconfined: z.boolean().optional(),
   outputSchema: z.record(z.string(), z.unknown()).optional(),
-  prompt: z.string().optional(),
+  prompt: prompt("the prompt").optional(),
   env: z.record(z.string(), z.string()),
 });
 export type SpawnParams = z.infer<typeof spawnParams>;
 
 export const pollParams = z.strictObject({
   id: workerId,
-  reader: z.string().min(1).max(100).optional(),
+  reader: z.string().min(1).max(100, "must be at most 100 characters").optional(),
   since: z.number().int().min(0).optional(),
   waitMs: z.number().int().min(0).max(MAX_POLL_WAIT_MS).optional(),
   maxBytes: z.number().int().min(1).max(MAX_POLL_BYTES).optional(),
 });
 export type PollParams = z.infer<typeof pollParams>;
 
-export const sendParams = z.strictObject({ id: workerId, text: z.string(), enter: z.boolean().optional() });
+export const sendParams = z.strictObject({
+  id: workerId,
+  text: textOfAtMost(MAX_SEND_BYTES, "the text", "send less at a time"),
+  enter: z.boolean().optional(),
+});
 export const idParams = z.strictObject({ id: workerId });
 export const stopParams = z.strictObject({
-  ids: z.array(workerId).optional(),
+  ids: workerIds.optional(),
   all: z.boolean().optional(),
   graceSeconds: z.number().min(0).max(MAX_GRACE_SECONDS).optional(),
 });
 export const waitParams = z.strictObject({
-  ids: z.array(workerId).optional(),
+  ids: workerIds.optional(),
   any: z.boolean().optional(),
   timeoutMs: z.number().int().positive().max(MAX_WAIT_MS).optional(),
 });
 export const resumeParams = z.strictObject({
-  ids: z.array(workerId).optional(),
+  ids: workerIds.optional(),
   env: z.record(z.string(), z.string()),
 });
 export type ResumeParams = z.infer<typeof resumeParams>;

@@ -3,7 +3,12 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { refuseInsideWorker } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
-import { MAX_PARALLEL_LIMIT, MAX_TIMEOUT_SECONDS } from "../../protocol/messages.js";
+import {
+  MAX_NAME_CHARS,
+  MAX_PARALLEL_LIMIT,
+  MAX_PROMPT_BYTES,
+  MAX_TIMEOUT_SECONDS,
+} from "../../protocol/messages.js";
 import { ROLES, type Role } from "../../worker/types.js";
 import { type GlobalOptions, positiveInteger, positiveNumber, printJson, withBaton } from "../context.js";
 import { addLimitOptions, limitSettings } from "../limits.js";
@@ -17,7 +22,19 @@ async function readStdin(): Promise<string> {
     );
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  // Read to the end, so that the writer never meets a closed pipe; keep no more than the limit.
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_PROMPT_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_PROMPT_BYTES) {
+    throw new BatonError(
+      "usage",
+      `the prompt on stdin is ${mib(size)}, more than the ${mib(MAX_PROMPT_BYTES)} a prompt may be: ` +
+        "point the worker to files instead of pasting them",
+    );
+  }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
   } catch {
@@ -28,6 +45,16 @@ async function readStdin(): Promise<string> {
   }
 }
 
+const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** `--lens`: an id from the list, or a short free-text lens. */
+function lensName(value: string): string {
+  if (value.length > MAX_NAME_CHARS) {
+    throw new BatonError("usage", `--lens must be at most ${MAX_NAME_CHARS} characters, got ${value.length}`);
+  }
+  return value;
+}
+
 export function registerSpawn(program: Command, global: () => GlobalOptions): void {
   const command = program
     .command("spawn")
@@ -35,7 +62,7 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
     .argument("<prompt...>", "the task, or - to read it from stdin")
     .option("--label <text>", "a short name for the worker")
     .addOption(new Option("--role <role>", "what kind of worker this is; picks its template").choices(ROLES))
-    .option("--lens <lens>", "the reviewer's lens, e.g. security or performance")
+    .option("--lens <lens>", "the reviewer's lens, e.g. security or performance", lensName)
     .option(
       "--read-only",
       "the worker may not change files (the default unless --write or --role implementer)",
@@ -64,6 +91,10 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
       "refuse at once if another writer holds one of the --write paths, instead of queueing",
     )
     .option("--isolate", "write in an own git worktree; the change comes back as a commit on a branch")
+    .option(
+      "--unconfined",
+      "run without Baton's own sandbox (only the agent's); needed for writers where bubblewrap cannot run",
+    )
     .option("--json", "print JSON");
   addLimitOptions(addPromptOptions(command))
     .addHelpText(
@@ -97,6 +128,7 @@ Examples:
           maxParallel: opts.maxParallel,
           noWait: opts.wait === false,
           isolate: opts.isolate === true,
+          ...(opts.unconfined ? { unconfined: true } : {}),
           ...(opts.lens ? { lens: opts.lens } : {}),
           ...(settings.context ? { context: settings.context } : {}),
           ...(role && settings.templates[role] ? { template: settings.templates[role] } : {}),

@@ -12,34 +12,33 @@ import {
 import { LENSES } from "../../roles/index.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool, type ToolAnswer } from "../tool.js";
+import { list, path, task, text, writePaths } from "./limits.js";
 import { WAIT_DEFAULT_SECONDS, WAIT_MAX_SECONDS } from "./workers.js";
 
 const LENS_IDS = LENSES.map((l) => l.id) as [string, ...string[]];
 
 const input = z.strictObject({
   pattern: z.enum(PATTERN_NAMES as [PatternName, ...PatternName[]]).optional(),
-  task: z.string().min(1).optional().describe("what the run is about (the question, for research)"),
+  task: task().min(1).optional().describe("what the run is about (the question, for research)"),
   lenses: z.array(z.enum(LENS_IDS)).min(2).max(4).optional().describe("review: 2 to 4 lenses"),
   top: z.number().int().min(1).optional().describe("fix: how many ranked issues to fix (default 3)"),
-  check: z.string().optional().describe('fix: the command the verifier runs, e.g. "npm test"'),
+  check: text().optional().describe('fix: the command the verifier runs, e.g. "npm test"'),
   maxRounds: z.number().int().min(1).max(10).optional().describe("fix: fix → verify rounds (default 2)"),
-  write: z
-    .array(z.string())
-    .optional()
-    .describe("fix, scout: paths the implementer may change (default cwd)"),
-  sections: z.array(z.string()).min(2).optional().describe("sections: the slices, 2 or more"),
+  write: writePaths().optional().describe("fix, scout: paths the implementer may change (default cwd)"),
+  sections: list(text()).min(2).optional().describe("sections: the slices, 2 or more"),
   edit: z.boolean().optional().describe("sections: each worker may edit its own slice"),
-  questions: z.array(z.string()).optional().describe("research: sub-questions, one researcher each"),
+  questions: list(text()).optional().describe("research: sub-questions, one researcher each"),
   scholarly: z.boolean().optional().describe("research: references in APA 7"),
   count: z.number().int().min(2).max(3).optional().describe("options: 2 or 3 (default 3)"),
-  goal: z.string().optional().describe("context pack for every worker: what good looks like"),
-  constraints: z.array(z.string()).optional().describe("context pack: constraints"),
-  pointers: z.array(z.string()).optional().describe("context pack: key files (must exist)"),
-  successCheck: z.string().optional().describe("context pack: how we know it is done"),
-  cwd: z.string().optional(),
+  goal: text().optional().describe("context pack for every worker: what good looks like"),
+  constraints: list(text()).optional().describe("context pack: constraints"),
+  pointers: list(path()).optional().describe("context pack: key files (must exist)"),
+  successCheck: text().optional().describe("context pack: how we know it is done"),
+  cwd: path().optional(),
   timeoutSeconds: z.number().positive().optional().describe("each worker's wall-clock limit"),
   run: z
     .string()
+    .max(20, "must be a run id such as p1")
     .optional()
     .describe("instead of starting: the id of a run this server started, to wait again"),
   waitSeconds: z

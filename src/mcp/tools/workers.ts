@@ -2,12 +2,14 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { duration, reasonText } from "../../cli/render.js";
 import { contextPackFromFlags } from "../../context/index.js";
+import { MAX_IDS, MAX_LABEL_CHARS, MAX_SEND_BYTES, textOfAtMost } from "../../protocol/messages.js";
 import { LENSES } from "../../roles/index.js";
 import type { WaitResult } from "../../supervisor/supervisor.js";
 import { isFinal } from "../../worker/state.js";
 import { ROLES, type WorkerInfo } from "../../worker/types.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool } from "../tool.js";
+import { list, name, path, task, text, writePaths } from "./limits.js";
 
 /** Poll's default and largest output: a model's context is the scarcest resource in the loop. */
 export const POLL_DEFAULT_BYTES = 4096;
@@ -18,31 +20,35 @@ export const WAIT_MAX_SECONDS = 600;
 const POLL_READER = "mcp";
 
 export const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");
+const workerIds = () => list(workerId, MAX_IDS);
 
 const contextPack = z
   .strictObject({
-    goal: z.string().optional().describe('what "good" looks like'),
-    nonGoals: z.array(z.string()).optional().describe("what not to do"),
-    constraints: z.array(z.string()).optional().describe("style, scope, must keep, must not change"),
-    pointers: z.array(z.string()).optional().describe("key files or folders (must exist)"),
-    priorDecisions: z.array(z.string()).optional().describe("why things are the way they are"),
-    successCheck: z.string().optional().describe("how we know it is done"),
+    goal: text().optional().describe('what "good" looks like'),
+    nonGoals: list(text()).optional().describe("what not to do"),
+    constraints: list(text()).optional().describe("style, scope, must keep, must not change"),
+    pointers: list(path()).optional().describe("key files or folders (must exist)"),
+    priorDecisions: list(text()).optional().describe("why things are the way they are"),
+    successCheck: text().optional().describe("how we know it is done"),
   })
   .describe("a context pack: what the worker cannot infer; skip it for simple tasks");
 
 const spawnInput = z.strictObject({
-  task: z.string().min(1).describe("what the worker should do; the worker preamble is added for you"),
-  label: z.string().max(200).optional().describe("a short name, e.g. scout or review-security"),
-  role: z.enum(ROLES).optional().describe("picks the worker template"),
-  lens: z
+  task: task().min(1).describe("what the worker should do; the worker preamble is added for you"),
+  label: z
     .string()
+    .max(MAX_LABEL_CHARS, `must be at most ${MAX_LABEL_CHARS} characters`)
+    .optional()
+    .describe("a short name, e.g. scout or review-security"),
+  role: z.enum(ROLES).optional().describe("picks the worker template"),
+  lens: name()
     .optional()
     .describe(`a reviewer's lens: ${LENSES.map((l) => l.id).join(", ")}`),
   readOnly: z.boolean().optional().describe("default true unless write is given or role is implementer"),
-  write: z.array(z.string().min(1)).optional().describe("paths the worker may change (one writer per path)"),
+  write: writePaths().optional().describe("paths the worker may change (one writer per path)"),
   isolate: z.boolean().optional().describe("a writer works in its own git worktree; its change is a branch"),
-  cwd: z.string().optional().describe("the worker's working directory (default: this server's)"),
-  model: z.string().optional(),
+  cwd: path().optional().describe("the worker's working directory (default: this server's)"),
+  model: name().optional(),
   timeoutSeconds: z.number().positive().optional().describe("wall-clock limit (default 3600)"),
   context: contextPack.optional(),
 });
@@ -122,7 +128,11 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
     defineTool({
       name: "send",
       description: "Type text into a worker's terminal, then Enter (enter: false to leave it out).",
-      input: z.strictObject({ id: workerId, text: z.string(), enter: z.boolean().optional() }),
+      input: z.strictObject({
+        id: workerId,
+        text: textOfAtMost(MAX_SEND_BYTES, "the text", "send less at a time"),
+        enter: z.boolean().optional(),
+      }),
       example: { id: "w1", text: "y" },
       async run(args, signal) {
         const baton = await session.open();
@@ -146,7 +156,7 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
       description:
         "Stop workers: Ctrl+C, then SIGTERM, then SIGKILL after graceSeconds (default 3). Give ids, or all: true.",
       input: z.strictObject({
-        ids: z.array(workerId).optional(),
+        ids: workerIds().optional(),
         all: z.boolean().optional(),
         graceSeconds: z.number().min(0).max(60).optional(),
       }),
@@ -176,7 +186,7 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
         `Block until the workers end (default: every unfinished one), or one of them with any: true, ` +
         `or timeoutSeconds pass (default ${WAIT_DEFAULT_SECONDS}, max ${WAIT_MAX_SECONDS}). Returns states only, at most ${WAIT_MAX_LINES} lines; read answers with result.`,
       input: z.strictObject({
-        ids: z.array(workerId).optional(),
+        ids: workerIds().optional(),
         any: z.boolean().optional(),
         timeoutSeconds: z.number().positive().max(WAIT_MAX_SECONDS).optional(),
       }),
