@@ -50,7 +50,7 @@ describe("codex workers", () => {
         { type: "message", text: "wrote notes.txt" },
       ]),
     ].join("\n");
-    const id = (await ws.ok(["spawn", "--role", "implementer", "--write", ".", prompt])).trim();
+    const id = (await ws.ok(["spawn", "--role", "implementer", prompt])).trim();
     assert.equal((await ws.baton(["wait", id])).code, 0);
     assert.equal((await ws.ok(["result", id])).trim(), "wrote notes.txt");
     assert.equal(readFileSync(join(ws.dir, "shell.txt"), "utf8"), "from-shell\n");

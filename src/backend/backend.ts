@@ -36,6 +36,15 @@ export interface LaunchContext {
   readonly outputSchemaFile: string | undefined;
   /** Continue this recorded thread instead of starting a new one; the prompt file then says so. */
   readonly resumeThreadId?: string;
+  /** The worker's own temporary folder (also its `TMPDIR`): writable, removed when it ends. */
+  readonly tmpDir: string;
+  /**
+   * Folders the agent's own sandbox should let it write (a file scope gives its folder; Baton's
+   * sandbox then holds it to the file). Empty for a reader.
+   */
+  readonly writeRoots: readonly string[];
+  /** Folders the agent's commands must neither read nor write (the run store). */
+  readonly hidden: readonly string[];
 }
 
 /** Token usage an agent reports while it works, before its turn ends. */
@@ -72,6 +81,11 @@ export interface Backend {
     readonly cwd: string;
   }): string;
   launch(spec: WorkerSpec, context: LaunchContext): LaunchPlan;
+  /**
+   * Folders the agent itself writes besides its scope (its home, session logs): Baton's sandbox keeps
+   * them writable. Made if missing.
+   */
+  agentHomes(env: Readonly<Record<string, string>>): string[];
   /** Whether `launch` can continue a thread (`resumeThreadId`). */
   readonly canResume: boolean;
   /** Live usage for a thread, for budgets that must bite before the turn ends. */

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { BatonError } from "../errors.js";
 import type { WorkerSpec } from "../worker/types.js";
@@ -6,6 +7,7 @@ import type { AgentOutcome, Backend, LaunchContext, LaunchPlan, OutputParser } f
 import { fromCodexEvent } from "./codex-events.js";
 import { codexRolloutUsage } from "./codex-rollout.js";
 import { findOnPath, isExecutableFile, nodeModulesUpFrom } from "./locate.js";
+import { readAgentFile } from "./untrusted-file.js";
 
 const INSTALL_HINT =
   "install it with `npm install -g @openai/codex`, or point Baton at it with --codex-bin PATH or BATON_CODEX_BIN";
@@ -38,46 +40,38 @@ export const codexBackend: Backend = {
   canResume: true,
 
   launch(spec: WorkerSpec, context: LaunchContext): LaunchPlan {
-    const sandbox = spec.scope.kind === "read-only" ? "read-only" : "workspace-write";
-    const extraDirs =
-      spec.scope.kind === "write" ? spec.scope.paths.filter((path) => !isInside(spec.cwd, path)) : [];
     const common = ["--json", "--skip-git-repo-check", "-c", "agents.enabled=false"];
     // Nor Baton's MCP server, which the user's config may register: workers do not orchestrate. An
     // override merges into the table (so `mcp_servers={}` removes nothing); this one disables a
     // registered `baton` and, where there is none, adds a disabled one that codex accepts.
     common.push("-c", 'mcp_servers.baton={command="true",enabled=false}');
+    // Codex's own sandbox, scoped per path by a permission profile given on the command line: its
+    // commands read everything but the store, write only the scope's folders and their TMPDIR, and
+    // have no network. Baton's sandbox around codex holds a file scope to the file itself.
+    common.push(
+      "-c",
+      'default_permissions="baton"',
+      "-c",
+      `permissions.baton.filesystem=${profile(context)}`,
+    );
     common.push("-o", context.lastMessageFile);
     if (spec.model) common.push("-m", spec.model);
     if (context.outputSchemaFile) common.push("--output-schema", context.outputSchemaFile);
-    // `exec resume` takes no -C, --sandbox or --add-dir: the same settings go in as config, and the
-    // terminal starts in the worker's cwd. Always by thread id: `--last` would pick another worker's.
+    // `exec resume` takes no -C: the terminal starts in the worker's cwd. Always by thread id:
+    // `--last` would pick another worker's.
     const args = context.resumeThreadId
-      ? [
-          "exec",
-          "resume",
-          ...common,
-          "-c",
-          `sandbox_mode="${sandbox}"`,
-          ...(extraDirs.length
-            ? ["-c", `sandbox_workspace_write.writable_roots=${JSON.stringify(extraDirs)}`]
-            : []),
-          context.resumeThreadId,
-        ]
-      : [
-          "exec",
-          ...common,
-          "-C",
-          spec.cwd,
-          "--sandbox",
-          sandbox,
-          ...extraDirs.flatMap((path) => ["--add-dir", path]),
-        ];
+      ? ["exec", "resume", ...common, context.resumeThreadId]
+      : ["exec", ...common, "-C", spec.cwd];
     args.push("-");
     return {
       file: "/bin/sh",
       args: ["-c", 'exec "$@" < "$0"', context.promptFile, spec.bin, ...args],
       env: {},
     };
+  },
+
+  agentHomes(env) {
+    return [env.CODEX_HOME || join(env.HOME || homedir(), ".codex")];
   },
 
   liveUsage: codexRolloutUsage,
@@ -107,7 +101,7 @@ export const codexBackend: Backend = {
       else if (event.type === "error") lastError = event.message;
     }
     // The file is created empty at start and stays empty on failure: only content counts.
-    const fromFile = lastMessageFile ? readIfAny(lastMessageFile) : undefined;
+    const fromFile = lastMessageFile ? readAgentFile(lastMessageFile) : undefined;
     const answer = fromEvents ?? fromFile ?? "";
     return {
       ok: exitCode === 0 && failure === undefined,
@@ -134,19 +128,15 @@ export function transientFailure(message: string | undefined): string | undefine
   return transient.test(message) ? message : undefined;
 }
 
-function readIfAny(path: string): string | undefined {
-  try {
-    const text = readFileSync(path, "utf8");
-    return text.length > 0 ? text : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isInside(dir: string, path: string): boolean {
-  const root = resolve(dir);
-  const target = resolve(dir, path);
-  return target === root || target.startsWith(`${root}/`);
+/** A codex permission profile's filesystem table, as TOML: absolute paths, the most specific wins. */
+function profile(context: LaunchContext): string {
+  const entries: [string, string][] = [
+    [":root", "read"],
+    [":tmpdir", "write"],
+    ...context.hidden.map((path): [string, string] => [path, "none"]),
+    ...context.writeRoots.map((path): [string, string] => [path, "write"]),
+  ];
+  return `{${entries.map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`).join(", ")}}`;
 }
 
 /** The native codex binary an npm install put under `node_modules`, or its Node wrapper. */

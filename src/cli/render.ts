@@ -28,7 +28,9 @@ export function workerTable(workers: readonly WorkerInfo[]): string {
       w.id,
       w.label ?? "-",
       w.role ?? "-",
-      w.state === "queued" && w.queuePosition ? `queued #${w.queuePosition}` : w.state,
+      // An unconfined worker is flagged where the eye goes first: its state.
+      (w.state === "queued" && w.queuePosition ? `queued #${w.queuePosition}` : w.state) +
+        (w.confinement === "unconfined" ? " (unconfined)" : ""),
       duration(w.elapsedMs),
       w.tokens.toLocaleString("en-US"),
       String(w.retries),

@@ -1,8 +1,9 @@
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { BatonError, errnoOf } from "../errors.js";
 import { DIR_MODE, writeFileAtomic, writeFileOnce } from "../store/atomic.js";
+import { inStore, readStoreFile } from "../store/no-follow.js";
 import { storeError } from "../store/store.js";
 
 /** A worker a pattern run started, and which step it belongs to. */
@@ -64,6 +65,8 @@ export class RunRecord {
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(
+    /** The run store the record lives in: nothing below it is reached through a link. */
+    private readonly home: string,
     readonly dir: string,
     initial: RunState,
   ) {
@@ -79,19 +82,19 @@ export class RunRecord {
   ): Promise<RunRecord> {
     const root = join(home, "runs");
     try {
-      await mkdir(root, { mode: DIR_MODE }).catch((error) => {
+      await inStore(home, root, (at) => mkdir(at, { mode: DIR_MODE })).catch((error) => {
         if (errnoOf(error) !== "EEXIST") throw error;
       });
       const taken = (await readdir(root)).filter((n) => /^r\d+$/.test(n)).map((n) => Number(n.slice(1)));
       for (let n = Math.max(0, ...taken) + 1; ; n++) {
         const dir = join(root, `r${n}`);
         try {
-          await mkdir(dir, { mode: DIR_MODE });
+          await inStore(home, dir, (at) => mkdir(at, { mode: DIR_MODE }));
         } catch (error) {
           if (errnoOf(error) === "EEXIST") continue;
           throw error;
         }
-        const record = new RunRecord(dir, {
+        const record = new RunRecord(home, dir, {
           id: `r${n}`,
           pattern,
           options,
@@ -105,6 +108,7 @@ export class RunRecord {
         return record;
       }
     } catch (error) {
+      if (error instanceof BatonError) throw error;
       throw storeError(home, error);
     }
   }
@@ -116,11 +120,11 @@ export class RunRecord {
     const dir = join(home, "runs", id);
     let text: string;
     try {
-      text = await readFile(join(dir, "run.json"), "utf8");
+      const read = await readStoreFile(home, join(dir, "run.json"));
+      if (!read) throw new BatonError("not_found", `no run "${id}" in this workspace: see .baton/runs/`);
+      text = read.text;
     } catch (error) {
-      if (errnoOf(error) === "ENOENT") {
-        throw new BatonError("not_found", `no run "${id}" in this workspace: see .baton/runs/`);
-      }
+      if (error instanceof BatonError) throw error;
       throw storeError(home, error);
     }
     let data: unknown;
@@ -133,7 +137,7 @@ export class RunRecord {
     if (!parsed.success || parsed.data.id !== id) {
       throw new BatonError("store", `${join(dir, "run.json")} is damaged: the run cannot be resumed`);
     }
-    return new RunRecord(dir, parsed.data as RunState);
+    return new RunRecord(home, dir, parsed.data as RunState);
   }
 
   get id(): string {
@@ -176,13 +180,27 @@ export class RunRecord {
 
   /** Writes the run's one result, once: `result.md` for people and `result.json` for programs. */
   async writeResult(markdown: string, data: unknown): Promise<void> {
-    await writeFileOnce(join(this.dir, "result.md"), markdown);
-    await writeFileOnce(join(this.dir, "result.json"), `${JSON.stringify(data, null, 2)}\n`);
+    await this.put("result.md", markdown, writeFileOnce);
+    await this.put("result.json", `${JSON.stringify(data, null, 2)}\n`, writeFileOnce);
+  }
+
+  /** Writes a file of the run's folder (`summary.md`, ...), replacing it whole. */
+  async writeFile(name: string, text: string): Promise<void> {
+    await this.put(name, text, writeFileAtomic);
+  }
+
+  /** Writes `name` in the run's folder with `how`, never through a link planted on the way. */
+  private async put(
+    name: string,
+    text: string,
+    how: (path: string, data: string) => Promise<unknown>,
+  ): Promise<void> {
+    await inStore(this.home, join(this.dir, name), (at) => how(at, text));
   }
 
   private save(): Promise<void> {
     const next = this.saving.then(() =>
-      writeFileAtomic(join(this.dir, "run.json"), `${JSON.stringify(this.state, null, 2)}\n`),
+      this.put("run.json", `${JSON.stringify(this.state, null, 2)}\n`, writeFileAtomic),
     );
     this.saving = next.catch(() => {});
     return next;

@@ -1,7 +1,8 @@
-import { appendFile, lstat, mkdir, readFile } from "node:fs/promises";
+import { lstat, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
-import { DIR_MODE, FILE_MODE, writeFileAtomic } from "../store/atomic.js";
+import { DIR_MODE, writeFileAtomic } from "../store/atomic.js";
+import { appendStoreFile, inStore, readStoreFile } from "../store/no-follow.js";
 import { storeError } from "../store/store.js";
 import { advancePlan, checkPlan, type Plan, type PlanOutcome, type PlanUpdate, startPlan } from "./plan.js";
 import { describeIssue, storedPlan } from "./schema.js";
@@ -16,6 +17,7 @@ export const NO_PLAN = "no plan yet: set one with `baton plan set STEP...`";
  * version appended. Plain file operations: no supervisor is involved.
  *
  * One writer is assumed (the lead agent): two concurrent `advance()` calls may both read the same version.
+ * Neither file is ever opened through a symbolic link planted in its place.
  */
 export class PlanStore {
   readonly planPath: string;
@@ -71,8 +73,9 @@ export class PlanStore {
     try {
       await this.makeDir();
       // The current plan first: a version counts as accepted once plan.json shows it.
-      await writeFileAtomic(this.planPath, `${JSON.stringify(outcome.plan, null, 2)}\n`);
-      await appendFile(this.historyPath, `${JSON.stringify(outcome.plan)}\n`, { mode: FILE_MODE });
+      const text = `${JSON.stringify(outcome.plan, null, 2)}\n`;
+      await inStore(this.dir, this.planPath, (at) => writeFileAtomic(at, text));
+      await appendStoreFile(this.dir, this.historyPath, `${JSON.stringify(outcome.plan)}\n`);
     } catch (error) {
       if (error instanceof BatonError) throw error;
       throw storeError(this.dir, error);
@@ -82,9 +85,9 @@ export class PlanStore {
 
   private async read(path: string): Promise<string | undefined> {
     try {
-      return await readFile(path, "utf8");
+      return (await readStoreFile(this.dir, path))?.text;
     } catch (error) {
-      if (errnoOf(error) === "ENOENT") return undefined;
+      if (error instanceof BatonError) throw error;
       throw storeError(this.dir, error);
     }
   }

@@ -1,4 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { writeFileAtomicSync } from "./atomic.js";
+import { inStoreSync, readStoreFileSync, StoreDamageError } from "./no-follow.js";
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE)/i;
 const MIN_SECRET_LENGTH = 6;
@@ -71,14 +73,24 @@ export function redactJson(value: unknown, secrets: readonly string[]): string {
   );
 }
 
-/** Rewrites the file at `path` with its secrets redacted, if it holds any; a missing file is left missing. */
-export function redactFile(path: string, secrets: readonly string[]): void {
-  let text: string;
+/**
+ * Rewrites the file at `path` with its secrets redacted, if it holds any; a missing file is left
+ * missing. The agent wrote it, so it is read and replaced without following a link planted in its
+ * place (or in its folder, below `root`). Returns the damage found, if any, for the caller to report.
+ */
+export function redactFile(
+  path: string,
+  secrets: readonly string[],
+  root = dirname(path),
+): string | undefined {
+  if (secrets.length === 0) return undefined;
   try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return;
+    const text = readStoreFileSync(root, path);
+    if (text === undefined) return undefined;
+    const clean = redact(text, secrets);
+    if (clean !== text) inStoreSync(root, path, (at) => writeFileAtomicSync(at, clean));
+    return undefined;
+  } catch (error) {
+    return error instanceof StoreDamageError ? error.message : undefined;
   }
-  const clean = redact(text, secrets);
-  if (clean !== text) writeFileSync(path, clean, { mode: 0o600 });
 }

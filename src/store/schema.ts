@@ -49,6 +49,8 @@ export const specSchema = z.object({
   task: z.string(),
   outputSchema: z.boolean().default(false),
   isolate: z.boolean().default(false),
+  // Workers recorded before Baton confined them ran with the agent's own sandbox only.
+  confinement: z.enum(["baton", "unconfined"]).default("unconfined"),
   createdAt: z.string(),
 });
 
@@ -90,6 +92,10 @@ export const resultSchema = z.object({
       changedFiles: z.array(z.string()),
       conflicts: z.array(z.string()),
     })
+    .optional(),
+  confinement: z.enum(["baton", "unconfined"]).optional(),
+  outsideScope: z
+    .object({ moved: z.array(z.string()), left: z.array(z.string()), restored: z.array(z.string()) })
     .optional(),
 });
 

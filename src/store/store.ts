@@ -1,22 +1,23 @@
-import { constants, createWriteStream, openSync, type WriteStream } from "node:fs";
-import {
-  access,
-  appendFile,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  unlink,
-  writeFile,
-} from "node:fs/promises";
+import { constants, lstatSync, renameSync, type Stats } from "node:fs";
+import { access, lstat, mkdir, open, readdir, rename, rm, unlink } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { z } from "zod";
 import { BatonError, errnoOf } from "../errors.js";
 import type { WorkerResult, WorkerSpec, WorkerStatus } from "../worker/types.js";
-import { DIR_MODE, FILE_MODE, writeFileAtomic, writeFileOnce } from "./atomic.js";
+import { DIR_MODE, FILE_MODE, writeFileAtomic, writeOnce } from "./atomic.js";
+import { Ledger, type StoreDamage } from "./integrity.js";
+import {
+  APPEND,
+  appendStoreFile,
+  damageError,
+  inStore,
+  inStoreSync,
+  lstatInStore,
+  openStoreFile,
+  openStoreFileSync,
+  readStoreFile,
+  StoreDamageError,
+} from "./no-follow.js";
 import { cursorsSchema, resultSchema, specSchema, statusSchema } from "./schema.js";
 
 export const WORKER_ID = /^w[1-9][0-9]{0,8}$/;
@@ -29,11 +30,24 @@ export type ReadOutcome<T> =
   | { readonly ok: true; readonly value: T }
   | ({ readonly ok: false } & ReadProblem);
 
+/** The files the supervisor vouches for: a change to one of them under it is reported as damage. */
+const WITNESSED: readonly WorkerFile[] = [
+  "spec.json",
+  "prompt.txt",
+  "output-schema.json",
+  "status.json",
+  "result.json",
+];
+
 /**
  * The run store: one folder per worker under `<home>/workers/`. Mutable files are replaced atomically;
- * results are written once; logs are append-only and readers tolerate a torn last line.
+ * results are written once; logs are append-only and readers tolerate a torn last line. Nothing in it
+ * is opened through a symbolic link (see no-follow.ts), and a file changed under the supervisor is
+ * reported by {@link Store.damage}.
  */
 export class Store {
+  private readonly ledger = new Ledger();
+
   private constructor(readonly home: string) {}
 
   /** Opens (creating if needed) the store at `home`, owner-only, refusing a symlinked folder. */
@@ -87,16 +101,13 @@ export class Store {
     outputSchema?: unknown,
   ): Promise<void> {
     const dir = this.workerDir(spec.id);
-    await this.guard(dir, () => mkdir(dir, { mode: DIR_MODE }));
+    await this.guard(dir, () => inStore(this.home, dir, (at) => mkdir(at, { mode: DIR_MODE })));
     try {
-      const write = async (name: WorkerFile, data: string, put: Put = writeFileOnce) => {
-        const path = join(dir, name);
-        await this.guard(path, () => put(path, data));
-      };
-      await write("prompt.txt", prompt);
-      if (outputSchema !== undefined) await write("output-schema.json", json(outputSchema));
-      await write("spec.json", json(spec));
-      await write("status.json", json(status), writeFileAtomic);
+      await this.publish(spec.id, "prompt.txt", prompt, "once");
+      if (outputSchema !== undefined)
+        await this.publish(spec.id, "output-schema.json", json(outputSchema), "once");
+      await this.publish(spec.id, "spec.json", json(spec), "once");
+      await this.publish(spec.id, "status.json", json(status), "replace");
     } catch (error) {
       // A worker is stored whole or not at all: no half-made folder is left for a later load to trip on.
       await rm(dir, { recursive: true, force: true }).catch(() => {});
@@ -104,15 +115,72 @@ export class Store {
     }
   }
 
-  writeStatus(status: WorkerStatus): Promise<void> {
-    const path = this.file(status.id, "status.json");
-    return this.guard(path, () => writeFileAtomic(path, json(status)));
+  async writeStatus(status: WorkerStatus): Promise<void> {
+    await this.publish(status.id, "status.json", json(status), "replace");
   }
 
-  /** Writes the result once; returns false if one was already there (it is kept). */
+  /**
+   * Writes the result once; returns false if the supervisor had written it already (it is kept). A
+   * result.json that someone else put there first is moved aside as damage, and this one written.
+   */
   writeResult(result: WorkerResult): Promise<boolean> {
-    const path = this.file(result.id, "result.json");
-    return this.guard(path, () => writeFileOnce(path, json(result)));
+    return this.publish(result.id, "result.json", json(result), "once");
+  }
+
+  /** Writes a file of Baton's own for the worker (e.g. `resume.txt`), replacing it whole. */
+  async writeText(id: string, name: WorkerFile, text: string): Promise<void> {
+    const path = this.file(id, name);
+    await this.guard(path, () => inStore(this.home, path, (at) => writeFileAtomic(at, text)));
+  }
+
+  /**
+   * Files of worker `id` that changed under the supervisor since it wrote or read them, or that were
+   * planted where it writes. One lstat per file: cheap enough for every `ls`.
+   */
+  damage(id: string): StoreDamage[] {
+    for (const name of WITNESSED) this.ledger.check(id, name, this.file(id, name));
+    return this.ledger.damage(id);
+  }
+
+  /**
+   * Writes a file the supervisor vouches for, once (a link, never over an existing file) or by atomic
+   * replace, in the worker's folder reached without following links. What the new file looks like is
+   * recorded, so that a later change to it shows as damage.
+   */
+  private publish(id: string, name: WorkerFile, data: string, how: "once" | "replace"): Promise<boolean> {
+    const path = this.file(id, name);
+    return this.guard(path, () =>
+      inStore(this.home, path, async (at) => {
+        const expect = (written: Stats) => this.ledger.expect(path, written);
+        if (how === "replace") {
+          this.ledger.check(id, name, path); // what is replaced is checked first: its damage stays reported
+          this.settle(id, name, at, await writeFileAtomic(at, data, expect));
+          return true;
+        }
+        let written = await writeOnce(at, data, expect);
+        if (!written) {
+          this.ledger.check(id, name, path);
+          if (this.ledger.vouches(path) && !this.ledger.damage(id).some((d) => d.file === name)) return false; // the supervisor's own, written before
+          // Not the supervisor's: kept aside for a person to look at, and the real one written.
+          this.ledger.note(id, name, "was put there before Baton wrote it (kept aside as .damaged)");
+          await rename(at, `${at}.damaged-${Date.now()}`);
+          written = await writeOnce(at, data, expect);
+          if (!written) throw damageError(this.home, path, "keeps being replaced");
+        }
+        this.settle(id, name, at, written);
+        return true;
+      }),
+    );
+  }
+
+  /** Records what the supervisor just published at `at`; a different file there means someone raced it. */
+  private settle(id: string, name: WorkerFile, at: string, written: Stats): void {
+    let found: Stats | undefined;
+    try {
+      found = lstatSync(at);
+    } catch {}
+    if (!this.ledger.settle(this.file(id, name), found, written))
+      this.ledger.note(id, name, "was replaced while Baton wrote it");
   }
 
   /** Each reader's poll cursor; a missing or unreadable file means none (output is shown again, not lost). */
@@ -121,56 +189,71 @@ export class Store {
     return new Map(read.ok ? Object.entries(read.value) : []);
   }
 
-  writeCursors(id: string, cursors: ReadonlyMap<string, number>): Promise<void> {
-    const path = this.file(id, "cursors.json");
-    return this.guard(path, () => writeFileAtomic(path, json(Object.fromEntries(cursors))));
+  async writeCursors(id: string, cursors: ReadonlyMap<string, number>): Promise<void> {
+    await this.writeText(id, "cursors.json", json(Object.fromEntries(cursors)));
   }
 
   readSpec(id: string): Promise<ReadOutcome<WorkerSpec>> {
-    return this.readJson(this.file(id, "spec.json"), specSchema) as Promise<ReadOutcome<WorkerSpec>>;
+    return this.readJson(this.file(id, "spec.json"), specSchema, true) as Promise<ReadOutcome<WorkerSpec>>;
   }
 
   readStatus(id: string): Promise<ReadOutcome<WorkerStatus>> {
-    return this.readJson(this.file(id, "status.json"), statusSchema) as Promise<ReadOutcome<WorkerStatus>>;
+    return this.readJson(this.file(id, "status.json"), statusSchema, true) as Promise<
+      ReadOutcome<WorkerStatus>
+    >;
   }
 
   readResult(id: string): Promise<ReadOutcome<WorkerResult>> {
-    return this.readJson(this.file(id, "result.json"), resultSchema) as Promise<ReadOutcome<WorkerResult>>;
+    return this.readJson(this.file(id, "result.json"), resultSchema, true) as Promise<
+      ReadOutcome<WorkerResult>
+    >;
   }
 
   async readText(id: string, name: WorkerFile): Promise<string | undefined> {
     const path = this.file(id, name);
-    try {
-      return await readFile(path, "utf8");
-    } catch (error) {
-      if (errnoOf(error) === "ENOENT") return undefined;
-      throw storeError(this.home, error, path);
-    }
+    return this.guard(path, async () => (await readStoreFile(this.home, path))?.text);
   }
 
   appendEvent(id: string, event: unknown): Promise<void> {
     const path = this.file(id, "events.jsonl");
-    return this.guard(path, () => appendFile(path, `${JSON.stringify(event)}\n`, { mode: FILE_MODE }));
+    return this.guard(path, () => appendStoreFile(this.home, path, `${JSON.stringify(event)}\n`));
   }
 
-  /** Opens one of the worker's logs for appending; the caller writes it synchronously and closes it. */
+  /**
+   * Opens one of the worker's logs for appending; the caller writes it synchronously and closes it.
+   * A link (or anything but a file) planted in its place is moved aside and reported as damage, so
+   * that the worker still runs and its output lands in the store, not where the link pointed.
+   */
   openLog(id: string, name: "transcript.log" | "events.jsonl"): number {
     const path = this.file(id, name);
     try {
-      return openSync(path, "a", FILE_MODE);
+      return openStoreFileSync(this.home, path, APPEND);
     } catch (error) {
-      throw storeError(this.home, error, path);
+      if (!(error instanceof StoreDamageError)) throw storeError(this.home, error, path);
+      this.ledger.note(id, name, `${error.what} (kept aside as .damaged)`);
+      try {
+        inStoreSync(this.home, path, (at) => renameSync(at, `${at}.damaged-${Date.now()}`));
+        return openStoreFileSync(this.home, path, APPEND);
+      } catch {
+        throw error;
+      }
     }
   }
 
-  /** An append-only stream for the worker's raw terminal output. */
-  transcriptStream(id: string): WriteStream {
-    return createWriteStream(this.file(id, "transcript.log"), { flags: "a", mode: FILE_MODE });
-  }
-
+  /** The transcript's size in bytes; 0 if there is none, or if something else stands in its place. */
   async transcriptSize(id: string): Promise<number> {
+    const path = this.file(id, "transcript.log");
     try {
-      return (await stat(this.file(id, "transcript.log"))).size;
+      const found = lstatInStore(this.home, path);
+      if (found && !found.isFile()) {
+        this.ledger.note(
+          id,
+          "transcript.log",
+          found.isSymbolicLink() ? "is a symbolic link" : "is not a file",
+        );
+        return 0;
+      }
+      return found?.size ?? 0;
     } catch {
       return 0;
     }
@@ -182,28 +265,38 @@ export class Store {
     const path = this.file(id, "transcript.log");
     let handle: Awaited<ReturnType<typeof open>> | undefined;
     try {
-      handle = await open(path, "r");
+      handle = await openStoreFile(this.home, path);
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
       return buffer.subarray(0, bytesRead);
     } catch (error) {
       if (errnoOf(error) === "ENOENT") return Buffer.alloc(0);
+      if (error instanceof BatonError) throw error;
       throw storeError(this.home, error, path);
     } finally {
       await handle?.close();
     }
   }
 
-  private async readJson<T>(path: string, schema: z.ZodType<T>): Promise<ReadOutcome<T>> {
+  /**
+   * A JSON file of the store, parsed and checked. With `witness`, the file as read is what the
+   * supervisor vouches for from then on: a later change to it is damage.
+   */
+  private async readJson<T>(path: string, schema: z.ZodType<T>, witness = false): Promise<ReadOutcome<T>> {
     let text: string;
     try {
-      text = await readFile(path, "utf8");
+      const read = await readStoreFile(this.home, path);
+      if (!read) return { ok: false, kind: "missing" };
+      text = read.text;
+      if (witness) this.ledger.settle(path, read.stats);
     } catch (error) {
-      if (errnoOf(error) === "ENOENT") return { ok: false, kind: "missing" };
       return {
         ok: false,
         kind: "corrupt",
-        detail: `cannot read ${path}: ${errnoOf(error) ?? String(error)}`,
+        detail:
+          error instanceof BatonError
+            ? error.message
+            : `cannot read ${path}: ${errnoOf(error) ?? String(error)}`,
       };
     }
     let data: unknown;
@@ -230,8 +323,6 @@ export class Store {
     }
   }
 }
-
-type Put = (path: string, data: string) => Promise<unknown>;
 
 export type WorkerFile =
   | "spec.json"
@@ -277,12 +368,20 @@ function dropNulls(value: unknown): unknown {
 /** Proves that files can be created and written in `dir`: a full disk passes every permission check. */
 async function probeWrite(dir: string): Promise<void> {
   const path = join(dir, `.probe-${process.pid}`);
+  await unlink(path).catch(() => {}); // left by a crash, or planted: never written through
   try {
-    await writeFile(path, "probe\n", { mode: FILE_MODE, flag: "w" });
+    const handle = await open(path, PROBE, FILE_MODE);
+    try {
+      await handle.writeFile("probe\n");
+    } finally {
+      await handle.close();
+    }
   } finally {
     await unlink(path).catch(() => {});
   }
 }
+
+const PROBE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * A one-line error for a failed read or write in the run store at `home`, naming the file (`path`, or

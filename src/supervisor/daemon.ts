@@ -1,8 +1,9 @@
-import { appendFileSync, chmodSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 import { helloParams } from "../protocol/messages.js";
+import { appendStoreFileSync } from "../store/no-follow.js";
 import { Store } from "../store/store.js";
 import { checkCaller } from "./caller.js";
 import { endpointFor, secureSocketDir } from "./endpoint.js";
@@ -49,7 +50,8 @@ export async function runSupervisor(home: string): Promise<void> {
   }
   const log = (line: string) => {
     try {
-      appendFileSync(join(home, "supervisor.log"), `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
+      // Never through a link planted in the log's place: that would be a write outside the store.
+      appendStoreFileSync(home, join(home, "supervisor.log"), `${new Date().toISOString()} ${line}\n`);
     } catch {}
   };
   const supervisor = await Supervisor.load(store);

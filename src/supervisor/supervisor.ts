@@ -3,6 +3,8 @@ import { EventEmitter, once } from "node:events";
 import { statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { backendNamed } from "../backend/registry.js";
+import { readAgentFile } from "../backend/untrusted-file.js";
+import { confiner, INSTALL_HINT, isWithin, realPath, writeRoots } from "../confine/index.js";
 import { BatonError } from "../errors.js";
 import {
   DEFAULT_GRACE_SECONDS,
@@ -227,6 +229,7 @@ export class Supervisor {
     const bin = backend.locate({ explicitBin: params.bin, env: params.env, cwd });
     if (params.maxParallel !== undefined) this.maxParallel = params.maxParallel;
     const scope = scopeOf(params, cwd);
+    const confinement = this.confinementFor(params, scope);
     if (params.isolate) {
       if (scope.kind !== "write") {
         throw new BatonError("usage", "--isolate is for writers: add --write PATH or --role implementer");
@@ -272,6 +275,7 @@ export class Supervisor {
       task: params.task,
       outputSchema: params.outputSchema !== undefined,
       isolate: params.isolate === true,
+      confinement,
       createdAt: new Date().toISOString(),
     };
     const status = blankStatus(id, "queued");
@@ -333,6 +337,38 @@ export class Supervisor {
       this.startRun(entry);
       holders.push(entry);
     }
+  }
+
+  /**
+   * Whether Baton's own sandbox will hold the worker. A writer is refused where it cannot (unless the
+   * caller said `unconfined`); a reader then runs in the agent's own read-only sandbox alone. No
+   * `--write` may reach into the run store.
+   */
+  private confinementFor(params: SpawnParams, scope: Scope): WorkerSpec["confinement"] {
+    const store = realPath(this.store.home);
+    // An isolated writer's paths are taken into its own worktree, away from the shared checkout.
+    for (const path of params.isolate ? [] : (params.write ?? [])) {
+      const real = realPath(resolve(params.cwd, path));
+      if (writeRoots([real])[0] === "/") {
+        throw new BatonError(
+          "usage",
+          `--write ${path}: Baton lets no worker write in / itself: name a folder below it`,
+        );
+      }
+      if (isWithin(store, real) || isWithin(real, store)) {
+        throw new BatonError(
+          "usage",
+          `--write ${path} ${real === store || isWithin(store, real) ? "contains" : "is inside"} the run store ${store}: no worker may write it; name the files or folders to change instead`,
+        );
+      }
+    }
+    if (params.unconfined) return "unconfined";
+    const confined = confiner();
+    if (confined.ok) return "baton";
+    if (scope.kind === "write") {
+      throw new BatonError("usage", `cannot confine a writer here: ${confined.why}: ${INSTALL_HINT}`);
+    }
+    return "unconfined";
   }
 
   /** The unfinished writer that holds a path `scope` wants to write, if any. */
@@ -529,8 +565,9 @@ export class Supervisor {
         "workers cannot resume workers: report back to the orchestrator instead",
       );
     }
+    // A worker named twice is resumed once.
     const targets = params.ids?.length
-      ? params.ids.map((id) => this.entry(id))
+      ? [...new Set(params.ids)].map((id) => this.entry(id))
       : [...this.entries.values()].filter((e) => e.status.state === "lost" && !e.result);
     for (const entry of targets) {
       if (entry.status.state !== "lost" || entry.result) {
@@ -540,22 +577,37 @@ export class Supervisor {
         );
       }
     }
-    const outcomes: ResumeOutcome[] = [];
-    for (const entry of targets) {
-      const { id } = entry.spec;
-      const threadId = backendNamed(entry.spec.backend).canResume ? entry.status.threadId : undefined;
-      if (threadId) await writeFileAtomic(this.store.file(id, "resume.txt"), RESUME_PROMPT);
-      entry.env = params.env;
-      entry.resumeFrom = { threadId };
-      entry.stopRequested = false;
+    // Every target is claimed (queued) before the first await: a resume racing this one (another
+    // terminal, another call in the same tick) finds them no longer lost, so each starts once.
+    const claimed = targets.map((entry) => {
+      const before = entry.status;
+      const threadId = backendNamed(entry.spec.backend).canResume ? before.threadId : undefined;
       this.setStatus(entry, {
-        ...entry.status,
+        ...before,
         state: "queued",
         pid: undefined,
         endedAt: undefined,
         reason: undefined,
-        resumes: entry.status.resumes + 1,
+        resumes: before.resumes + 1,
       });
+      return { entry, before, threadId };
+    });
+    const outcomes: ResumeOutcome[] = [];
+    for (const [index, { entry, threadId }] of claimed.entries()) {
+      const { id } = entry.spec;
+      try {
+        if (threadId) await writeFileAtomic(this.store.file(id, "resume.txt"), RESUME_PROMPT);
+      } catch (error) {
+        // The ones not queued yet are lost again, as they were; the ones queued run.
+        for (const rest of claimed.slice(index)) {
+          if (rest.entry.status.state === "queued") this.setStatus(rest.entry, rest.before);
+        }
+        this.pump();
+        throw error;
+      }
+      entry.env = params.env;
+      entry.resumeFrom = { threadId };
+      entry.stopRequested = false;
       this.queue.push(id);
       outcomes.push({ id, how: threadId ? "thread" : "rerun", threadId });
     }
@@ -640,6 +692,7 @@ export class Supervisor {
       exitCode: status.exitCode,
       reason: status.reason,
       createdAt: spec.createdAt,
+      confinement: spec.confinement,
       queuePosition: queueIndex >= 0 ? queueIndex + 1 : undefined,
     };
   }
@@ -806,7 +859,7 @@ export class Supervisor {
       label: entry.spec.label,
       role: entry.spec.role,
       state,
-      answer: (await this.store.readText(id, "last-message.txt")) ?? "",
+      answer: readAgentFile(join(this.store.workerDir(id), "tmp", "last-message.txt")) ?? "",
       answerSource: "none",
       answerMismatch: false,
       exitCode: entry.status.exitCode,

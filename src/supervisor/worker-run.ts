@@ -1,7 +1,9 @@
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import pty from "@lydell/node-pty";
 import type { AgentEvent, Backend, LiveUsage, OutputParser } from "../backend/backend.js";
-import { Redactor, redact, redactFile, redactJson, secretsOf } from "../store/redact.js";
+import { confiner, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
+import { Redactor, redact, redactJson, secretsOf } from "../store/redact.js";
 import { type Store, storeError } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
@@ -80,6 +82,8 @@ export class WorkerRun {
   private eventsFd: number | undefined;
   /** The first write to the store that failed; the run goes on, and its answer is still kept. */
   storeError: string | undefined;
+  private sandbox: Sandbox | undefined;
+  private outsideScope: SweepReport | undefined;
 
   constructor(
     private readonly store: Store,
@@ -109,20 +113,41 @@ export class WorkerRun {
     try {
       this.transcriptFd = this.store.openLog(this.spec.id, "transcript.log");
       this.eventsFd = this.store.openLog(this.spec.id, "events.jsonl");
+      const { scope } = this.spec;
+      const scopePaths = scope.kind === "write" ? scope.paths : [];
+      const tmpDir = this.freshTmpDir();
       const plan = this.backend.launch(this.spec, {
         promptFile: this.attempt.promptFile ?? this.store.file(this.spec.id, "prompt.txt"),
         ...(this.attempt.resumeThreadId ? { resumeThreadId: this.attempt.resumeThreadId } : {}),
-        lastMessageFile: this.store.file(this.spec.id, "last-message.txt"),
+        lastMessageFile: join(tmpDir, "last-message.txt"),
         outputSchemaFile: this.spec.outputSchema
           ? this.store.file(this.spec.id, "output-schema.json")
           : undefined,
+        tmpDir,
+        writeRoots: writeRoots(scopePaths),
+        hidden: [this.store.home],
       });
-      this.terminal = pty.spawn(plan.file, [...plan.args], {
+      const env = { ...this.env, ...plan.env, TMPDIR: tmpDir };
+      let { file, args } = { file: plan.file, args: [...plan.args] };
+      if (this.spec.confinement === "baton") {
+        const confined = confiner();
+        if (!confined.ok) throw new Error(`cannot confine the worker: ${confined.why}`);
+        const homes = this.backend.agentHomes(env);
+        for (const home of homes) mkdirSync(home, { recursive: true, mode: 0o700 });
+        this.sandbox = Sandbox.for(confined, {
+          scope: scopePaths,
+          // An isolated writer's worktree lives in the store; its `.git` says where git looks.
+          readOnly: [this.store.home, join(this.store.home, "worktrees", this.spec.id, ".git")],
+          scratch: [tmpDir, ...homes],
+        });
+        ({ file, args } = this.sandbox.wrap(file, args, this.spec.cwd));
+      }
+      this.terminal = pty.spawn(file, args, {
         name: "xterm-256color",
         cols: 200,
         rows: 50,
         cwd: this.spec.cwd,
-        env: { ...this.env, ...plan.env },
+        env,
       });
     } catch (error) {
       this.finish(
@@ -149,6 +174,15 @@ export class WorkerRun {
     );
     this.touch();
     if (this.attempt.resumeThreadId) this.followUsage(this.attempt.resumeThreadId);
+  }
+
+  /** The worker's own temporary folder, empty at the start of each attempt; removed when it ends. */
+  private freshTmpDir(): string {
+    const dir = join(this.store.workerDir(this.spec.id), "tmp");
+    // `rm` never follows a link the agent left in it; the folder itself is Baton's.
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { mode: 0o700 });
+    return dir;
   }
 
   /** Restarts the idle watchdog: any output or event counts as a sign of life. */
@@ -301,13 +335,18 @@ export class WorkerRun {
     this.appendTranscript(this.redactor.flush());
     if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
     this.pendingLine = "";
-    redactFile(this.store.file(this.spec.id, "last-message.txt"), this.secrets); // the agent wrote it
     this.refreshUsage();
+    const tmpDir = join(this.store.workerDir(this.spec.id), "tmp");
     const outcome = this.backend.outcome({
       events: this.events,
       exitCode,
-      lastMessageFile: this.store.file(this.spec.id, "last-message.txt"),
+      lastMessageFile: join(tmpDir, "last-message.txt"),
     });
+    rmSync(tmpDir, { recursive: true, force: true });
+    if (this.sandbox) {
+      const report = this.sandbox.sweep(join(this.store.workerDir(this.spec.id), "outside-scope"));
+      if (report.moved.length + report.left.length + report.restored.length > 0) this.outsideScope = report;
+    }
     let state: FinalState;
     let reason: EndReason | undefined;
     if (this.stopping?.kind === "timeout") {
@@ -367,6 +406,8 @@ export class WorkerRun {
       threadId: this.threadId,
       reason,
       endedAt: new Date().toISOString(),
+      confinement: this.spec.confinement,
+      ...(this.outsideScope ? { outsideScope: this.outsideScope } : {}),
     });
   }
 }

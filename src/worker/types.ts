@@ -53,6 +53,11 @@ export interface WorkerSpec {
   readonly outputSchema: boolean;
   /** The worker writes in its own git worktree; its change comes back as a commit on a branch. */
   readonly isolate: boolean;
+  /**
+   * How the agent's processes are confined: `baton` when Baton's own sandbox (bubblewrap) holds them
+   * to the scope, `unconfined` when only the agent's own sandbox does (asked for, or not possible here).
+   */
+  readonly confinement: "baton" | "unconfined";
   readonly createdAt: string;
 }
 
@@ -116,6 +121,14 @@ export interface WorkerResult {
     readonly changedFiles: readonly string[];
     readonly conflicts: readonly string[];
   };
+  /** Whether Baton's sandbox held the agent (see {@link WorkerSpec.confinement}); absent if it never ran. */
+  readonly confinement?: WorkerSpec["confinement"];
+  /** What a writer made outside its scope: moved into its store folder, or left where it could not be. */
+  readonly outsideScope?: {
+    readonly moved: readonly string[];
+    readonly left: readonly string[];
+    readonly restored: readonly string[];
+  };
 }
 
 /** A row of `baton ls`. */
@@ -133,6 +146,7 @@ export interface WorkerInfo {
   readonly exitCode: number | undefined;
   readonly reason: EndReason | undefined;
   readonly createdAt: string;
+  readonly confinement: WorkerSpec["confinement"];
   /** Position in the queue (1 = next) while queued. */
   readonly queuePosition: number | undefined;
 }

@@ -1,0 +1,92 @@
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { exists, isFolder, isWithin, writeRootOf } from "./paths.js";
+
+/** One mount of the sandbox: a host path seen at the same place, writable or not. */
+export interface Mount {
+  readonly path: string;
+  readonly writable: boolean;
+}
+
+/**
+ * A folder the writer may add to only because a file it may write lies in it. What was there at the
+ * start stays read-only; what it makes there besides its own paths is moved out when it ends.
+ */
+export interface GuardedFolder {
+  readonly dir: string;
+  /** The scope paths inside `dir` (at any depth below it, for paths not made yet). */
+  readonly allowed: readonly string[];
+  /** The names in `dir` at the start, with a symlink's target (links cannot be mounted over). */
+  readonly before: ReadonlyMap<string, string | undefined>;
+}
+
+/** What the sandbox of one worker makes writable, in mount order. */
+export interface Layout {
+  readonly mounts: readonly Mount[];
+  readonly guarded: readonly GuardedFolder[];
+}
+
+export interface LayoutInput {
+  /** The worker's write scope: real absolute paths (files, folders, or paths not made yet). */
+  readonly scope: readonly string[];
+  /** Folders inside the scope that stay read-only (the run store, an isolated worktree's `.git`). */
+  readonly readOnly: readonly string[];
+  /** Places the agent needs besides its scope: its temporary folder, its own home. */
+  readonly scratch: readonly string[];
+}
+
+/**
+ * Everything is read-only but the scope and the scratch places. A folder in the scope is writable
+ * whole. A file in the scope makes its folder writable with every entry already in it mounted
+ * read-only over itself: the file can be replaced by rename (as editors and `apply_patch` do) while
+ * its neighbours cannot be written, removed or renamed.
+ */
+export function layoutFor(input: LayoutInput): Layout {
+  const folders = input.scope.filter(isFolder);
+  const files = input.scope.filter(
+    (path) => !isFolder(path) && !folders.some((folder) => isWithin(path, folder)),
+  );
+  const byDir = new Map<string, string[]>();
+  for (const file of files) {
+    const dir = writeRootOf(file);
+    byDir.set(dir, [...(byDir.get(dir) ?? []), file]);
+  }
+  const mounts: (Mount & { order: number })[] = [];
+  const add = (path: string, writable: boolean) =>
+    mounts.push({ path, writable, order: depth(path) * 2 + (writable ? 1 : 0) });
+  for (const folder of outermost(folders)) add(folder, true);
+  const guarded: GuardedFolder[] = [];
+  for (const [dir, allowed] of byDir) {
+    add(dir, true);
+    const before = new Map<string, string | undefined>();
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      const link = symlinkTarget(path);
+      before.set(name, link);
+      if (link === undefined && !allowed.includes(path)) add(path, false);
+    }
+    guarded.push({ dir, allowed, before });
+  }
+  for (const path of input.readOnly) {
+    if (exists(path) && mounts.some((m) => m.writable && isWithin(path, m.path))) add(path, false);
+  }
+  for (const path of input.scratch) add(path, true);
+  mounts.sort((a, b) => a.order - b.order);
+  return { mounts: mounts.map(({ path, writable }) => ({ path, writable })), guarded };
+}
+
+function depth(path: string): number {
+  return path.split("/").filter(Boolean).length;
+}
+
+function outermost(paths: readonly string[]): string[] {
+  return paths.filter((path) => !paths.some((other) => other !== path && isWithin(path, other)));
+}
+
+function symlinkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}

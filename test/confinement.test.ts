@@ -1,0 +1,219 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { WorkerResult } from "../dist/index.js";
+import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
+import { Workspace } from "./support/harness.ts";
+
+// Baton's own sandbox (bubblewrap) around real codex workers: each kind of worker tries, through its
+// shell tool, to write inside its scope, beside it, into the run store, into $HOME and outside the
+// workspace. Only the writes inside its scope may reach the disk.
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-C", cwd, "-c", "user.name=t", "-c", "user.email=t@t", ...args], {
+    encoding: "utf8",
+  });
+
+/** A shell line that tries to write each target and prints WROTE or DENIED for it. */
+const attempt = (targets: readonly string[]) =>
+  targets
+    .map(
+      (t) => `if (printf planted > '${t}') 2>/dev/null; then echo "WROTE ${t}"; else echo "DENIED ${t}"; fi`,
+    )
+    .join("; ");
+
+const verdicts = (answer: string) =>
+  new Map(
+    [...answer.matchAll(/^(WROTE|DENIED) (.+)$/gm)].map((m) => [m[2] as string, m[1] as string] as const),
+  );
+
+describe("confinement: every worker writes only its scope", () => {
+  let ws: Workspace;
+  let outside: string;
+  const homeFile = join(homedir(), `baton-confinement-${process.pid}.txt`);
+  before(async () => {
+    ws = await Workspace.create(directiveScript());
+    outside = join(ws.dir, "..", `${ws.dir.split("/").pop()}-outside.txt`);
+    mkdirSync(join(ws.dir, "sub"));
+    mkdirSync(join(ws.dir, "dir"));
+    for (const [name, text] of Object.entries({
+      "sub/a.txt": "a\n",
+      "sub/b.txt": "b\n",
+      "dir/x.txt": "x\n",
+      "top.txt": "top\n",
+      "notes.txt": "original\n",
+      ".gitignore": ".baton/\ncodex-home/\n",
+    }))
+      writeFileSync(join(ws.dir, name), text);
+    git(ws.dir, "init", "-q");
+    git(ws.dir, "add", ".");
+    git(ws.dir, "commit", "-qm", "start");
+  });
+  after(async () => {
+    rmSync(homeFile, { force: true });
+    rmSync(outside, { force: true });
+    await ws.cleanup();
+  });
+
+  /** Targets no worker may write, whatever its scope. */
+  const forbidden = () => [
+    join(ws.dir, "top.txt"),
+    join(ws.home, "planted.txt"),
+    join(ws.home, "workers", "w1", "result.json"),
+    homeFile,
+    outside,
+  ];
+
+  const run = async (args: readonly string[], steps: unknown[]) => {
+    const prompt = `confinement\n${modelScriptLine(steps as never)}`;
+    const id = (await ws.ok(["spawn", ...args, prompt])).trim();
+    await ws.baton(["wait", id]);
+    return ws.json<WorkerResult & { confinement?: string }>(["result", id]);
+  };
+
+  const assertUntouched = () => {
+    assert.equal(readFileSync(join(ws.dir, "top.txt"), "utf8"), "top\n");
+    assert.equal(existsSync(join(ws.home, "planted.txt")), false);
+    assert.equal(existsSync(homeFile), false, "nothing written into $HOME");
+    assert.equal(existsSync(outside), false, "nothing written outside the workspace");
+  };
+
+  test("a reader can write nothing: not the workspace, the store, $HOME or outside", async () => {
+    const targets = [join(ws.dir, "sub/a.txt"), ...forbidden()];
+    const result = await run(
+      ["--read-only"],
+      [
+        { type: "shell", command: attempt(targets) },
+        { type: "message", text: "{{output}}" },
+      ],
+    );
+    const seen = verdicts(result.answer);
+    for (const target of targets) assert.equal(seen.get(target), "DENIED", `${target}: ${result.answer}`);
+    assert.equal(readFileSync(join(ws.dir, "sub/a.txt"), "utf8"), "a\n");
+    assertUntouched();
+  });
+
+  test("a file-scoped writer writes its file (shell, sed -i, apply_patch) and nothing beside it", async () => {
+    const file = join(ws.dir, "sub/a.txt");
+    const targets = [file, join(ws.dir, "sub/b.txt"), ...forbidden()];
+    const result = await run(
+      ["--write", "sub/a.txt"],
+      [
+        { type: "shell", command: attempt(targets) },
+        // Editors and sed replace the file by a temporary file renamed over it.
+        { type: "shell", command: "sed -i 's/planted/sed-edited/' sub/a.txt && cat sub/a.txt" },
+        {
+          type: "patch",
+          patch:
+            "*** Begin Patch\n*** Update File: sub/a.txt\n@@\n-sed-edited\n+patched by codex\n*** End Patch",
+        },
+        { type: "shell", command: "echo stray > sub/new.txt; unlink sub/b.txt; echo done" },
+        { type: "message", text: "{{outputs:4}}" },
+      ],
+    );
+    const seen = verdicts(result.answer);
+    assert.equal(seen.get(file), "WROTE", result.answer);
+    for (const target of targets.slice(1))
+      assert.equal(seen.get(target), "DENIED", `${target}: ${result.answer}`);
+    assert.match(result.answer, /sed-edited/);
+    assert.equal(readFileSync(file, "utf8"), "patched by codex\n");
+    assert.equal(
+      readFileSync(join(ws.dir, "sub/b.txt"), "utf8"),
+      "b\n",
+      "its neighbour is neither written nor removed",
+    );
+    // What it made beside its file never stays in the workspace: it is moved into its store folder.
+    assert.equal(existsSync(join(ws.dir, "sub/new.txt")), false);
+    assert.deepEqual(result.outsideScope?.moved, [join(ws.dir, "sub/new.txt")]);
+    assert.equal(
+      readFileSync(join(ws.home, "workers", result.id, "outside-scope", "sub/new.txt"), "utf8"),
+      "stray\n",
+    );
+    assert.equal(result.confinement ?? (await specOf(result.id)).confinement, "baton");
+    assertUntouched();
+  });
+
+  test("a folder-scoped writer writes anywhere in its folder and nowhere else", async () => {
+    const targets = [
+      join(ws.dir, "dir/x.txt"),
+      join(ws.dir, "dir/new.txt"),
+      join(ws.dir, "sub/b.txt"),
+      ...forbidden(),
+    ];
+    const result = await run(
+      ["--write", "dir"],
+      [
+        { type: "shell", command: attempt(targets) },
+        { type: "message", text: "{{output}}" },
+      ],
+    );
+    const seen = verdicts(result.answer);
+    assert.equal(seen.get(targets[0] as string), "WROTE", result.answer);
+    assert.equal(seen.get(targets[1] as string), "WROTE", result.answer);
+    for (const target of targets.slice(2))
+      assert.equal(seen.get(target), "DENIED", `${target}: ${result.answer}`);
+    assert.equal(readFileSync(join(ws.dir, "dir/new.txt"), "utf8"), "planted");
+    assert.equal(readFileSync(join(ws.dir, "sub/b.txt"), "utf8"), "b\n");
+    assertUntouched();
+  });
+
+  test("an isolated writer writes only in its own worktree", async () => {
+    const shared = join(ws.dir, "notes.txt");
+    const result = await run(
+      ["--isolate", "--write", "notes.txt"],
+      [
+        { type: "shell", command: `${attempt(["notes.txt", shared, ".git", ...forbidden()])}; pwd` },
+        { type: "message", text: "{{output}}" },
+      ],
+    );
+    const seen = verdicts(result.answer);
+    assert.equal(seen.get("notes.txt"), "WROTE", result.answer);
+    for (const target of [shared, ".git", ...forbidden()])
+      assert.equal(seen.get(target), "DENIED", `${target}: ${result.answer}`);
+    assert.equal(readFileSync(shared, "utf8"), "original\n", "the shared checkout is untouched");
+    assert.deepEqual(result.isolation?.changedFiles, ["notes.txt"]);
+    assert.equal(git(ws.dir, "show", `${result.isolation?.branch}:notes.txt`), "planted");
+    assertUntouched();
+  });
+
+  test("an implementer without --write writes the workspace but never the store", async () => {
+    const targets = [join(ws.dir, "dir/impl.txt"), ...forbidden().slice(0, 3)];
+    const result = await run(
+      ["--role", "implementer"],
+      [
+        { type: "shell", command: attempt(targets) },
+        { type: "message", text: "{{output}}" },
+      ],
+    );
+    const seen = verdicts(result.answer);
+    assert.equal(seen.get(targets[0] as string), "WROTE", result.answer);
+    for (const target of targets.slice(2))
+      assert.equal(seen.get(target), "DENIED", `${target}: ${result.answer}`);
+    rmSync(join(ws.dir, "dir/impl.txt"));
+    git(ws.dir, "checkout", "--", "top.txt");
+  });
+
+  test("a --write that contains the run store, or lies in it, is refused in one line", async () => {
+    for (const path of [".", ".baton", ".baton/workers"]) {
+      const refused = await ws.baton(["spawn", "--write", path, "x"]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /^baton: --write \S+ (contains|is inside) the run store .*\n$/);
+    }
+  });
+
+  test("--unconfined runs without Baton's sandbox, and ls and result --json say so", async () => {
+    const result = await run(["--unconfined", "--write", "dir"], [{ type: "message", text: "ok" }]);
+    assert.equal(result.state, "succeeded");
+    assert.equal((await specOf(result.id)).confinement, "unconfined");
+    const { workers } = await ws.json<{ workers: { id: string; confinement: string }[] }>(["ls"]);
+    assert.equal(workers.find((r) => r.id === result.id)?.confinement, "unconfined");
+    assert.equal(result.confinement, "unconfined");
+    assert.match(await ws.ok(["ls"]), /unconfined/);
+  });
+
+  const specOf = async (id: string) =>
+    JSON.parse(readFileSync(join(ws.home, "workers", id, "spec.json"), "utf8")) as { confinement: string };
+});
