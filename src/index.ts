@@ -1,6 +1,7 @@
 export type { AgentEvent, Backend, LaunchPlan } from "./backend/backend.js";
 export { codexBackend } from "./backend/codex.js";
 export { Baton, type BatonOptions, type PollOptions, type SpawnOptions } from "./client/baton.js";
+export { type Confiner, confiner } from "./confine/index.js";
 export {
   type ContextPack,
   contextPackFromFlags,

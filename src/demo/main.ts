@@ -6,6 +6,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { reasonText } from "../cli/render.js";
 import { Baton } from "../client/baton.js";
+import { confiner } from "../confine/index.js";
 import { isBatonError } from "../errors.js";
 import { type ScriptedModel, startScriptedModel } from "../scripted-model/index.js";
 import { totalTokens, type WorkerInfo, type WorkerResult } from "../worker/types.js";
@@ -59,7 +60,11 @@ async function runDemo(resources: Resources, signal: AbortSignal): Promise<boole
 
 async function spawnWorkers(baton: Baton, signal: AbortSignal): Promise<string[]> {
   const ids: string[] = [];
-  for (const worker of demoWorkers(bundledCodexBin())) {
+  const confined = confiner();
+  if (!confined.ok) {
+    console.log(`(${confined.why}: the demo's writer runs --unconfined; install bubblewrap to confine it)\n`);
+  }
+  for (const worker of demoWorkers(bundledCodexBin(), !confined.ok)) {
     try {
       ids.push(await baton.spawn(worker, signal));
     } catch (error) {

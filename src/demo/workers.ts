@@ -94,7 +94,7 @@ function commandOutput(toolOutput: string | undefined): string | undefined {
 }
 
 /** The three workers the demo runs, each with its own role and model script. */
-export function demoWorkers(bin: string | undefined): SpawnOptions[] {
+export function demoWorkers(bin: string | undefined, unconfined = false): SpawnOptions[] {
   const task = (text: string, steps: ScriptStep[]) => `${text}\n${modelScriptLine(steps)}`;
   const shared = { timeoutSeconds: 120, ...(bin ? { bin } : {}) };
   return [
@@ -115,6 +115,7 @@ export function demoWorkers(bin: string | undefined): SpawnOptions[] {
       role: "implementer",
       label: "fix-add",
       write: ["calc.js"],
+      ...(unconfined ? { unconfined: true } : {}),
       task: task("Fix the bug in `add` in calc.js and check the fix.", implementer),
     },
   ];
