@@ -3,7 +3,9 @@ import type { Readable, Writable } from "node:stream";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { isBatonError } from "../errors.js";
+import { MAX_MESSAGE_BYTES } from "../protocol/lines.js";
 import { resolveHome } from "../store/home.js";
+import { boundedLines, type LongLine, requestOf } from "./bounded-lines.js";
 import { BatonSession } from "./session.js";
 import { keepMalformedArguments, registerTools, type Tool } from "./tool.js";
 import { PatternRuns, patternTool } from "./tools/pattern.js";
@@ -76,7 +78,11 @@ export async function serveMcp(options: McpServeOptions = {}): Promise<void> {
     stdin.once("end", resolve);
     stdin.once("close", resolve);
   });
-  const transport = new StdioServerTransport(stdin, options.stdout ?? process.stdout);
+  const stdout = options.stdout ?? process.stdout;
+  // The SDK's transport would end the session on a message over its buffer (10 MB by default): it is
+  // given room for the largest call Baton takes, and never sees a longer one.
+  const lines = boundedLines(stdin, MAX_MESSAGE_BYTES, (line) => refuseLongLine(stdout, line));
+  const transport = new StdioServerTransport(lines, stdout, { maxBufferSize: 2 * MAX_MESSAGE_BYTES });
   keepMalformedArguments(transport);
   await server.connect(transport);
   await closed;
@@ -84,6 +90,21 @@ export async function serveMcp(options: McpServeOptions = {}): Promise<void> {
   await runs.settled(); // their workers are stopped through the session, so it closes after
   await server.close();
   await session.reset();
+}
+
+/** Answers a request too long to read, when its id can be told: a tool error for a tool call. */
+function refuseLongLine(stdout: Writable, line: LongLine): void {
+  const request = requestOf(line);
+  if (!request) return; // a notification, or no id to answer to
+  const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  const text =
+    `the request is ${mib(line.bytes)}, more than the ${mib(MAX_MESSAGE_BYTES)} baton mcp reads: ` +
+    "give a shorter task, and point to files instead of pasting them";
+  const reply =
+    request.method === "tools/call"
+      ? { result: { content: [{ type: "text", text }], isError: true } }
+      : { error: { code: -32600, message: text } };
+  stdout.write(`${JSON.stringify({ jsonrpc: "2.0", id: request.id, ...reply })}\n`);
 }
 
 function packageVersion(): string {
