@@ -1,14 +1,58 @@
 import { execFile } from "node:child_process";
+import { lstatSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
-import { BatonError } from "../errors.js";
+import { BatonError, errnoOf } from "../errors.js";
+import { readStoreFileSync, StoreDamageError } from "../store/no-follow.js";
 
 const run = promisify(execFile);
 
+// Every git command Baton runs for a worker runs with a configuration no worker controls. Git reads
+// config from the system, the user's home, the repository and the worktree, and some keys name a
+// program that git then runs (hooks, core.fsmonitor, gpg.program, transports). So: no system or global
+// file at all (the environment below), and on the command line, which wins over every file, each key
+// that could run something is switched off. In the worktree, git is told where its repository is
+// (--git-dir, recorded when Baton made the worktree) instead of reading the `.git` file a worker could
+// repoint, and that file is checked all the same, so a tampered worktree is reported, not used.
+
+/** Command-line settings: they win over any config file, the repository's and worktree's included. */
+const SAFE_CONFIG = [
+  "core.hooksPath=/dev/null", // no hook runs: nothing can exist below /dev/null
+  "core.fsmonitor=false", // no fsmonitor hook program
+  "protocol.allow=never", // no transport: no lazy fetch, no ssh or remote helper, no core.sshCommand
+  "submodule.recurse=false",
+  "commit.gpgSign=false", // no gpg.program
+  "safe.bareRepository=explicit", // a bare repository planted in a folder is never discovered
+  "user.name=Baton",
+  "user.email=baton@localhost",
+].flatMap((setting) => ["-c", setting]);
+
+/** The caller's environment without its GIT_* variables, and without system or global config. */
+function gitEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GIT_")));
+  return {
+    ...env,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_ATTR_NOSYSTEM: "1",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_NO_LAZY_FETCH: "1",
+  };
+}
+
 async function git(cwd: string, args: readonly string[]): Promise<string> {
-  const { stdout } = await run("git", ["-C", cwd, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run("git", ["-C", cwd, ...SAFE_CONFIG, ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+    env: gitEnv(),
+  });
   return stdout;
+}
+
+/** Git in the worktree, after checking its `.git`, with its repository named rather than found. */
+async function gitInWorktree(worktree: Worktree, args: readonly string[]): Promise<string> {
+  checkDotGit(worktree);
+  return git(worktree.path, [`--git-dir=${worktree.gitdir}`, `--work-tree=${worktree.path}`, ...args]);
 }
 
 /** What an isolated writer gave back: its commit on its own branch, and whether it merges cleanly. */
@@ -28,6 +72,8 @@ export interface Worktree {
   readonly branch: string;
   /** The worker's cwd inside the worktree. */
   readonly cwd: string;
+  /** The worktree's git folder in the repository, as git made it: the only one Baton runs git with. */
+  readonly gitdir: string;
 }
 
 /** The repository that holds `cwd`, or a usage error: isolation needs git. */
@@ -44,8 +90,59 @@ export async function createWorktree(home: string, id: string, key: string, cwd:
   const repo = await repositoryOf(cwd);
   const path = join(home, "worktrees", id);
   const branch = `baton/${id}-${key}`;
+  refusePlanted(home, join(home, "worktrees"), true);
+  refusePlanted(home, path, false);
   await git(repo, ["worktree", "add", "--quiet", "-b", branch, path, "HEAD"]);
-  return { repo, path, branch, cwd: join(path, relative(repo, cwd)) };
+  // Read before the worker starts: what git wrote is the one `.git` this worktree may ever have.
+  const gitdir = gitdirOf(readStoreFileSync(home, join(path, ".git")));
+  if (!gitdir) {
+    throw new BatonError("store", `git made the worktree ${path} without a .git file: cannot isolate`);
+  }
+  return { repo, path, branch, cwd: join(path, relative(repo, cwd)), gitdir };
+}
+
+/** A folder (or entry) of the store that must be Baton's own: `worktrees/` a plain folder, a worktree new. */
+function refusePlanted(home: string, path: string, mayExist: boolean): void {
+  let found: ReturnType<typeof lstatSync>;
+  try {
+    found = lstatSync(path);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return;
+    throw error;
+  }
+  if (mayExist && found.isDirectory()) return;
+  throw new BatonError(
+    "store",
+    `store damage: ${relative(dirname(home), path)} ${found.isSymbolicLink() ? "is a symbolic link" : "is already there"}; Baton will not make a worktree through it: remove it`,
+  );
+}
+
+/** The path a `.git` file names, if it is one line `gitdir: PATH`. */
+function gitdirOf(text: string | undefined): string | undefined {
+  const match = /^gitdir: (.+)\n$/.exec(text ?? "");
+  return match?.[1];
+}
+
+/** Refuses a worktree whose `.git` is no longer the file git made when Baton created it. */
+function checkDotGit(worktree: Worktree): void {
+  const file = join(worktree.path, ".git");
+  let why: string | undefined;
+  try {
+    const text = readStoreFileSync(worktree.path, file);
+    if (text === undefined) why = "was removed";
+    else if (text !== `gitdir: ${worktree.gitdir}\n`)
+      why = "no longer names the repository Baton made it for";
+  } catch (error) {
+    why = error instanceof StoreDamageError ? error.what : "cannot be read";
+  }
+  if (why) {
+    // <home>/worktrees/<id>/.git, shown from the store's own folder name on.
+    const shown = relative(dirname(dirname(dirname(worktree.path))), file);
+    throw new BatonError(
+      "store",
+      `store damage: ${shown} ${why}; Baton will not run git in that worktree: the worker's files are left in ${worktree.path}`,
+    );
+  }
 }
 
 /**
@@ -53,26 +150,19 @@ export async function createWorktree(home: string, id: string, key: string, cwd:
  * removes the worktree. The branch keeps the change; nothing is merged or lost silently.
  */
 export async function collectWorktree(worktree: Worktree, message: string): Promise<IsolationOutcome> {
-  await git(worktree.path, ["add", "--all"]);
-  const changedFiles = (await git(worktree.path, ["diff", "--cached", "--name-only"]))
+  await gitInWorktree(worktree, ["add", "--all"]);
+  const changedFiles = (
+    await gitInWorktree(worktree, ["diff", "--cached", "--name-only", "--no-ext-diff", "--no-textconv"])
+  )
     .split("\n")
     .filter(Boolean);
   let commit: string | undefined;
   if (changedFiles.length > 0) {
-    await git(worktree.path, [
-      "-c",
-      "user.name=Baton",
-      "-c",
-      "user.email=baton@localhost",
-      "commit",
-      "--quiet",
-      "--no-verify",
-      "-m",
-      message,
-    ]);
-    commit = (await git(worktree.path, ["rev-parse", "HEAD"])).trim();
+    await gitInWorktree(worktree, ["commit", "--quiet", "--no-verify", "-m", message]);
+    commit = (await gitInWorktree(worktree, ["rev-parse", "HEAD"])).trim();
   }
   const conflicts = commit ? await conflictsWithHead(worktree.repo, worktree.branch) : [];
+  checkDotGit(worktree); // `worktree remove` reads it
   await git(worktree.repo, ["worktree", "remove", "--force", worktree.path]).catch(() =>
     rm(worktree.path, { recursive: true, force: true }),
   );

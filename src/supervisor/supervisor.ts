@@ -17,7 +17,6 @@ import {
   type ResumeParams,
   type SpawnParams,
 } from "../protocol/messages.js";
-import { writeFileAtomic } from "../store/atomic.js";
 import type { Store } from "../store/store.js";
 import { WORKER_PREAMBLE, workerPrompt } from "../worker/prompt.js";
 import { type FinalState, isFinal } from "../worker/state.js";
@@ -35,7 +34,7 @@ import { collectWorktree, createWorktree, repositoryOf, type Worktree } from "./
 import { processesWithMarkers, signalAll } from "./processes.js";
 import { WORKER_ENV } from "./worker-env.js";
 import { type Attempt, WorkerRun } from "./worker-run.js";
-import { conflict } from "./writer-lock.js";
+import { conflict, realScopePath } from "./writer-lock.js";
 
 /** What `poll` returns: the output since the reader's cursor, cut to the last `maxBytes`. */
 export interface PollResult {
@@ -596,7 +595,7 @@ export class Supervisor {
     for (const [index, { entry, threadId }] of claimed.entries()) {
       const { id } = entry.spec;
       try {
-        if (threadId) await writeFileAtomic(this.store.file(id, "resume.txt"), RESUME_PROMPT);
+        if (threadId) await this.store.writeText(id, "resume.txt", RESUME_PROMPT);
       } catch (error) {
         // The ones not queued yet are lost again, as they were; the ones queued run.
         for (const rest of claimed.slice(index)) {
@@ -678,6 +677,9 @@ export class Supervisor {
     const started = status.startedAt ? Date.parse(status.startedAt) : undefined;
     const ended = status.endedAt ? Date.parse(status.endedAt) : undefined;
     const queueIndex = status.state === "queued" ? this.queue.indexOf(spec.id) : -1;
+    // Files of the worker changed under the supervisor (one lstat each). What it recorded in memory is
+    // still what it shows and serves; `ls` marks the worker.
+    const damage = this.store.damage(spec.id);
     return {
       id: spec.id,
       label: spec.label,
@@ -694,6 +696,7 @@ export class Supervisor {
       createdAt: spec.createdAt,
       confinement: spec.confinement,
       queuePosition: queueIndex >= 0 ? queueIndex + 1 : undefined,
+      ...(damage.length > 0 ? { damage } : {}),
     };
   }
 
@@ -958,9 +961,11 @@ function blankStatus(id: string, state: WorkerStatus["state"]): WorkerStatus {
   };
 }
 
+/** The worker's scope, its paths real (see realScopePath): the writer lock and the sandbox rely on it. */
 function scopeOf(params: SpawnParams, cwd: string): Scope {
-  if (params.write?.length) return { kind: "write", paths: params.write.map((p) => resolve(cwd, p)) };
-  if (!params.readOnly && params.role === "implementer") return { kind: "write", paths: [cwd] };
+  if (params.write?.length) return { kind: "write", paths: params.write.map((p) => realScopePath(p, cwd)) };
+  if (!params.readOnly && params.role === "implementer")
+    return { kind: "write", paths: [realScopePath(cwd)] };
   return { kind: "read-only" };
 }
 

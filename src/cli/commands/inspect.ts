@@ -6,6 +6,7 @@ import { interruptedSummary } from "../../pattern/summary.js";
 import { renderPlan } from "../../plan/index.js";
 import { MAX_POLL_BYTES, MAX_POLL_WAIT_MS, MAX_WAIT_MS } from "../../protocol/messages.js";
 import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
+import { damageOf } from "../../store/integrity.js";
 import { isFinal } from "../../worker/state.js";
 import {
   ExitWith,
@@ -48,6 +49,14 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       writeOut(`${workerTable(listing.workers)}\n`);
       for (const problem of [...listing.problems, ...plans.flatMap((p) => p.problem ?? [])]) {
         writeErr(`baton: warning: ${problem}\n`);
+      }
+      for (const worker of listing.workers) {
+        const damage = damageOf(worker);
+        if (damage.length === 0) continue;
+        const files = damage.map((d) => `${d.file} ${d.what}`).join("; ");
+        writeErr(
+          `baton: warning: worker ${worker.id}: store damage: ${files}: Baton still serves what it recorded (\`baton result ${worker.id}\`)\n`,
+        );
       }
     });
 
