@@ -1,4 +1,4 @@
-import { Baton } from "../client/baton.js";
+import { Baton, type BatonOptions } from "../client/baton.js";
 import { BatonError } from "../errors.js";
 import { terminalJson, textFor } from "../render/terminal-text.js";
 
@@ -7,8 +7,15 @@ export interface GlobalOptions {
 }
 
 /** Opens the workspace's Baton for one command and closes it afterwards. */
-export async function withBaton<T>(global: GlobalOptions, work: (baton: Baton) => Promise<T>): Promise<T> {
-  const baton = await Baton.open(global.home ? { home: global.home } : {});
+export async function withBaton<T>(
+  global: GlobalOptions & Pick<BatonOptions, "deadline">,
+  work: (baton: Baton) => Promise<T>,
+): Promise<T> {
+  const { home, deadline } = global;
+  const baton = await Baton.open({
+    ...(home ? { home } : {}),
+    ...(deadline === undefined ? {} : { deadline }),
+  });
   try {
     return await work(baton);
   } finally {

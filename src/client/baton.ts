@@ -2,17 +2,20 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { ContextPack } from "../context/index.js";
 import { BatonError, errnoOf } from "../errors.js";
-import { describeIssue, spawnParams } from "../protocol/messages.js";
+import { DEFAULT_GRACE_SECONDS, describeIssue, spawnParams } from "../protocol/messages.js";
 import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
 import { resolveHome } from "../store/home.js";
-import { Store, WORKER_ID } from "../store/store.js";
-import { endpointFor } from "../supervisor/endpoint.js";
+import { WORKER_ID } from "../store/store.js";
 import { isAlive } from "../supervisor/processes.js";
 import type { PollResult, ResumeOutcome, WaitResult } from "../supervisor/supervisor.js";
 import { WORKER_ENV } from "../supervisor/worker-env.js";
 import type { Role, WorkerInfo, WorkerResult } from "../worker/types.js";
-import { startSupervisor } from "./autostart.js";
-import { Connection, isNotListening } from "./connection.js";
+import type { Connection } from "./connection.js";
+import { NoSupervisor, reachSupervisor } from "./reach.js";
+import { endByPid } from "./supervisor-process.js";
+
+/** How long any request but a waiting one may go unanswered before it fails, naming the supervisor's pid. */
+const REPLY_TIMEOUT_MS = 15_000;
 
 export interface BatonOptions {
   /** The run store. @default BATON_HOME, else the nearest `.baton` folder, else `./.baton` */
@@ -24,6 +27,12 @@ export interface BatonOptions {
   /** Start the supervisor if none is running. @default true */
   readonly autoStart?: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * When (ms since the epoch) every request, connecting included, must have been answered; past it
+   * they reject with a `timeout` BatonError that names the supervisor's pid. Without it each request
+   * still has a bound: a few seconds to connect, its own timeout plus a margin for a wait.
+   */
+  readonly deadline?: number;
 }
 
 export interface SpawnOptions {
@@ -91,35 +100,60 @@ export class Baton {
     private readonly cwd: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly connection: Connection,
+    private readonly deadline: number | undefined,
   ) {}
 
   static async open(options: BatonOptions = {}): Promise<Baton> {
     const cwd = options.cwd ?? process.cwd();
     const env = options.env ?? process.env;
     const home = options.home ?? resolveHome(cwd, env);
-    const { socket } = endpointFor(home);
-    for (let attempt = 0; ; attempt++) {
-      options.signal?.throwIfAborted();
-      try {
-        return new Baton(home, cwd, env, await Connection.open(socket));
-      } catch (error) {
-        if (error instanceof BatonError) throw error; // refused by the supervisor, or an unsafe socket
-        if (!isNotListening(error)) {
-          throw new BatonError("supervisor", `cannot reach the supervisor at ${socket} (${errnoOf(error)})`);
-        }
-        if (options.autoStart === false) {
-          throw new BatonError(
-            "supervisor",
-            `no supervisor is running for ${home}: run a command such as \`baton ls\` to start one`,
-          );
-        }
-        if (attempt >= 20) throw new BatonError("supervisor", `the supervisor for ${home} does not answer`);
-        if (attempt === 0) {
-          await Store.open(home); // a clear error now, rather than a supervisor that cannot start
-          await startSupervisor(home, env);
-        } else await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    const connection = await reachSupervisor(home, {
+      env,
+      autoStart: options.autoStart !== false,
+      deadline: options.deadline,
+      signal: options.signal,
+    });
+    return new Baton(home, cwd, env, connection, options.deadline);
+  }
+
+  /**
+   * Stops every worker and the supervisor of the store, as {@link Baton.shutdown} does; a supervisor
+   * that does not answer, or has lost its socket, is ended by its pid instead (SIGTERM, then SIGKILL).
+   * Resolves with how it ended: "request" when it was asked, "none" when no supervisor runs.
+   */
+  static async shutdown(
+    options: Omit<BatonOptions, "autoStart"> = {},
+  ): Promise<{ how: "request" | "none" } | { how: "SIGTERM" | "SIGKILL"; pid: number }> {
+    const home = options.home ?? resolveHome(options.cwd ?? process.cwd(), options.env ?? process.env);
+    let baton: Baton;
+    try {
+      baton = await Baton.open({ ...options, home, autoStart: false });
+    } catch (error) {
+      if (error instanceof BatonError && error.code === "timeout") {
+        const ended = await endByPid(home);
+        if (ended) return ended;
       }
+      if (error instanceof NoSupervisor) return { how: "none" };
+      throw error;
     }
+    try {
+      await baton.shutdown(options.signal);
+      return { how: "request" };
+    } catch (error) {
+      if (!(error instanceof BatonError && error.code === "timeout")) throw error;
+      const ended = await endByPid(home);
+      if (ended) return ended;
+      throw error;
+    } finally {
+      baton.close();
+    }
+  }
+
+  /** A request bounded by `ms` (undefined: by the heartbeat alone) and by the deadline. */
+  private ask<T>(method: string, params: unknown, signal: AbortSignal | undefined, ms?: number): Promise<T> {
+    const left = this.deadline === undefined ? undefined : Math.max(0, this.deadline - Date.now());
+    const timeoutMs = ms === undefined ? left : left === undefined ? ms : Math.min(ms, left);
+    return this.connection.request<T>(method, params, { signal, timeoutMs });
   }
 
   /** Starts a worker in the background; resolves with its id as soon as it is queued. */
@@ -151,18 +185,18 @@ export class Baton {
       env: stringEnv(this.env),
     });
     if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "spawn"));
-    const { id } = await this.connection.request<{ id: string }>("spawn", parsed.data, signal);
+    const { id } = await this.ask<{ id: string }>("spawn", parsed.data, signal, REPLY_TIMEOUT_MS);
     return id;
   }
 
   async list(
     signal?: AbortSignal,
   ): Promise<{ workers: WorkerInfo[]; maxParallel: number; problems: string[] }> {
-    return this.connection.request("list", {}, signal);
+    return this.ask("list", {}, signal, REPLY_TIMEOUT_MS);
   }
 
   poll(id: string, options: PollOptions = {}, signal?: AbortSignal): Promise<PollResult> {
-    return this.connection.request("poll", { id, ...options }, signal);
+    return this.ask("poll", { id, ...options }, signal, (options.waitMs ?? 0) + REPLY_TIMEOUT_MS);
   }
 
   /** Types `text` into the worker's terminal, followed by Enter unless `enter` is false. */
@@ -172,18 +206,20 @@ export class Baton {
     options: { enter?: boolean } = {},
     signal?: AbortSignal,
   ): Promise<void> {
-    await this.connection.request("send", { id, text, ...options }, signal);
+    await this.ask("send", { id, text, ...options }, signal, REPLY_TIMEOUT_MS);
   }
 
   /** Sends Ctrl+C to the worker's terminal. */
   async interrupt(id: string, signal?: AbortSignal): Promise<void> {
-    await this.connection.request("interrupt", { id }, signal);
+    await this.ask("interrupt", { id }, signal, REPLY_TIMEOUT_MS);
   }
 
   /** Ctrl+C, then SIGTERM, then SIGKILL after the grace period; resolves when the workers have ended. */
   async stop(ids: readonly string[] | "all", options: { graceSeconds?: number } = {}, signal?: AbortSignal) {
     const params = ids === "all" ? { all: true, ...options } : { ids: [...ids], ...options };
-    return (await this.connection.request<{ stopped: string[] }>("stop", params, signal)).stopped;
+    // Ctrl+C, SIGTERM and SIGKILL, each after the grace period, then the records.
+    const ms = 3 * (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000 + REPLY_TIMEOUT_MS;
+    return (await this.ask<{ stopped: string[] }>("stop", params, signal, ms)).stopped;
   }
 
   /**
@@ -192,10 +228,11 @@ export class Baton {
    */
   async resume(ids: readonly string[] = [], signal?: AbortSignal): Promise<ResumeOutcome[]> {
     refuseInsideWorker(this.env);
-    const { resumed } = await this.connection.request<{ resumed: ResumeOutcome[] }>(
+    const { resumed } = await this.ask<{ resumed: ResumeOutcome[] }>(
       "resume",
       { ids: [...ids], env: stringEnv(this.env) },
       signal,
+      REPLY_TIMEOUT_MS,
     );
     return resumed;
   }
@@ -206,12 +243,13 @@ export class Baton {
     options: { any?: boolean; timeoutMs?: number } = {},
     signal?: AbortSignal,
   ): Promise<WaitResult> {
-    return this.connection.request("wait", { ids: [...ids], ...options }, signal);
+    const ms = options.timeoutMs === undefined ? undefined : options.timeoutMs + REPLY_TIMEOUT_MS;
+    return this.ask("wait", { ids: [...ids], ...options }, signal, ms);
   }
 
   /** The worker's final answer and outcome. Rejects while the worker is still running. */
   result(id: string, signal?: AbortSignal): Promise<WorkerResult> {
-    return this.connection.request("result", { id }, signal);
+    return this.ask("result", { id }, signal, REPLY_TIMEOUT_MS);
   }
 
   /** The worker's full terminal transcript, read from the store. */
@@ -230,12 +268,13 @@ export class Baton {
   }
 
   async configure(maxParallel: number, signal?: AbortSignal): Promise<void> {
-    await this.connection.request("configure", { maxParallel }, signal);
+    await this.ask("configure", { maxParallel }, signal, REPLY_TIMEOUT_MS);
   }
 
   /** Stops every worker and the supervisor. */
   async shutdown(signal?: AbortSignal): Promise<void> {
-    const { pid } = await this.connection.request<{ pid: number }>("shutdown", {}, signal);
+    const ms = 3 * DEFAULT_GRACE_SECONDS * 1000 + REPLY_TIMEOUT_MS;
+    const { pid } = await this.ask<{ pid: number }>("shutdown", {}, signal, ms);
     // Resolve only once the supervisor is gone, so a caller may remove the store right after.
     for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
   }

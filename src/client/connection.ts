@@ -3,36 +3,65 @@ import { BatonError, type BatonErrorCode, errnoOf } from "../errors.js";
 import { LineSplitter, MAX_MESSAGE_BYTES, MAX_REPLY_BYTES } from "../protocol/lines.js";
 import type { Response } from "../protocol/messages.js";
 import { checkSocketDir } from "../supervisor/endpoint.js";
+import { ANSWER_TIMEOUT_MS, notAnswering } from "./supervisor-process.js";
+
+// No request waits on a supervisor that has stopped answering (SIGSTOP, a wedged event loop): while
+// any request is out and the socket has been quiet for PING_AFTER_MS, a hello goes out as a ping, and
+// a supervisor silent for ANSWER_TIMEOUT_MS fails every request with an error that names its pid.
+// A request may also carry its own bound, for a supervisor that pings back but never answers it (its
+// disk is stuck).
+
+const PING_AFTER_MS = 1_000;
 
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
+  /** A heartbeat of ours, not a caller's request: it alone does not keep the heartbeat going. */
+  readonly ping: boolean;
+}
+
+export interface RequestOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** Reject with the supervisor's pid named if no reply came within this. */
+  readonly timeoutMs?: number | undefined;
 }
 
 /** One socket to the supervisor, carrying any number of concurrent requests. */
 export class Connection {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private failure: string | undefined;
+  private failure: BatonError | undefined;
+  private lastHeard = Date.now();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private pinging = false;
+  /** The supervisor's pid, from its answer to the hello. */
+  private pid: number | undefined;
 
-  private constructor(private readonly socket: net.Socket) {
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly home: string,
+  ) {
     const splitter = new LineSplitter(MAX_REPLY_BYTES);
     socket.on("data", (chunk: Buffer) => {
+      this.lastHeard = Date.now();
       try {
         for (const line of splitter.push(chunk)) this.onResponse(JSON.parse(line) as Response);
       } catch {
-        this.failure = "the supervisor sent a reply too long or garbled to read: ask for less (--max-bytes)";
-        socket.destroy(); // fail every pending request rather than guess
+        this.fail(
+          new BatonError(
+            "supervisor",
+            "the supervisor sent a reply too long or garbled to read: ask for less (--max-bytes)",
+          ),
+        );
       }
     });
     socket.on("error", () => {});
     socket.on("close", () => {
+      this.stopHeartbeat();
       for (const pending of this.pending.values()) {
         pending.reject(
-          new BatonError(
-            "supervisor",
-            this.failure ?? "the supervisor closed the connection: run the command again",
-          ),
+          this.failure ??
+            new BatonError("supervisor", "the supervisor closed the connection: run the command again"),
         );
       }
       this.pending.clear();
@@ -41,61 +70,96 @@ export class Connection {
 
   /**
    * Connects to the socket at `path` and says hello with this process's pid, which the supervisor
-   * checks. Rejects with the system error code if nobody listens, or with the supervisor's refusal.
+   * checks. Rejects with the system error code if nobody listens, with the supervisor's refusal, or
+   * with a `timeout` BatonError naming its pid if both do not happen within `timeoutMs`.
    */
-  static async open(path: string): Promise<Connection> {
+  static async open(
+    path: string,
+    options: { readonly home: string; readonly timeoutMs?: number },
+  ): Promise<Connection> {
     checkSocketDir(path);
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.createConnection(path);
-      socket.once("connect", () => {
-        socket.off("error", reject);
-        resolve(socket);
-      });
-      socket.once("error", reject);
+    const timeoutMs = options.timeoutMs ?? ANSWER_TIMEOUT_MS;
+    const socket = net.createConnection(path);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(notAnswering(options.home)), timeoutMs);
     });
-    const connection = new Connection(socket);
     try {
-      await connection.request("hello", { pid: process.pid });
+      await Promise.race([
+        late,
+        new Promise<void>((resolve, reject) => {
+          socket.once("connect", () => {
+            socket.off("error", reject);
+            resolve();
+          });
+          socket.once("error", reject);
+        }),
+      ]);
+      const connection = new Connection(socket, options.home);
+      try {
+        const hello = connection.request<{ pid?: unknown }>("hello", { pid: process.pid });
+        const { pid } = await Promise.race([late, hello]);
+        if (typeof pid === "number") connection.pid = pid;
+      } catch (error) {
+        connection.close();
+        throw error;
+      }
+      return connection;
     } catch (error) {
-      connection.close();
+      socket.destroy();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
-    return connection;
   }
 
-  request<T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> {
+  request<T>(method: string, params?: unknown, options: RequestOptions = {}): Promise<T> {
+    return this.send<T>(method, params, options, false);
+  }
+
+  private send<T>(method: string, params: unknown, options: RequestOptions, ping: boolean): Promise<T> {
     if (this.socket.destroyed) {
-      return Promise.reject(new BatonError("supervisor", "the connection to the supervisor is closed"));
+      return Promise.reject(
+        this.failure ?? new BatonError("supervisor", "the connection to the supervisor is closed"),
+      );
     }
+    const { signal, timeoutMs } = options;
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) {
         reject(new BatonError("aborted", `${method} was aborted`));
         return;
       }
-      const onAbort = () => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
         this.pending.delete(id);
-        reject(new BatonError("aborted", `${method} was aborted`));
-        // Tell the supervisor to drop it; the connection stays usable for other requests.
+      };
+      // Tell the supervisor to drop it; the connection stays usable for other requests.
+      const drop = (error: BatonError) => {
+        settle();
+        reject(error);
         if (!this.socket.destroyed) {
           this.socket.write(`${JSON.stringify({ id: this.nextId++, method: "cancel", params: { id } })}\n`);
         }
       };
+      const onAbort = () => drop(new BatonError("aborted", `${method} was aborted`));
       signal?.addEventListener("abort", onAbort, { once: true });
       this.pending.set(id, {
         resolve: (value) => {
-          signal?.removeEventListener("abort", onAbort);
+          settle();
           resolve(value as T);
         },
         reject: (error) => {
-          signal?.removeEventListener("abort", onAbort);
+          settle();
           reject(error);
         },
+        ping,
       });
       const line = `${JSON.stringify({ id, method, params })}\n`;
       if (Buffer.byteLength(line) > MAX_MESSAGE_BYTES) {
-        this.pending.delete(id);
-        signal?.removeEventListener("abort", onAbort);
+        settle();
         const mb = (bytes: number) => `${Math.ceil(bytes / (1024 * 1024))} MiB`;
         reject(
           new BatonError(
@@ -105,8 +169,53 @@ export class Connection {
         );
         return;
       }
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const seconds = Math.round(timeoutMs / 100) / 10;
+          drop(notAnswering(this.home, this.pid, `is not answering (no reply to ${method} in ${seconds} s)`));
+        }, timeoutMs);
+      }
+      if (!ping) this.startHeartbeat();
       this.socket.write(line);
     });
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    this.lastHeard = Math.max(this.lastHeard, Date.now() - PING_AFTER_MS); // quiet until now is not silence
+    this.heartbeat = setInterval(() => this.beat(), PING_AFTER_MS / 2);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private beat(): void {
+    if (![...this.pending.values()].some((p) => !p.ping)) {
+      this.stopHeartbeat();
+      return;
+    }
+    const quiet = Date.now() - this.lastHeard;
+    if (quiet >= ANSWER_TIMEOUT_MS) {
+      this.fail(notAnswering(this.home, this.pid));
+      return;
+    }
+    if (quiet >= PING_AFTER_MS && !this.pinging) {
+      this.pinging = true;
+      this.send("hello", { pid: process.pid }, {}, true)
+        .catch(() => {})
+        .finally(() => {
+          this.pinging = false;
+        });
+    }
+  }
+
+  /** Fails every request with `error` and drops the connection. */
+  private fail(error: BatonError): void {
+    this.failure ??= error;
+    this.socket.destroy();
   }
 
   private onResponse(response: Response): void {
@@ -118,6 +227,7 @@ export class Connection {
   }
 
   close(): void {
+    this.stopHeartbeat();
     this.socket.end();
     this.socket.destroy();
   }

@@ -1,6 +1,7 @@
 import { lstatSync } from "node:fs";
+import { lstat, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { errnoOf } from "../errors.js";
+import { BatonError, errnoOf } from "../errors.js";
 
 export const STORE_DIR = ".baton";
 
@@ -22,5 +23,41 @@ export function resolveHome(cwd: string = process.cwd(), env: NodeJS.ProcessEnv 
     const parent = dirname(dir);
     if (parent === dir) return join(resolve(cwd), STORE_DIR);
     dir = parent;
+  }
+}
+
+/** The file that marks a folder as a run store Baton made (or was given empty), and may lock down. */
+export const STORE_MARKER = ".baton-store";
+
+/**
+ * Makes sure the existing folder `home` is Baton's to use: one it marked, an empty one (marked now), or
+ * a store made before markers existed (it has a `workers` folder). Refuses any other folder in one line,
+ * so that Baton never chmods, fills or takes over a folder someone pointed BATON_HOME at by mistake.
+ * System errors (a read-only or full disk) are thrown as they are, for the caller to word.
+ */
+export async function claimHome(home: string): Promise<void> {
+  const names = await readdir(home);
+  if (names.includes(STORE_MARKER)) return;
+  if (names.length > 0 && !(await isFolder(join(home, "workers")))) {
+    throw new BatonError(
+      "store",
+      `${home} is not a run store (it holds other files, and no ${STORE_MARKER}): point BATON_HOME at a new or empty folder`,
+    );
+  }
+  try {
+    await writeFile(join(home, STORE_MARKER), "This folder is a Baton run store.\n", {
+      mode: 0o600,
+      flag: "wx",
+    });
+  } catch (error) {
+    if (errnoOf(error) !== "EEXIST") throw error;
+  }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }

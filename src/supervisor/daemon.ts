@@ -1,4 +1,4 @@
-import { chmodSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
@@ -14,6 +14,26 @@ import { Supervisor } from "./supervisor.js";
 // It tells its starter "ready" or "error: ..." on stdout, one line, and then only writes its log.
 
 const IDLE_EXIT_MS = Number(process.env.BATON_IDLE_EXIT_MS ?? 10 * 60_000);
+/** How often the supervisor checks that its socket and its store are still there. */
+const CHECK_EVERY_MS = 1_000;
+/** A store removed under the supervisor: its workers get this grace, for their records are gone. */
+const STORE_GONE_GRACE_SECONDS = 1;
+/** However a shutdown goes (a stuck disk), the process ends after this. */
+const SHUTDOWN_CAP_MS = 60_000;
+
+/** Which file a path names: a file deleted and made again is another file. */
+type Identity = { readonly dev: number; readonly ino: number } | undefined;
+
+function identityOf(path: string): Identity {
+  try {
+    const { dev, ino } = lstatSync(path);
+    return { dev, ino };
+  } catch {
+    return undefined;
+  }
+}
+
+const sameFile = (a: Identity, b: Identity) => a !== undefined && b?.dev === a.dev && b.ino === a.ino;
 
 function say(line: string): void {
   try {
@@ -35,6 +55,7 @@ function listen(server: net.Server, path: string): Promise<void> {
 export async function runSupervisor(home: string): Promise<void> {
   process.umask(0o077);
   const store = await Store.open(home);
+  const storeIdentity = identityOf(home);
   const endpoint = endpointFor(home);
   const lock = net.createServer();
   try {
@@ -59,15 +80,18 @@ export async function runSupervisor(home: string): Promise<void> {
 
   let idleTimer: NodeJS.Timeout | undefined;
   let closing = false;
-  const shutdown = async (code = 0) => {
+  const shutdown = async (code = 0, graceSeconds?: number) => {
     if (closing) return;
     closing = true;
+    setTimeout(() => process.exit(code), SHUTDOWN_CAP_MS).unref();
     log("shutting down");
-    await supervisor.close();
-    server.close();
+    clearInterval(watch);
+    await supervisor.close(graceSeconds);
+    current.server.close();
     lock.close();
     try {
-      unlinkSync(endpoint.socket);
+      // Only our own: after the store was replaced, the file there may be another supervisor's.
+      if (sameFile(current.identity, identityOf(endpoint.socket))) unlinkSync(endpoint.socket);
     } catch {}
     process.exit(code);
   };
@@ -100,19 +124,62 @@ export async function runSupervisor(home: string): Promise<void> {
       throw error;
     }
   };
-  const server = serve(handlers(supervisor, { shutdown: () => void shutdown() }), armIdle, admit);
-  secureSocketDir(home); // the store, opened by a client, may have been made by other means
-  if (endpoint.socketDir) secureSocketDir(endpoint.socketDir);
-  try {
-    unlinkSync(endpoint.socket); // stale: we hold the lock, so nobody else is listening there
-  } catch {}
-  await listen(server, endpoint.socket);
-  chmodSync(endpoint.socket, 0o600);
-  writeFileSync(
-    join(home, "supervisor.json"),
-    `${JSON.stringify({ pid: process.pid, socket: endpoint.socket, startedAt: new Date().toISOString() })}\n`,
-    { mode: 0o600 },
-  );
+  const table = handlers(supervisor, { shutdown: () => void shutdown() });
+  // Connections per server: after listening again, the old server keeps serving its connections.
+  const connections = new Map<net.Server, number>();
+  const listenOnSocket = async (): Promise<{ server: net.Server; identity: Identity }> => {
+    const server: net.Server = serve(
+      table,
+      (count) => {
+        connections.set(server, count);
+        armIdle([...connections.values()].reduce((a, b) => a + b, 0));
+      },
+      admit,
+    );
+    secureSocketDir(home); // the store, opened by a client, may have been made by other means
+    if (endpoint.socketDir) secureSocketDir(endpoint.socketDir);
+    try {
+      unlinkSync(endpoint.socket); // stale: we hold the lock, so nobody else is listening there
+    } catch {}
+    await listen(server, endpoint.socket);
+    chmodSync(endpoint.socket, 0o600);
+    writeFileSync(
+      join(home, "supervisor.json"),
+      `${JSON.stringify({ pid: process.pid, socket: endpoint.socket, startedAt: new Date().toISOString() })}\n`,
+      { mode: 0o600 },
+    );
+    return { server, identity: identityOf(endpoint.socket) };
+  };
+  let current = await listenOnSocket();
+  // The socket file can go while we run (`rm`, `git clean -fdx`, a tmp cleaner): without it no client
+  // reaches us, and no other supervisor can start while we hold the lock. So a cheap lstat each second:
+  // a socket gone or replaced is listened on again; a store gone or replaced (its folder is another
+  // one now) ends this supervisor, its workers stopped, so that the next command starts a new one.
+  // Polling, not fs.watch: it sees a removed folder, a moved one and a tmpfs alike, and costs nothing.
+  let relistening = false;
+  const watch = setInterval(() => {
+    if (closing || relistening) return;
+    if (!sameFile(storeIdentity, identityOf(home))) {
+      log(`the run store ${home} was removed or replaced: stopping the workers and ending`);
+      void shutdown(0, STORE_GONE_GRACE_SECONDS);
+      return;
+    }
+    if (sameFile(current.identity, identityOf(endpoint.socket))) return;
+    relistening = true;
+    log(`the socket ${endpoint.socket} was removed or replaced: listening on it again`);
+    current.server.close(); // its open connections are served to their end
+    listenOnSocket()
+      .then((next) => {
+        current = next;
+      })
+      .catch((error: Error) =>
+        log(`cannot listen on ${endpoint.socket} again (tried each second): ${error.message}`),
+      )
+      .finally(() => {
+        relistening = false;
+      });
+  }, CHECK_EVERY_MS);
+  watch.unref();
   process.on("SIGTERM", () => void shutdown(0));
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGHUP", () => {});

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { Baton } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
 import { MAX_GRACE_SECONDS, MAX_PARALLEL_LIMIT } from "../../protocol/messages.js";
 import { resolveHome } from "../../store/home.js";
@@ -63,7 +64,16 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
     .command("shutdown")
     .description("stop every worker and the workspace's supervisor")
     .action(async () => {
-      await withBaton(global(), (baton) => baton.shutdown());
+      // A supervisor that does not answer, or lost its socket, is ended by its pid instead.
+      const home = global().home;
+      const ended = await Baton.shutdown(home ? { home } : {});
+      if (ended.how === "SIGTERM" || ended.how === "SIGKILL") {
+        process.stderr.write(
+          ended.how === "SIGTERM"
+            ? `baton: the supervisor (pid ${ended.pid}) did not answer: ended it with SIGTERM\n`
+            : `baton: the supervisor (pid ${ended.pid}) did not answer: killed it (SIGKILL): the next command stops its workers and shows them as lost (\`baton resume\` continues them)\n`,
+        );
+      }
     });
 
   program

@@ -23,6 +23,9 @@ import { currentPlans } from "../plans.js";
 import { indent, isolationText, reasonText, workerTable } from "../render.js";
 import { interruptible } from "./run.js";
 
+/** How long after `wait --timeout` a supervisor that has not answered is given up on. */
+const WAIT_MARGIN_MS = 1_000;
+
 /** Keeps an interrupted wait's summary in the store, under `summaries/`. */
 async function saveSummary(home: string, summary: string): Promise<string> {
   const dir = join(home, "summaries");
@@ -143,7 +146,18 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       "\nCtrl+C stops the awaited workers gracefully and prints what each got to (exit 130); a second Ctrl+C forces them.",
     )
     .action(async (ids: string[], opts) => {
-      const result = await withBaton(global(), async (baton) => {
+      // --timeout holds whatever the supervisor does: one that has not answered by then (stopped,
+      // wedged) ends the wait all the same, with its pid named.
+      const deadline =
+        opts.timeout === undefined ? undefined : Date.now() + opts.timeout * 1000 + WAIT_MARGIN_MS;
+      const timedOut = (error: unknown) => {
+        if (deadline !== undefined && error instanceof BatonError && error.code === "timeout") {
+          throw new ExitWith(124, `timed out waiting (--timeout): ${error.message}`);
+        }
+        throw error;
+      };
+      const open = { ...global(), ...(deadline === undefined ? {} : { deadline }) };
+      const result = await withBaton(open, async (baton) => {
         // The workers this wait is about: the ones named, or every unfinished one right now.
         const awaited = ids.length
           ? ids
@@ -177,7 +191,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
         } finally {
           stopper.dispose();
         }
-      });
+      }).catch(timedOut);
       if (opts.json) printJson(result);
       else {
         for (const w of result.workers) {
