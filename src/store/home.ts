@@ -1,5 +1,5 @@
-import { lstatSync } from "node:fs";
-import { lstat, readdir, writeFile } from "node:fs/promises";
+import { constants, lstatSync } from "node:fs";
+import { access, lstat, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 
@@ -44,6 +44,7 @@ export async function claimHome(home: string): Promise<void> {
       `${home} is not a run store (it holds other files, and no ${STORE_MARKER}): point BATON_HOME at a new or empty folder`,
     );
   }
+  await access(home, constants.W_OK); // an unwritable store is reported as such, not by the marker's name
   try {
     await writeFile(join(home, STORE_MARKER), "This folder is a Baton run store.\n", {
       mode: 0o600,
