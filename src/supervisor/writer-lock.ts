@@ -29,7 +29,6 @@ export function realScopePath(path: string, base: string = process.cwd()): strin
 /** Resolves `parts` from the real folder `from`, following links by hand while they exist. */
 function walk(from: string, parts: readonly string[], links: { left: number; path: string }): string {
   let current = from;
-  let missing = false;
   for (const part of parts) {
     if (part === "" || part === ".") continue;
     if (part === "..") {
@@ -37,17 +36,11 @@ function walk(from: string, parts: readonly string[], links: { left: number; pat
       continue;
     }
     const next = join(current, part);
-    if (missing) {
-      current = next;
-      continue;
-    }
     let link: string | undefined;
     try {
       const info = lstatSync(next);
       if (info.isSymbolicLink()) link = readlinkSync(next);
-    } catch {
-      missing = true; // from here on, nothing exists to resolve
-    }
+    } catch {} // not there (yet): taken as it is spelled
     if (link === undefined) {
       current = next;
       continue;
