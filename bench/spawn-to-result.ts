@@ -18,6 +18,8 @@ import {
 } from "./common.ts";
 
 const TARGET = 1.1;
+/** What Baton's own sandbox (bubblewrap) may add to a one-worker run. */
+const CONFINEMENT_TARGET = 1.05;
 
 interface LibraryRun {
   readonly total: number;
@@ -38,9 +40,9 @@ async function bare(ws: Workspace, task: string): Promise<number> {
   return run.ms;
 }
 
-async function library(ws: Workspace, task: string): Promise<LibraryRun> {
+async function library(ws: Workspace, task: string, unconfined = false): Promise<LibraryRun> {
   const t0 = now();
-  const id = await ws.baton.spawn({ task });
+  const id = await ws.baton.spawn({ task, ...(unconfined ? { unconfined: true } : {}) });
   const t1 = now();
   await ws.baton.wait([id]);
   const t2 = now();
@@ -75,6 +77,7 @@ async function cli(ws: Workspace, task: string): Promise<number> {
 export async function spawnToResult(ws: Workspace, reps = 11): Promise<Section> {
   const bares: number[] = [];
   const libs: LibraryRun[] = [];
+  const opens: number[] = [];
   const clis: number[] = [];
   const left = { bare: new Leftovers(), baton: new Leftovers() };
   for (let rep = 0; rep <= reps; rep++) {
@@ -82,18 +85,23 @@ export async function spawnToResult(ws: Workspace, reps = 11): Promise<Section> 
     await left.bare.settle(ws);
     const l = await library(ws, `spawn-to-result library ${rep}`);
     await left.baton.settle(ws);
+    const u = await library(ws, `spawn-to-result unconfined ${rep}`, true);
+    await left.baton.settle(ws);
     const c = await cli(ws, `spawn-to-result cli ${rep}`);
     await left.baton.settle(ws);
     log(
-      `(a) ${rep === 0 ? "warm-up" : `rep ${rep}/${reps}`}: bare ${ms(b)}, library ${ms(l.total)}, CLI ${ms(c)}`,
+      `(a) ${rep === 0 ? "warm-up" : `rep ${rep}/${reps}`}: bare ${ms(b)}, library ${ms(l.total)}, unconfined ${ms(u.total)}, CLI ${ms(c)}`,
     );
     if (rep === 0) continue;
     bares.push(b);
     libs.push(l);
+    opens.push(u.total);
     clis.push(c);
   }
   const bareMs = median(bares);
   const libMs = median(libs.map((l) => l.total));
+  const openMs = median(opens);
+  const confinement = libMs / openMs;
   const cliMs = median(clis);
   const phase = (i: number) => ms(median(libs.map((l) => l.phases[i]!)), 1);
   return {
@@ -103,8 +111,10 @@ export async function spawnToResult(ws: Workspace, reps = 11): Promise<Section> 
         `the same flags Baton uses and the same prompt ` +
         `(worker preamble included) on stdin; timed from spawn to exit with its last \`agent_message\` read from ` +
         `the JSON stdout. Library: \`baton.spawn()\` → \`baton.wait([id])\` → \`baton.result(id)\` on an ` +
-        `already-open Baton (supervisor warm). CLI: \`baton spawn\`, \`baton wait\`, \`baton result\` as three ` +
-        `Node processes. One warm-up each, then ${reps} runs interleaved (bare, library, CLI, ...); medians.`,
+        `already-open Baton (supervisor warm), the worker confined by Baton's sandbox (bubblewrap) as every ` +
+        `worker is by default; the same with \`unconfined: true\` (the agent's own sandbox only) shows what the ` +
+        `confinement costs. CLI: \`baton spawn\`, \`baton wait\`, \`baton result\` as three ` +
+        `Node processes. One warm-up each, then ${reps} runs interleaved (bare, library, unconfined, CLI, ...); medians.`,
     ],
     columns: ["path", "median", "runs (ms)", "ratio vs bare", "target", "result"],
     rows: [
@@ -125,6 +135,22 @@ export async function spawnToResult(ws: Workspace, reps = 11): Promise<Section> 
         verdict(libMs / bareMs <= TARGET),
       ],
       [
+        "Baton library, unconfined (the confinement's baseline)",
+        ms(openMs),
+        opens.map((v) => v.toFixed(0)).join(", "),
+        ratio(openMs / bareMs),
+        "",
+        "",
+      ],
+      [
+        "confinement's cost: library confined vs unconfined",
+        `${(libMs - openMs).toFixed(0)} ms`,
+        "",
+        ratio(confinement),
+        `≤ ${CONFINEMENT_TARGET.toFixed(2)}x`,
+        verdict(confinement <= CONFINEMENT_TARGET),
+      ],
+      [
         "Baton CLI, 3 processes (informative)",
         ms(cliMs),
         clis.map((v) => v.toFixed(0)).join(", "),
@@ -139,6 +165,12 @@ export async function spawnToResult(ws: Workspace, reps = 11): Promise<Section> 
         figure: ratio(libMs / bareMs),
         target: `≤ ${TARGET.toFixed(2)}x`,
         pass: libMs / bareMs <= TARGET,
+      },
+      {
+        name: "(a) confinement: one worker confined vs unconfined",
+        figure: ratio(confinement),
+        target: `≤ ${CONFINEMENT_TARGET.toFixed(2)}x`,
+        pass: confinement <= CONFINEMENT_TARGET,
       },
     ],
     notes: [

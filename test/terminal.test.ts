@@ -94,7 +94,17 @@ describe("workers in real terminals", () => {
     const file = join(ws.dir, "leftover-cleaned.txt");
     const env = { ...ws.env, LEFTOVER_FILE: file };
     const id = (
-      await ws.baton(["spawn", "--codex-bin", join(FIXTURES, "leftover-agent.sh"), "leave things"], { env })
+      await ws.baton(
+        [
+          "spawn",
+          "--write",
+          "leftover-cleaned.txt",
+          "--codex-bin",
+          join(FIXTURES, "leftover-agent.sh"),
+          "leave things",
+        ],
+        { env },
+      )
     ).stdout.trim();
     assert.equal((await ws.baton(["wait", id])).code, 0);
     assert.equal((await ws.ok(["result", id])).trim(), "left two behind");

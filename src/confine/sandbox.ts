@@ -5,7 +5,7 @@ import { type SweepReport, sweep } from "./sweep.js";
 
 /** Whether this machine can confine workers, and with what; probed once per process. */
 export type Confiner =
-  | { readonly ok: true; readonly bwrap: string }
+  | { readonly ok: true; readonly bwrap: string; readonly env: string }
   | { readonly ok: false; readonly why: string };
 
 export const INSTALL_HINT =
@@ -24,10 +24,14 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
     probed = { ok: false, why: "bubblewrap (bwrap) is not installed" };
     return probed;
   }
-  const check = spawnSync(bwrap, [...BASE, "--", "/bin/true"], { encoding: "utf8", timeout: 10_000 });
+  const envBin = findOnPath("env", env) ?? "/usr/bin/env";
+  const check = spawnSync(envBin, [...shield(bwrap), ...BASE, "--", ...unshield(envBin), "/bin/true"], {
+    encoding: "utf8",
+    timeout: 10_000,
+  });
   probed =
     check.status === 0
-      ? { ok: true, bwrap }
+      ? { ok: true, bwrap, env: envBin }
       : {
           ok: false,
           why: `bubblewrap cannot make a sandbox here (${(check.stderr || check.error?.message || `exit ${check.status}`).trim().split("\n")[0]})`,
@@ -38,21 +42,34 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
 /** The whole file system read-only, a private /dev, the host's /proc (Baton finds and stops processes by it). */
 const BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--bind", "/proc", "/proc", "--die-with-parent"];
 
+/**
+ * The terminal's Ctrl+C (and a stop's SIGTERM) must reach the agent, not end bubblewrap first: its
+ * monitor would die and take the agent down with SIGKILL before it could stop gracefully. So
+ * bubblewrap runs with those signals ignored (GNU env), and the agent inside gets them back.
+ */
+const SIGNALS = "INT,QUIT,TERM,HUP";
+const shield = (bwrap: string) => [`--ignore-signal=${SIGNALS}`, bwrap];
+const unshield = (env: string) => [env, `--default-signal=${SIGNALS}`];
+
 /** One worker's sandbox: how its agent is started, and the sweep after it ends. */
 export class Sandbox {
   private constructor(
-    private readonly bwrap: string,
+    private readonly confined: Extract<Confiner, { ok: true }>,
     readonly layout: Layout,
   ) {}
 
   static for(confined: Extract<Confiner, { ok: true }>, input: LayoutInput): Sandbox {
-    return new Sandbox(confined.bwrap, layoutFor(input));
+    return new Sandbox(confined, layoutFor(input));
   }
 
   /** `file args` run inside the sandbox, in `cwd`. */
   wrap(file: string, args: readonly string[], cwd: string): { file: string; args: string[] } {
     const mounts = this.layout.mounts.flatMap((m) => [m.writable ? "--bind" : "--ro-bind", m.path, m.path]);
-    return { file: this.bwrap, args: [...BASE, ...mounts, "--chdir", cwd, "--", file, ...args] };
+    const { bwrap, env } = this.confined;
+    return {
+      file: env,
+      args: [...shield(bwrap), ...BASE, ...mounts, "--chdir", cwd, "--", ...unshield(env), file, ...args],
+    };
   }
 
   /** Moves out what the writer made beside its files; see {@link sweep}. */
