@@ -8,6 +8,7 @@ import { reasonText } from "../cli/render.js";
 import { Baton } from "../client/baton.js";
 import { confiner } from "../confine/index.js";
 import { isBatonError } from "../errors.js";
+import { textFor } from "../render/terminal-text.js";
 import { type ScriptedModel, startScriptedModel } from "../scripted-model/index.js";
 import { totalTokens, type WorkerInfo, type WorkerResult } from "../worker/types.js";
 import { progressView } from "./progress.js";
@@ -119,10 +120,12 @@ async function watchUntilDone(
 
 function printResults(results: readonly WorkerResult[]): void {
   for (const result of results) {
-    const title = `${result.id} · ${result.role ?? "worker"} · ${result.label ?? ""}`;
+    // What the workers and the model wrote is shown, never obeyed, on a terminal.
+    const shown = (text: string) => textFor(process.stdout, text);
+    const title = `${result.id} · ${result.role ?? "worker"} · ${shown(result.label ?? "")}`;
     console.log(`\n── ${title} ${"─".repeat(Math.max(3, 72 - title.length))}`);
-    if (result.state !== "succeeded") console.log(`(${reasonText(result)})`);
-    console.log(result.answer.trim() || "(no answer)");
+    if (result.state !== "succeeded") console.log(`(${shown(reasonText(result))})`);
+    console.log(shown(result.answer.trim()) || "(no answer)");
   }
   const tokens = results.reduce((sum, r) => sum + totalTokens(r.usage), 0);
   const succeeded = results.filter((r) => r.state === "succeeded").length;
