@@ -147,7 +147,8 @@ export class PatternRun {
         prompt,
         label: `${this.record.id}:${ask.label}`,
         ...(ask.role ? { role: ask.role } : {}),
-        ...(write.length ? { write } : { readOnly: true }),
+        // An implementer with no paths is left to the supervisor's rule: its cwd, less the run store.
+        ...(ask.write?.length ? { write } : ask.role === "implementer" ? {} : { readOnly: true }),
         ...(ask.outputSchema ? { outputSchema: ask.outputSchema } : {}),
         cwd: this.options.cwd,
         ...(this.options.timeoutSeconds ? { timeoutSeconds: this.options.timeoutSeconds } : {}),

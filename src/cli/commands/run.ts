@@ -44,8 +44,9 @@ interface PatternCommand<K extends PatternName> {
   readonly build: Build<K>;
 }
 
+// None given: the implementer writes its cwd, less the run store (the supervisor's rule).
 const writePaths = (opts: Record<string, unknown>, cwd: string) =>
-  ((opts.write as string[] | undefined) ?? ["."]).map((p) => resolve(cwd, p));
+  ((opts.write as string[] | undefined) ?? []).map((p) => resolve(cwd, p));
 
 const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
   review: {

@@ -178,7 +178,8 @@ function patternOptions(
   args: Input,
   cwd: string,
 ): PatternOptionsByName[PatternName] {
-  const write = (args.write?.length ? args.write : ["."]).map((p) => resolve(cwd, p));
+  // None given: the implementer writes its cwd, less the run store (the supervisor's rule).
+  const write = (args.write ?? []).map((p) => resolve(cwd, p));
   switch (name) {
     case "review":
       return { task, lenses: args.lenses ?? ["correctness", "risks", "clarity"] };
