@@ -179,12 +179,14 @@ describe("confinement: every worker writes only its scope", () => {
     assertUntouched();
   });
 
-  test("an implementer without --write writes the workspace but never the store", async () => {
-    const targets = [join(ws.dir, "dir/impl.txt"), ...forbidden().slice(0, 3)];
+  test("an implementer without --write writes the workspace but never the store, .git or the network", async () => {
+    const targets = [join(ws.dir, "dir/impl.txt"), ...forbidden().slice(0, 3), join(ws.dir, ".git/planted")];
+    const port = new URL(ws.model.baseUrl).port;
+    const network = `(exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null && echo NET-OPEN || echo NET-BLOCKED`;
     const result = await run(
       ["--role", "implementer"],
       [
-        { type: "shell", command: attempt(targets) },
+        { type: "shell", command: `${attempt(targets)}; ${network}` },
         { type: "message", text: "{{output}}" },
       ],
     );
@@ -192,6 +194,8 @@ describe("confinement: every worker writes only its scope", () => {
     assert.equal(seen.get(targets[0] as string), "WROTE", result.answer);
     for (const target of targets.slice(2))
       assert.equal(seen.get(target), "DENIED", `${target}: ${result.answer}`);
+    // What codex's own sandbox adds is kept: its commands have no network.
+    assert.match(result.answer, /NET-BLOCKED/);
     rmSync(join(ws.dir, "dir/impl.txt"));
     git(ws.dir, "checkout", "--", "top.txt");
   });
