@@ -39,8 +39,12 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
   return probed;
 }
 
-/** The whole file system read-only, a private /dev, the host's /proc (Baton finds and stops processes by it). */
-const BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--bind", "/proc", "/proc", "--die-with-parent"];
+/**
+ * The whole file system read-only, a private /dev, the host's /proc (Baton finds and stops processes by it).
+ * No --die-with-parent: a worker outlives a supervisor that crashed, as it did before it was
+ * confined, and the recovering supervisor stops it by its marker.
+ */
+const BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--bind", "/proc", "/proc"];
 
 /**
  * The terminal's Ctrl+C (and a stop's SIGTERM) must reach the agent, not end bubblewrap first: its

@@ -342,7 +342,13 @@ export class WorkerRun {
       exitCode,
       lastMessageFile: join(tmpDir, "last-message.txt"),
     });
-    rmSync(tmpDir, { recursive: true, force: true });
+    try {
+      rmSync(tmpDir, { recursive: true, force: true });
+    } catch (error) {
+      // A store that cannot be changed now (full, read-only, immutable) must not keep the end from
+      // being recorded; the next attempt, or `baton shutdown`, finds the folder again.
+      this.storeError ??= `its temporary folder stays: ${(error as Error).message}`;
+    }
     if (this.sandbox) {
       const report = this.sandbox.sweep(join(this.store.workerDir(this.spec.id), "outside-scope"));
       if (report.moved.length + report.left.length + report.restored.length > 0) this.outsideScope = report;
