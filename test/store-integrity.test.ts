@@ -110,6 +110,44 @@ describe("a run store a worker tampers with", () => {
     assert.match(ls.stderr, /baton: warning: worker w3: store damage: .*transcript\.log is a symbolic link/);
   });
 
+  test("a worker folder a writer swaps for a link is never written through; that worker fails, naming the damage", async () => {
+    const { workers } = await ws.json<Listing>(["ls"]);
+    const next = Math.max(...workers.map((w) => Number(w.id.slice(1)))) + 1;
+    const target = `w${next + 2}`;
+    const elsewhere = join(outside, "folder");
+    mkdirSync(elsewhere);
+    const planter = await spawn([
+      "--max-parallel",
+      "2",
+      "--unconfined",
+      "--write",
+      "scratch",
+      "--codex-bin",
+      PLANT,
+      plantPrompt([["link", join(ws.home, "workers", target), elsewhere]], true),
+    ]);
+    const holder = await spawn(["--read-only", "--codex-bin", INTERACTIVE, "hold a slot"]);
+    assert.equal(await spawn(["--read-only", "--codex-bin", COUNT, "count my prompt"]), target);
+    await waitForState(ws, holder, "running");
+    await waitForState(ws, target, "queued");
+
+    await ws.ok(["send", planter, "go"]);
+    assert.equal((await ws.baton(["wait", target])).code, 1, "the target ends, failed");
+    await ws.ok(["send", holder, "quit"]);
+    assert.equal((await ws.baton(["wait", planter, holder])).code, 0);
+
+    assert.deepEqual(readdirSync(elsewhere), [], "nothing was made where the link points");
+    const run = await ws.baton(["result", target, "--json"]);
+    const result = JSON.parse(run.stdout) as WorkerResult;
+    assert.equal(result.state, "failed");
+    assert.match(
+      result.reason?.kind === "spawn_failed" ? result.reason.message : JSON.stringify(result.reason),
+      new RegExp(`^store damage: \\.baton/workers/${target} is a symbolic link; Baton will not follow it`),
+    );
+    assert.notDeepEqual(await damageOf(target), [], "ls reports the damage");
+    assert.ok(alive(ws.supervisorPid()!), "the supervisor stayed up");
+  });
+
   test("a result another worker edits is reported by ls as damage; result keeps serving what was recorded", async () => {
     const id = await spawn(["--read-only", "--codex-bin", COUNT, "the real task"]);
     assert.equal((await ws.baton(["wait", id])).code, 0);
