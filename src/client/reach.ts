@@ -3,7 +3,7 @@ import { Store } from "../store/store.js";
 import { endpointFor } from "../supervisor/endpoint.js";
 import { startSupervisor } from "./autostart.js";
 import { Connection, isNotListening } from "./connection.js";
-import { ANSWER_TIMEOUT_MS, lockHolder, notAnswering } from "./supervisor-process.js";
+import { ANSWER_TIMEOUT_MS, lockHeld, notAnswering } from "./supervisor-process.js";
 
 // A supervisor whose socket file was deleted (`rm supervisor.sock`, `git clean -fdx`, a tmp cleaner)
 // listens again by itself within a second or two (daemon.ts checks the file); this is how long a
@@ -50,9 +50,9 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
       }
     }
     // Nobody listens. Either no supervisor runs, or the one that holds the lock has lost its socket.
-    const holder = lockHolder(home);
+    const held = lockHeld(home);
     let started = false;
-    if (holder === undefined) {
+    if (!held) {
       if (!options.autoStart) {
         throw new NoSupervisor(
           `no supervisor is running for ${home}: run a command such as \`baton ls\` to start one`,
@@ -65,7 +65,7 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
       }
     }
     if (Date.now() >= giveUpAt) {
-      if (holder) throw notAnswering(home, holder.pid, `has lost its socket ${socket}`);
+      if (held) throw notAnswering(home, undefined, `has lost its socket ${socket}`);
       throw new BatonError("supervisor", `the supervisor for ${home} does not answer: run the command again`);
     }
     if (!started) await new Promise((resolve) => setTimeout(resolve, Math.min(250, 50 * (attempt + 1))));

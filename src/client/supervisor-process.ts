@@ -19,22 +19,32 @@ export type LockHolder = { readonly pid: number | undefined } | undefined;
  * the lock, or where there is no /proc to tell.
  */
 export function lockHolder(home: string): LockHolder {
+  const inodes = lockInodes(home);
+  if (inodes.length === 0) return undefined;
+  return { pid: processHolding(new Set(inodes.map((inode) => `socket:[${inode}]`))) };
+}
+
+/** Whether a supervisor holds the store's lock: the cheap half of {@link lockHolder}. */
+export function lockHeld(home: string): boolean {
+  return lockInodes(home).length > 0;
+}
+
+/** The inodes of the sockets bound to the store's lock name; none where there is no /proc. */
+function lockInodes(home: string): string[] {
   const name = `@${endpointFor(home).lockName.slice(1)}`;
   let table: string;
   try {
     table = readFileSync("/proc/net/unix", "utf8");
   } catch {
-    return undefined;
+    return [];
   }
-  const inodes = new Set<string>();
+  const inodes: string[] = [];
   for (const line of table.split("\n")) {
     const fields = line.trim().split(/\s+/);
     // Num RefCount Protocol Flags Type St Inode Path; Node binds the name padded with NULs, shown as @.
-    if (fields.length >= 8 && fields[7]?.replace(/@+$/, "") === name && fields[6]) inodes.add(fields[6]);
+    if (fields.length >= 8 && fields[7]?.replace(/@+$/, "") === name && fields[6]) inodes.push(fields[6]);
   }
-  if (inodes.size === 0) return undefined;
-  const links = new Set([...inodes].map((inode) => `socket:[${inode}]`));
-  return { pid: processHolding(links) };
+  return inodes;
 }
 
 function processHolding(links: ReadonlySet<string>): number | undefined {
