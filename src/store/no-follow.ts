@@ -58,7 +58,7 @@ export function damageError(root: string, path: string, what: string, cause?: un
 function damageOf(path: string, error: unknown, folder: boolean): string | undefined {
   const code = errnoOf(error);
   if (code === "ELOOP") return "is a symbolic link";
-  if (code === "ENXIO") return "is not a regular file";
+  if (code === "ENXIO") return "is not a file";
   if (code === "ENOTDIR" && folder) {
     try {
       return lstatSync(path).isSymbolicLink() ? "is a symbolic link" : "is not a folder";
@@ -82,7 +82,7 @@ function openChecked(root: string, path: string, spelled: string, flags: number,
   }
   if (!folder && !fstatSync(fd).isFile()) {
     closeSync(fd);
-    throw damageError(root, path, "is not a regular file");
+    throw damageError(root, path, "is not a file");
   }
   return fd;
 }
@@ -160,7 +160,7 @@ export function openStoreFile(root: string, path: string): Promise<FileHandle> {
     }
     if (!(await handle.stat()).isFile()) {
       await handle.close();
-      throw damageError(root, path, "is not a regular file");
+      throw damageError(root, path, "is not a file");
     }
     return handle;
   });

@@ -5,7 +5,6 @@ import type { z } from "zod";
 import { BatonError, errnoOf } from "../errors.js";
 import type { WorkerResult, WorkerSpec, WorkerStatus } from "../worker/types.js";
 import { DIR_MODE, FILE_MODE, writeFileAtomic, writeOnce } from "./atomic.js";
-import { claimHome } from "./home.js";
 import { Ledger, type StoreDamage } from "./integrity.js";
 import {
   APPEND,
@@ -66,7 +65,6 @@ export class Store {
             `the run store ${dir} is not a plain folder: remove it or set BATON_HOME`,
           );
         }
-        if (dir === home) await claimHome(home); // never take over (or chmod) a folder Baton did not make
       }
       await access(home, constants.W_OK);
       await access(join(home, "workers"), constants.W_OK);
@@ -242,19 +240,20 @@ export class Store {
     }
   }
 
-  /** The transcript's size in bytes; 0 if there is none, or if something else stands in its place. */
+  /**
+   * The transcript's size in bytes; 0 if there is none. Something else in its place (a link, a
+   * folder) is noted as damage; its size is given all the same, so that a read of it says what is wrong.
+   */
   async transcriptSize(id: string): Promise<number> {
     const path = this.file(id, "transcript.log");
     try {
       const found = lstatInStore(this.home, path);
-      if (found && !found.isFile()) {
+      if (found && !found.isFile())
         this.ledger.note(
           id,
           "transcript.log",
           found.isSymbolicLink() ? "is a symbolic link" : "is not a file",
         );
-        return 0;
-      }
       return found?.size ?? 0;
     } catch {
       return 0;
