@@ -68,7 +68,11 @@ describe("a run store on a disk that fills up", () => {
     const written = earlier.map((id) => readFileSync(workerFile(ws, id, "result.json"), "utf8"));
     const supervisor = ws.supervisorPid();
 
-    const id = await spawn(ws, say("slow", shell("sleep 2"), answer("a3")));
+    // Output after the disk is full needs new blocks: its writes fail, and the worker goes on.
+    const id = await spawn(
+      ws,
+      say("slow", shell("sleep 2; head -c 300000 /dev/zero | tr '\\0' x"), answer("a3")),
+    );
     await until("the worker has started its command", () =>
       readFileSync(workerFile(ws, id, "transcript.log"), "utf8").includes("command_execution"),
     );
@@ -82,7 +86,12 @@ describe("a run store on a disk that fills up", () => {
       inMemory = await resultOf(ws, id);
       assert.equal(inMemory.state, state);
       assert.equal(inMemory.answer.trim(), "a3", "the answer is kept though the disk is full");
-      assert.equal(statSafe(workerFile(ws, id, "result.json")), undefined, "no result was half-written");
+      // Removing the worker's temporary folder at its end may free just enough room for its result:
+      // then it is there whole, else not at all.
+      const onDisk = statSafe(workerFile(ws, id, "result.json"))
+        ? (JSON.parse(readFileSync(workerFile(ws, id, "result.json"), "utf8")) as WorkerResult)
+        : undefined;
+      if (onDisk) assert.deepEqual(onDisk, inMemory, "no result was half-written");
 
       const listing = await ws.baton(["ls"]);
       assert.equal(listing.code, 0);
@@ -92,7 +101,10 @@ describe("a run store on a disk that fills up", () => {
         about.length >= 1 && about.length <= 4,
         `a few lines about ${id}, not one per write:\n${about.join("\n")}`,
       );
-      assert.ok(about.some((line) => /held in memory only: .*is on a full disk.*free some space/.test(line)));
+      if (!onDisk)
+        assert.ok(
+          about.some((line) => /held in memory only: .*is on a full disk.*free some space/.test(line)),
+        );
 
       const refused = await ws.baton(["spawn", say("no room", answer("x"))]);
       assert.equal(refused.code, 1);
