@@ -67,6 +67,8 @@ export interface SpawnOptions {
   readonly noWait?: boolean;
   /** Write in an own git worktree; the change comes back as a commit on branch `baton/<id>-...`. */
   readonly isolate?: boolean;
+  /** Run without Baton's own sandbox (only the agent's): allowed, and shown by `ls` and `result`. */
+  readonly unconfined?: boolean;
   /** A JSON Schema the final answer must follow (codex `--output-schema`). */
   readonly outputSchema?: Record<string, unknown>;
   /** A review lens (ids from `LENSES`, or free text), for the reviewer template. */

@@ -38,7 +38,8 @@ export const STORE_MARKER = ".baton-store";
 export async function claimHome(home: string): Promise<void> {
   const names = await readdir(home);
   if (names.includes(STORE_MARKER)) return;
-  if (names.length > 0 && !(await isFolder(join(home, "workers")))) {
+  const ours = names.every((name) => OWN_NAMES.has(name)); // e.g. made by `baton plan set` alone
+  if (names.length > 0 && !ours && !(await isFolder(join(home, "workers")))) {
     throw new BatonError(
       "store",
       `${home} is not a run store (it holds other files, and no ${STORE_MARKER}): point BATON_HOME at a new or empty folder`,
@@ -54,6 +55,21 @@ export async function claimHome(home: string): Promise<void> {
     if (errnoOf(error) !== "EEXIST") throw error;
   }
 }
+
+/** What Baton itself puts in a run store: a folder holding only these is one, marked or not. */
+const OWN_NAMES = new Set([
+  "workers",
+  "plan.json",
+  "plan-history.jsonl",
+  "runs",
+  "summaries",
+  "worktrees",
+  "templates",
+  "supervisor.sock",
+  "supervisor.json",
+  "supervisor.log",
+  ".gitignore",
+]);
 
 async function isFolder(path: string): Promise<boolean> {
   try {

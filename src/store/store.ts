@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { BatonError, errnoOf } from "../errors.js";
 import type { WorkerResult, WorkerSpec, WorkerStatus } from "../worker/types.js";
 import { DIR_MODE, FILE_MODE, writeFileAtomic, writeOnce } from "./atomic.js";
+import { claimHome } from "./home.js";
 import { Ledger, type StoreDamage } from "./integrity.js";
 import {
   APPEND,
@@ -65,6 +66,7 @@ export class Store {
             `the run store ${dir} is not a plain folder: remove it or set BATON_HOME`,
           );
         }
+        if (dir === home) await claimHome(home); // never take over (or chmod) a folder Baton did not make
       }
       await access(home, constants.W_OK);
       await access(join(home, "workers"), constants.W_OK);
