@@ -1,6 +1,7 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Plan, PlanStore } from "../plan/index.js";
+import { readStoreFile } from "../store/no-follow.js";
 
 /** A plan worth showing: the workspace's own, or that of a pattern run still going. */
 export interface ShownPlan {
@@ -24,7 +25,8 @@ export async function currentPlans(home: string): Promise<ShownPlan[]> {
   const runs = await readdir(join(home, "runs")).catch(() => [] as string[]);
   for (const id of runs.filter((name) => /^r\d+$/.test(name))) {
     try {
-      const run = JSON.parse(await readFile(join(home, "runs", id, "run.json"), "utf8")) as {
+      const text = (await readStoreFile(home, join(home, "runs", id, "run.json")))?.text ?? "{}";
+      const run = JSON.parse(text) as {
         state?: string;
         pattern?: string;
       };

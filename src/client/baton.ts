@@ -1,10 +1,10 @@
-import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { ContextPack } from "../context/index.js";
-import { BatonError, errnoOf } from "../errors.js";
+import { BatonError } from "../errors.js";
 import { DEFAULT_GRACE_SECONDS, describeIssue, spawnParams } from "../protocol/messages.js";
 import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
 import { resolveHome } from "../store/home.js";
+import { readStoreFile } from "../store/no-follow.js";
 import { WORKER_ID } from "../store/store.js";
 import { isAlive } from "../supervisor/processes.js";
 import type { PollResult, ResumeOutcome, WaitResult } from "../supervisor/supervisor.js";
@@ -258,15 +258,13 @@ export class Baton {
   async logs(id: string): Promise<string> {
     if (!WORKER_ID.test(id))
       throw new BatonError("usage", `"${id}" is not a worker id: ids look like w1, w2, ...`);
-    try {
-      return await readFile(join(this.home, "workers", id, "transcript.log"), "utf8");
-    } catch (error) {
-      if (errnoOf(error) !== "ENOENT") throw error;
-      await this.result(id).catch((e: BatonError) => {
-        if (e.code === "not_found") throw e;
-      });
-      return "";
-    }
+    // Never through a link planted in the store (readStoreFile answers undefined for a missing file).
+    const read = await readStoreFile(this.home, join(this.home, "workers", id, "transcript.log"));
+    if (read) return read.text;
+    await this.result(id).catch((e: BatonError) => {
+      if (e.code === "not_found") throw e;
+    });
+    return "";
   }
 
   async configure(maxParallel: number, signal?: AbortSignal): Promise<void> {

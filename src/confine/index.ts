@@ -1,4 +1,4 @@
 export type { Layout, LayoutInput, Mount } from "./layout.js";
-export { isWithin, realPath, writeRoots } from "./paths.js";
+export { isWithin, writeRoots } from "./paths.js";
 export { type Confiner, confiner, INSTALL_HINT, Sandbox } from "./sandbox.js";
 export type { SweepReport } from "./sweep.js";

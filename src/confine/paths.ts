@@ -1,20 +1,5 @@
-import { lstatSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve, sep } from "node:path";
-
-/**
- * The real absolute path of `path`: symlinks and `..` resolved. A path that does not exist yet is
- * resolved through its nearest existing parent, so that two spellings of one place compare equal.
- */
-export function realPath(path: string): string {
-  const absolute = resolve(path);
-  try {
-    return realpathSync(absolute);
-  } catch {
-    const parent = dirname(absolute);
-    if (parent === absolute) return absolute;
-    return join(realPath(parent), basename(absolute));
-  }
-}
+import { lstatSync, statSync } from "node:fs";
+import { dirname, sep } from "node:path";
 
 /** True when `inner` is `outer` or lies inside it. Both absolute. */
 export function isWithin(inner: string, outer: string): boolean {

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import type { Baton } from "../client/baton.js";
 import { BatonError } from "../errors.js";
-import { writeFileAtomic } from "../store/atomic.js";
 import { fromSettings, PatternRun, type PatternRunOptions, runSettings } from "./pattern-run.js";
 import { type FixOptions, fix } from "./patterns/fix.js";
 import { type OptionsSprintOptions, optionsSprint } from "./patterns/options.js";
@@ -112,7 +111,7 @@ export async function finishRun(
         record.workers.map((w) => ({ id: w.id, label: w.label })),
         `Run ${record.id} was stopped (Ctrl+C); resume it with \`baton resume ${record.id}\``,
       );
-      await writeFileAtomic(join(record.dir, "summary.md"), summary).catch(() => {});
+      await record.writeFile("summary.md", summary).catch(() => {});
       throw new BatonError(
         "aborted",
         `run ${record.id} was stopped; its workers were stopped too; summary in ${join(record.dir, "summary.md")}`,

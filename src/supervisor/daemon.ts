@@ -3,7 +3,8 @@ import net from "node:net";
 import { join } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 import { helloParams } from "../protocol/messages.js";
-import { appendStoreFileSync } from "../store/no-follow.js";
+import { writeFileAtomicSync } from "../store/atomic.js";
+import { appendStoreFileSync, inStoreSync } from "../store/no-follow.js";
 import { Store } from "../store/store.js";
 import { checkCaller } from "./caller.js";
 import { endpointFor, secureSocketDir } from "./endpoint.js";
@@ -143,11 +144,9 @@ export async function runSupervisor(home: string): Promise<void> {
     } catch {}
     await listen(server, endpoint.socket);
     chmodSync(endpoint.socket, 0o600);
-    writeFileSync(
-      join(home, "supervisor.json"),
-      `${JSON.stringify({ pid: process.pid, socket: endpoint.socket, startedAt: new Date().toISOString() })}\n`,
-      { mode: 0o600 },
-    );
+    // Through the store's own folder, never a link planted in its place.
+    const info = `${JSON.stringify({ pid: process.pid, socket: endpoint.socket, startedAt: new Date().toISOString() })}\n`;
+    inStoreSync(home, join(home, "supervisor.json"), (at) => writeFileAtomicSync(at, info));
     return { server, identity: identityOf(endpoint.socket) };
   };
   let current = await listenOnSocket();

@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { backendNamed } from "../backend/registry.js";
 import { readAgentFile } from "../backend/untrusted-file.js";
-import { confiner, INSTALL_HINT, isWithin, realPath, writeRoots } from "../confine/index.js";
+import { confiner, INSTALL_HINT, isWithin, writeRoots } from "../confine/index.js";
 import { BatonError } from "../errors.js";
 import {
   DEFAULT_GRACE_SECONDS,
@@ -344,10 +344,10 @@ export class Supervisor {
    * `--write` may reach into the run store.
    */
   private confinementFor(params: SpawnParams, scope: Scope): WorkerSpec["confinement"] {
-    const store = realPath(this.store.home);
+    const store = realScopePath(this.store.home);
     // An isolated writer's paths are taken into its own worktree, away from the shared checkout.
     for (const path of params.isolate ? [] : (params.write ?? [])) {
-      const real = realPath(resolve(params.cwd, path));
+      const real = realScopePath(path, params.cwd);
       if (writeRoots([real])[0] === "/") {
         throw new BatonError(
           "usage",

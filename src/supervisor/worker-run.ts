@@ -3,6 +3,7 @@ import { join } from "node:path";
 import pty from "@lydell/node-pty";
 import type { AgentEvent, Backend, LiveUsage, OutputParser } from "../backend/backend.js";
 import { confiner, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
+import { inStoreSync } from "../store/no-follow.js";
 import { Redactor, redact, redactJson, secretsOf } from "../store/redact.js";
 import { type Store, storeError } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
@@ -179,9 +180,12 @@ export class WorkerRun {
   /** The worker's own temporary folder, empty at the start of each attempt; removed when it ends. */
   private freshTmpDir(): string {
     const dir = join(this.store.workerDir(this.spec.id), "tmp");
-    // `rm` never follows a link the agent left in it; the folder itself is Baton's.
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { mode: 0o700 });
+    // Reached through the store's own folders (never a link in their place); `rm` never follows a
+    // link the agent left inside.
+    inStoreSync(this.store.home, dir, (at) => {
+      rmSync(at, { recursive: true, force: true });
+      mkdirSync(at, { mode: 0o700 });
+    });
     return dir;
   }
 
@@ -343,7 +347,7 @@ export class WorkerRun {
       lastMessageFile: join(tmpDir, "last-message.txt"),
     });
     try {
-      rmSync(tmpDir, { recursive: true, force: true });
+      inStoreSync(this.store.home, tmpDir, (at) => rmSync(at, { recursive: true, force: true }));
     } catch (error) {
       // A store that cannot be changed now (full, read-only, immutable) must not keep the end from
       // being recorded; the next attempt, or `baton shutdown`, finds the folder again.
