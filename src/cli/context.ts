@@ -1,4 +1,4 @@
-import { Baton, type BatonOptions } from "../client/baton.js";
+import type { Baton, BatonOptions } from "../client/baton.js";
 import { BatonError } from "../errors.js";
 import { terminalJson, textFor } from "../render/terminal-text.js";
 
@@ -12,6 +12,7 @@ export async function withBaton<T>(
   work: (baton: Baton) => Promise<T>,
 ): Promise<T> {
   const { home, deadline } = global;
+  const { Baton } = await import("../client/baton.js"); // loaded by the commands that talk to a supervisor
   const baton = await Baton.open({
     ...(home ? { home } : {}),
     ...(deadline === undefined ? {} : { deadline }),

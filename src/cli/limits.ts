@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { MAX_RETRIES } from "../protocol/messages.js";
+import { MAX_RETRIES } from "../protocol/limits.js";
 import { nonNegativeInteger, positiveInteger, positiveNumber } from "./context.js";
 
 /** The watchdog and budget flags every command that starts workers takes. */

@@ -1,4 +1,5 @@
 import { BatonError } from "../errors.js";
+import { PLAN_LIMITS } from "./limits.js";
 import { parsePlanUpdate, type STEP_STATUSES } from "./schema.js";
 
 export type StepStatus = (typeof STEP_STATUSES)[number];
@@ -33,11 +34,7 @@ export interface PlanOutcome {
 /** The plan size the orchestration skill recommends; outside it is allowed but warned about. */
 export const RECOMMENDED_STEPS = { min: 3, max: 6 } as const;
 
-/**
- * What a plan may hold at most: far above any real plan (3 to 6 one-sentence steps), far below what would
- * bloat `plan.json`, its history and every `baton ls`.
- */
-export const PLAN_LIMITS = { steps: 50, stepChars: 2000, explanationChars: 10_000 } as const;
+export { PLAN_LIMITS } from "./limits.js";
 
 /**
  * Checks `input` against the `update_plan` rules and returns the plan it makes, stamped `now`.

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BatonError } from "../errors.js";
 import { valueAt } from "../input-path.js";
+import { UPDATE_SHAPE } from "./limits.js";
 
 // Plans arrive from agents (stdin), from JavaScript callers and from disk: all edges, all checked.
 
@@ -23,8 +24,7 @@ export const storedPlan = z.object({
   updatedAt: z.string(),
 });
 
-export const UPDATE_SHAPE =
-  '{"explanation": "...", "plan": [{"step": "...", "status": "pending" | "in_progress" | "completed"}]}';
+export { UPDATE_SHAPE };
 
 /** A checked `update_plan` argument; plan.ts names it `PlanUpdate` (kept apart to avoid an import cycle). */
 export interface ParsedUpdate {

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
-import { Baton } from "../../client/baton.js";
-import { BatonError } from "../../errors.js";
-import { MAX_GRACE_SECONDS, MAX_PARALLEL_LIMIT } from "../../protocol/messages.js";
+import { MAX_GRACE_SECONDS, MAX_PARALLEL_LIMIT } from "../../protocol/limits.js";
 import { resolveHome } from "../../store/home.js";
-import { type GlobalOptions, nonNegativeNumber, positiveInteger, printJson, withBaton } from "../context.js";
+import { type GlobalOptions, nonNegativeNumber, positiveInteger } from "../context.js";
+
+// What each command does is in ../actions/control.ts, loaded only when one of them runs.
+const actions = () => import("../actions/control.js");
 
 export function registerControl(program: Command, global: () => GlobalOptions): void {
   program
@@ -12,17 +13,13 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
     .argument("<id>", "worker id")
     .argument("<text>", "what to type")
     .option("--no-enter", "do not press Enter after the text")
-    .action(async (id: string, text: string, opts) => {
-      await withBaton(global(), (baton) => baton.send(id, text, { enter: opts.enter }));
-    });
+    .action(async (id: string, text: string, opts) => (await actions()).send(global(), id, text, opts));
 
   program
     .command("interrupt")
     .description("send Ctrl+C to a worker's terminal")
     .argument("<id>", "worker id")
-    .action(async (id: string) => {
-      await withBaton(global(), (baton) => baton.interrupt(id));
-    });
+    .action(async (id: string) => (await actions()).interrupt(global(), id));
 
   program
     .command("stop")
@@ -37,16 +34,7 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
       nonNegativeNumber("--grace", MAX_GRACE_SECONDS),
     )
     .option("--json", "print JSON")
-    .action(async (ids: string[], opts) => {
-      if (!opts.all && ids.length === 0)
-        throw new BatonError("usage", "say which workers to stop: baton stop ID... or baton stop --all");
-      if (opts.all && ids.length > 0) throw new BatonError("usage", "give worker ids or --all, not both");
-      const stopped = await withBaton(global(), (baton) =>
-        baton.stop(opts.all ? "all" : ids, opts.grace === undefined ? {} : { graceSeconds: opts.grace }),
-      );
-      if (opts.json) printJson({ stopped });
-      else process.stdout.write(stopped.length ? `stopped ${stopped.join(" ")}\n` : "nothing to stop\n");
-    });
+    .action(async (ids: string[], opts) => (await actions()).stop(global(), ids, opts));
 
   program
     .command("config")
@@ -56,25 +44,12 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
       "workers that may run at once; the rest queue",
       positiveInteger("--max-parallel", MAX_PARALLEL_LIMIT),
     )
-    .action(async (opts) => {
-      await withBaton(global(), (baton) => baton.configure(opts.maxParallel));
-    });
+    .action(async (opts) => (await actions()).configure(global(), opts));
 
   program
     .command("shutdown")
     .description("stop every worker and the workspace's supervisor")
-    .action(async () => {
-      // A supervisor that does not answer, or lost its socket, is ended by its pid instead.
-      const home = global().home;
-      const ended = await Baton.shutdown(home ? { home } : {});
-      if (ended.how === "SIGTERM" || ended.how === "SIGKILL") {
-        process.stderr.write(
-          ended.how === "SIGTERM"
-            ? `baton: the supervisor (pid ${ended.pid}) did not answer: ended it with SIGTERM\n`
-            : `baton: the supervisor (pid ${ended.pid}) did not answer: killed it (SIGKILL): the next command stops its workers and shows them as lost (\`baton resume\` continues them)\n`,
-        );
-      }
-    });
+    .action(async () => (await actions()).shutdown(global()));
 
   program
     .command("supervisor")

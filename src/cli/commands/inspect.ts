@@ -1,39 +1,9 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { BatonError } from "../../errors.js";
-import { interruptedSummary } from "../../pattern/summary.js";
-import { renderPlan } from "../../plan/index.js";
-import { MAX_POLL_BYTES, MAX_POLL_WAIT_MS, MAX_WAIT_MS } from "../../protocol/messages.js";
-import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
-import { damageOf } from "../../store/integrity.js";
-import { isFinal } from "../../worker/state.js";
-import {
-  ExitWith,
-  type GlobalOptions,
-  nonNegativeInteger,
-  positiveInteger,
-  positiveNumber,
-  printJson,
-  withBaton,
-  writeErr,
-  writeOut,
-} from "../context.js";
-import { currentPlans } from "../plans.js";
-import { indent, isolationText, reasonText, workerTable } from "../render.js";
-import { interruptible } from "./run.js";
+import { MAX_POLL_BYTES, MAX_POLL_WAIT_MS, MAX_WAIT_MS } from "../../protocol/limits.js";
+import { type GlobalOptions, nonNegativeInteger, positiveInteger, positiveNumber } from "../context.js";
 
-/** How long after `wait --timeout` a supervisor that has not answered is given up on. */
-const WAIT_MARGIN_MS = 1_000;
-
-/** Keeps an interrupted wait's summary in the store, under `summaries/`. */
-async function saveSummary(home: string, summary: string): Promise<string> {
-  const dir = join(home, "summaries");
-  await mkdir(dir, { mode: DIR_MODE }).catch(() => {});
-  const file = join(dir, `wait-${new Date().toISOString().replaceAll(":", "-")}.md`);
-  await writeFileAtomic(file, summary).catch(() => {});
-  return file;
-}
+// What each command does is in ../actions/inspect.ts, loaded only when one of them runs.
+const actions = () => import("../actions/inspect.js");
 
 export function registerInspect(program: Command, global: () => GlobalOptions): void {
   program
@@ -42,26 +12,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       "list every worker with its label, role, state, elapsed time and tokens, under the current plan",
     )
     .option("--json", "print JSON")
-    .action(async (opts) => {
-      const { listing, plans } = await withBaton(global(), async (baton) => ({
-        listing: await baton.list(),
-        plans: await currentPlans(baton.home),
-      }));
-      if (opts.json) return printJson({ ...listing, plans });
-      for (const { title, plan } of plans) writeOut(`${title}\n${indent(renderPlan(plan))}\n\n`);
-      writeOut(`${workerTable(listing.workers)}\n`);
-      for (const problem of [...listing.problems, ...plans.flatMap((p) => p.problem ?? [])]) {
-        writeErr(`baton: warning: ${problem}\n`);
-      }
-      for (const worker of listing.workers) {
-        const damage = damageOf(worker);
-        if (damage.length === 0) continue;
-        const files = damage.map((d) => `${d.file} ${d.what}`).join("; ");
-        writeErr(
-          `baton: warning: worker ${worker.id}: store damage: ${files}: Baton still serves what it recorded (\`baton result ${worker.id}\`)\n`,
-        );
-      }
-    });
+    .action(async (opts) => (await actions()).ls(global(), opts));
 
   program
     .command("poll")
@@ -84,51 +35,20 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       nonNegativeInteger("--since"),
     )
     .option("--json", "print JSON")
-    .action(async (id: string, opts) => {
-      const result = await withBaton(global(), (baton) =>
-        baton.poll(id, {
-          reader: opts.reader,
-          ...(opts.since === undefined ? {} : { since: opts.since }),
-          ...(opts.wait === undefined ? {} : { waitMs: opts.wait }),
-          ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
-        }),
-      );
-      if (opts.json) return printJson(result);
-      if (result.cut > 0) process.stdout.write(`[... ${result.cut} earlier bytes cut ...]\n`);
-      // Raw to a pipe (a script may want the bytes); on a terminal, escape sequences are shown, not run.
-      writeOut(result.output.replaceAll("\r\n", "\n"));
-      process.stderr.write(`[${id} ${result.state}, cursor ${result.cursor}]\n`);
-    });
+    .action(async (id: string, opts) => (await actions()).poll(global(), id, opts));
 
   program
     .command("result")
     .description("print only the worker's final answer (its agent's last message)")
     .argument("<id>", "worker id")
     .option("--json", "also give state, exit code, duration, token usage and thread id")
-    .action(async (id: string, opts) => {
-      const result = await withBaton(global(), (baton) => baton.result(id));
-      if (opts.json) printJson(result);
-      else if (result.answer) writeOut(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
-      if (!opts.json && result.isolation) writeErr(`${isolationText(result.isolation)}\n`);
-      if (result.state !== "succeeded") {
-        throw new ExitWith(1, opts.json ? "" : `worker ${id} ${result.state}: ${reasonText(result)}`);
-      }
-    });
+    .action(async (id: string, opts) => (await actions()).result(global(), id, opts));
 
   program
     .command("logs")
     .description("print the worker's full terminal transcript")
     .argument("<id>", "worker id")
-    .action(async (id: string) => {
-      const text = await withBaton(global(), async (baton) => {
-        const listing = await baton.list();
-        if (!listing.workers.some((w) => w.id === id)) {
-          throw new BatonError("not_found", `no worker "${id}" in this workspace: see \`baton ls\``);
-        }
-        return baton.logs(id);
-      });
-      writeOut(text.replaceAll("\r\n", "\n"));
-    });
+    .action(async (id: string) => (await actions()).logs(global(), id));
 
   program
     .command("wait")
@@ -145,64 +65,5 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       "after",
       "\nCtrl+C stops the awaited workers gracefully and prints what each got to (exit 130); a second Ctrl+C forces them.",
     )
-    .action(async (ids: string[], opts) => {
-      // --timeout holds whatever the supervisor does: one that has not answered by then (stopped,
-      // wedged) ends the wait all the same, with its pid named.
-      const deadline =
-        opts.timeout === undefined ? undefined : Date.now() + opts.timeout * 1000 + WAIT_MARGIN_MS;
-      const timedOut = (error: unknown) => {
-        if (deadline !== undefined && error instanceof BatonError && error.code === "timeout") {
-          throw new ExitWith(124, `timed out waiting (--timeout): ${error.message}`);
-        }
-        throw error;
-      };
-      const open = { ...global(), ...(deadline === undefined ? {} : { deadline }) };
-      const result = await withBaton(open, async (baton) => {
-        // The workers this wait is about: the ones named, or every unfinished one right now.
-        const awaited = ids.length
-          ? ids
-          : (await baton.list()).workers.filter((w) => !isFinal(w.state)).map((w) => w.id);
-        const controller = new AbortController();
-        const stopper = interruptible(controller, async () => awaited, baton);
-        if (process.stderr.isTTY && awaited.length > 0) {
-          process.stderr.write(`baton: waiting for ${awaited.join(" ")} (Ctrl+C stops them)\n`);
-        }
-        try {
-          return await baton.wait(
-            ids,
-            {
-              any: Boolean(opts.any),
-              ...(opts.timeout === undefined ? {} : { timeoutMs: Math.round(opts.timeout * 1000) }),
-            },
-            controller.signal,
-          );
-        } catch (error) {
-          if (!controller.signal.aborted) throw error;
-          await baton.stop(awaited);
-          const { workers } = await baton.list();
-          const summary = await interruptedSummary(
-            baton,
-            workers.filter((w) => awaited.includes(w.id)),
-            "Wait stopped (Ctrl+C): the workers were stopped",
-          );
-          const saved = await saveSummary(baton.home, summary);
-          writeOut(summary);
-          throw new ExitWith(130, `the workers were stopped; summary saved in ${saved}`);
-        } finally {
-          stopper.dispose();
-        }
-      }).catch(timedOut);
-      if (opts.json) printJson(result);
-      else {
-        for (const w of result.workers) {
-          writeOut(
-            `${w.id}${w.label ? ` (${w.label})` : ""} ${w.state}${isFinal(w.state) && w.state !== "succeeded" ? `: ${reasonText(w)}` : ""}\n`,
-          );
-        }
-      }
-      if (result.timedOut) throw new ExitWith(124, opts.json ? "" : "timed out waiting (--timeout)");
-      const ended = result.workers.filter((w) => isFinal(w.state));
-      const judged = opts.any ? ended : result.workers;
-      if (judged.some((w) => w.state !== "succeeded")) throw new ExitWith(1);
-    });
+    .action(async (ids: string[], opts) => (await actions()).wait(global(), ids, opts));
 }

@@ -1,13 +1,7 @@
 import type { Command } from "commander";
-import { BatonError } from "../../errors.js";
-import { progressPrinter } from "../../pattern/index.js";
-import { resolveHome } from "../../store/home.js";
-import { WORKER_ID } from "../../store/store.js";
-import { resumeRun } from "../../workflow/index.js";
-import { type GlobalOptions, printJson, withBaton, writeOut } from "../context.js";
-import { runToResult } from "./run.js";
+import type { GlobalOptions } from "../context.js";
 
-const RUN_ID = /^r[1-9][0-9]{0,8}$/;
+// What resume does is in ../actions/resume.ts, loaded only when it runs.
 
 export function registerResume(program: Command, global: () => GlobalOptions): void {
   program
@@ -26,34 +20,7 @@ that finished are used as they are, lost ones resume in their threads, canceled 
 A codex worker continues with \`codex exec resume <its thread id>\` (never --last, which could pick
 another worker's session); a worker with no recorded thread runs again from the start.`,
     )
-    .action(async (ids: string[], opts) => {
-      const runs = ids.filter((id) => RUN_ID.test(id));
-      if (runs.length > 0) {
-        if (ids.length > 1) throw new BatonError("usage", "resume one run at a time, and no workers with it");
-        const home = global().home ?? resolveHome();
-        await runToResult(home, process.cwd(), opts, (baton, signal) =>
-          resumeRun(baton, runs[0]!, { signal, onEvent: progressPrinter(process.stderr) }),
-        );
-        return;
-      }
-      const bad = ids.find((id) => !WORKER_ID.test(id));
-      if (bad) {
-        throw new BatonError(
-          "usage",
-          `"${bad}" is neither a worker id (w1, w2, ...) nor a run id (r1, r2, ...)`,
-        );
-      }
-      const resumed = await withBaton(global(), (baton) => baton.resume(ids));
-      if (opts.json) printJson({ resumed });
-      else if (resumed.length === 0) process.stdout.write("no lost workers to resume\n");
-      else {
-        for (const r of resumed) {
-          writeOut(
-            r.how === "thread"
-              ? `${r.id} resumed in its thread ${r.threadId}\n`
-              : `${r.id} runs again from the start (no thread was recorded)\n`,
-          );
-        }
-      }
-    });
+    .action(async (ids: string[], opts) =>
+      (await import("../actions/resume.js")).resume(global(), ids, opts),
+    );
 }

@@ -1,31 +1,15 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { Command, Option } from "commander";
-import { Baton } from "../../client/baton.js";
-import { closest } from "../../context/suggest.js";
+import { resolve } from "node:path";
+import { type Command, Option } from "commander";
 import { BatonError } from "../../errors.js";
-import {
-  PATTERN_NAMES,
-  type PatternName,
-  type PatternOptionsByName,
-  type PatternOutcome,
-  progressPrinter,
-  runPattern,
-} from "../../pattern/index.js";
-import { MAX_TIMEOUT_SECONDS } from "../../protocol/messages.js";
-import { LENSES } from "../../roles/index.js";
-import { resolveHome } from "../../store/home.js";
-import { loadWorkflow, runWorkflow, WORKFLOW_FILE } from "../../workflow/index.js";
-import {
-  ExitWith,
-  type GlobalOptions,
-  positiveInteger,
-  positiveNumber,
-  printJson,
-  writeOut,
-} from "../context.js";
-import { addLimitOptions, limitSettings } from "../limits.js";
-import { addPromptOptions, promptSettings } from "../prompt-options.js";
+import type { PatternName, PatternOptionsByName } from "../../pattern/index.js";
+import { MAX_TIMEOUT_SECONDS } from "../../protocol/limits.js";
+import { LENSES } from "../../roles/lenses.js";
+import { type GlobalOptions, positiveInteger, positiveNumber } from "../context.js";
+import { addLimitOptions } from "../limits.js";
+import { addPromptOptions } from "../prompt-options.js";
+
+// What a run does is in ../actions/run.ts, loaded only when one runs.
+const actions = () => import("../actions/run.js");
 
 const collect = (value: string, all: string[] = []) => [...all, value];
 const LENS_IDS = LENSES.map((l) => l.id);
@@ -36,7 +20,7 @@ type Build<K extends PatternName> = (
   cwd: string,
 ) => PatternOptionsByName[K];
 
-interface PatternCommand<K extends PatternName> {
+export interface PatternCommand<K extends PatternName> {
   readonly name: K;
   readonly summary: string;
   readonly example: string;
@@ -185,7 +169,12 @@ export function registerRun(program: Command, global: () => GlobalOptions): void
     addRunOptions(command)
       .addHelpText("after", `\nExample:\n  ${spec.example}`)
       .action(async (words: string[], opts: Record<string, unknown>) => {
-        await runCommand(spec as PatternCommand<PatternName>, words.join(" "), opts, global());
+        await (await actions()).runCommand(
+          spec as PatternCommand<PatternName>,
+          words.join(" "),
+          opts,
+          global(),
+        );
       });
   }
   // `baton run FILE.yaml`. Its options are parsed in the action, not declared on `run`: commander lets a
@@ -197,7 +186,7 @@ export function registerRun(program: Command, global: () => GlobalOptions): void
     .allowExcessArguments()
     .addHelpText("after", WORKFLOW_HELP)
     .action(async (_file: unknown, _opts: unknown, command: Command) => {
-      await workflowCommand(command.args, global());
+      await (await actions()).workflowCommand(command.args, global());
     });
 }
 
@@ -209,7 +198,7 @@ Workflow files:
             result; the whole file is checked first, and an error names file:line. See docs/workflows.md.`;
 
 /** Adds the options every run takes, pattern or workflow. */
-function addRunOptions(command: Command): Command {
+export function addRunOptions(command: Command): Command {
   return addLimitOptions(addPromptOptions(command))
     .option(
       "--run-max-tokens <n>",
@@ -225,160 +214,4 @@ function addRunOptions(command: Command): Command {
     .option("--model <model>", "the model the workers use")
     .option("--codex-bin <path>", "the codex binary")
     .option("--json", "print the result as JSON");
-}
-
-async function runCommand(
-  spec: PatternCommand<PatternName>,
-  task: string,
-  opts: Record<string, unknown>,
-  global: GlobalOptions,
-): Promise<void> {
-  if (!task.trim()) throw new BatonError("usage", "the task is empty: say what the run is about");
-  const cwd = resolve(String(opts.cwd ?? "."));
-  const home = global.home ?? resolveHome();
-  const settings = await promptSettings(opts, cwd, home);
-  const options = spec.build(task, opts as never, cwd);
-  await runToResult(home, cwd, opts, (baton, signal) =>
-    runPattern(baton, spec.name, options, {
-      cwd,
-      ...(settings.context ? { context: settings.context } : {}),
-      templates: settings.templates,
-      ...workerOptions(opts),
-      signal,
-      onEvent: progressPrinter(process.stderr),
-    }),
-  );
-}
-
-async function workflowCommand(args: readonly string[], global: GlobalOptions): Promise<void> {
-  // Lenient first, so that `baton run revew --lens x ...` is told about the pattern name, not the option.
-  const parser = addRunOptions(new Command("run").argument("[workflow]"))
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .exitOverride()
-    .configureOutput({ writeErr: () => {}, outputError: () => {} });
-  parser.parse([...args], { from: "user" });
-  const [file, ...rest] = parser.args;
-  const opts = parser.opts<Record<string, unknown>>();
-  if (file === undefined || file.startsWith("-")) {
-    throw new BatonError(
-      "usage",
-      `say what to run: a pattern (${PATTERN_NAMES.join(", ")}) or a workflow file ending in .yaml or .yml`,
-    );
-  }
-  if (!WORKFLOW_FILE.test(file)) {
-    const guess = closest(file, PATTERN_NAMES);
-    throw new BatonError(
-      "usage",
-      `"${file}" is neither a pattern nor a workflow file: ${guess ? `did you mean "${guess}"?` : `run one of ${PATTERN_NAMES.join(", ")}, or a file ending in .yaml or .yml`}`,
-    );
-  }
-  const unknown = rest.find((arg) => arg.startsWith("-"));
-  if (unknown) throw new BatonError("usage", `unknown option '${unknown}' for a workflow run`);
-  if (rest.length > 0) {
-    throw new BatonError("usage", `a workflow run takes one file, got more: "${rest.join(" ")}"`);
-  }
-  const workflow = await loadWorkflow(
-    file,
-    parser.getOptionValueSource("cwd") === "cli" ? { cwd: String(opts.cwd) } : {},
-  );
-  const home = global.home ?? resolveHome();
-  // Context flags add to the file's pack; a --context file and pointers are relative to the workers' cwd.
-  const settings = await promptSettings(opts, workflow.cwd, home);
-  await runToResult(home, workflow.cwd, opts, (baton, signal) =>
-    runWorkflow(baton, workflow, {
-      ...(settings.context ? { context: settings.context } : {}),
-      templates: settings.templates,
-      ...workerOptions(opts),
-      signal,
-      onEvent: progressPrinter(process.stderr),
-    }),
-  );
-}
-
-const workerOptions = (opts: Record<string, unknown>) => ({
-  ...(typeof opts.timeout === "number" ? { timeoutSeconds: opts.timeout } : {}),
-  ...limitSettings(opts),
-  ...(typeof opts.runMaxTokens === "number" ? { runMaxTokens: opts.runMaxTokens } : {}),
-  ...(typeof opts.model === "string" ? { model: opts.model } : {}),
-  ...(typeof opts.codexBin === "string" ? { bin: opts.codexBin } : {}),
-});
-
-/**
- * Runs to one result and prints it. The first Ctrl+C stops the run's workers gracefully and prints
- * what each got to (also saved as the run's summary.md); a second Ctrl+C forces them. Exit 130.
- */
-export async function runToResult(
-  home: string,
-  cwd: string,
-  opts: Record<string, unknown>,
-  execute: (baton: Baton, signal: AbortSignal) => Promise<PatternOutcome>,
-): Promise<void> {
-  const controller = new AbortController();
-  const baton = await Baton.open({ home, cwd });
-  const stopper = interruptible(controller, () => runWorkersOf(home), baton);
-  try {
-    const outcome = await execute(baton, controller.signal);
-    if (opts.json)
-      printJson({ run: outcome.runId, dir: outcome.dir, result: outcome.data, markdown: outcome.markdown });
-    else writeOut(`${outcome.markdown}\n(saved in ${outcome.dir}/result.md)\n`);
-  } catch (error) {
-    if (controller.signal.aborted) {
-      const summary = /summary in (\S+)$/.exec((error as Error).message)?.[1];
-      if (summary) writeOut(await readFile(summary, "utf8").catch(() => ""));
-      throw new ExitWith(130, (error as Error).message);
-    }
-    throw error;
-  } finally {
-    stopper.dispose();
-    baton.close();
-  }
-}
-
-/** The workers of the newest running run in this store: the ones a forced stop must end. */
-async function runWorkersOf(home: string): Promise<string[]> {
-  const runs = join(home, "runs");
-  const names = (await readdir(runs).catch(() => [] as string[])).filter((n) => /^r\d+$/.test(n));
-  const newest = names.sort((a, b) => Number(b.slice(1)) - Number(a.slice(1)));
-  for (const name of newest) {
-    const state = JSON.parse(await readFile(join(runs, name, "run.json"), "utf8").catch(() => "{}")) as {
-      owner?: number;
-      workers?: { id: string }[];
-    };
-    if (state.owner === process.pid) return (state.workers ?? []).map((w) => w.id);
-  }
-  return [];
-}
-
-/**
- * Ctrl+C handling for a command that drives workers: the first aborts `controller` (the command then
- * stops its workers gracefully and reports); the second stops them at once and exits 130.
- */
-export function interruptible(
-  controller: AbortController,
-  workers: () => Promise<readonly string[]>,
-  baton: Baton,
-): { dispose(): void } {
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      process.stderr.write("baton: stopping the workers gracefully (Ctrl+C again to force)\n");
-      controller.abort();
-      return;
-    }
-    if (interrupts > 2) process.exit(130);
-    process.stderr.write("baton: forcing the workers to stop\n");
-    const force = async () => {
-      const ids = await workers();
-      if (ids.length > 0) await baton.stop(ids, { graceSeconds: 0 });
-    };
-    const deadline = setTimeout(() => process.exit(130), 10_000);
-    deadline.unref();
-    void force()
-      .catch(() => {})
-      .finally(() => process.exit(130));
-  };
-  process.on("SIGINT", onSigint);
-  return { dispose: () => process.off("SIGINT", onSigint) };
 }

@@ -1,16 +1,6 @@
-import { homedir } from "node:os";
-import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { BatonError } from "../../errors.js";
-import { AGENTS, type Agent, type InstallStep, installSkill } from "../../mcp/install/install.js";
-import { printJson } from "../context.js";
 
-const DONE: Record<InstallStep["action"], string> = {
-  created: "created",
-  added: "added",
-  replaced: "replaced",
-  unchanged: "already there",
-};
+// What install does is in ../actions/skill.ts, loaded only when it runs.
 
 export function registerSkill(program: Command): void {
   const skill = program
@@ -36,32 +26,5 @@ export function registerSkill(program: Command): void {
 Without --codex or --claude, installs for both. An existing file that differs is overwritten only
 after you say yes (on a terminal) or with --yes; everything else in a config file is kept.`,
     )
-    .action(async (opts) => {
-      const agents: Agent[] = AGENTS.filter((agent) => opts[agent] === true);
-      const steps = await installSkill({
-        agents: agents.length ? agents : [...AGENTS],
-        home: homedir(),
-        confirm: opts.yes || opts.force ? async () => true : ask,
-      });
-      if (opts.json) return printJson({ steps });
-      for (const step of steps) {
-        process.stdout.write(`${step.agent}: ${DONE[step.action]} ${step.what} in ${step.path}\n`);
-      }
-      process.stdout.write("Restart the agent to load the skill and the baton MCP server.\n");
-    });
-}
-
-/** On a terminal, asks; anywhere else, refuses with how to go on. */
-async function ask(step: InstallStep): Promise<boolean> {
-  const question = `${step.path} already has ${step.what}, different from Baton's`;
-  if (!process.stdin.isTTY) {
-    throw new BatonError("usage", `${question}: run again with --yes to overwrite it`);
-  }
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await prompt.question(`${question}. Overwrite it? [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    prompt.close();
-  }
+    .action(async (opts) => (await import("../actions/skill.js")).install(opts));
 }

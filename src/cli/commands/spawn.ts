@@ -1,51 +1,13 @@
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { refuseInsideWorker } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
-import {
-  MAX_NAME_CHARS,
-  MAX_PARALLEL_LIMIT,
-  MAX_PROMPT_BYTES,
-  MAX_TIMEOUT_SECONDS,
-} from "../../protocol/messages.js";
-import { ROLES, type Role } from "../../worker/types.js";
-import { type GlobalOptions, positiveInteger, positiveNumber, printJson, withBaton } from "../context.js";
-import { addLimitOptions, limitSettings } from "../limits.js";
-import { addPromptOptions, promptSettings } from "../prompt-options.js";
+import { MAX_NAME_CHARS, MAX_PARALLEL_LIMIT, MAX_TIMEOUT_SECONDS } from "../../protocol/limits.js";
+import { ROLES } from "../../worker/types.js";
+import { type GlobalOptions, positiveInteger, positiveNumber } from "../context.js";
+import { addLimitOptions } from "../limits.js";
+import { addPromptOptions } from "../prompt-options.js";
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) {
-    throw new BatonError(
-      "usage",
-      "the prompt is `-` but stdin is a terminal: pipe the prompt in, or give it as an argument",
-    );
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // Read to the end, so that the writer never meets a closed pipe; keep no more than the limit.
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_PROMPT_BYTES) chunks.push(chunk as Buffer);
-  }
-  if (size > MAX_PROMPT_BYTES) {
-    throw new BatonError(
-      "usage",
-      `the prompt on stdin is ${mib(size)}, more than the ${mib(MAX_PROMPT_BYTES)} a prompt may be: ` +
-        "point the worker to files instead of pasting them",
-    );
-  }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
-  } catch {
-    throw new BatonError(
-      "usage",
-      "the prompt on stdin is not valid UTF-8: convert it to UTF-8 (e.g. with iconv)",
-    );
-  }
-}
-
-const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+// What spawn does is in ../actions/spawn.ts, loaded only when it runs.
 
 /** `--lens`: an id from the list, or a short free-text lens. */
 function lensName(value: string): string {
@@ -106,35 +68,7 @@ Examples:
   baton spawn --role implementer --write src/parser.ts "Fix the off-by-one in parseRange"
   cat task.md | baton spawn --label big -`,
     )
-    .action(async (words: string[], opts) => {
-      refuseInsideWorker(process.env);
-      const task = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
-      const cwd = resolve(opts.cwd);
-      const id = await withBaton(global(), async (baton) => {
-        const settings = await promptSettings(opts, cwd, baton.home);
-        const role = opts.role as Role | undefined;
-        return baton.spawn({
-          task,
-          label: opts.label,
-          role,
-          readOnly: opts.readOnly,
-          write: opts.write,
-          cwd,
-          model: opts.model,
-          timeoutSeconds: opts.timeout,
-          ...limitSettings(opts),
-          backend: opts.backend,
-          bin: opts.codexBin,
-          maxParallel: opts.maxParallel,
-          noWait: opts.wait === false,
-          isolate: opts.isolate === true,
-          ...(opts.unconfined ? { unconfined: true } : {}),
-          ...(opts.lens ? { lens: opts.lens } : {}),
-          ...(settings.context ? { context: settings.context } : {}),
-          ...(role && settings.templates[role] ? { template: settings.templates[role] } : {}),
-        });
-      });
-      if (opts.json) printJson({ id });
-      else process.stdout.write(`${id}\n`);
-    });
+    .action(async (words: string[], opts) =>
+      (await import("../actions/spawn.js")).spawn(global(), words, opts),
+    );
 }

@@ -1,0 +1,94 @@
+import { resolve } from "node:path";
+import { refuseInsideWorker } from "../../client/baton.js";
+import { BatonError } from "../../errors.js";
+import { MAX_PROMPT_BYTES } from "../../protocol/limits.js";
+import type { Role } from "../../worker/types.js";
+import { type GlobalOptions, printJson, withBaton } from "../context.js";
+import { limitSettings } from "../limits.js";
+import { promptSettings } from "../prompt-settings.js";
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new BatonError(
+      "usage",
+      "the prompt is `-` but stdin is a terminal: pipe the prompt in, or give it as an argument",
+    );
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Read to the end, so that the writer never meets a closed pipe; keep no more than the limit.
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_PROMPT_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_PROMPT_BYTES) {
+    throw new BatonError(
+      "usage",
+      `the prompt on stdin is ${mib(size)}, more than the ${mib(MAX_PROMPT_BYTES)} a prompt may be: ` +
+        "point the worker to files instead of pasting them",
+    );
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new BatonError(
+      "usage",
+      "the prompt on stdin is not valid UTF-8: convert it to UTF-8 (e.g. with iconv)",
+    );
+  }
+}
+
+const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** `baton spawn`'s flags as commander parses them (declared in ../commands/spawn.ts). */
+export interface SpawnFlags extends Record<string, unknown> {
+  readonly label?: string;
+  readonly role?: Role;
+  readonly lens?: string;
+  readonly readOnly?: boolean;
+  readonly write?: string[];
+  readonly cwd: string;
+  readonly model?: string;
+  readonly timeout?: number;
+  readonly maxParallel?: number;
+  readonly backend: string;
+  readonly codexBin?: string;
+  /** false with `--no-wait` */
+  readonly wait: boolean;
+  readonly isolate?: boolean;
+  readonly unconfined?: boolean;
+  readonly json?: boolean;
+}
+
+/** `baton spawn`. */
+export async function spawn(global: GlobalOptions, words: string[], opts: SpawnFlags): Promise<void> {
+  refuseInsideWorker(process.env);
+  const task = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
+  const cwd = resolve(opts.cwd);
+  const id = await withBaton(global, async (baton) => {
+    const settings = await promptSettings(opts, cwd, baton.home);
+    const role = opts.role;
+    return baton.spawn({
+      task,
+      label: opts.label,
+      role,
+      readOnly: opts.readOnly,
+      write: opts.write,
+      cwd,
+      model: opts.model,
+      timeoutSeconds: opts.timeout,
+      ...limitSettings(opts),
+      backend: opts.backend,
+      bin: opts.codexBin,
+      maxParallel: opts.maxParallel,
+      noWait: opts.wait === false,
+      isolate: opts.isolate === true,
+      ...(opts.unconfined ? { unconfined: true } : {}),
+      ...(opts.lens ? { lens: opts.lens } : {}),
+      ...(settings.context ? { context: settings.context } : {}),
+      ...(role && settings.templates[role] ? { template: settings.templates[role] } : {}),
+    });
+  });
+  if (opts.json) printJson({ id });
+  else process.stdout.write(`${id}\n`);
+}
