@@ -1,6 +1,7 @@
-import { readdir } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Plan, PlanStore } from "../plan/index.js";
+import type { Plan } from "../plan/index.js";
+import { PLAN_FILE } from "../plan/limits.js";
 import { readStoreFile } from "../store/no-follow.js";
 
 /** A plan worth showing: the workspace's own, or that of a pattern run still going. */
@@ -14,7 +15,11 @@ export interface ShownPlan {
 export async function currentPlans(home: string): Promise<ShownPlan[]> {
   const shown: ShownPlan[] = [];
   const add = async (title: string, dir: string) => {
+    // No plan file, no plan: the plan code (and its schema library) is loaded only to read one.
+    const missing = (e: NodeJS.ErrnoException) => e.code === "ENOENT";
+    if (await lstat(join(dir, PLAN_FILE)).then(() => false, missing)) return;
     try {
+      const { PlanStore } = await import("../plan/plan-store.js");
       const plan = await new PlanStore(dir).show();
       if (plan) shown.push({ title, plan });
     } catch (error) {

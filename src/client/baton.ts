@@ -1,11 +1,9 @@
 import { join, resolve } from "node:path";
 import type { ContextPack } from "../context/index.js";
 import { BatonError } from "../errors.js";
-import { DEFAULT_GRACE_SECONDS, describeIssue, spawnParams } from "../protocol/messages.js";
-import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
+import { DEFAULT_GRACE_SECONDS } from "../protocol/limits.js";
 import { resolveHome } from "../store/home.js";
 import { readStoreFile } from "../store/no-follow.js";
-import { WORKER_ID } from "../store/store.js";
 import { isAlive } from "../supervisor/processes.js";
 import type { PollResult, ResumeOutcome, WaitResult } from "../supervisor/supervisor.js";
 import { WORKER_ENV } from "../supervisor/worker-env.js";
@@ -165,6 +163,11 @@ export class Baton {
     const cwd = resolve(this.cwd, options.cwd ?? ".");
     const templated =
       options.role !== undefined || lens !== undefined || context !== undefined || template !== undefined;
+    // Loaded here, not at the top: the commands that only read (ls, poll, result) need neither.
+    const [{ defaultScope, renderWorkerPrompt }, { describeIssue, spawnParams }] = await Promise.all([
+      import("../roles/index.js"),
+      import("../protocol/messages.js"),
+    ]);
     const prompt =
       options.prompt ??
       (templated
@@ -256,6 +259,7 @@ export class Baton {
 
   /** The worker's full terminal transcript, read from the store. */
   async logs(id: string): Promise<string> {
+    const { WORKER_ID } = await import("../store/store.js");
     if (!WORKER_ID.test(id))
       throw new BatonError("usage", `"${id}" is not a worker id: ids look like w1, w2, ...`);
     // Never through a link planted in the store (readStoreFile answers undefined for a missing file).

@@ -1,5 +1,4 @@
 import { BatonError, errnoOf } from "../errors.js";
-import { Store } from "../store/store.js";
 import { endpointFor } from "../supervisor/endpoint.js";
 import { startSupervisor } from "./autostart.js";
 import { Connection, isNotListening } from "./connection.js";
@@ -60,6 +59,7 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
       }
       if (Date.now() - startedAt >= START_EVERY_MS) {
         startedAt = Date.now();
+        const { Store } = await import("../store/store.js"); // only to start a supervisor
         await Store.open(home); // a clear error now, rather than a supervisor that cannot start
         started = (await startSupervisor(home, options.env)).kind === "started";
       }

@@ -8,3 +8,6 @@ export const PLAN_LIMITS = { steps: 50, stepChars: 2000, explanationChars: 10_00
 
 export const UPDATE_SHAPE =
   '{"explanation": "...", "plan": [{"step": "...", "status": "pending" | "in_progress" | "completed"}]}';
+
+/** The current plan's file, in the run store or a pattern run's folder. */
+export const PLAN_FILE = "plan.json";

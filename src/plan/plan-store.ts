@@ -4,10 +4,11 @@ import { BatonError, errnoOf } from "../errors.js";
 import { DIR_MODE, writeFileAtomic } from "../store/atomic.js";
 import { appendStoreFile, inStore, readStoreFile } from "../store/no-follow.js";
 import { storeError } from "../store/store.js";
+import { PLAN_FILE } from "./limits.js";
 import { advancePlan, checkPlan, type Plan, type PlanOutcome, type PlanUpdate, startPlan } from "./plan.js";
 import { describeIssue, storedPlan } from "./schema.js";
 
-export const PLAN_FILE = "plan.json";
+export { PLAN_FILE };
 export const PLAN_HISTORY_FILE = "plan-history.jsonl";
 export const NO_PLAN = "no plan yet: set one with `baton plan set STEP...`";
 

@@ -1,15 +1,14 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { BatonError } from "../../errors.js";
-import { interruptedSummary } from "../../pattern/summary.js";
-import { renderPlan } from "../../plan/index.js";
+import { renderPlan } from "../../plan/render.js";
 import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
 import { damageOf } from "../../store/integrity.js";
 import { isFinal } from "../../worker/state.js";
 import { ExitWith, type GlobalOptions, printJson, withBaton, writeErr, writeOut } from "../context.js";
+import { interruptible } from "../interruptible.js";
 import { currentPlans } from "../plans.js";
 import { indent, isolationText, reasonText, workerTable } from "../render.js";
-import { interruptible } from "./run.js";
 
 /** How long after `wait --timeout` a supervisor that has not answered is given up on. */
 const WAIT_MARGIN_MS = 1_000;
@@ -134,6 +133,7 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
       if (!controller.signal.aborted) throw error;
       await baton.stop(awaited);
       const { workers } = await baton.list();
+      const { interruptedSummary } = await import("../../pattern/summary.js");
       const summary = await interruptedSummary(
         baton,
         workers.filter((w) => awaited.includes(w.id)),
