@@ -1,5 +1,6 @@
 import net from "node:net";
 import { BatonError, type BatonErrorCode, errnoOf } from "../errors.js";
+import { proveCaller } from "../protocol/caller-proof.js";
 import { LineSplitter, MAX_MESSAGE_BYTES, MAX_REPLY_BYTES } from "../protocol/lines.js";
 import type { Response } from "../protocol/messages.js";
 import { checkSocketDir } from "../supervisor/endpoint.js";
@@ -96,13 +97,20 @@ export class Connection {
         }),
       ]);
       const connection = new Connection(socket, options.home);
+      // Held until the hello is answered: the supervisor checks that this process holds it.
+      const proof = proveCaller(path);
       try {
-        const hello = connection.request<{ pid?: unknown }>("hello", { pid: process.pid });
+        const hello = connection.request<{ pid?: unknown }>("hello", {
+          pid: process.pid,
+          ...(proof ? { proof: proof.secret } : {}),
+        });
         const { pid } = await Promise.race([late, hello]);
         if (typeof pid === "number") connection.pid = pid;
       } catch (error) {
         connection.close();
         throw error;
+      } finally {
+        proof?.release();
       }
       return connection;
     } catch (error) {

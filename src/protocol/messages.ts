@@ -137,6 +137,11 @@ export const helloParams = z.strictObject({
     .int()
     .min(2, "must be the client's own pid")
     .max(2 ** 22),
+  /** The secret of the client's proof that `pid` is its own (see caller-proof.ts). */
+  proof: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "must be the 64 hex digits of the client's proof")
+    .optional(),
 });
 
 export const request = z.object({

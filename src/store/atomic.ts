@@ -23,13 +23,31 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | const
 /** Called with the new file's own stats just before it takes its name. */
 export type BeforePublish = (written: Stats) => void;
 
-async function writeTemp(path: string, data: string | Uint8Array): Promise<{ temp: string; written: Stats }> {
+/**
+ * How much a write survives. Every write is whole or not at all against a crash of any process: the
+ * data is written to a temporary file before it takes its name (rename or link), and the kernel keeps
+ * it. `durable` adds fsync of the file before, and of its folder after, so that a power loss or a
+ * kernel crash cannot lose it or leave it empty either: worth two disk flushes for what must outlive
+ * the machine (a worker's result), not for a file replaced again a moment later (its status).
+ */
+export interface WriteOptions {
+  /** @default true */
+  readonly durable?: boolean;
+  /** Called with the new file's own stats just before it takes its name. */
+  readonly beforePublish?: BeforePublish;
+}
+
+async function writeTemp(
+  path: string,
+  data: string | Uint8Array,
+  durable: boolean,
+): Promise<{ temp: string; written: Stats }> {
   const temp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
   const handle = await open(temp, CREATE, FILE_MODE);
   let written: Stats;
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
     written = await handle.stat();
   } catch (error) {
     await handle.close().catch(() => {});
@@ -41,15 +59,31 @@ async function writeTemp(path: string, data: string | Uint8Array): Promise<{ tem
 }
 
 /**
+ * Makes the names in `dir` durable (a rename or link is an entry in its folder). `dir` may be the
+ * store's `/proc/self/fd/N` spelling of a folder it opened without following links: that one link is
+ * followed, to the folder already open.
+ */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Replaces `path` with `data` so that a reader sees either the old file or the new one, whole. A link
  * at `path` is replaced, never followed. Resolves with the new file's stats as written.
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
-  beforePublish?: BeforePublish,
+  options: WriteOptions | BeforePublish = {},
 ): Promise<Stats> {
-  const { temp, written } = await writeTemp(path, data);
+  const { durable = true, beforePublish } =
+    typeof options === "function" ? { beforePublish: options } : options;
+  const { temp, written } = await writeTemp(path, data, durable);
   try {
     beforePublish?.(written);
     await rename(temp, path);
@@ -57,6 +91,7 @@ export async function writeFileAtomic(
     await unlink(temp).catch(() => {});
     throw error;
   }
+  if (durable) await syncFolder(dirname(path));
   return written;
 }
 
@@ -72,19 +107,22 @@ export async function writeFileOnce(path: string, data: string | Uint8Array): Pr
 export async function writeOnce(
   path: string,
   data: string | Uint8Array,
-  beforePublish?: BeforePublish,
+  options: WriteOptions | BeforePublish = {},
 ): Promise<Stats | undefined> {
-  const { temp, written } = await writeTemp(path, data);
+  const { durable = true, beforePublish } =
+    typeof options === "function" ? { beforePublish: options } : options;
+  const { temp, written } = await writeTemp(path, data, durable);
   try {
     beforePublish?.(written);
     await link(temp, path);
-    return written;
   } catch (error) {
     if (errnoOf(error) === "EEXIST") return undefined;
     throw error;
   } finally {
     await unlink(temp).catch(() => {});
   }
+  if (durable) await syncFolder(dirname(path));
+  return written;
 }
 
 /** {@link writeFileAtomic}, for synchronous callers. */

@@ -126,7 +126,7 @@ export class Store {
    * result.json that someone else put there first is moved aside as damage, and this one written.
    */
   writeResult(result: WorkerResult): Promise<boolean> {
-    return this.publish(result.id, "result.json", json(result), "once");
+    return this.publish(result.id, "result.json", json(result), "once", true);
   }
 
   /** Writes a file of Baton's own for the worker (e.g. `resume.txt`), replacing it whole. */
@@ -148,25 +148,36 @@ export class Store {
    * Writes a file the supervisor vouches for, once (a link, never over an existing file) or by atomic
    * replace, in the worker's folder reached without following links. What the new file looks like is
    * recorded, so that a later change to it shows as damage.
+   *
+   * Whole or not at all against any crash of a process, always. Only a `durable` write (the result)
+   * also survives a power loss: a spawn's files and a status are not flushed to disk one by one (that
+   * was three flushes a spawn and one a status change); after a power loss they may be missing or
+   * empty, which a read reports as missing or corrupt, never as another worker's or a half file.
    */
-  private publish(id: string, name: WorkerFile, data: string, how: "once" | "replace"): Promise<boolean> {
+  private publish(
+    id: string,
+    name: WorkerFile,
+    data: string,
+    how: "once" | "replace",
+    durable = false,
+  ): Promise<boolean> {
     const path = this.file(id, name);
     return this.guard(path, () =>
       inStore(this.home, path, async (at) => {
-        const expect = (written: Stats) => this.ledger.expect(path, written);
+        const options = { durable, beforePublish: (written: Stats) => this.ledger.expect(path, written) };
         if (how === "replace") {
           this.ledger.check(id, name, path); // what is replaced is checked first: its damage stays reported
-          this.settle(id, name, at, await writeFileAtomic(at, data, expect));
+          this.settle(id, name, at, await writeFileAtomic(at, data, options));
           return true;
         }
-        let written = await writeOnce(at, data, expect);
+        let written = await writeOnce(at, data, options);
         if (!written) {
           this.ledger.check(id, name, path);
           if (this.ledger.vouches(path) && !this.ledger.damage(id).some((d) => d.file === name)) return false; // the supervisor's own, written before
           // Not the supervisor's: kept aside for a person to look at, and the real one written.
           this.ledger.note(id, name, "was put there before Baton wrote it (kept aside as .damaged)");
           await rename(at, `${at}.damaged-${Date.now()}`);
-          written = await writeOnce(at, data, expect);
+          written = await writeOnce(at, data, options);
           if (!written) throw damageError(this.home, path, "keeps being replaced");
         }
         this.settle(id, name, at, written);

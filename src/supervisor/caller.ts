@@ -1,14 +1,21 @@
 import { execFile } from "node:child_process";
-import { accessSync, constants, readdirSync, readlinkSync } from "node:fs";
+import { accessSync, constants, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import type net from "node:net";
+import { dirname } from "node:path";
 import { BatonError } from "../errors.js";
+import { proofFile } from "../protocol/caller-proof.js";
 import { environOf, readStat } from "./processes.js";
 import { WORKER_ENV } from "./worker-env.js";
 
 // Who is on the other end of a connection. Node has no SO_PEERCRED, so a client names its pid in its
-// hello, and the supervisor checks the claim: that process must hold the other end of this very
-// socket (the kernel's socket table, read with iproute2's `ss`, pairs the two ends), and it must not
-// be, or descend from, a worker. The environment marker alone would not do: a worker can unset it.
+// hello, and the supervisor checks the claim: that process must be the one on the other end of this
+// very connection, and it must not be, or descend from, a worker. The environment marker alone would
+// not do: a worker can unset it.
+//
+// A client proves the first with the secret of its caller proof (protocol/caller-proof.ts): the claimed
+// process must hold open the file named after the secret's hash. That costs the supervisor one look at
+// the process's open files. A hello without a proof is checked by the kernel's socket table instead,
+// read with iproute2's `ss` (which pairs the two ends of a connection): a process per connection.
 
 const SS_CANDIDATES = ["/usr/bin/ss", "/bin/ss", "/usr/sbin/ss", "/sbin/ss"];
 const SS_TIMEOUT_MS = 5_000;
@@ -18,6 +25,8 @@ const MAX_ANCESTORS = 128;
 export interface CallerCheck {
   /** The pid the client claims. */
   readonly pid: number;
+  /** The secret of the client's caller proof, if it sent one. */
+  readonly proof?: string;
   /** The accepted socket. */
   readonly socket: net.Socket;
   /** The socket path the supervisor listens on. */
@@ -38,7 +47,16 @@ export async function checkCaller(check: CallerCheck): Promise<CallerVerdict> {
   const self = readStat(process.pid);
   if (!self) return "unverified"; // no /proc: nothing to check against
   let verdict: CallerVerdict = "unverified";
-  const inode = socketInode(process.pid, fdOf(check.socket));
+  if (check.proof !== undefined) {
+    if (!holdsProof(check.pid, check.path, check.proof)) {
+      throw new BatonError(
+        "usage",
+        `process ${check.pid} does not hold this connection: a client names its own pid in its hello`,
+      );
+    }
+    verdict = "verified";
+  }
+  const inode = verdict === "verified" ? undefined : socketInode(process.pid, fdOf(check.socket));
   const peers = inode === undefined ? undefined : await peerTable(check.path);
   if (inode !== undefined && peers !== undefined) {
     const peer = peers.get(inode);
@@ -78,7 +96,7 @@ export function workerOf(pid: number, workers: ReadonlyMap<number, string>): str
       workers.get(current) ??
       workers.get(info.session) ??
       workers.get(info.pgrp) ??
-      fdLinks(current)
+      (terminals.size === 0 ? [] : fdLinks(current))
         .map((link) => terminals.get(link))
         .find((id) => id !== undefined);
     if (worker) return `${who} part of worker ${worker}`;
@@ -129,6 +147,19 @@ function socketInode(pid: number, fd: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** True if `pid` holds open the proof file of `secret`, made in the folder of the socket at `path`. */
+function holdsProof(pid: number, path: string, secret: string): boolean {
+  let folder: string;
+  try {
+    folder = realpathSync(dirname(path)); // as the kernel spells the file: links resolved
+  } catch {
+    return false;
+  }
+  const file = proofFile(folder, secret);
+  // The client removed the file once open: the kernel shows it as deleted.
+  return fdLinks(pid).some((link) => link === `${file} (deleted)` || link === file);
 }
 
 function holdsSocket(pid: number, inode: number): boolean {

@@ -108,10 +108,11 @@ export async function runSupervisor(home: string): Promise<void> {
   };
   let unverifiedSaid = false;
   const admit: Admit = async (params, socket) => {
-    const { pid } = parse(helloParams, params, "hello");
+    const { pid, proof } = parse(helloParams, params, "hello");
     try {
       const verdict = await checkCaller({
         pid,
+        ...(proof ? { proof } : {}),
         socket,
         path: endpoint.socket,
         workers: supervisor.workerPids(),

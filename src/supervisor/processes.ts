@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 
 // Linux /proc readers. Elsewhere they see nothing, and stopping falls back to the worker's own pid.
 
@@ -21,11 +21,17 @@ export interface ProcInfo {
   readonly startTime: number;
 }
 
+/** One buffer for every stat read: a stat line is well under 1 KiB, and the reads are synchronous. */
+const STAT_BUFFER = Buffer.alloc(4096);
+
 export function readStat(pid: number): ProcInfo | undefined {
+  let fd: number | undefined;
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // open, read, close and nothing else: a scan reads one of these per process on the machine.
+    fd = openSync(`/proc/${pid}/stat`, "r");
+    const text = STAT_BUFFER.toString("latin1", 0, readSync(fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0));
     // "pid (comm) state ppid pgrp session tty ... starttime ..."; comm may hold spaces and parentheses.
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ", 20);
     return {
       pid,
       state: fields[0] ?? "",
@@ -36,6 +42,8 @@ export function readStat(pid: number): ProcInfo | undefined {
     };
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -79,6 +87,12 @@ export function environOf(pid: number): string[] {
   }
 }
 
+/** What a scan looks for: the processes of the worker whose agent is `root`, carrying `marker`. */
+export interface WorkerQuery {
+  readonly root: ProcessId | undefined;
+  readonly marker: string;
+}
+
 /**
  * Every live process that belongs to a worker whose agent is `root`: the agent itself, its session and
  * process group (the pseudo-terminal made it a session leader), its descendants, and anything that
@@ -90,37 +104,116 @@ export function environOf(pid: number): string[] {
  * hand its pid out again.)
  */
 export function workerProcesses(root: ProcessId | undefined, marker: string): ProcessId[] {
-  const infos = allPids()
-    .map(readStat)
-    .filter((info): info is ProcInfo => info !== undefined);
-  const now = root && infos.find((info) => info.pid === root.pid);
-  const reused = now !== undefined && root?.startTime !== undefined && now.startTime !== root.startTime;
-  const rootPid = root && !reused ? root.pid : undefined;
-  const found = new Set<number>();
-  if (rootPid !== undefined) {
+  return scan([{ root, marker }])[0] ?? [];
+}
+
+/**
+ * One pass over /proc for several workers at once: each query's processes, in order.
+ *
+ * Every process of a worker was started after its agent (the agent is the first of them, and the
+ * marker is in no environment before it), so only processes started since the earliest agent's start
+ * are looked at beyond their stat line: their environment is read once, for all the markers together.
+ * That is what keeps a scan cheap on a busy machine: the environment reads were most of its cost.
+ */
+export function scan(queries: readonly WorkerQuery[]): ProcessId[][] {
+  const infos: ProcInfo[] = [];
+  const byPid = new Map<number, ProcInfo>();
+  for (const pid of allPids()) {
+    const info = readStat(pid);
+    if (!info) continue;
+    infos.push(info);
+    byPid.set(pid, info);
+  }
+  const found = queries.map(() => new Set<number>());
+  queries.forEach(({ root }, i) => {
+    const now = root && byPid.get(root.pid);
+    const reused = now !== undefined && root?.startTime !== undefined && now.startTime !== root.startTime;
+    if (!root || reused) return;
+    const mine = found[i]!;
     for (const info of infos) {
-      if (info.pid === rootPid || info.session === rootPid || info.pgrp === rootPid) found.add(info.pid);
+      if (info.pid === root.pid || info.session === root.pid || info.pgrp === root.pid) mine.add(info.pid);
     }
     let grew = true;
     while (grew) {
       grew = false;
       for (const info of infos) {
-        if (!found.has(info.pid) && found.has(info.ppid)) {
-          found.add(info.pid);
+        if (!mine.has(info.pid) && mine.has(info.ppid)) {
+          mine.add(info.pid);
           grew = true;
         }
       }
     }
-  }
+  });
+  // An agent with no start time (no /proc) gives no bound: every environment is read then.
+  const since = Math.min(...queries.map((q) => q.root?.startTime ?? Number.NEGATIVE_INFINITY));
+  const markers = new Map(queries.map((q, i) => [q.marker, i]));
   for (const info of infos) {
-    if (!found.has(info.pid) && environOf(info.pid).includes(marker)) found.add(info.pid);
+    if (info.startTime < since || info.pid === process.pid) continue;
+    const carried = markersIn(info.pid, markers);
+    for (const i of carried) found[i]!.add(info.pid);
   }
-  const ids: ProcessId[] = infos
-    .filter((info) => found.has(info.pid) && info.pid !== process.pid)
-    .map((info) => ({ pid: info.pid, startTime: info.startTime }));
-  // Without /proc the scan sees nothing; the agent's own pid is all there is to stop.
-  if (!HAS_PROC && root && isAlive(root.pid)) ids.push(root);
-  return ids;
+  return queries.map(({ root }, i) => {
+    const ids: ProcessId[] = infos
+      .filter((info) => found[i]!.has(info.pid) && info.pid !== process.pid)
+      .map((info) => ({ pid: info.pid, startTime: info.startTime }));
+    // Without /proc the scan sees nothing; the agent's own pid is all there is to stop.
+    if (!HAS_PROC && root && isAlive(root.pid)) ids.push(root);
+    return ids;
+  });
+}
+
+/** Which of `markers` (each a whole `NAME=value` entry) process `pid` started with: their indexes. */
+function markersIn(pid: number, markers: ReadonlyMap<string, number>): number[] {
+  let environ: Buffer;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return []; // gone, or not ours (then it cannot be a worker's either)
+  }
+  if (markers.size === 1) {
+    // The usual case: one marker, looked for in the bytes without decoding the environment.
+    const [[marker, index]] = [...markers] as [[string, number]];
+    const entry = Buffer.from(`${marker}\0`, "latin1");
+    for (let at = environ.indexOf(entry); at >= 0; at = environ.indexOf(entry, at + 1)) {
+      if (at === 0 || environ[at - 1] === 0) return [index];
+    }
+    return [];
+  }
+  const hits: number[] = [];
+  for (const entry of environ.toString("latin1").split("\0")) {
+    const index = markers.get(entry);
+    if (index !== undefined) hits.push(index);
+  }
+  return hits;
+}
+
+let pending: { query: WorkerQuery; resolve: (ids: ProcessId[]) => void }[] = [];
+
+/**
+ * {@link workerProcesses}, for a worker whose agent has just ended. The scan runs once the current
+ * callbacks are done, and serves every worker that ended meanwhile: a burst of workers ending
+ * together costs one pass over /proc, not one each. Each query's scan starts after it was asked,
+ * so it sees everything its worker left.
+ */
+export function leftoversOf(root: ProcessId | undefined, marker: string): Promise<ProcessId[]> {
+  return new Promise((resolve) => {
+    if (pending.length === 0) {
+      setImmediate(() => {
+        const batch = pending;
+        pending = [];
+        let results: ProcessId[][];
+        try {
+          results = scan(batch.map((p) => p.query));
+        } catch {
+          results = [];
+        }
+        batch.forEach((p, i) => {
+          p.resolve(results[i] ?? []);
+        });
+      });
+    }
+    pending.push({ query: { root, marker }, resolve });
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { type Store, storeError } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
 import { totalTokens, ZERO_USAGE } from "../worker/types.js";
-import { identify, type ProcessId, signalAll, terminate, workerProcesses } from "./processes.js";
+import { identify, leftoversOf, type ProcessId, signalAll, terminate, workerProcesses } from "./processes.js";
 
 /** How long what an agent left running gets between SIGTERM and SIGKILL once the agent has ended. */
 const LEFTOVER_GRACE_MS = 1000;
@@ -333,8 +333,9 @@ export class WorkerRun {
     this.exited = true;
     clearTimeout(this.idleTimer);
     // Whatever the agent left behind in its session goes with it: SIGTERM first, so that a tool it
-    // started can clean up, then SIGKILL for what is still there.
-    const leftovers = this.processes();
+    // started can clean up, then SIGKILL for what is still there. (One scan serves every worker that
+    // ended meanwhile.)
+    const leftovers = await leftoversOf(this.root, this.marker);
     if (leftovers.length > 0) await terminate(leftovers, LEFTOVER_GRACE_MS);
     this.appendTranscript(this.redactor.flush());
     if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
