@@ -234,10 +234,12 @@ describe("baton plan", () => {
         .split("\n").length,
       3,
     );
-    assert.equal(
-      (await baton([])).stdout,
-      (await baton(["show"])).stdout,
-      "`baton plan` alone shows the plan",
+    const alone = await baton([]);
+    assert.equal(alone.code, 0);
+    assert.match(
+      alone.stdout,
+      /^Usage: baton plan /,
+      "`baton plan` alone prints its help, as every group does",
     );
   });
 

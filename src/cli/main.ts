@@ -2,7 +2,7 @@
 import { CommanderError } from "commander";
 import { isBatonError } from "../errors.js";
 import { ExitWith, writeErr } from "./context.js";
-import { buildProgram } from "./program.js";
+import { buildProgram, CommandLineError } from "./program.js";
 
 /** Runs the CLI; every failure becomes one line on stderr and a non-zero exit, never a stack trace. */
 async function main(argv: readonly string[]): Promise<number> {
@@ -16,9 +16,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode;
     }
     if (error instanceof CommanderError) {
-      if (error.exitCode === 0) return 0; // --help, --version
-      const message = error.message.replace(/^error: /, "").split("\n")[0];
-      writeErr(`baton: ${message} (see \`baton --help\`)\n`);
+      // --help, --version, and the help a group typed alone prints (`baton`, `baton skill`)
+      if (error.exitCode === 0 || error.code === "commander.help") return 0;
+      const message = (error.message.replace(/^error: /, "").split("\n")[0] ?? "").replace(
+        /^missing required argument/,
+        "missing argument",
+      );
+      const path = error instanceof CommandLineError ? error.path : "baton";
+      writeErr(`baton: ${message} (see \`${path} --help\`)\n`);
       return 2;
     }
     if (isBatonError(error)) {

@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { registerControl } from "./commands/control.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerMcp } from "./commands/mcp.js";
@@ -22,9 +22,7 @@ export function buildProgram(): Command {
       "--home <dir>",
       "the run store (default: BATON_HOME, else the nearest .baton folder, else ./.baton)",
     )
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({ writeErr: () => {}, outputError: () => {} });
+    .showSuggestionAfterError(true);
   const global = (): GlobalOptions => program.opts<GlobalOptions>();
   registerSpawn(program, global);
   registerInspect(program, global);
@@ -34,10 +32,36 @@ export function buildProgram(): Command {
   registerResume(program, global);
   registerMcp(program, global);
   registerSkill(program);
-  const quiet = (command: Command) => {
-    command.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
-    command.commands.forEach(quiet);
-  };
-  program.commands.forEach(quiet);
+  quiet(program);
   return program;
+}
+
+/** A command-line mistake commander found, with the command it was found in. */
+export class CommandLineError extends CommanderError {
+  constructor(
+    error: CommanderError,
+    /** The command as typed, e.g. `baton result`, whose `--help` the message points at. */
+    readonly path: string,
+  ) {
+    super(error.exitCode, error.code, error.message);
+  }
+}
+
+/**
+ * Errors are printed by main(), as one line naming the command. Help that commander shows on its own
+ * (a group typed alone: `baton`, `baton skill`) goes to stdout, as `--help` does.
+ */
+function quiet(command: Command): void {
+  command
+    .exitOverride((error) => {
+      throw new CommandLineError(error, pathOf(command));
+    })
+    .configureOutput({ writeErr: (text) => process.stdout.write(text), outputError: () => {} });
+  command.commands.forEach(quiet);
+}
+
+function pathOf(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at; at = at.parent) names.unshift(at.name());
+  return names.join(" ");
 }

@@ -13,7 +13,7 @@ import { type GlobalOptions, printJson, writeErr, writeOut } from "../context.js
 
 const store = (global: GlobalOptions) => new PlanStore(global.home ?? resolveHome());
 
-/** `baton plan show` (and `baton plan` alone). */
+/** `baton plan show`. */
 export async function show(global: GlobalOptions, json: boolean): Promise<void> {
   const current = await store(global).show();
   if (json) return printJson(current ?? null);

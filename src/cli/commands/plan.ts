@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { BatonError } from "../../errors.js";
 import { PLAN_LIMITS, UPDATE_SHAPE } from "../../plan/limits.js";
 import type { GlobalOptions } from "../context.js";
 
@@ -33,21 +32,13 @@ export function registerPlan(program: Command, global: () => GlobalOptions): voi
   const plan = program
     .command("plan")
     .description("keep the lead's plan: a few steps, exactly one in_progress (Codex's update_plan)")
-    .usage("[set|update|show] [options]")
+    .usage("set|update|show [options]")
     .addHelpText("after", RULES);
 
-  // `baton plan` alone shows the plan; not commander's `isDefault`, which would report a mistyped
-  // subcommand as "too many arguments for 'show'".
-  plan.argument("[command]").action(async (command: string | undefined) => {
-    if (command !== undefined) {
-      throw new BatonError("usage", `unknown plan command "${command}": use set, update or show`);
-    }
-    await (await actions()).show(global(), false);
-  });
-
+  // `baton plan` alone prints this help, as every group does; `baton plan show` prints the plan.
   plan
     .command("show")
-    .description("print the current plan (also what `baton plan` alone does)")
+    .description("print the current plan")
     .option("--json", "print JSON (null when there is no plan)")
     .action(async (opts) => (await actions()).show(global(), Boolean(opts.json)));
 

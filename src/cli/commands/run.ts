@@ -186,6 +186,7 @@ export function registerRun(program: Command, global: () => GlobalOptions): void
     .allowExcessArguments()
     .addHelpText("after", WORKFLOW_HELP)
     .action(async (_file: unknown, _opts: unknown, command: Command) => {
+      if (command.args.length === 0) command.help(); // `baton run` alone: its help, exit 0
       await (await actions()).workflowCommand(command.args, global());
     });
 }

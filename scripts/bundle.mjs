@@ -1,0 +1,57 @@
+// Bundles the CLI after tsc (`npm run build`): dist/cli/main.js becomes one file that holds what every
+// command registers, and each command's code a chunk in dist/cli/bundle/ loaded only when it runs.
+// Node then resolves and reads a handful of files at start-up instead of a hundred. The library
+// (dist/index.js), the supervisor (dist/supervisor/main.js) and the rest of dist/ stay as tsc wrote them.
+import { readFileSync, rmSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = join(ROOT, "dist");
+const ENTRY = join(DIST, "cli/main.js");
+const CHUNKS = join(DIST, "cli/bundle");
+
+// A module that finds files next to itself (the supervisor's entry, the skill, package.json) does so by
+// import.meta.url. In a chunk that URL is the chunk's: rewrite it to the URL of the file tsc wrote, as
+// seen from the chunks' folder, and check below that every such module did land in that folder.
+const rewritten = new Set();
+const moduleUrls = {
+  name: "module-urls",
+  setup(esbuild) {
+    esbuild.onLoad({ filter: /\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      if (!text.includes("import.meta.url")) return undefined;
+      rewritten.add(relative(ROOT, args.path));
+      const own = JSON.stringify(relative(CHUNKS, args.path));
+      return { contents: text.replaceAll("import.meta.url", `new URL(${own}, import.meta.url).href`), loader: "js" };
+    });
+  },
+};
+
+rmSync(CHUNKS, { recursive: true, force: true }); // chunks of an earlier build
+const result = await build({
+  entryPoints: [ENTRY],
+  outdir: join(DIST, "cli"),
+  entryNames: "[name]",
+  chunkNames: "bundle/[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  allowOverwrite: true,
+  metafile: true,
+  logLevel: "warning",
+  plugins: [moduleUrls],
+});
+
+for (const [output, { inputs }] of Object.entries(result.metafile.outputs)) {
+  const misplaced = Object.keys(inputs).filter((input) => rewritten.has(input));
+  if (misplaced.length > 0 && dirname(join(ROOT, output)) !== CHUNKS) {
+    throw new Error(
+      `${misplaced.join(", ")} use import.meta.url but were bundled into ${output}, outside ${relative(ROOT, CHUNKS)}: load them with a dynamic import`,
+    );
+  }
+}
