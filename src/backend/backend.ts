@@ -88,6 +88,12 @@ export interface Backend {
   agentHomes(env: Readonly<Record<string, string>>): string[];
   /** Whether `launch` can continue a thread (`resumeThreadId`). */
   readonly canResume: boolean;
+  /**
+   * Whether the agent at `bin` reads what is typed into its terminal once it has started. `codex exec`
+   * does not: it reads its prompt to the end of stdin and never reads the terminal, so `send` is
+   * refused for it and a follow-up goes through its thread instead.
+   */
+  acceptsInput(bin: string): boolean;
   /** Live usage for a thread, for budgets that must bite before the turn ends. */
   liveUsage?(threadId: string, env: Readonly<Record<string, string>>): LiveUsage;
   parser(): OutputParser;

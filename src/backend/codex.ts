@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { BatonError } from "../errors.js";
 import type { WorkerSpec } from "../worker/types.js";
 import type { AgentOutcome, Backend, LaunchContext, LaunchPlan, OutputParser } from "./backend.js";
@@ -39,6 +39,11 @@ export const codexBackend: Backend = {
 
   canResume: true,
 
+  // Codex's own binary never reads its terminal. Another program given as --codex-bin (a test's
+  // fixture agent, a wrapper) is launched the same way but may read /dev/tty: Baton cannot know, and
+  // lets what is typed through.
+  acceptsInput: (bin) => !isCodexBinary(bin),
+
   launch(spec: WorkerSpec, context: LaunchContext): LaunchPlan {
     const common = ["--json", "--skip-git-repo-check", "-c", "agents.enabled=false"];
     // Nor Baton's MCP server, which the user's config may register: workers do not orchestrate. An
@@ -56,6 +61,9 @@ export const codexBackend: Backend = {
     );
     common.push("-o", context.lastMessageFile);
     if (spec.model) common.push("-m", spec.model);
+    // Codex 0.169 offers its web search tool from a cached index by default: "live" searches the web,
+    // "disabled" removes the tool.
+    if (spec.search !== undefined) common.push("-c", `web_search="${spec.search ? "live" : "disabled"}"`);
     if (context.outputSchemaFile) common.push("--output-schema", context.outputSchemaFile);
     // `exec resume` takes no -C: the terminal starts in the worker's cwd. Always by thread id:
     // `--last` would pick another worker's.
@@ -137,6 +145,12 @@ function profile(context: LaunchContext): string {
     ...context.writeRoots.map((path): [string, string] => [path, "write"]),
   ];
   return `{${entries.map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`).join(", ")}}`;
+}
+
+/** Codex itself: the native binary, its Node wrapper, or a link named `codex` to either. */
+function isCodexBinary(bin: string): boolean {
+  const name = basename(bin);
+  return name === "codex" || name === "codex.js" || bin.includes("/@openai/codex");
 }
 
 /** The native codex binary an npm install put under `node_modules`, or its Node wrapper. */

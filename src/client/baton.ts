@@ -77,6 +77,13 @@ export interface SpawnOptions {
   readonly template?: string;
   /** The full prompt, when the caller rendered it; the worker preamble is ensured in front. */
   readonly prompt?: string;
+  /**
+   * A follow-up: continue the agent thread of this ended worker (codex `exec resume <thread>`). The new
+   * worker has its own id; its role, scope, cwd, model and binary are the parent's unless given.
+   */
+  readonly continues?: string;
+  /** The agent's web search (codex: live search). @default on for the research role, else the agent's default */
+  readonly search?: boolean;
 }
 
 export interface PollOptions {
@@ -88,6 +95,11 @@ export interface PollOptions {
   readonly waitMs?: number;
   /** Return at most the last this-many bytes of new output. @default 16384 */
   readonly maxBytes?: number;
+  /**
+   * Return whole lines only: while the worker runs, the cursor stops before a line still being
+   * written, which comes whole with the next poll (what a readable view needs). @default false
+   */
+  readonly wholeLines?: boolean;
 }
 
 /**
@@ -161,8 +173,18 @@ export class Baton {
     refuseInsideWorker(this.env);
     const { lens, context, template, ...rest } = options;
     const cwd = resolve(this.cwd, options.cwd ?? ".");
+    if (
+      options.continues !== undefined &&
+      (lens !== undefined || context !== undefined || template !== undefined)
+    )
+      throw new BatonError(
+        "usage",
+        "a follow-up continues a thread that has its brief already: give it only the new message (no lens, context or template)",
+      );
+    // A follow-up's message goes as it is; a new worker's task is rendered into its role's template.
     const templated =
-      options.role !== undefined || lens !== undefined || context !== undefined || template !== undefined;
+      options.continues === undefined &&
+      (options.role !== undefined || lens !== undefined || context !== undefined || template !== undefined);
     // Loaded here, not at the top: the commands that only read (ls, poll, result) need neither.
     const [{ defaultScope, renderWorkerPrompt }, { describeIssue, spawnParams }] = await Promise.all([
       import("../roles/index.js"),
@@ -186,7 +208,8 @@ export class Baton {
       ...withoutUndefined(rest),
       ...(prompt ? { prompt } : {}),
       ...(options.write ? { write: [...options.write] } : {}),
-      cwd,
+      // A follow-up left without a cwd takes its parent's.
+      ...(options.continues !== undefined && options.cwd === undefined ? {} : { cwd }),
       env: stringEnv(this.env),
     });
     if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "spawn"));

@@ -1,4 +1,6 @@
+import { duration, tokens } from "../render/numbers.js";
 import { textFor } from "../render/terminal-text.js";
+import { totalTokens } from "../worker/types.js";
 import type { RunEvent } from "./pattern-run.js";
 
 /**
@@ -23,8 +25,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
         break;
       case "worker_ended": {
         const ok = event.result.state === "succeeded";
-        const tokens = event.result.usage.inputTokens + event.result.usage.outputTokens;
-        line = `  ${event.id} ${safe(event.label)} ${paint(ok ? 32 : 31, event.result.state)} (${(event.result.durationMs / 1000).toFixed(1)}s, ${tokens} tokens)`;
+        const used = tokens(totalTokens(event.result.usage));
+        line = `  ${event.id} ${safe(event.label)} ${paint(ok ? 32 : 31, event.result.state)} (${duration(event.result.durationMs)}, ${used})`;
         break;
       }
       case "note":

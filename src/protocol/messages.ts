@@ -69,7 +69,8 @@ export const spawnParams = z.strictObject({
   role: z.enum(ROLES).optional(),
   readOnly: z.boolean().optional(),
   write: z.array(path).max(MAX_WRITE_PATHS, `give at most ${MAX_WRITE_PATHS} write paths`).optional(),
-  cwd: path.refine((cwd) => isAbsolute(cwd), "must be an absolute path"),
+  /** Required, but for a follow-up (`continues`), which takes its parent's. */
+  cwd: path.refine((cwd) => isAbsolute(cwd), "must be an absolute path").optional(),
   model: name.optional(),
   timeoutSeconds: positiveSeconds.optional(),
   idleTimeoutSeconds: positiveSeconds.optional(),
@@ -91,6 +92,10 @@ export const spawnParams = z.strictObject({
   unconfined: z.boolean().optional(),
   outputSchema: z.record(z.string(), z.unknown()).optional(),
   prompt: prompt("the prompt").optional(),
+  /** Continue the agent thread of this ended worker (a follow-up); unset options are taken from it. */
+  continues: workerId.optional(),
+  /** The agent's web search: on or off; unset, on for the research role and the agent's default otherwise. */
+  search: z.boolean().optional(),
   env: z.record(z.string(), z.string()),
 });
 export type SpawnParams = z.infer<typeof spawnParams>;
@@ -101,6 +106,8 @@ export const pollParams = z.strictObject({
   since: z.number().int().min(0).optional(),
   waitMs: z.number().int().min(0).max(MAX_POLL_WAIT_MS).optional(),
   maxBytes: z.number().int().min(1).max(MAX_POLL_BYTES).optional(),
+  /** Show whole lines only: the cursor stops before a line still being written (a readable poll). */
+  wholeLines: z.boolean().optional(),
 });
 export type PollParams = z.infer<typeof pollParams>;
 

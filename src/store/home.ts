@@ -2,32 +2,45 @@ import { constants, lstatSync } from "node:fs";
 import { access, lstat, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
+import { writeFileOnce } from "./atomic.js";
+import { inStore } from "./no-follow.js";
 
 export const STORE_DIR = ".baton";
 
 /**
- * Where the run store of the workspace containing `cwd` lives: `BATON_HOME` if set, else the nearest
- * `.baton` folder in `cwd` or above it (as git finds `.git`), else `cwd/.baton`.
+ * Where the run store of the workspace containing `cwd` lives, found as git finds a repository:
+ * `BATON_HOME` if set; else, going up from `cwd`, the first folder that holds a `.baton` or a `.git`
+ * (a folder, or the file of a worktree or submodule), whose `.baton` it is (made there when needed);
+ * else `cwd/.baton`. So a command run anywhere in a repository uses the repository's store, and a
+ * `.baton` above the repository's root is never picked up.
  */
 export function resolveHome(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   if (env.BATON_HOME) return resolve(cwd, env.BATON_HOME);
   let dir = resolve(cwd);
   for (;;) {
     const candidate = join(dir, STORE_DIR);
-    try {
-      lstatSync(candidate);
-      return candidate;
-    } catch (error) {
-      if (errnoOf(error) !== "ENOENT") return candidate;
-    }
+    if (present(candidate) || present(join(dir, ".git"))) return candidate;
     const parent = dirname(dir);
     if (parent === dir) return join(resolve(cwd), STORE_DIR);
     dir = parent;
   }
 }
 
+/** Whether something is at `path` (not followed); a path that cannot be checked counts as there. */
+function present(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (error) {
+    return errnoOf(error) !== "ENOENT" && errnoOf(error) !== "ENOTDIR";
+  }
+}
+
 /** The file that marks a folder as a run store Baton made (or was given empty), and may lock down. */
 export const STORE_MARKER = ".baton-store";
+
+/** Keeps git from showing or staging anything of the store. */
+const IGNORE_FILE = ".gitignore";
 
 /**
  * Makes sure the existing folder `home` is Baton's to use: one it marked, an empty one (marked now), or
@@ -37,7 +50,10 @@ export const STORE_MARKER = ".baton-store";
  */
 export async function claimHome(home: string): Promise<void> {
   const names = await readdir(home);
-  if (names.includes(STORE_MARKER)) return;
+  if (names.includes(STORE_MARKER)) {
+    if (!names.includes(IGNORE_FILE)) await ignoreStore(home);
+    return;
+  }
   const ours = names.every((name) => OWN_NAMES.has(name)); // e.g. made by `baton plan set` alone
   if (names.length > 0 && !ours && !(await isFolder(join(home, "workers")))) {
     throw new BatonError(
@@ -54,6 +70,17 @@ export async function claimHome(home: string): Promise<void> {
   } catch (error) {
     if (errnoOf(error) !== "EEXIST") throw error;
   }
+  if (!names.includes(IGNORE_FILE)) await ignoreStore(home);
+}
+
+/**
+ * Writes `.gitignore` holding `*` into the store, so that git never shows or stages a prompt, a
+ * transcript or a result. Written once, by a link, inside the store reached without following links:
+ * something already in its place (a file a person edited, a link a worker planted) is left alone and
+ * never written through.
+ */
+export async function ignoreStore(home: string): Promise<void> {
+  await inStore(home, join(home, IGNORE_FILE), (at) => writeFileOnce(at, "*\n"));
 }
 
 /** What Baton itself puts in a run store: a folder holding only these is one, marked or not. */

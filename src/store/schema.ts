@@ -52,6 +52,8 @@ export const specSchema = z.object({
   // Workers recorded before Baton confined them ran with the agent's own sandbox only.
   confinement: z.enum(["baton", "unconfined"]).default("unconfined"),
   createdAt: z.string(),
+  continues: z.string().optional(),
+  search: z.boolean().optional(),
 });
 
 export const statusSchema = z.object({

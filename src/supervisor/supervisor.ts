@@ -18,12 +18,14 @@ import {
   type SpawnParams,
 } from "../protocol/messages.js";
 import type { Store } from "../store/store.js";
+import { wholeLines } from "../transcript/lines.js";
 import { WORKER_PREAMBLE, workerPrompt } from "../worker/prompt.js";
 import { type FinalState, isFinal } from "../worker/state.js";
 import {
   type EndReason,
   type Scope,
   totalTokens,
+  type Usage,
   type WorkerInfo,
   type WorkerResult,
   type WorkerSpec,
@@ -45,6 +47,8 @@ export interface PollResult {
   readonly cursor: number;
   /** Bytes of new output left out because of `maxBytes` (the oldest ones). */
   readonly cut: number;
+  /** The backend that ran the worker: whose parser reads its output (a readable view). */
+  readonly backend: string;
 }
 
 export interface WaitResult {
@@ -211,13 +215,16 @@ export class Supervisor {
     return `${WORKER_ENV.marker}=${this.markerValue(id)}`;
   }
 
-  async spawn(params: SpawnParams): Promise<{ id: string }> {
-    if (params.env[WORKER_ENV.id]) {
+  async spawn(request: SpawnParams): Promise<{ id: string }> {
+    if (request.env[WORKER_ENV.id]) {
       throw new BatonError(
         "nested",
-        `workers cannot spawn workers (this is worker ${params.env[WORKER_ENV.id]}): report back to the orchestrator instead`,
+        `workers cannot spawn workers (this is worker ${request.env[WORKER_ENV.id]}): report back to the orchestrator instead`,
       );
     }
+    const { params, threadId } = this.followUp(request);
+    if (params.cwd === undefined)
+      throw new BatonError("usage", "spawn: cwd: give the agent's working directory");
     const cwd = resolve(params.cwd);
     if (!isDirectory(cwd))
       throw new BatonError("usage", `--cwd ${cwd} is not a folder: give an existing folder`);
@@ -255,6 +262,8 @@ export class Supervisor {
         );
       }
     }
+    // Research looks things up: the agent's web search is on unless turned off.
+    const search = params.search ?? (params.role === "research" ? true : undefined);
     this.lastNumber += 1;
     const id = `w${this.lastNumber}`;
     const spec: WorkerSpec = {
@@ -276,13 +285,19 @@ export class Supervisor {
       isolate: params.isolate === true,
       confinement,
       createdAt: new Date().toISOString(),
+      ...(params.continues ? { continues: params.continues } : {}),
+      ...(search === undefined ? {} : { search }),
     };
-    const status = blankStatus(id, "queued");
-    const prompt = params.prompt?.startsWith(WORKER_PREAMBLE)
-      ? params.prompt
-      : params.prompt
-        ? `${WORKER_PREAMBLE}\n${params.prompt}`
-        : workerPrompt(params.task, scope);
+    // A follow-up's thread is its own from the start: it continues it, and its result names it.
+    const status = { ...blankStatus(id, "queued"), threadId };
+    // A follow-up is a new message in a thread that has its brief already: it goes as it was given.
+    const prompt = threadId
+      ? (params.prompt ?? params.task)
+      : params.prompt?.startsWith(WORKER_PREAMBLE)
+        ? params.prompt
+        : params.prompt
+          ? `${WORKER_PREAMBLE}\n${params.prompt}`
+          : workerPrompt(params.task, scope);
     // Held from here, so that a --no-wait writer spawned while these files are written sees this one.
     this.creating.set(id, spec);
     try {
@@ -304,6 +319,59 @@ export class Supervisor {
     this.queue.push(id);
     this.pump();
     return { id };
+  }
+
+  /**
+   * A follow-up (`continues`): the ended worker whose agent thread it continues, and the request with
+   * what it leaves unset taken from that worker (cwd, role, scope, label, model, binary, isolation,
+   * search). Refused in one line when that worker is unknown, has not ended, ended without a thread,
+   * or is being continued already: two turns at once in one thread would interleave.
+   */
+  private followUp(request: SpawnParams): { params: SpawnParams; threadId: string | undefined } {
+    if (!request.continues) return { params: request, threadId: undefined };
+    const parentId = request.continues;
+    const parent = this.entry(parentId);
+    const { spec, status } = parent;
+    const again = `wait for it (\`baton wait ${parentId}\`), then continue it`;
+    if (status.state === "lost")
+      throw new BatonError(
+        "usage",
+        `worker ${parentId} was lost with its supervisor: continue its own task with \`baton resume ${parentId}\`, then follow up`,
+      );
+    if (!isFinal(status.state))
+      throw new BatonError("not_finished", `worker ${parentId} is still ${status.state}: ${again}`);
+    if (request.backend !== undefined && request.backend !== spec.backend)
+      throw new BatonError(
+        "usage",
+        `worker ${parentId} ran on ${spec.backend}: a follow-up continues its thread on the same backend`,
+      );
+    const threadId = backendNamed(spec.backend).canResume ? status.threadId : undefined;
+    if (!threadId)
+      throw new BatonError(
+        "usage",
+        `worker ${parentId} has no agent thread to continue (its agent never started one): spawn a new worker instead`,
+      );
+    for (const other of this.entries.values()) {
+      if (!isFinal(other.status.state) && other.status.threadId === threadId)
+        throw new BatonError(
+          "busy",
+          `worker ${other.spec.id} is continuing the thread of ${parentId} already: ${again.replace(parentId, other.spec.id)}`,
+        );
+    }
+    const scoped = request.write?.length || request.readOnly || request.role;
+    const params: SpawnParams = {
+      ...request,
+      cwd: request.cwd ?? spec.cwd,
+      role: request.role ?? spec.role,
+      label: request.label ?? spec.label,
+      model: request.model ?? spec.model,
+      backend: spec.backend,
+      bin: request.bin ?? spec.bin,
+      isolate: request.isolate ?? spec.isolate,
+      search: request.search ?? spec.search,
+      ...(scoped ? {} : spec.scope.kind === "write" ? { write: [...spec.scope.paths] } : { readOnly: true }),
+    };
+    return { params, threadId };
   }
 
   /**
@@ -442,7 +510,7 @@ export class Supervisor {
     const backend = backendNamed(spec.backend);
     const resumeFrom = entry.resumeFrom;
     entry.resumeFrom = undefined;
-    let attempt: Attempt = { priorUsage: entry.status.usage };
+    let attempt = freshAttempt(entry, entry.status.usage);
     let note: string | undefined;
     let transcriptBytes = 0;
     if (resumeFrom) {
@@ -517,7 +585,7 @@ export class Supervisor {
           resumes: entry.status.resumes,
         };
       }
-      attempt = { priorUsage: result.usage };
+      attempt = freshAttempt(entry, result.usage);
     }
   }
 
@@ -696,6 +764,8 @@ export class Supervisor {
       createdAt: spec.createdAt,
       confinement: spec.confinement,
       queuePosition: queueIndex >= 0 ? queueIndex + 1 : undefined,
+      backend: spec.backend,
+      ...(spec.continues ? { continues: spec.continues } : {}),
       ...(damage.length > 0 ? { damage } : {}),
     };
   }
@@ -725,31 +795,41 @@ export class Supervisor {
     entry.cursors ??= this.store.readCursors(params.id);
     const cursors = await entry.cursors;
     const cursor = params.since ?? cursors.get(reader) ?? 0;
-    let end = await this.transcriptEnd(entry);
-    if (params.waitMs && end <= cursor && !isFinal(entry.status.state)) {
-      await this.until(`output:${params.id}`, params.waitMs, signal);
-      end = await this.transcriptEnd(entry);
-    }
     const maxBytes = params.maxBytes ?? DEFAULT_POLL_BYTES;
-    const from = Math.min(cursor, end);
-    let start = Math.max(from, end - maxBytes);
-    let bytes = await this.store.readTranscript(params.id, start, end - start);
-    // Never start in the middle of a UTF-8 character.
-    let skip = 0;
-    while (skip < bytes.length && skip < 4 && (bytes[skip]! & 0xc0) === 0x80) skip++;
-    bytes = bytes.subarray(skip);
-    start += skip;
-    if (cursors.get(reader) !== end) {
-      cursors.set(reader, end);
-      this.saveCursors(entry, cursors);
+    const deadline = Date.now() + (params.waitMs ?? 0);
+    for (;;) {
+      const running = !isFinal(entry.status.state);
+      const end = await this.transcriptEnd(entry);
+      const from = Math.min(cursor, end);
+      let start = Math.max(from, end - maxBytes);
+      let bytes = await this.store.readTranscript(params.id, start, end - start);
+      // Never start in the middle of a UTF-8 character.
+      let skip = 0;
+      while (skip < bytes.length && skip < 4 && (bytes[skip]! & 0xc0) === 0x80) skip++;
+      bytes = bytes.subarray(skip);
+      start += skip;
+      if (params.wholeLines) ({ bytes, start } = wholeLines(bytes, start, from, running));
+      const shownTo = params.wholeLines ? start + bytes.length : end;
+      const left = deadline - Date.now();
+      if (shownTo <= cursor && running && left > 0 && !signal?.aborted) {
+        // Nothing new (or, for a readable poll, no whole line yet): wait for output or the end.
+        await this.until(`output:${params.id}`, left, signal);
+        continue;
+      }
+      const next = Math.max(shownTo, from);
+      if (cursors.get(reader) !== next) {
+        cursors.set(reader, next);
+        this.saveCursors(entry, cursors);
+      }
+      return {
+        id: params.id,
+        state: entry.status.state,
+        output: bytes.toString("utf8"),
+        cursor: next,
+        cut: start - from,
+        backend: entry.spec.backend,
+      };
     }
-    return {
-      id: params.id,
-      state: entry.status.state,
-      output: bytes.toString("utf8"),
-      cursor: end,
-      cut: start - from,
-    };
   }
 
   private async transcriptEnd(entry: Entry): Promise<number> {
@@ -776,6 +856,12 @@ export class Supervisor {
     const entry = this.entry(id);
     if (!entry.run)
       throw new BatonError("usage", `worker ${id} is ${entry.status.state}, not running: nothing to send to`);
+    if (!backendNamed(entry.spec.backend).acceptsInput(entry.spec.bin)) {
+      throw new BatonError(
+        "usage",
+        `worker ${id} runs \`${entry.spec.backend} exec\`, which closed its input once it read its prompt: nothing typed reaches it; once it ends, continue its thread with \`baton spawn --continue ${id} "..."\``,
+      );
+    }
     entry.run.write(enter ? `${text}\r` : text);
   }
 
@@ -923,6 +1009,12 @@ function endedWithout(spec: WorkerSpec, state: FinalState, reason: EndReason): W
     reason,
     endedAt: new Date().toISOString(),
   };
+}
+
+/** How an attempt starts afresh: a follow-up's in its thread (with its own prompt), others anew. */
+function freshAttempt(entry: Entry, priorUsage: Usage): Attempt {
+  const threadId = entry.spec.continues ? entry.status.threadId : undefined;
+  return threadId ? { priorUsage, resumeThreadId: threadId, threadId } : { priorUsage };
 }
 
 /** The spec as the agent sees it inside its worktree: same relative cwd and write paths. */

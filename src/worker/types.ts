@@ -59,6 +59,10 @@ export interface WorkerSpec {
    */
   readonly confinement: "baton" | "unconfined";
   readonly createdAt: string;
+  /** The worker whose agent thread this one continues (a follow-up, `spawn --continue`). */
+  readonly continues?: string;
+  /** The agent's web search turned on (true) or off (false); absent: the agent's default. */
+  readonly search?: boolean;
 }
 
 /** Why a worker ended the way it did, when that is not plain success. */
@@ -149,4 +153,8 @@ export interface WorkerInfo {
   readonly confinement: WorkerSpec["confinement"];
   /** Position in the queue (1 = next) while queued. */
   readonly queuePosition: number | undefined;
+  /** The agent CLI that runs it. */
+  readonly backend?: string;
+  /** The worker whose agent thread this one continues (a follow-up). */
+  readonly continues?: string;
 }

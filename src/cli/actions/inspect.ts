@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { BatonError } from "../../errors.js";
 import { renderPlan } from "../../plan/render.js";
+import { byWorkerId } from "../../render/numbers.js";
 import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
 import { damageOf } from "../../store/integrity.js";
 import { isFinal } from "../../worker/state.js";
@@ -28,6 +29,7 @@ export async function ls(global: GlobalOptions, opts: { json?: boolean }): Promi
     listing: await baton.list(),
     plans: await currentPlans(baton.home),
   }));
+  listing.workers.sort(byWorkerId); // w2 before w10, here and in --json
   if (opts.json) return printJson({ ...listing, plans });
   for (const { title, plan } of plans) writeOut(`${title}\n${indent(renderPlan(plan))}\n\n`);
   writeOut(`${workerTable(listing.workers)}\n`);
@@ -49,23 +51,34 @@ export interface PollFlags {
   readonly maxBytes?: number;
   readonly reader: string;
   readonly since?: number;
+  readonly raw?: boolean;
   readonly json?: boolean;
 }
 
-/** `baton poll ID`. */
+/**
+ * `baton poll ID`. For people, by default: the new whole lines, rendered (see transcript/readable.ts);
+ * the cursor then stops before a line still being written, which comes whole next time. `--raw` and
+ * `--json` give the bytes exactly as the transcript has them.
+ */
 export async function poll(global: GlobalOptions, id: string, opts: PollFlags): Promise<void> {
+  const raw = opts.raw === true || opts.json === true;
   const result = await withBaton(global, (baton) =>
     baton.poll(id, {
       reader: opts.reader,
       ...(opts.since === undefined ? {} : { since: opts.since }),
       ...(opts.wait === undefined ? {} : { waitMs: opts.wait }),
       ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
+      ...(raw ? {} : { wholeLines: true }),
     }),
   );
   if (opts.json) return printJson(result);
   if (result.cut > 0) process.stdout.write(`[... ${result.cut} earlier bytes cut ...]\n`);
-  // Raw to a pipe (a script may want the bytes); on a terminal, escape sequences are shown, not run.
-  writeOut(result.output.replaceAll("\r\n", "\n"));
+  if (raw) {
+    writeOut(rawText(result.output));
+  } else {
+    const { readable } = await import("../../transcript/for-backend.js");
+    writeOut(readable(result.output, result.backend, { ended: isFinal(result.state) }));
+  }
   process.stderr.write(`[${id} ${result.state}, cursor ${result.cursor}]\n`);
 }
 
@@ -80,16 +93,29 @@ export async function result(global: GlobalOptions, id: string, opts: { json?: b
   }
 }
 
-/** `baton logs ID`. */
-export async function logs(global: GlobalOptions, id: string): Promise<void> {
-  const text = await withBaton(global, async (baton) => {
+/**
+ * Transcript bytes as `--raw` prints them: exact to a pipe (a script may want every byte); on a terminal,
+ * with the pseudo-terminal's CR LF as plain line ends and every other control character shown, not run.
+ */
+function rawText(text: string): string {
+  return process.stdout.isTTY ? text.replaceAll("\r\n", "\n") : text;
+}
+
+/** `baton logs ID`: the whole transcript for people, or its exact bytes with `--raw`. */
+export async function logs(global: GlobalOptions, id: string, opts: { raw?: boolean } = {}): Promise<void> {
+  const { text, worker } = await withBaton(global, async (baton) => {
     const listing = await baton.list();
-    if (!listing.workers.some((w) => w.id === id)) {
+    const worker = listing.workers.find((w) => w.id === id);
+    if (!worker) {
       throw new BatonError("not_found", `no worker "${id}" in this workspace: see \`baton ls\``);
     }
-    return baton.logs(id);
+    return { text: await baton.logs(id), worker };
   });
-  writeOut(text.replaceAll("\r\n", "\n"));
+  if (opts.raw) return writeOut(rawText(text));
+  const { readable } = await import("../../transcript/for-backend.js");
+  writeOut(readable(text, worker.backend ?? "codex", { ended: isFinal(worker.state) }));
+  const follows = worker.continues ? `, continues ${worker.continues}` : "";
+  process.stderr.write(`[${id} ${worker.state}${follows}]\n`);
 }
 
 export interface WaitFlags {

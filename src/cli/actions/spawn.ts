@@ -47,7 +47,7 @@ export interface SpawnFlags extends Record<string, unknown> {
   readonly lens?: string;
   readonly readOnly?: boolean;
   readonly write?: string[];
-  readonly cwd: string;
+  readonly cwd?: string;
   readonly model?: string;
   readonly timeout?: number;
   readonly maxParallel?: number;
@@ -57,6 +57,10 @@ export interface SpawnFlags extends Record<string, unknown> {
   readonly wait: boolean;
   readonly isolate?: boolean;
   readonly unconfined?: boolean;
+  /** `--continue ID`: a follow-up in that worker's agent thread. */
+  readonly continue?: string;
+  /** `--search` / `--no-search`; undefined when neither is given. */
+  readonly search?: boolean;
   readonly json?: boolean;
 }
 
@@ -64,7 +68,8 @@ export interface SpawnFlags extends Record<string, unknown> {
 export async function spawn(global: GlobalOptions, words: string[], opts: SpawnFlags): Promise<void> {
   refuseInsideWorker(process.env);
   const task = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
-  const cwd = resolve(opts.cwd);
+  const follows = opts.continue;
+  const cwd = resolve(opts.cwd ?? ".");
   const id = await withBaton(global, async (baton) => {
     const settings = await promptSettings(opts, cwd, baton.home);
     const role = opts.role;
@@ -74,7 +79,8 @@ export async function spawn(global: GlobalOptions, words: string[], opts: SpawnF
       role,
       readOnly: opts.readOnly,
       write: opts.write,
-      cwd,
+      // A follow-up takes its parent's cwd unless given one.
+      ...(follows !== undefined && opts.cwd === undefined ? {} : { cwd }),
       model: opts.model,
       timeoutSeconds: opts.timeout,
       ...limitSettings(opts),
@@ -82,11 +88,15 @@ export async function spawn(global: GlobalOptions, words: string[], opts: SpawnF
       bin: opts.codexBin,
       maxParallel: opts.maxParallel,
       noWait: opts.wait === false,
-      isolate: opts.isolate === true,
+      ...(opts.isolate ? { isolate: true } : {}),
+      ...(follows === undefined ? {} : { continues: follows }),
+      ...(opts.search === undefined ? {} : { search: opts.search }),
       ...(opts.unconfined ? { unconfined: true } : {}),
       ...(opts.lens ? { lens: opts.lens } : {}),
       ...(settings.context ? { context: settings.context } : {}),
-      ...(role && settings.templates[role] ? { template: settings.templates[role] } : {}),
+      ...(role && settings.templates[role] && follows === undefined
+        ? { template: settings.templates[role] }
+        : {}),
     });
   });
   if (opts.json) printJson({ id });

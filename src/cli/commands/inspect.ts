@@ -16,7 +16,9 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
 
   program
     .command("poll")
-    .description("print what a worker wrote since this reader's last poll, and its state")
+    .description(
+      "print what a worker did since this reader's last poll (readable; --raw for the bytes), and its state",
+    )
     .argument("<id>", "worker id")
     .option(
       "--wait <ms>",
@@ -34,7 +36,8 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       "read from this byte offset instead of the reader's cursor",
       nonNegativeInteger("--since"),
     )
-    .option("--json", "print JSON")
+    .option("--raw", "print the transcript's exact bytes (agent JSON lines and all), not the readable view")
+    .option("--json", "print JSON (the exact bytes, with the cursor and state)")
     .action(async (id: string, opts) => (await actions()).poll(global(), id, opts));
 
   program
@@ -46,9 +49,12 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
 
   program
     .command("logs")
-    .description("print the worker's full terminal transcript")
+    .description(
+      "print the worker's transcript for people: messages, commands and their exit codes, changed files, errors, the final answer",
+    )
     .argument("<id>", "worker id")
-    .action(async (id: string) => (await actions()).logs(global(), id));
+    .option("--raw", "print the transcript's exact bytes (agent JSON lines and all)")
+    .action(async (id: string, opts) => (await actions()).logs(global(), id, opts));
 
   program
     .command("wait")

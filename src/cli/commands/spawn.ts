@@ -34,7 +34,10 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
       "a path the worker may change (repeat for more)",
       (v: string, all: string[] = []) => [...all, v],
     )
-    .option("--cwd <dir>", "the agent's working directory", ".")
+    .option(
+      "--cwd <dir>",
+      "the agent's working directory (default: the current folder; a follow-up: its parent's)",
+    )
     .option("--model <model>", "the model the agent uses")
     .option(
       "--timeout <seconds>",
@@ -54,6 +57,12 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
     )
     .option("--isolate", "write in an own git worktree; the change comes back as a commit on a branch")
     .option(
+      "--continue <id>",
+      "a follow-up: continue the agent thread of this ended worker, as a new worker with the same cwd, role and scope unless given",
+    )
+    .option("--search", "turn the agent's web search on (the default for --role research)")
+    .option("--no-search", "turn the agent's web search off")
+    .option(
       "--unconfined",
       "run without Baton's own sandbox (only the agent's); needed for writers where bubblewrap cannot run",
     )
@@ -66,7 +75,8 @@ Examples:
   baton spawn --label scout --role scout "Map where config is loaded; list files and functions"
   baton spawn --role reviewer --lens security --context context.yaml "Review src/auth/"
   baton spawn --role implementer --write src/parser.ts "Fix the off-by-one in parseRange"
-  cat task.md | baton spawn --label big -`,
+  cat task.md | baton spawn --label big -
+  baton spawn --continue w3 "Now add a test for it"`,
     )
     .action(async (words: string[], opts) =>
       (await import("../actions/spawn.js")).spawn(global(), words, opts),

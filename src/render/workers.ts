@@ -1,0 +1,78 @@
+import type { WorkerInfo, WorkerResult } from "../worker/types.js";
+import { byWorkerId, count, duration } from "./numbers.js";
+
+// How workers and their outcomes read for people: `baton ls`, `result`, `wait`, the MCP tools, the demo.
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** The `baton ls` table, by id (w2 before w10). */
+export function workerTable(workers: readonly WorkerInfo[]): string {
+  if (workers.length === 0) return 'no workers yet: start one with `baton spawn "TASK"`';
+  return table(
+    ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS", "RETRIES"],
+    [...workers].sort(byWorkerId).map((w) => [
+      w.id,
+      w.label ?? "-",
+      w.role ?? "-",
+      // An unconfined worker is flagged where the eye goes first: its state.
+      (w.state === "queued" && w.queuePosition ? `queued #${w.queuePosition}` : w.state) +
+        (w.confinement === "unconfined" ? " (unconfined)" : ""),
+      duration(w.elapsedMs),
+      count(w.tokens),
+      String(w.retries),
+    ]),
+  );
+}
+
+/** Why a worker did not succeed, in a few words. */
+export function reasonText(info: Pick<WorkerResult, "state" | "reason">): string {
+  const reason = info.reason;
+  if (!reason) return info.state;
+  switch (reason.kind) {
+    case "exit":
+      return `exit code ${reason.exitCode}${reason.message ? `: ${reason.message}` : ""}`;
+    case "signal":
+      return `killed by signal ${reason.signal}`;
+    case "timeout":
+      return reason.limit === "idle"
+        ? `no output or events for ${reason.seconds}s (--idle-timeout)`
+        : `timed out after ${reason.seconds}s (--timeout)`;
+    case "budget":
+      return reason.scope === "worker"
+        ? `used ${count(reason.used)} tokens, over its budget of ${count(reason.limit)} (--max-tokens)`
+        : `its run used ${count(reason.used)} tokens, over the run's budget of ${count(reason.limit)} (--run-max-tokens)`;
+    case "stopped":
+      return reason.via === "interrupt" ? "interrupted (Ctrl+C)" : "stopped by the user";
+    case "spawn_failed":
+      return `could not start: ${reason.message}`;
+    case "supervisor_lost":
+      return "its supervisor died while it ran";
+  }
+}
+
+/** Indents every non-empty line of `text`. */
+export function indent(text: string, by = "  "): string {
+  return text
+    .split("\n")
+    .map((line) => (line ? by + line : line))
+    .join("\n");
+}
+
+/** Where an isolated writer's change went, and whether it merges cleanly. */
+export function isolationText(isolation: NonNullable<WorkerResult["isolation"]>): string {
+  if (!isolation.commit) return `baton: the worker changed nothing (branch ${isolation.branch})`;
+  const files = `${isolation.changedFiles.length} file${isolation.changedFiles.length === 1 ? "" : "s"}`;
+  const conflicts = isolation.conflicts.length
+    ? `; CONFLICTS with HEAD in ${isolation.conflicts.join(", ")}`
+    : "; merges cleanly into HEAD";
+  return `baton: change committed on branch ${isolation.branch} (${isolation.commit.slice(0, 10)}, ${files})${conflicts}`;
+}
