@@ -1,5 +1,6 @@
-// Bundles the CLI after tsc (`npm run build`): dist/cli/main.js becomes one file that holds what every
-// command registers, and each command's code a chunk in dist/cli/bundle/ loaded only when it runs.
+// Bundles the CLI after tsc (`npm run build`): from dist/cli/baton.js (src/cli/baton.ts) it writes
+// dist/cli/main.js, the `baton` bin, one file that holds what every command registers, and each
+// command's code as a chunk in dist/cli/bundle/, loaded only when that command runs.
 // Node then resolves and reads a handful of files at start-up instead of a hundred. The library
 // (dist/index.js), the supervisor (dist/supervisor/main.js) and the rest of dist/ stay as tsc wrote them.
 import { readFileSync, rmSync } from "node:fs";
@@ -9,7 +10,7 @@ import { build } from "esbuild";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(ROOT, "dist");
-const ENTRY = join(DIST, "cli/main.js");
+const ENTRY = join(DIST, "cli/baton.js");
 const CHUNKS = join(DIST, "cli/bundle");
 
 // A module that finds files next to itself (the supervisor's entry, the skill, package.json) does so by
@@ -24,24 +25,31 @@ const moduleUrls = {
       if (!text.includes("import.meta.url")) return undefined;
       rewritten.add(relative(ROOT, args.path));
       const own = JSON.stringify(relative(CHUNKS, args.path));
-      return { contents: text.replaceAll("import.meta.url", `new URL(${own}, import.meta.url).href`), loader: "js" };
+      return {
+        contents: text.replaceAll("import.meta.url", `new URL(${own}, import.meta.url).href`),
+        loader: "js",
+      };
     });
   },
 };
 
 rmSync(CHUNKS, { recursive: true, force: true }); // chunks of an earlier build
 const result = await build({
-  entryPoints: [ENTRY],
+  entryPoints: { main: ENTRY },
   outdir: join(DIST, "cli"),
-  entryNames: "[name]",
   chunkNames: "bundle/[name]-[hash]",
   bundle: true,
   splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
-  allowOverwrite: true,
+  // Every package stays external but commander, which every command loads: bundled, it costs one
+  // compile instead of the CommonJS loader and its ESM wrapper.
+  external: ["zod", "yaml", "@modelcontextprotocol/*", "@lydell/node-pty"],
+  // commander is CommonJS and requires Node's own modules.
+  banner: {
+    js: 'import { createRequire as batonRequire } from "node:module"; const require = batonRequire(import.meta.url);',
+  },
   metafile: true,
   logLevel: "warning",
   plugins: [moduleUrls],

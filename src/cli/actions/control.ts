@@ -1,5 +1,6 @@
 import { Baton } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
+import { resolveHome } from "../../store/home.js";
 import { type GlobalOptions, printJson, withBaton } from "../context.js";
 
 /** `baton send ID TEXT`. */
@@ -50,4 +51,11 @@ export async function shutdown(global: GlobalOptions): Promise<void> {
         : `baton: the supervisor (pid ${ended.pid}) did not answer: killed it (SIGKILL): the next command stops its workers and shows them as lost (\`baton resume\` continues them)\n`,
     );
   }
+}
+
+/** `baton supervisor`: runs until shut down. */
+export async function supervisor(global: GlobalOptions): Promise<never> {
+  const { runSupervisor } = await import("../../supervisor/daemon.js"); // the supervisor's own code
+  await runSupervisor(global.home ?? resolveHome());
+  return new Promise<never>(() => {}); // runs until shut down
 }

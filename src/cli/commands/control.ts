@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { MAX_GRACE_SECONDS, MAX_PARALLEL_LIMIT } from "../../protocol/limits.js";
-import { resolveHome } from "../../store/home.js";
 import { type GlobalOptions, nonNegativeNumber, positiveInteger } from "../context.js";
 
 // What each command does is in ../actions/control.ts, loaded only when one of them runs.
@@ -54,9 +53,5 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
   program
     .command("supervisor")
     .description("run the workspace's supervisor in the foreground (normally it starts by itself)")
-    .action(async () => {
-      const { runSupervisor } = await import("../../supervisor/daemon.js"); // the supervisor's own code
-      await runSupervisor(global().home ?? resolveHome());
-      await new Promise(() => {}); // runs until shut down
-    });
+    .action(async () => (await actions()).supervisor(global()));
 }
