@@ -21,6 +21,8 @@ export interface WorkerAsk {
   readonly context?: ContextPack;
   /** A complete prompt body to use instead of a role template (synthesis workers). */
   readonly body?: string;
+  /** The agent's web search on or off; unset: the role's default (on for research). */
+  readonly search?: boolean;
 }
 
 /** Something a live view can show. */
@@ -161,6 +163,7 @@ export class PatternRun {
         },
         ...(this.options.model ? { model: this.options.model } : {}),
         ...(this.options.bin ? { bin: this.options.bin } : {}),
+        ...(ask.search === undefined ? {} : { search: ask.search }),
       },
       // Not aborted half way: a spawn the supervisor may already have started must be recorded, or a
       // Ctrl+C at the wrong moment would leave a worker running that the run does not know to stop.

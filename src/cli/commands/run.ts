@@ -129,11 +129,13 @@ const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
           "a sub-question for one researcher (repeatable; default: the main question)",
           collect,
         )
-        .option("--scholarly", "scholarly work: references in APA 7"),
+        .option("--scholarly", "scholarly work: references in APA 7")
+        .option("--no-search", "the researchers work without the agent's web search (on by default)"),
     build: (task, opts) => ({
       question: task,
       questions: (opts.question as string[] | undefined) ?? [],
       scholarly: opts.scholarly === true,
+      ...(opts.search === false ? { search: false } : {}),
     }),
   },
   options: {

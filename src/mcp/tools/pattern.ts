@@ -29,6 +29,7 @@ const input = z.strictObject({
   edit: z.boolean().optional().describe("sections: each worker may edit its own slice"),
   questions: list(text()).optional().describe("research: sub-questions, one researcher each"),
   scholarly: z.boolean().optional().describe("research: references in APA 7"),
+  search: z.boolean().optional().describe("research: the agent's web search (default on)"),
   count: z.number().int().min(2).max(3).optional().describe("options: 2 or 3 (default 3)"),
   goal: text().optional().describe("context pack for every worker: what good looks like"),
   constraints: list(text()).optional().describe("context pack: constraints"),
@@ -194,7 +195,12 @@ function patternOptions(
         edit: args.edit === true,
       };
     case "research":
-      return { question: task, questions: args.questions ?? [], scholarly: args.scholarly === true };
+      return {
+        question: task,
+        questions: args.questions ?? [],
+        scholarly: args.scholarly === true,
+        ...(args.search === false ? { search: false } : {}),
+      };
     case "options":
       return { task, count: args.count ?? 3 };
   }

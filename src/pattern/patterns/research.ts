@@ -19,6 +19,8 @@ export interface ResearchOptions {
   readonly questions: readonly string[];
   /** Scholarly work: references in APA 7. */
   readonly scholarly: boolean;
+  /** The researchers' web search (on unless false: `--no-search`). */
+  readonly search?: boolean;
 }
 
 /** Research → synthesis → next actions: parallel researchers, one decision-ready brief with sources. */
@@ -39,6 +41,7 @@ export async function research(run: PatternRun, options: ResearchOptions): Promi
           label: `research-${index + 1}`,
           step: "research",
           role: "research",
+          ...(options.search === false ? { search: false } : {}),
           outputSchema: FINDINGS_JSON_SCHEMA,
           task: `Main question: ${options.question}\nYour sub-question: ${question}\nEach finding is a claim: put the claim in title, support in evidence, and cite its sources.`,
         },
