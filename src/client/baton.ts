@@ -4,9 +4,10 @@ import { BatonError } from "../errors.js";
 import { DEFAULT_GRACE_SECONDS } from "../protocol/limits.js";
 import { resolveHome } from "../store/home.js";
 import { readStoreFile } from "../store/no-follow.js";
-import { isAlive } from "../supervisor/processes.js";
+import { isAlive, readStat } from "../supervisor/processes.js";
 import type { PollResult, ResumeOutcome, WaitResult } from "../supervisor/supervisor.js";
 import { WORKER_ENV } from "../supervisor/worker-env.js";
+import { isFinal } from "../worker/state.js";
 import type { Role, WorkerInfo, WorkerResult } from "../worker/types.js";
 import type { Connection } from "./connection.js";
 import { NoSupervisor, reachSupervisor } from "./reach.js";
@@ -135,7 +136,11 @@ export class Baton {
    */
   static async shutdown(
     options: Omit<BatonOptions, "autoStart"> = {},
-  ): Promise<{ how: "request" | "none" } | { how: "SIGTERM" | "SIGKILL"; pid: number }> {
+  ): Promise<
+    | { how: "none" }
+    | { how: "request"; pid: number; workers: number }
+    | { how: "SIGTERM" | "SIGKILL"; pid: number }
+  > {
     const home = options.home ?? resolveHome(options.cwd ?? process.cwd(), options.env ?? process.env);
     let baton: Baton;
     try {
@@ -149,8 +154,10 @@ export class Baton {
       throw error;
     }
     try {
-      await baton.shutdown(options.signal);
-      return { how: "request" };
+      const running = await baton.list(options.signal);
+      const workers = running.workers.filter((w) => !isFinal(w.state)).length;
+      const pid = await baton.shutdown(options.signal);
+      return { how: "request", pid, workers };
     } catch (error) {
       if (!(error instanceof BatonError && error.code === "timeout")) throw error;
       const ended = await endByPid(home);
@@ -299,11 +306,14 @@ export class Baton {
   }
 
   /** Stops every worker and the supervisor. */
-  async shutdown(signal?: AbortSignal): Promise<void> {
+  async shutdown(signal?: AbortSignal): Promise<number> {
     const ms = 3 * DEFAULT_GRACE_SECONDS * 1000 + REPLY_TIMEOUT_MS;
     const { pid } = await this.ask<{ pid: number }>("shutdown", {}, signal, ms);
-    // Resolve only once the supervisor is gone, so a caller may remove the store right after.
-    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    // Resolve only once the supervisor is gone, so a caller may remove the store right after. Gone
+    // includes a zombie: its parent is init, which may take seconds to reap it.
+    const running = () => isAlive(pid) && readStat(pid)?.state !== "Z";
+    for (let i = 0; i < 200 && running(); i++) await new Promise((r) => setTimeout(r, 10));
+    return pid;
   }
 
   close(): void {

@@ -44,6 +44,15 @@ export async function shutdown(global: GlobalOptions): Promise<void> {
   // A supervisor that does not answer, or lost its socket, is ended by its pid instead.
   const home = global.home;
   const ended = await Baton.shutdown(home ? { home } : {});
+  if (ended.how === "none") process.stdout.write("nothing to stop: no supervisor is running here\n");
+  if (ended.how === "request") {
+    const workers = ended.workers === 1 ? "1 worker" : `${ended.workers} workers`;
+    process.stdout.write(
+      ended.workers === 0
+        ? `stopped the supervisor (pid ${ended.pid}); no workers were running\n`
+        : `stopped ${workers} and the supervisor (pid ${ended.pid})\n`,
+    );
+  }
   if (ended.how === "SIGTERM" || ended.how === "SIGKILL") {
     process.stderr.write(
       ended.how === "SIGTERM"
