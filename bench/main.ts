@@ -2,6 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { directiveScript, message, startScriptedModel } from "../dist/scripted-model/index.js";
+import { cliFanout } from "./cli-fanout.ts";
+import { cliStartup } from "./cli-startup.ts";
 import {
   closeWorkspace,
   expectedAnswer,
@@ -34,6 +36,8 @@ const BENCHMARKS = [
   "context-economy",
   "soak",
   "crash-to-lost",
+  "cli-startup",
+  "cli-fanout",
 ] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 const RESULTS = join(ROOT, "bench/RESULTS.md");
@@ -86,7 +90,14 @@ async function main(argv: readonly string[]): Promise<void> {
       await close(idle);
     }
 
-    const shared = ["spawn-to-result", "fanout", "wait-latency", "context-economy"] as const;
+    const shared = [
+      "spawn-to-result",
+      "fanout",
+      "wait-latency",
+      "context-economy",
+      "cli-startup",
+      "cli-fanout",
+    ] as const;
     if (shared.some((name) => only.has(name))) {
       const ws = await opened("main");
       if (only.has("spawn-to-result")) sections.push(await spawnToResult(ws));
@@ -101,6 +112,15 @@ async function main(argv: readonly string[]): Promise<void> {
       if (idleSection) sections.push(idleSection);
       if (only.has("wait-latency")) sections.push(await waitLatency(ws));
       if (only.has("context-economy")) sections.push(await contextEconomy(ws));
+      if (only.has("cli-startup")) sections.push(await cliStartup(ws, root));
+      if (only.has("cli-fanout"))
+        sections.push(
+          await cliFanout(ws, [
+            [1, 5],
+            [8, 3],
+            [32, 2],
+          ]),
+        );
       await close(ws);
     } else if (idleSection) sections.push(idleSection);
 

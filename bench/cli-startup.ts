@@ -1,0 +1,140 @@
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import {
+  CLI,
+  expect,
+  expectedAnswer,
+  log,
+  median,
+  ms,
+  now,
+  ratio,
+  type Section,
+  type Target,
+  verdict,
+  type Workspace,
+} from "./common.ts";
+
+/** How far over `node -e 0` each command may be, in ms; shutdown's is absolute. */
+const OVER: Record<string, number> = { ls: 60, result: 60, poll: 60, spawn: 100 };
+const SHUTDOWN_MS = 300;
+
+/** Runs `node ARGS` with stdout and stderr piped, as an agent's shell tool would; resolves with its wall time. */
+function timed(args: readonly string[], ws: { dir: string; env: NodeJS.ProcessEnv }) {
+  return new Promise<{ ms: number; code: number | null; stdout: string }>((resolve, reject) => {
+    const start = now();
+    const child = spawn(process.execPath, [...args], {
+      cwd: ws.dir,
+      env: ws.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.resume();
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ ms: now() - start, code, stdout }));
+  });
+}
+
+/**
+ * (h) What one CLI command costs against `node -e 0`, on a warm supervisor: ls, result, poll and spawn in
+ * `ws`; shutdown of an idle supervisor in a workspace of its own, started again before each run.
+ */
+export async function cliStartup(ws: Workspace, root: string, runs = 15): Promise<Section> {
+  const first = await ws.baton.spawn({ task: "startup first" });
+  await ws.baton.wait([first]);
+  const idle = {
+    dir: join(root, "cli-idle"),
+    env: { ...ws.env, BATON_HOME: join(root, "cli-idle", ".baton") },
+  };
+  mkdirSync(idle.dir, { recursive: true });
+  const times: Record<string, number[]> = { node: [], ls: [], result: [], poll: [], spawn: [], shutdown: [] };
+  const said = new Set<string>();
+  for (let run = 1; run <= runs; run++) {
+    times.node!.push((await timed(["-e", "0"], ws)).ms);
+    for (const [name, args] of [
+      ["ls", ["ls"]],
+      ["result", ["result", first]],
+      ["poll", ["poll", first]],
+    ] as const) {
+      const r = await timed([CLI, ...args], ws);
+      expect(r.code === 0, `baton ${args.join(" ")} exited ${r.code}`);
+      times[name]!.push(r.ms);
+    }
+    const task = `startup spawn ${run}`;
+    const spawned = await timed([CLI, "spawn", task], ws);
+    expect(spawned.code === 0, `baton spawn exited ${spawned.code}`);
+    times.spawn!.push(spawned.ms);
+    // Its worker runs to the end before the next run, outside the timing: the machine is quiet again.
+    const id = spawned.stdout.trim();
+    await ws.baton.wait([id]);
+    const result = await ws.baton.result(id);
+    expect(result.answer === expectedAnswer(task), `${id}: answer ${result.answer}`);
+
+    const started = await timed([CLI, "ls"], idle); // a fresh supervisor, idle
+    expect(started.code === 0, `baton ls (idle workspace) exited ${started.code}`);
+    const stopped = await timed([CLI, "shutdown"], idle);
+    expect(stopped.code === 0, `baton shutdown exited ${stopped.code}`);
+    times.shutdown!.push(stopped.ms);
+    said.add(stopped.stdout.trim().replace(/pid \d+/, "pid N"));
+    log(
+      `(h) run ${run}/${runs}: node ${ms(times.node!.at(-1)!)}, ls ${ms(times.ls!.at(-1)!)}, spawn ${ms(times.spawn!.at(-1)!)}, shutdown ${ms(times.shutdown!.at(-1)!)}`,
+    );
+  }
+  const base = median(times.node!);
+  const rows: string[][] = [["`node -e 0` (baseline)", ms(median(times.node!)), "", "", "", ""]];
+  const targets: Target[] = [];
+  for (const name of ["ls", "result", "poll", "spawn"]) {
+    const m = median(times[name]!);
+    const over = m - base;
+    const pass = over <= OVER[name]!;
+    const args = name === "ls" ? "ls" : name === "spawn" ? 'spawn "TASK"' : `${name} ID`;
+    rows.push([
+      `\`baton ${args}\``,
+      ms(m),
+      ms(over),
+      ratio(m / base),
+      `≤ ${OVER[name]} ms over`,
+      verdict(pass),
+    ]);
+    targets.push({
+      name: `(h) baton ${name}: over node -e 0`,
+      figure: ms(over),
+      target: `≤ ${OVER[name]} ms`,
+      pass,
+    });
+  }
+  const down = median(times.shutdown!);
+  rows.push([
+    "`baton shutdown` (idle)",
+    ms(down),
+    ms(down - base),
+    ratio(down / base),
+    `< ${SHUTDOWN_MS} ms`,
+    verdict(down < SHUTDOWN_MS),
+  ]);
+  targets.push({
+    name: "(h) baton shutdown of an idle workspace",
+    figure: ms(down),
+    target: `< ${SHUTDOWN_MS} ms`,
+    pass: down < SHUTDOWN_MS,
+  });
+  return {
+    title: "(h) CLI start-up: one command against `node -e 0`",
+    about: [
+      `Each command is a new \`node dist/cli/main.js ...\` process with stdout and stderr piped, as an agent's ` +
+        `shell tool runs it, timed from spawn to exit; the baseline is \`node -e 0\` started the same way. ` +
+        `${runs} runs, interleaved (baseline, ls, result, poll, spawn, shutdown), medians. The supervisor is ` +
+        "warm (already running); `result` and `poll` read a finished worker; each spawned worker (the real " +
+        "codex) runs to its end before the next run, outside the timing. `shutdown` stops an idle supervisor " +
+        "of another workspace, started by a `baton ls` just before (not timed).",
+    ],
+    columns: ["command", "median", "over baseline", "ratio", "target", "result"],
+    rows,
+    targets,
+    notes: [`\`baton shutdown\` printed: ${[...said].map((s) => `"${s}"`).join(", ")}.`],
+  };
+}
