@@ -1,6 +1,12 @@
 export type { AgentEvent, Backend, LaunchPlan } from "./backend/backend.js";
 export { codexBackend } from "./backend/codex.js";
-export { Baton, type BatonOptions, type PollOptions, type SpawnOptions } from "./client/baton.js";
+export {
+  Baton,
+  type BatonOptions,
+  type PollOptions,
+  type ResultError,
+  type SpawnOptions,
+} from "./client/baton.js";
 export { type Confiner, confiner } from "./confine/index.js";
 export {
   type ContextPack,

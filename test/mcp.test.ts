@@ -89,7 +89,9 @@ describe("baton mcp", () => {
       assert.equal(tool.inputSchema.type, "object");
     }
     const spawn = tools.find((t) => t.name === "spawn");
-    assert.deepEqual(spawn?.inputSchema.required, ["task"]);
+    // One worker's task, or several workers' tasks: either is given (the tool says so when neither is).
+    assert.equal(spawn?.inputSchema.required, undefined);
+    assert.ok(spawn?.inputSchema.properties && "tasks" in spawn.inputSchema.properties, "spawn takes tasks");
     assert.equal(spawn?.inputSchema.additionalProperties, false);
     const poll = tools.find((t) => t.name === "poll")?.inputSchema.properties as Record<
       string,

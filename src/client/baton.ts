@@ -87,6 +87,12 @@ export interface SpawnOptions {
   readonly search?: boolean;
 }
 
+/** A worker whose answer {@link Baton.results} could not give, and why. */
+export interface ResultError {
+  readonly id: string;
+  readonly error: { readonly code: string; readonly message: string };
+}
+
 export interface PollOptions {
   /** Whose cursor to use and advance. @default "default" */
   readonly reader?: string;
@@ -285,6 +291,45 @@ export class Baton {
   /** The worker's final answer and outcome. Rejects while the worker is still running. */
   result(id: string, signal?: AbortSignal): Promise<WorkerResult> {
     return this.ask("result", { id }, signal, REPLY_TIMEOUT_MS);
+  }
+
+  /**
+   * Starts several workers, each as {@link Baton.spawn} would, on this one connection; resolves with
+   * their ids in the order of `tasks`. Every task is sent before any answer is awaited. If one is
+   * refused the others still start, and the rejection names the refused tasks and the ids started.
+   */
+  async spawnMany(tasks: readonly SpawnOptions[], signal?: AbortSignal): Promise<string[]> {
+    if (tasks.length === 0) throw new BatonError("usage", "spawn: give at least one task");
+    const settled = await Promise.allSettled(tasks.map((task) => this.spawn(task, signal)));
+    const refused = settled.flatMap((s, i) => (s.status === "rejected" ? [{ i, error: s.reason }] : []));
+    const ids = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    if (refused.length === 0) return ids;
+    const first = refused[0]!;
+    if (tasks.length === 1) throw first.error;
+    const why = first.error instanceof Error ? first.error.message : String(first.error);
+    const code = first.error instanceof BatonError ? first.error.code : "usage";
+    const others = refused.length > 1 ? ` (and ${refused.length - 1} more refused)` : "";
+    const started = ids.length > 0 ? `; started: ${ids.join(" ")}` : "; none started";
+    throw new BatonError(code, `task ${first.i + 1} of ${tasks.length}: ${why}${others}${started}`);
+  }
+
+  /**
+   * The final answers of several workers, in the order of `ids`, on one connection. A worker whose
+   * answer cannot be given (still running, unknown) comes back as its error, in place.
+   */
+  async results(ids: readonly string[], signal?: AbortSignal): Promise<(WorkerResult | ResultError)[]> {
+    const settled = await Promise.allSettled(ids.map((id) => this.result(id, signal)));
+    return settled.map((s, i) => {
+      if (s.status === "fulfilled") return s.value;
+      const error = s.reason as { code?: unknown; message?: unknown };
+      return {
+        id: ids[i]!,
+        error: {
+          code: typeof error?.code === "string" ? error.code : "internal",
+          message: typeof error?.message === "string" ? error.message : String(s.reason),
+        },
+      };
+    });
   }
 
   /** The worker's full terminal transcript, read from the store. */

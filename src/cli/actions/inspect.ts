@@ -83,7 +83,15 @@ export async function poll(global: GlobalOptions, id: string, opts: PollFlags): 
 }
 
 /** `baton result ID`. */
-export async function result(global: GlobalOptions, id: string, opts: { json?: boolean }): Promise<void> {
+export async function result(
+  global: GlobalOptions,
+  ids: string[],
+  opts: { json?: boolean; all?: boolean },
+): Promise<void> {
+  const [id] = ids;
+  // Several, or all: each answer under a header naming its worker.
+  if (opts.all || ids.length !== 1 || id === undefined)
+    return (await import("./answers.js")).results(global, ids, opts);
   const result = await withBaton(global, (baton) => baton.result(id));
   if (opts.json) printJson(result);
   else if (result.answer) writeOut(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);

@@ -53,8 +53,12 @@ export interface SpawnFlags extends Record<string, unknown> {
   readonly maxParallel?: number;
   readonly backend: string;
   readonly codexBin?: string;
-  /** false with `--no-wait` */
-  readonly wait: boolean;
+  /** true with `--wait` (wait and print the answers), false with `--no-wait` (refuse a busy writer) */
+  readonly wait?: boolean;
+  /** `--task TEXT`, repeated: one worker each. */
+  readonly task?: string[];
+  /** `--tasks FILE` (`-`: stdin): one JSON object a line, one worker each. */
+  readonly tasks?: string;
   readonly isolate?: boolean;
   readonly unconfined?: boolean;
   /** `--continue ID`: a follow-up in that worker's agent thread. */
@@ -67,38 +71,53 @@ export interface SpawnFlags extends Record<string, unknown> {
 /** `baton spawn`. */
 export async function spawn(global: GlobalOptions, words: string[], opts: SpawnFlags): Promise<void> {
   refuseInsideWorker(process.env);
-  const task = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
+  // Several tasks (--task, --tasks) share the other options; each may have its own label, role, ...
+  const several = opts.task !== undefined || opts.tasks !== undefined;
+  const { tasksOf } = await import("./spawn-tasks.js");
+  const tasks = await tasksOf(words, opts, readStdin);
   const follows = opts.continue;
   const cwd = resolve(opts.cwd ?? ".");
-  const id = await withBaton(global, async (baton) => {
+  await withBaton(global, async (baton) => {
     const settings = await promptSettings(opts, cwd, baton.home);
-    const role = opts.role;
-    return baton.spawn({
-      task,
-      label: opts.label,
-      role,
-      readOnly: opts.readOnly,
-      write: opts.write,
-      // A follow-up takes its parent's cwd unless given one.
-      ...(follows !== undefined && opts.cwd === undefined ? {} : { cwd }),
-      model: opts.model,
-      timeoutSeconds: opts.timeout,
-      ...limitSettings(opts),
-      backend: opts.backend,
-      bin: opts.codexBin,
-      maxParallel: opts.maxParallel,
-      noWait: opts.wait === false,
-      ...(opts.isolate ? { isolate: true } : {}),
-      ...(follows === undefined ? {} : { continues: follows }),
-      ...(opts.search === undefined ? {} : { search: opts.search }),
-      ...(opts.unconfined ? { unconfined: true } : {}),
-      ...(opts.lens ? { lens: opts.lens } : {}),
-      ...(settings.context ? { context: settings.context } : {}),
-      ...(role && settings.templates[role] && follows === undefined
-        ? { template: settings.templates[role] }
-        : {}),
+    const each = tasks.map((own) => {
+      const role = own.role ?? opts.role;
+      const lens = own.lens ?? opts.lens;
+      return {
+        task: own.task,
+        label: own.label ?? opts.label,
+        role,
+        readOnly: own.readOnly ?? opts.readOnly,
+        write: own.write ?? opts.write,
+        // A follow-up takes its parent's cwd unless given one.
+        ...(follows !== undefined && opts.cwd === undefined ? {} : { cwd }),
+        model: opts.model,
+        timeoutSeconds: opts.timeout,
+        ...limitSettings(opts),
+        backend: opts.backend,
+        bin: opts.codexBin,
+        maxParallel: opts.maxParallel,
+        noWait: opts.wait === false,
+        ...(opts.isolate ? { isolate: true } : {}),
+        ...(follows === undefined ? {} : { continues: follows }),
+        ...(opts.search === undefined ? {} : { search: opts.search }),
+        ...(opts.unconfined ? { unconfined: true } : {}),
+        ...(lens ? { lens } : {}),
+        ...(settings.context ? { context: settings.context } : {}),
+        ...(role && settings.templates[role] && follows === undefined
+          ? { template: settings.templates[role] }
+          : {}),
+      };
     });
+    // One connection for them all; each id is printed in the order of its task.
+    const ids = await baton.spawnMany(each);
+    if (opts.wait === true) {
+      const { waitAndPrint } = await import("./spawn-tasks.js");
+      return waitAndPrint(baton, ids, { json: opts.json, single: !several });
+    }
+    if (!several) {
+      if (opts.json) printJson({ id: ids[0] });
+      else process.stdout.write(`${ids[0]}\n`);
+    } else if (opts.json) printJson(ids);
+    else process.stdout.write(ids.map((id) => `${id}\n`).join(""));
   });
-  if (opts.json) printJson({ id });
-  else process.stdout.write(`${id}\n`);
 }

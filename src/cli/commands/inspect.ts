@@ -42,10 +42,17 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
 
   program
     .command("result")
-    .description("print only the worker's final answer (its agent's last message)")
-    .argument("<id>", "worker id")
-    .option("--json", "also give state, exit code, duration, token usage and thread id")
-    .action(async (id: string, opts) => (await actions()).result(global(), id, opts));
+    .description(
+      "print only the worker's final answer (its agent's last message); several, each under a header naming its worker",
+    )
+    .argument("[ids...]", "worker ids")
+    .option("--all", "every worker's answer, in id order")
+    .option("--json", "also give state, exit code, duration, token usage and thread id (several: an array)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  baton result w3\n  baton result w1 w2 w3     # ## w1 (label): succeeded, then its answer, ...\n  baton result --all --json",
+    )
+    .action(async (ids: string[], opts) => (await actions()).result(global(), ids, opts));
 
   program
     .command("logs")

@@ -20,8 +20,23 @@ function lensName(value: string): string {
 export function registerSpawn(program: Command, global: () => GlobalOptions): void {
   const command = program
     .command("spawn")
-    .description("start one worker in the background and print its id")
-    .argument("<prompt...>", "the task, or - to read it from stdin")
+    .description(
+      "start workers in the background and print their ids, one a line; with --wait, their answers",
+    )
+    .argument("[prompt...]", "the task, or - to read it from stdin (or give --task/--tasks)")
+    .option(
+      "--task <text>",
+      "a task of its own worker (repeat for more); the other options apply to each",
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option(
+      "--tasks <file>",
+      'one JSON object a line, one worker each: {"task": "...", "label"?, "role"?, "lens"?, "write"?: [...], "readOnly"?}; - reads stdin',
+    )
+    .option(
+      "--wait",
+      "wait for the workers, then print their answers (several: each under a header); exit 0 only if all succeeded",
+    )
     .option("--label <text>", "a short name for the worker")
     .addOption(new Option("--role <role>", "what kind of worker this is; picks its template").choices(ROLES))
     .option("--lens <lens>", "the reviewer's lens, e.g. security or performance", lensName)
@@ -76,6 +91,9 @@ Examples:
   baton spawn --role reviewer --lens security --context context.yaml "Review src/auth/"
   baton spawn --role implementer --write src/parser.ts "Fix the off-by-one in parseRange"
   cat task.md | baton spawn --label big -
+  baton spawn --role reviewer --task "Review src/auth/ for security" --task "Review src/auth/ for performance"
+  baton spawn --wait --role scout "Map where config is loaded"
+  printf '%s\n' '{"task":"Scout src/","label":"scout"}' '{"task":"Review src/","role":"reviewer"}' | baton spawn --tasks -
   baton spawn --continue w3 "Now add a test for it"`,
     )
     .action(async (words: string[], opts) =>

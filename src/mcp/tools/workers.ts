@@ -33,8 +33,11 @@ const contextPack = z
   })
   .describe("a context pack: what the worker cannot infer; skip it for simple tasks");
 
-const spawnInput = z.strictObject({
-  task: task().min(1).describe("what the worker should do; the worker preamble is added for you"),
+/** The most tasks one spawn call starts. */
+export const MAX_SPAWN_TASKS = 64;
+
+/** What each worker of a spawn may have of its own; the call's other fields are shared. */
+const ownFields = {
   label: z
     .string()
     .max(MAX_LABEL_CHARS, `must be at most ${MAX_LABEL_CHARS} characters`)
@@ -46,6 +49,25 @@ const spawnInput = z.strictObject({
     .describe(`a reviewer's lens: ${LENSES.map((l) => l.id).join(", ")}`),
   readOnly: z.boolean().optional().describe("default true unless write is given or role is implementer"),
   write: writePaths().optional().describe("paths the worker may change (one writer per path)"),
+};
+
+const spawnTask = z.strictObject({
+  task: task().min(1).describe("what this worker should do"),
+  ...ownFields,
+});
+
+const spawnInput = z.strictObject({
+  task: task()
+    .min(1)
+    .optional()
+    .describe("what the worker should do; the worker preamble is added for you (or give tasks)"),
+  ...ownFields,
+  tasks: list(spawnTask, MAX_SPAWN_TASKS)
+    .min(1, "give at least one task")
+    .optional()
+    .describe(
+      "several workers in one call, each {task, label?, role?, lens?, write?, readOnly?}; the other fields apply to all",
+    ),
   isolate: z.boolean().optional().describe("a writer works in its own git worktree; its change is a branch"),
   cwd: path().optional().describe("the worker's working directory (default: this server's)"),
   model: name().optional(),
@@ -53,22 +75,54 @@ const spawnInput = z.strictObject({
   context: contextPack.optional(),
 });
 
+/** One worker's fields, or each of several workers' (`tasks`), with the shared ones filled in. */
+function tasksOf(args: z.infer<typeof spawnInput>): z.infer<typeof spawnTask>[] {
+  const { task, tasks, label, role, lens, readOnly, write } = args;
+  if (task !== undefined) return [{ task, label, role, lens, readOnly, write }];
+  return (tasks ?? []).map((own) => ({
+    label,
+    role,
+    lens,
+    readOnly,
+    write,
+    ...withoutUndefined(own),
+    task: own.task,
+  }));
+}
+
+/** Neither `task` nor `tasks`, or both: what to say, as a bad argument is answered. */
+function taskProblem(args: z.infer<typeof spawnInput>, example: unknown): string | undefined {
+  if ((args.task === undefined) !== (args.tasks === undefined)) return undefined;
+  const what = args.task === undefined ? 'field "task" is missing.' : "give task or tasks, not both.";
+  return `spawn: ${what} Call it like: ${JSON.stringify(example)} or, for several workers, {"tasks": [{"task": "..."}, {"task": "...", "label": "..."}]}`;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const SPAWN_EXAMPLE = {
+  task: "Map where config is loaded; list files and functions",
+  role: "scout",
+  label: "scout",
+};
+
 /** The tools that start, watch, steer and read workers: one library call each. */
 export function workerTools(session: BatonSession, cwd: string): Tool[] {
   return [
     defineTool({
       name: "spawn",
       description:
-        "Start one worker (a codex exec in its own terminal) in the background. Returns its id at once; " +
-        "it keeps running. Readers by default; give write paths (or role implementer) for a writer.",
+        "Start workers (each a codex exec in its own terminal) in the background: one with task, or several " +
+        "in one call with tasks. Returns their ids at once, one a line, in order; they keep running. " +
+        "Readers by default; give write paths (or role implementer) for a writer.",
       input: spawnInput,
-      example: {
-        task: "Map where config is loaded; list files and functions",
-        role: "scout",
-        label: "scout",
-      },
+      example: SPAWN_EXAMPLE,
       async run(args, signal) {
-        const { context, ...rest } = args;
+        const problem = taskProblem(args, SPAWN_EXAMPLE);
+        if (problem) return { isError: true, text: problem };
+        const { context, task: _task, tasks: _tasks, label, role, lens, readOnly, write, ...shared } = args;
+        const each = tasksOf(args);
         const workDir = resolve(cwd, args.cwd ?? ".");
         const pack = context
           ? contextPackFromFlags(
@@ -84,8 +138,17 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
             )
           : undefined;
         const baton = await session.open();
-        const id = await baton.spawn({ ...rest, cwd: workDir, ...(pack ? { context: pack } : {}) }, signal);
-        return { text: id };
+        const ids = await baton.spawnMany(
+          each.map((own) => ({
+            ...withoutUndefined(shared),
+            ...withoutUndefined(own),
+            task: own.task,
+            cwd: workDir,
+            ...(pack ? { context: pack } : {}),
+          })),
+          signal,
+        );
+        return { text: ids.join("\n") };
       },
     }),
     defineTool({

@@ -1,0 +1,150 @@
+import { readFile } from "node:fs/promises";
+import type { Baton } from "../../client/baton.js";
+import { BatonError } from "../../errors.js";
+import { MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_PROMPT_BYTES } from "../../protocol/limits.js";
+import { ROLES, type Role } from "../../worker/types.js";
+import { ExitWith } from "../context.js";
+import { interruptible } from "../interruptible.js";
+import { printAnswers } from "./answers.js";
+
+// Several workers from one `baton spawn`: repeated `--task TEXT`, or `--tasks FILE` (`-` for stdin)
+// with one JSON object a line. Every task shares the command's other options; a JSON line may give
+// its own label, role, lens, write paths or read-only.
+
+/** One worker's task and what it has of its own. */
+export interface TaskLine {
+  readonly task: string;
+  readonly label?: string;
+  readonly role?: Role;
+  readonly lens?: string;
+  readonly write?: string[];
+  readonly readOnly?: boolean;
+}
+
+/** The most workers one `baton spawn` starts. */
+export const MAX_TASKS = 256;
+
+/** The tasks of a `baton spawn`: the prompt words (or stdin), else `--task`s, then `--tasks` lines. */
+export async function tasksOf(
+  words: readonly string[],
+  opts: { task?: string[]; tasks?: string },
+  readPrompt: () => Promise<string>,
+): Promise<TaskLine[]> {
+  const lines = [...(opts.task ?? []).map((task) => ({ task }))];
+  if (opts.tasks !== undefined) lines.push(...(await parseLines(await readTasks(opts.tasks), opts.tasks)));
+  if (words.length > 0) {
+    if (lines.length > 0)
+      throw new BatonError("usage", "give the task as words, or with --task/--tasks, not both");
+    const task = words.length === 1 && words[0] === "-" ? await readPrompt() : words.join(" ");
+    return [{ task }];
+  }
+  if (lines.length === 0)
+    throw new BatonError(
+      "usage",
+      "give a task: `baton spawn TEXT`, `--task TEXT` (repeat for more), or `--tasks FILE` (see `baton spawn --help`)",
+    );
+  if (lines.length > MAX_TASKS)
+    throw new BatonError("usage", `${lines.length} tasks: give at most ${MAX_TASKS} in one spawn`);
+  for (const [i, { task }] of lines.entries()) {
+    if (task.trim() === "") throw new BatonError("usage", `task ${i + 1} is empty: give the worker a task`);
+  }
+  return lines;
+}
+
+async function readTasks(from: string): Promise<string> {
+  if (from !== "-") {
+    try {
+      return await readFile(from, "utf8");
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? String(error);
+      throw new BatonError("usage", `--tasks ${from}: cannot read it (${code})`);
+    }
+  }
+  if (process.stdin.isTTY)
+    throw new BatonError(
+      "usage",
+      "--tasks - reads JSON lines from stdin, but stdin is a terminal: pipe them in",
+    );
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_TASKS * MAX_PROMPT_BYTES) chunks.push(chunk as Buffer);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new BatonError("usage", "--tasks -: stdin is not valid UTF-8");
+  }
+}
+
+/** One JSON object a line; blank lines are skipped. Each is checked at this edge, naming its line. */
+async function parseLines(text: string, from: string): Promise<TaskLine[]> {
+  const { z } = await import("zod");
+  const line = z.strictObject({
+    task: z.string().min(1, "is empty: give the worker a task"),
+    label: z.string().max(MAX_LABEL_CHARS).optional(),
+    role: z.enum(ROLES).optional(),
+    lens: z.string().min(1).max(MAX_NAME_CHARS).optional(),
+    write: z.array(z.string().min(1)).optional(),
+    readOnly: z.boolean().optional(),
+  });
+  const where = from === "-" ? "stdin" : from;
+  const tasks: TaskLine[] = [];
+  for (const [i, raw] of text.split("\n").entries()) {
+    if (raw.trim() === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new BatonError(
+        "usage",
+        `--tasks ${where} line ${i + 1}: not JSON: give one object a line, like {"task": "...", "label": "..."}`,
+      );
+    }
+    const parsed = line.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join(".") || "the line";
+      const what =
+        issue?.code === "unrecognized_keys"
+          ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")} (a line may have task, label, role, lens, write, readOnly)`
+          : `${field} ${issue?.message ?? "is invalid"}`;
+      throw new BatonError("usage", `--tasks ${where} line ${i + 1}: ${what}`);
+    }
+    tasks.push(parsed.data);
+  }
+  if (tasks.length === 0) throw new BatonError("usage", `--tasks ${where}: no task lines`);
+  return tasks;
+}
+
+/**
+ * `baton spawn --wait`: waits for the workers, then prints their answers (one alone bare, several each
+ * under its header). Exit 0 only if all succeeded. Ctrl+C stops them gracefully, then their answers
+ * so far are printed (exit 130).
+ */
+export async function waitAndPrint(
+  baton: Baton,
+  ids: readonly string[],
+  opts: { json?: boolean; single: boolean },
+): Promise<void> {
+  const controller = new AbortController();
+  const stopper = interruptible(controller, async () => ids, baton);
+  let stopped = false;
+  try {
+    await baton.wait(ids, {}, controller.signal);
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+    stopped = true;
+    await baton.stop(ids);
+  } finally {
+    stopper.dispose();
+  }
+  const answers = await baton.results(ids);
+  try {
+    printAnswers(answers, opts);
+  } catch (error) {
+    if (!stopped) throw error;
+  }
+  if (stopped) throw new ExitWith(130, "the workers were stopped (Ctrl+C)");
+}
