@@ -7,6 +7,7 @@ import { registerResume } from "./commands/resume.js";
 import { registerRun } from "./commands/run.js";
 import { registerSkill } from "./commands/skill.js";
 import { registerSpawn } from "./commands/spawn.js";
+import { registerTry } from "./commands/try.js";
 import type { GlobalOptions } from "./context.js";
 
 export const VERSION = "0.1.0";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerResume(program, global);
   registerMcp(program, global);
   registerSkill(program);
+  registerTry(program);
   quiet(program);
   return program;
 }

@@ -1,0 +1,70 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { codexBackend } from "../../backend/codex.js";
+import { findOnPath } from "../../backend/locate.js";
+import { directiveScript } from "../../scripted-model/directives.js";
+import { SCRIPTED_KEY_ENV, startScriptedModel } from "../../scripted-model/server.js";
+
+/** What the scripted model answers a worker whose prompt holds no script: it names the task's last line. */
+const answer = (userText: string) => {
+  const task = userText.split("\n").filter((line) => line.trim()).at(-1) ?? "";
+  return `Scripted answer (Baton's scripted model, no account): I got "${task.trim().slice(0, 80)}".`;
+};
+
+/**
+ * `baton try`: the scripted model in the foreground, a CODEX_HOME pointing at it in a temporary folder,
+ * and the lines to paste into another terminal, serving until Ctrl+C. What the tests and the demo use,
+ * offered to a person trying the commands by hand.
+ */
+export async function tryBaton(opts: { port?: number }): Promise<void> {
+  const model = await startScriptedModel({
+    script: directiveScript((request) => ({ type: "message", text: answer(request.userText) })),
+    ...(opts.port === undefined ? {} : { port: opts.port }),
+  });
+  const folder = await mkdtemp(join(tmpdir(), "baton-try-"));
+  const codexHome = join(folder, "codex-home");
+  await model.writeCodexHome(codexHome);
+  const exports = [`CODEX_HOME=${codexHome}`, `${SCRIPTED_KEY_ENV}=try`];
+  // Codex on PATH is used as it is; otherwise the one Baton's own install brought, if any.
+  const codex = findOnPath("codex", process.env) ? undefined : bundledCodex();
+  if (codex) exports.push(`BATON_CODEX_BIN=${codex}`);
+  const lines = [
+    `Baton's scripted model is serving at ${model.baseUrl} (this machine only; Ctrl+C stops it).`,
+    "",
+    ...(findOnPath("codex", process.env) || codex
+      ? []
+      : [
+          "Baton runs the codex CLI, which is not installed here. First:",
+          "  npm install -g @openai/codex",
+          "",
+        ]),
+    "In another terminal, paste:",
+    "",
+    `  export ${exports.join(" ")}`,
+    `  baton spawn --label hello "Say hello"`,
+    "  baton wait && baton result w1",
+    "",
+    'Then try: baton ls, baton logs w1, baton spawn --continue w1 "And again".',
+    "",
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  await new Promise<void>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
+  });
+  await model.close();
+  await rm(folder, { recursive: true, force: true });
+  process.stderr.write(
+    "baton: the scripted model stopped; the workspace's workers and store are as they were\n",
+  );
+}
+
+/** The codex that came with Baton's own package (a checkout's devDependency), if any. */
+function bundledCodex(): string | undefined {
+  try {
+    return codexBackend.locate({ env: { PATH: "" }, cwd: dirname(fileURLToPath(import.meta.url)) });
+  } catch {
+    return undefined;
+  }
+}

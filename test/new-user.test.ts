@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { WorkerInfo } from "../dist/index.js";
+import { resolveHome } from "../dist/store/home.js";
+import { CLI, FIXTURES, type RunResult, runNode, Workspace } from "./support/harness.ts";
+
+// What a new user meets first: the store ignores itself, the workspace is found as git finds it,
+// `baton ls` lists by id, and `baton try` runs a worker with no account, followed as it is printed.
+
+/** The environment of someone who has set nothing up: no store, no codex home, no key. */
+function bareEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, BATON_IDLE_EXIT_MS: "60000", ...extra };
+  for (const name of ["BATON_HOME", "CODEX_HOME", "SCRIPTED_KEY", "BATON_CODEX_BIN", "BATON_WORKER_ID"])
+    delete env[name];
+  return env;
+}
+
+const baton = (
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = bareEnv(),
+): Promise<RunResult> => runNode([CLI, ...args], { cwd, env });
+
+describe("a new user's first minutes", () => {
+  let root: string;
+  const stores: string[] = [];
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), "baton-new-user-"));
+  });
+  after(async () => {
+    for (const home of stores) await baton(["shutdown"], root, bareEnv({ BATON_HOME: home }));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test("the store ignores itself: a new store, and one made before, get .baton/.gitignore holding *", async () => {
+    const repo = join(root, "ignored");
+    mkdirSync(repo);
+    execFileSync("git", ["init", "-q", repo]);
+    writeFileSync(join(repo, "README"), "hi\n");
+    stores.push(join(repo, ".baton"));
+    assert.equal((await baton(["ls"], repo)).code, 0);
+    assert.equal(readFileSync(join(repo, ".baton", ".gitignore"), "utf8"), "*\n");
+    const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=all"], {
+      cwd: repo,
+      encoding: "utf8",
+    });
+    assert.equal(status, "?? README\n", "git shows nothing of the store");
+
+    // A store made before: its .gitignore is written the next time it is opened.
+    await baton(["shutdown"], repo);
+    rmSync(join(repo, ".baton", ".gitignore"));
+    assert.equal((await baton(["ls"], repo)).code, 0);
+    assert.equal(readFileSync(join(repo, ".baton", ".gitignore"), "utf8"), "*\n");
+  });
+
+  test("a .gitignore that is a link in the store is never written through", async () => {
+    const dir = join(root, "linked");
+    const home = join(dir, ".baton");
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    writeFileSync(join(home, ".baton-store"), "This folder is a Baton run store.\n");
+    const target = join(root, "elsewhere.txt");
+    writeFileSync(target, "keep me\n");
+    symlinkSync(target, join(home, ".gitignore"));
+    stores.push(home);
+    assert.equal((await baton(["ls"], dir)).code, 0);
+    assert.equal(readFileSync(target, "utf8"), "keep me\n");
+    assert.ok(lstatSync(join(home, ".gitignore")).isSymbolicLink());
+  });
+
+  test("the workspace is found as git finds it: the nearest .baton, else the repository's root, else here", async () => {
+    const repo = join(root, "found");
+    const deep = join(repo, "src", "deep");
+    mkdirSync(deep, { recursive: true });
+    mkdirSync(join(repo, ".git"));
+    assert.equal(resolveHome(deep, {}), join(repo, ".baton"), "the repository's root");
+
+    // A worktree or submodule has a .git file: the same.
+    const sub = join(repo, "vendor", "lib");
+    mkdirSync(join(sub, "x"), { recursive: true });
+    writeFileSync(join(sub, ".git"), "gitdir: ../../.git/modules/lib\n");
+    assert.equal(resolveHome(join(sub, "x"), {}), join(sub, ".baton"));
+
+    // A .baton between here and the root wins; one above the repository's root is not picked up.
+    mkdirSync(join(repo, "src", ".baton"));
+    assert.equal(resolveHome(deep, {}), join(repo, "src", ".baton"));
+    mkdirSync(join(root, ".baton-outside", ".baton"), { recursive: true });
+    const inner = join(root, ".baton-outside", "repo", "a");
+    mkdirSync(inner, { recursive: true });
+    mkdirSync(join(root, ".baton-outside", "repo", ".git"));
+    assert.equal(resolveHome(inner, {}), join(root, ".baton-outside", "repo", ".baton"));
+
+    // Outside any repository: the nearest .baton above, else the current folder.
+    const loose = join(root, "loose", "a", "b");
+    mkdirSync(loose, { recursive: true });
+    assert.equal(resolveHome(loose, {}), join(loose, ".baton"));
+    mkdirSync(join(root, "loose", ".baton"));
+    assert.equal(resolveHome(loose, {}), join(root, "loose", ".baton"));
+
+    // BATON_HOME still wins.
+    assert.equal(resolveHome(deep, { BATON_HOME: "/x/y" }), "/x/y");
+
+    // The CLI in a subfolder uses the repository's store, and makes none where it runs.
+    const plain = join(root, "plain-repo");
+    mkdirSync(join(plain, "pkg", "sub"), { recursive: true });
+    execFileSync("git", ["init", "-q", plain]);
+    stores.push(join(plain, ".baton"));
+    assert.equal((await baton(["ls"], join(plain, "pkg", "sub"))).code, 0);
+    assert.ok(existsSync(join(plain, ".baton", ".baton-store")));
+    assert.ok(!existsSync(join(plain, "pkg", "sub", ".baton")));
+  });
+
+  test("baton ls lists workers by id as numbers: w2 before w10", async () => {
+    const ws = await Workspace.create(() => ({ type: "message", text: "ok" }));
+    try {
+      const agent = join(FIXTURES, "count-agent.sh");
+      const ids: string[] = [];
+      for (let i = 0; i < 11; i++)
+        ids.push((await ws.ok(["spawn", "--codex-bin", agent, `task ${i}`])).trim());
+      assert.equal((await ws.baton(["wait"])).code, 0);
+      const listed = (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers.map((w) => w.id);
+      assert.deepEqual(listed, ids);
+      const table = (await ws.ok(["ls"]))
+        .split("\n")
+        .slice(1, -1)
+        .map((line) => line.split(" ")[0]);
+      assert.deepEqual(table, ids);
+      assert.match(await ws.ok(["ls"]), /^w1 .* 0 +0$/m, "tokens formatted in the table");
+    } finally {
+      await ws.cleanup();
+    }
+  });
+});
+
+describe("baton try", () => {
+  let server: ChildProcess | undefined;
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "baton-try-user-"));
+  });
+  after(async () => {
+    server?.kill("SIGKILL");
+    await baton(["shutdown"], join(dir, "project"));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("prints lines that, pasted into another shell, run a worker to its answer; Ctrl+C stops it", async () => {
+    const running = spawn(process.execPath, [CLI, "try"], {
+      env: bareEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    server = running;
+    let printed = "";
+    running.stdout?.setEncoding("utf8");
+    await new Promise<void>((resolve, reject) => {
+      running.once("exit", (code) => reject(new Error(`baton try exited ${code}: ${printed}`)));
+      running.stdout?.on("data", (chunk: string) => {
+        printed += chunk;
+        if (/^Then try/m.test(printed)) resolve();
+      });
+    });
+    // The lines to paste: the indented ones after "In another terminal, paste:".
+    const block = printed.split("In another terminal, paste:")[1]?.split("\n\nThen")[0] ?? "";
+    const pasted = block
+      .split("\n")
+      .filter((line) => line.startsWith("  "))
+      .map((line) => line.trim());
+    assert.match(pasted[0] ?? "", /^export CODEX_HOME=\S+ SCRIPTED_KEY=\S+/);
+    assert.ok(pasted.length >= 2 && pasted.length <= 3, `two or three lines: ${block}`);
+
+    // Another terminal: a shell in a project folder, with `baton` on PATH as an install puts it.
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "baton"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const project = join(dir, "project");
+    mkdirSync(project);
+    const env = bareEnv({ PATH: `${bin}:${process.env.PATH}` });
+    const shell = execFileSync("sh", ["-c", `set -e\n${pasted.join("\n")}\n`], {
+      cwd: project,
+      env,
+      encoding: "utf8",
+    });
+    assert.match(shell, /^w1$/m, shell);
+    assert.match(shell, /Scripted answer .*Say hello/, shell);
+
+    const stopped = new Promise<number | null>((resolve) => running.once("exit", (code) => resolve(code)));
+    running.kill("SIGINT");
+    assert.equal(await stopped, 0);
+    const codexHome = /CODEX_HOME=(\S+)/.exec(pasted[0] ?? "")?.[1] ?? "";
+    assert.ok(!existsSync(codexHome), "its temporary folder is removed");
+  });
+});
