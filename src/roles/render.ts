@@ -1,4 +1,5 @@
-import { type ContextPack, renderContextPack } from "../context/index.js";
+import type { ContextPack } from "../context/pack.js";
+import { renderContextPack } from "../context/render.js";
 import { scopeLine, WORKER_PREAMBLE } from "../worker/prompt.js";
 import type { Role, Scope } from "../worker/types.js";
 import { describeLens } from "./lenses.js";
