@@ -22,21 +22,26 @@ const SHUTDOWN_MS = 300;
 
 /** Runs `node ARGS` with stdout and stderr piped, as an agent's shell tool would; resolves with its wall time. */
 function timed(args: readonly string[], ws: { dir: string; env: NodeJS.ProcessEnv }) {
-  return new Promise<{ ms: number; code: number | null; stdout: string }>((resolve, reject) => {
-    const start = now();
-    const child = spawn(process.execPath, [...args], {
-      cwd: ws.dir,
-      env: ws.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.resume();
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ ms: now() - start, code, stdout }));
-  });
+  return new Promise<{ ms: number; code: number | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const start = now();
+      const child = spawn(process.execPath, [...args], {
+        cwd: ws.dir,
+        env: ws.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk;
+      });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+      });
+      child.once("error", reject);
+      child.once("close", (code) => resolve({ ms: now() - start, code, stdout, stderr }));
+    },
+  );
 }
 
 /**
@@ -61,12 +66,12 @@ export async function cliStartup(ws: Workspace, root: string, runs = 15): Promis
       ["poll", ["poll", first]],
     ] as const) {
       const r = await timed([CLI, ...args], ws);
-      expect(r.code === 0, `baton ${args.join(" ")} exited ${r.code}`);
+      expect(r.code === 0, `baton ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
       times[name]!.push(r.ms);
     }
     const task = `startup spawn ${run}`;
     const spawned = await timed([CLI, "spawn", task], ws);
-    expect(spawned.code === 0, `baton spawn exited ${spawned.code}`);
+    expect(spawned.code === 0, `baton spawn exited ${spawned.code}: ${spawned.stderr}`);
     times.spawn!.push(spawned.ms);
     // Its worker runs to the end before the next run, outside the timing: the machine is quiet again.
     const id = spawned.stdout.trim();
@@ -75,9 +80,9 @@ export async function cliStartup(ws: Workspace, root: string, runs = 15): Promis
     expect(result.answer === expectedAnswer(task), `${id}: answer ${result.answer}`);
 
     const started = await timed([CLI, "ls"], idle); // a fresh supervisor, idle
-    expect(started.code === 0, `baton ls (idle workspace) exited ${started.code}`);
+    expect(started.code === 0, `baton ls (idle workspace) exited ${started.code}: ${started.stderr}`);
     const stopped = await timed([CLI, "shutdown"], idle);
-    expect(stopped.code === 0, `baton shutdown exited ${stopped.code}`);
+    expect(stopped.code === 0, `baton shutdown exited ${stopped.code}: ${stopped.stderr}`);
     times.shutdown!.push(stopped.ms);
     said.add(stopped.stdout.trim().replace(/pid \d+/, "pid N"));
     log(

@@ -3,7 +3,7 @@
 // command's code as a chunk in dist/cli/bundle/, loaded only when that command runs.
 // Node then resolves and reads a handful of files at start-up instead of a hundred. The library
 // (dist/index.js), the supervisor (dist/supervisor/main.js) and the rest of dist/ stay as tsc wrote them.
-import { readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -33,7 +33,6 @@ const moduleUrls = {
   },
 };
 
-rmSync(CHUNKS, { recursive: true, force: true }); // chunks of an earlier build
 const result = await build({
   entryPoints: { main: ENTRY },
   outdir: join(DIST, "cli"),
@@ -62,4 +61,12 @@ for (const [output, { inputs }] of Object.entries(result.metafile.outputs)) {
       `${misplaced.join(", ")} use import.meta.url but were bundled into ${output}, outside ${relative(ROOT, CHUNKS)}: load them with a dynamic import`,
     );
   }
+}
+
+// Chunks of earlier builds go once they are a few minutes old: a `baton` started just before this build
+// may still load one of them.
+const current = new Set(Object.keys(result.metafile.outputs).map((output) => join(ROOT, output)));
+for (const name of readdirSync(CHUNKS)) {
+  const file = join(CHUNKS, name);
+  if (!current.has(file) && Date.now() - statSync(file).mtimeMs > 10 * 60_000) rmSync(file, { force: true });
 }
