@@ -91,7 +91,8 @@ export interface Workspace {
 export async function openWorkspace(root: string, name: string): Promise<Workspace> {
   const dir = join(root, name);
   const home = join(dir, ".baton");
-  for (const path of [dir, join(root, "home"), join(root, "stamps")]) mkdirSync(path, { recursive: true });
+  for (const path of [dir, join(root, "home"), join(root, "stamps"), join(root, "tmp")])
+    mkdirSync(path, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     // An empty HOME for every run, bare or not: codex runs the user's shell, and their rc files (pyenv
@@ -99,6 +100,10 @@ export async function openWorkspace(root: string, name: string): Promise<Workspa
     HOME: join(root, "home"),
     BATON_HOME: home,
     CODEX_HOME: join(root, "codex-home"),
+    // As on a user's machine, CODEX_HOME is not under the temporary folder: with a system bubblewrap,
+    // codex refuses its sandbox helpers under TMPDIR (then every command fails, and starts faster).
+    // Baton gives each worker a TMPDIR of its own; the bare runs get this one.
+    TMPDIR: join(root, "tmp"),
     SCRIPTED_KEY: "bench-key",
     BATON_CODEX_BIN: CODEX_BIN,
     BATON_IDLE_EXIT_MS: "60000",

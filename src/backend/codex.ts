@@ -50,15 +50,7 @@ export const codexBackend: Backend = {
     // override merges into the table (so `mcp_servers={}` removes nothing); this one disables a
     // registered `baton` and, where there is none, adds a disabled one that codex accepts.
     common.push("-c", 'mcp_servers.baton={command="true",enabled=false}');
-    // Codex's own sandbox, scoped per path by a permission profile given on the command line: its
-    // commands read everything but the store, write only the scope's folders and their TMPDIR, and
-    // have no network. Baton's sandbox around codex holds a file scope to the file itself.
-    common.push(
-      "-c",
-      'default_permissions="baton"',
-      "-c",
-      `permissions.baton.filesystem=${profile(context)}`,
-    );
+    common.push(...sandboxArgs(spec, context));
     common.push("-o", context.lastMessageFile);
     if (spec.model) common.push("-m", spec.model);
     // Codex 0.169 offers its web search tool from a cached index by default: "live" searches the web,
@@ -134,6 +126,29 @@ export function transientFailure(message: string | undefined): string | undefine
   const transient =
     /\bstatus:? 5\d\d\b|\b5\d\d (Internal|Bad Gateway|Service|Gateway)|high demand|stream disconnected|error sending request|connection (refused|reset|closed)|timed out|idle timeout/i;
   return transient.test(message) ? message : undefined;
+}
+
+/**
+ * Codex's own sandbox, kept inside Baton's: a reader runs read-only, and a writer of its whole cwd in
+ * `workspace-write`. A writer of less than its cwd gets a permission profile that scopes codex's
+ * commands to the scope's folders (a file scope gives its folder; Baton's sandbox holds it to the
+ * file) and its TMPDIR, with the store hidden and no network. The profile costs codex about 0.2 s at
+ * start (measured with codex 0.169), hence the plain modes wherever they say the same.
+ */
+function sandboxArgs(spec: WorkerSpec, context: LaunchContext): string[] {
+  const mode =
+    context.writeRoots.length === 0
+      ? "read-only"
+      : context.writeRoots.length === 1 && context.writeRoots[0] === spec.cwd
+        ? "workspace-write"
+        : undefined;
+  if (mode) {
+    // Not /tmp, which Baton's sandbox keeps read-only (codex would make mount points in it): the
+    // worker's own TMPDIR is writable in both.
+    const tmp = mode === "workspace-write" ? ["-c", "sandbox_workspace_write.exclude_slash_tmp=true"] : [];
+    return [...tmp, ...(context.resumeThreadId ? ["-c", `sandbox_mode="${mode}"`] : ["--sandbox", mode])];
+  }
+  return ["-c", 'default_permissions="baton"', "-c", `permissions.baton.filesystem=${profile(context)}`];
 }
 
 /** A codex permission profile's filesystem table, as TOML: absolute paths, the most specific wins. */

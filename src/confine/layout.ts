@@ -2,10 +2,10 @@ import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { exists, isFolder, isWithin, writeRootOf } from "./paths.js";
 
-/** One mount of the sandbox: a host path seen at the same place, writable or not. */
+/** One mount of the sandbox: a host path seen at the same place, writable, read-only, or hidden. */
 export interface Mount {
   readonly path: string;
-  readonly writable: boolean;
+  readonly kind: "rw" | "ro" | "hidden";
 }
 
 /**
@@ -29,8 +29,12 @@ export interface Layout {
 export interface LayoutInput {
   /** The worker's write scope: real absolute paths (files, folders, or paths not made yet). */
   readonly scope: readonly string[];
-  /** Folders inside the scope that stay read-only (the run store, an isolated worktree's `.git`). */
+  /** Paths inside the scope that stay read-only (an isolated worktree's `.git`). */
   readonly readOnly: readonly string[];
+  /** Folders the agent may not see at all (the run store): an empty folder in their place. */
+  readonly hidden: readonly string[];
+  /** Paths inside hidden folders the agent must read (its prompt, an isolated writer's worktree). */
+  readonly readable: readonly string[];
   /** Places the agent needs besides its scope: its temporary folder, its own home. */
   readonly scratch: readonly string[];
 }
@@ -52,27 +56,31 @@ export function layoutFor(input: LayoutInput): Layout {
     byDir.set(dir, [...(byDir.get(dir) ?? []), file]);
   }
   const mounts: (Mount & { order: number })[] = [];
-  const add = (path: string, writable: boolean) =>
-    mounts.push({ path, writable, order: depth(path) * 2 + (writable ? 1 : 0) });
-  for (const folder of outermost(folders)) add(folder, true);
+  // Outer before inner; at one depth a folder is hidden first, then mounted read-only, then writable.
+  const rank = { hidden: 0, ro: 1, rw: 2 } as const;
+  const add = (path: string, kind: Mount["kind"]) =>
+    mounts.push({ path, kind, order: depth(path) * 3 + rank[kind] });
+  for (const folder of outermost(folders)) add(folder, "rw");
   const guarded: GuardedFolder[] = [];
   for (const [dir, allowed] of byDir) {
-    add(dir, true);
+    add(dir, "rw");
     const before = new Map<string, string | undefined>();
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       const link = symlinkTarget(path);
       before.set(name, link);
-      if (link === undefined && !allowed.includes(path)) add(path, false);
+      if (link === undefined && !allowed.includes(path)) add(path, "ro");
     }
     guarded.push({ dir, allowed, before });
   }
+  for (const path of input.hidden) if (isFolder(path)) add(path, "hidden");
+  for (const path of input.readable) if (exists(path)) add(path, "ro");
   for (const path of input.readOnly) {
-    if (exists(path) && mounts.some((m) => m.writable && isWithin(path, m.path))) add(path, false);
+    if (exists(path) && mounts.some((m) => m.kind === "rw" && isWithin(path, m.path))) add(path, "ro");
   }
-  for (const path of input.scratch) add(path, true);
+  for (const path of input.scratch) add(path, "rw");
   mounts.sort((a, b) => a.order - b.order);
-  return { mounts: mounts.map(({ path, writable }) => ({ path, writable })), guarded };
+  return { mounts: mounts.map(({ path, kind }) => ({ path, kind })), guarded };
 }
 
 function depth(path: string): number {

@@ -117,13 +117,15 @@ export class WorkerRun {
       const { scope } = this.spec;
       const scopePaths = scope.kind === "write" ? scope.paths : [];
       const tmpDir = this.freshTmpDir();
+      const promptFile = this.attempt.promptFile ?? this.store.file(this.spec.id, "prompt.txt");
+      const schemaFile = this.spec.outputSchema
+        ? this.store.file(this.spec.id, "output-schema.json")
+        : undefined;
       const plan = this.backend.launch(this.spec, {
-        promptFile: this.attempt.promptFile ?? this.store.file(this.spec.id, "prompt.txt"),
+        promptFile,
         ...(this.attempt.resumeThreadId ? { resumeThreadId: this.attempt.resumeThreadId } : {}),
         lastMessageFile: join(tmpDir, "last-message.txt"),
-        outputSchemaFile: this.spec.outputSchema
-          ? this.store.file(this.spec.id, "output-schema.json")
-          : undefined,
+        outputSchemaFile: schemaFile,
         tmpDir,
         writeRoots: writeRoots(scopePaths),
         hidden: [this.store.home],
@@ -135,10 +137,18 @@ export class WorkerRun {
         if (!confined.ok) throw new Error(`cannot confine the worker: ${confined.why}`);
         const homes = this.backend.agentHomes(env);
         for (const home of homes) mkdirSync(home, { recursive: true, mode: 0o700 });
+        // The store is hidden; an isolated writer's worktree lives in it, with a `.git` that says
+        // where Baton's git looks, so that one stays read-only.
+        const worktree = join(this.store.home, "worktrees", this.spec.id);
         this.sandbox = Sandbox.for(confined, {
           scope: scopePaths,
-          // An isolated writer's worktree lives in the store; its `.git` says where git looks.
-          readOnly: [this.store.home, join(this.store.home, "worktrees", this.spec.id, ".git")],
+          readOnly: [join(worktree, ".git")],
+          hidden: [this.store.home],
+          readable: [
+            promptFile,
+            ...(schemaFile ? [schemaFile] : []),
+            ...(this.spec.isolate ? [worktree] : []),
+          ],
           scratch: [tmpDir, ...homes],
         });
         ({ file, args } = this.sandbox.wrap(file, args, this.spec.cwd));
