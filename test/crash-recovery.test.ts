@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { processesWithEnv, sleep, Workspace } from "./support/harness.ts";
+import { processesWithEnv, resumableTask, sleep, Workspace } from "./support/harness.ts";
 
 // The supervisor is killed with SIGKILL while workers run: nothing finished is lost, nothing keeps
 // running unseen, and `baton resume` continues each worker in its own codex thread.
@@ -35,19 +35,8 @@ describe("supervisor crash and baton resume", () => {
     const before = readFileSync(resultFile);
 
     // Two long workers hold the cap of 2; a third waits in the queue and has no thread yet.
-    const longTask = (name: string) =>
-      `${name}\n${modelScriptLine([
-        {
-          type: "attempts",
-          steps: [
-            { type: "shell", command: "sleep 120" },
-            { type: "message", text: `${name} finished after resume` },
-          ],
-        },
-        { type: "message", text: `${name} finished after resume` },
-      ])}`;
-    const first = (await ws.ok(["spawn", "--max-parallel", "2", longTask("first-long")])).trim();
-    const second = (await ws.ok(["spawn", longTask("second-long")])).trim();
+    const first = (await ws.ok(["spawn", "--max-parallel", "2", resumableTask("first-long")])).trim();
+    const second = (await ws.ok(["spawn", resumableTask("second-long")])).trim();
     const queued = (
       await ws.ok(["spawn", `queued\n${modelScriptLine([{ type: "message", text: "queued ran" }])}`])
     ).trim();

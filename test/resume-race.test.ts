@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Baton, type BatonError, type WorkerInfo, type WorkerResult } from "../dist/index.js";
-import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
+import { directiveScript } from "../dist/scripted-model/index.js";
 import { workerProcesses } from "./support/faults.ts";
-import { sleep, Workspace } from "./support/harness.ts";
+import { resumableTask, sleep, Workspace } from "./support/harness.ts";
 
 // `baton resume` is idempotent: a lost worker named twice, or resumed by two callers at once (two
 // terminals, two library calls in the same tick), is started exactly once, in its own thread.
@@ -18,23 +18,12 @@ describe("resume started twice at once", () => {
   after(() => ws.cleanup());
 
   const list = async () => (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers;
-  const longTask = (name: string) =>
-    `${name}\n${modelScriptLine([
-      {
-        type: "attempts",
-        steps: [
-          { type: "shell", command: "sleep 120" },
-          { type: "message", text: `${name} finished after resume` },
-        ],
-      },
-      { type: "message", text: `${name} finished after resume` },
-    ])}`;
 
   test("a worker named twice, two library calls in one tick and two CLI resumes at once each start it once", async () => {
     const names = ["named-twice", "library-race", "cli-race"] as const;
     const ids: string[] = [];
     for (const name of names)
-      ids.push((await ws.ok(["spawn", "--max-parallel", "3", longTask(name)])).trim());
+      ids.push((await ws.ok(["spawn", "--max-parallel", "3", resumableTask(name)])).trim());
     const [twice, library, cli] = ids as [string, string, string];
     // Each must have recorded its thread and be running its shell command before the crash.
     for (let i = 0; ; i++) {

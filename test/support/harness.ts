@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { modelScriptLine } from "../../dist/scripted-model/directives.js";
 import type { Script, ScriptedModel } from "../../dist/scripted-model/index.js";
 import { startScriptedModel } from "../../dist/scripted-model/server.js";
 
@@ -171,4 +172,21 @@ export function processesWithEnv(entry: string): number[] {
     } catch {}
   }
   return found;
+}
+
+/**
+ * A task whose worker runs a long command on its first attempt and answers on any later one: the
+ * worker of a supervisor killed meanwhile finishes once resumed.
+ */
+export function resumableTask(name: string): string {
+  return `${name}\n${modelScriptLine([
+    {
+      type: "attempts",
+      steps: [
+        { type: "shell", command: "sleep 120" },
+        { type: "message", text: `${name} finished after resume` },
+      ],
+    },
+    { type: "message", text: `${name} finished after resume` },
+  ])}`;
 }
