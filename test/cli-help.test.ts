@@ -55,13 +55,16 @@ describe("help for a new user", () => {
     });
   }
 
-  test("a missing argument names it and points at that command's --help", async () => {
+  test("a missing argument names it, or what to give, and points at that command's --help", async () => {
     const cases: [string[], string][] = [
-      [["result"], "baton: missing argument 'id' (see `baton result --help`)"],
+      [["result"], "baton: give a worker id, several, or --all (see `baton result --help`)"],
       [["poll"], "baton: missing argument 'id' (see `baton poll --help`)"],
       [["logs"], "baton: missing argument 'id' (see `baton logs --help`)"],
       [["send", "w1"], "baton: missing argument 'text' (see `baton send --help`)"],
-      [["spawn"], "baton: missing argument 'prompt' (see `baton spawn --help`)"],
+      [
+        ["spawn"],
+        "baton: give a task: `baton spawn TEXT`, `--task TEXT` (repeat for more), or `--tasks FILE` (see `baton spawn --help`)",
+      ],
       [["plan", "set"], "baton: missing argument 'steps' (see `baton plan set --help`)"],
       [["run", "review"], "baton: missing argument 'task' (see `baton run review --help`)"],
     ];
@@ -85,7 +88,7 @@ describe("help for a new user", () => {
   });
 
   test("--help of a command prints to stdout and exits 0", async () => {
-    assertHelp(await baton(["result", "--help"]), /^Usage: baton result \[options\] <id>/);
+    assertHelp(await baton(["poll", "--help"]), /^Usage: baton poll \[options\] <id>/);
     assertHelp(await baton(["run", "review", "--help"]), /^Usage: baton run review \[options\] <task\.\.\.>/);
   });
 });
