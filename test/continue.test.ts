@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { busy, FIXTURES, type RunResult, Workspace } from "./support/harness.ts";
+import { busy, connectMcp, FIXTURES, type RunResult, Workspace } from "./support/harness.ts";
 
 // Follow-ups in a worker's agent thread (`spawn --continue`), `send` to a `codex exec` worker, and
 // the research role's web search: real codex workers against the scripted model.
@@ -58,6 +58,32 @@ describe("follow-ups and input", () => {
     assert.deepEqual(s.scope, spec(first).scope, "the parent's scope");
     assert.deepEqual(await ws.json<WorkerResult>(["result", first]), before, "the first result is unchanged");
     assert.match(await ws.ok(["logs", next]), /final answer:\n {2}second answer/);
+  });
+
+  test("the MCP spawn tool takes continues: a follow-up in the parent's thread and cwd", async () => {
+    const prompt = `mcp parent\n${modelScriptLine([
+      { type: "message", text: "parent answer" },
+      { type: "message", text: "child answer" },
+    ])}`;
+    const parent = (await ws.ok(["spawn", prompt])).trim();
+    assert.equal((await ws.baton(["wait", parent])).code, 0);
+    const mcp = await connectMcp(ws);
+    try {
+      const called = (await mcp.callTool({
+        name: "spawn",
+        arguments: { task: "and then?", continues: parent },
+      })) as { content: { text: string }[]; isError?: boolean };
+      assert.notEqual(called.isError, true, called.content[0]?.text);
+      const child = called.content[0]?.text.trim() ?? "";
+      assert.equal((await ws.baton(["wait", child])).code, 0);
+      const result = await ws.json<WorkerResult>(["result", child]);
+      assert.equal(result.answer, "child answer");
+      assert.equal(result.threadId, (await ws.json<WorkerResult>(["result", parent])).threadId);
+      assert.equal(spec(child).continues, parent);
+      assert.equal(spec(child).cwd, spec(parent).cwd);
+    } finally {
+      await mcp.close();
+    }
   });
 
   test("a follow-up of an unknown, running or threadless worker is refused in one line", async () => {

@@ -69,7 +69,15 @@ const spawnInput = z.strictObject({
       "several workers in one call, each {task, label?, role?, lens?, write?, readOnly?}; the other fields apply to all",
     ),
   isolate: z.boolean().optional().describe("a writer works in its own git worktree; its change is a branch"),
-  cwd: path().optional().describe("the worker's working directory (default: this server's)"),
+  cwd: path()
+    .optional()
+    .describe("the worker's working directory (default: this server's; a follow-up: its parent's)"),
+  continues: workerId
+    .optional()
+    .describe(
+      "a follow-up: an ended worker's id; the new worker continues that agent thread with task as its next message",
+    ),
+  search: z.boolean().optional().describe("the agent's web search (default: on for role research)"),
   model: name().optional(),
   timeoutSeconds: z.number().positive().optional().describe("wall-clock limit (default 3600)"),
   context: contextPack.optional(),
@@ -143,7 +151,8 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
             ...withoutUndefined(shared),
             ...withoutUndefined(own),
             task: own.task,
-            cwd: workDir,
+            // A follow-up given no cwd takes its parent's.
+            ...(args.continues !== undefined && args.cwd === undefined ? {} : { cwd: workDir }),
             ...(pack ? { context: pack } : {}),
           })),
           signal,
