@@ -9,7 +9,11 @@ import { SCRIPTED_KEY_ENV, startScriptedModel } from "../../scripted-model/serve
 
 /** What the scripted model answers a worker whose prompt holds no script: it names the task's last line. */
 const answer = (userText: string) => {
-  const task = userText.split("\n").filter((line) => line.trim()).at(-1) ?? "";
+  const task =
+    userText
+      .split("\n")
+      .filter((line) => line.trim())
+      .at(-1) ?? "";
   return `Scripted answer (Baton's scripted model, no account): I got "${task.trim().slice(0, 80)}".`;
 };
 
