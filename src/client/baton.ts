@@ -182,6 +182,10 @@ export class Baton {
   }
 
   /** Starts a worker in the background; resolves with its id as soon as it is queued. */
+  private spawnCode:
+    | Promise<[typeof import("../roles/index.js"), typeof import("../protocol/messages.js")]>
+    | undefined;
+
   async spawn(options: SpawnOptions, signal?: AbortSignal): Promise<string> {
     refuseInsideWorker(this.env);
     const { lens, context, template, ...rest } = options;
@@ -199,10 +203,10 @@ export class Baton {
       options.continues === undefined &&
       (options.role !== undefined || lens !== undefined || context !== undefined || template !== undefined);
     // Loaded here, not at the top: the commands that only read (ls, poll, result) need neither.
-    const [{ defaultScope, renderWorkerPrompt }, { describeIssue, spawnParams }] = await Promise.all([
-      import("../roles/index.js"),
-      import("../protocol/messages.js"),
-    ]);
+    // One promise for every call, so that spawns issued together reach the supervisor (and get their
+    // ids) in the order they were called.
+    this.spawnCode ??= Promise.all([import("../roles/index.js"), import("../protocol/messages.js")]);
+    const [{ defaultScope, renderWorkerPrompt }, { describeIssue, spawnParams }] = await this.spawnCode;
     const prompt =
       options.prompt ??
       (templated
