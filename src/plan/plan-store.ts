@@ -1,7 +1,8 @@
 import { lstat, mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 import { DIR_MODE, writeFileAtomic } from "../store/atomic.js";
+import { ignoreStore } from "../store/home.js";
 import { appendStoreFile, inStore, readStoreFile } from "../store/no-follow.js";
 import { storeError } from "../store/store.js";
 import { PLAN_FILE } from "./limits.js";
@@ -114,6 +115,7 @@ export class PlanStore {
 
   /** Creates the plan's folder owner-only; a pattern run's parent `runs/` folder may need creating too. */
   private async makeDir(): Promise<void> {
+    let made = true;
     try {
       await mkdir(this.dir, { mode: DIR_MODE });
     } catch (error) {
@@ -121,7 +123,10 @@ export class PlanStore {
         await mkdir(dirname(this.dir), { recursive: true, mode: DIR_MODE });
         await mkdir(this.dir, { mode: DIR_MODE });
       } else if (errnoOf(error) !== "EEXIST") throw error;
+      else made = false;
     }
+    // A plan set before any worker makes the run store itself: it ignores itself from the start.
+    if (made && basename(dirname(this.dir)) !== "runs") await ignoreStore(this.dir).catch(() => {});
     const info = await lstat(this.dir);
     if (info.isSymbolicLink() || !info.isDirectory()) {
       throw new BatonError(
