@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Usage } from "../worker/types.js";
@@ -14,13 +14,14 @@ const CHUNK = 64 * 1024;
 export function codexRolloutUsage(threadId: string, env: Readonly<Record<string, string>>): LiveUsage {
   const root = join(env.CODEX_HOME || join(env.HOME || homedir(), ".codex"), "sessions");
   let path: string | undefined;
+  const listing = { listedAt: 0 };
   let offset = 0;
   let pending = "";
   let baseline: Usage | undefined;
   let latest: Usage | undefined;
   const consume = () => {
     if (!path) {
-      path = findRollout(root, threadId);
+      path = findRollout(root, threadId, listing);
       if (!path) return;
     }
     let fd: number | undefined;
@@ -86,8 +87,61 @@ function minus(a: Usage, b: Usage): Usage {
   };
 }
 
+/**
+ * Where the thread's log is. Codex's thread ids are UUIDv7, whose first 48 bits are the time the
+ * thread began, and the log's name carries that time to the second: a few exact names to try, local
+ * time or UTC, a second either way. Only when none is there (another clock, another codex) are the
+ * day folders listed, which a shared CODEX_HOME with thousands of logs makes costly, so at most every
+ * few seconds.
+ */
+function findRollout(root: string, threadId: string, state: { listedAt: number }): string | undefined {
+  for (const path of likelyPaths(root, threadId)) if (existsSync(path)) return path;
+  if (Date.now() - state.listedAt < LIST_EVERY_MS) return undefined;
+  state.listedAt = Date.now();
+  return listRollout(root, threadId);
+}
+
+const LIST_EVERY_MS = 5000;
+
+function likelyPaths(root: string, threadId: string): string[] {
+  const ms = Number.parseInt(threadId.replaceAll("-", "").slice(0, 12), 16);
+  if (!/^[0-9a-f]{8}-/i.test(threadId) || !Number.isFinite(ms)) return [];
+  const paths = new Set<string>();
+  for (const shift of [0, 1000, -1000]) {
+    const at = new Date(ms + shift);
+    for (const utc of [false, true]) {
+      const [y, mo, d, h, mi, se] = utc
+        ? [
+            at.getUTCFullYear(),
+            at.getUTCMonth() + 1,
+            at.getUTCDate(),
+            at.getUTCHours(),
+            at.getUTCMinutes(),
+            at.getUTCSeconds(),
+          ]
+        : [
+            at.getFullYear(),
+            at.getMonth() + 1,
+            at.getDate(),
+            at.getHours(),
+            at.getMinutes(),
+            at.getSeconds(),
+          ];
+      const day = join(String(y), pad(mo), pad(d));
+      paths.add(
+        join(
+          root,
+          day,
+          `rollout-${y}-${pad(mo)}-${pad(d)}T${pad(h)}-${pad(mi)}-${pad(se)}-${threadId}.jsonl`,
+        ),
+      );
+    }
+  }
+  return [...paths];
+}
+
 /** The newest days first: a thread's log sits under the day it started (local or UTC date). */
-function findRollout(root: string, threadId: string): string | undefined {
+function listRollout(root: string, threadId: string): string | undefined {
   const suffix = `-${threadId}.jsonl`;
   const days = new Set<string>();
   for (const back of [0, 1, 2]) {
