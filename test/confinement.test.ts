@@ -83,13 +83,16 @@ describe("confinement: every worker writes only its scope", () => {
 
   test("a reader can write nothing: not the workspace, the store, $HOME or outside", async () => {
     const targets = [join(ws.dir, "sub/a.txt"), ...forbidden()];
+    const peek = `if cat '${join(ws.home, "supervisor.json")}' >/dev/null 2>&1; then echo STORE-READ; else echo STORE-UNSEEN; fi`;
     const result = await run(
       ["--read-only"],
       [
-        { type: "shell", command: attempt(targets) },
+        { type: "shell", command: `${attempt(targets)}; ${peek}` },
         { type: "message", text: "{{output}}" },
       ],
     );
+    // The store, the supervisor's socket and record included, is not even there for a worker.
+    assert.match(result.answer, /STORE-UNSEEN/);
     const seen = verdicts(result.answer);
     for (const target of targets) assert.equal(seen.get(target), "DENIED", `${target}: ${result.answer}`);
     assert.equal(readFileSync(join(ws.dir, "sub/a.txt"), "utf8"), "a\n");

@@ -98,9 +98,17 @@ describe("security", () => {
     try {
       const before = (await orchestrator.list()).workers.map((w) => w.id);
       const env = { ...ws.env, BATON_TEST_CLI: CLI, BATON_TEST_ORCHESTRATOR_PID: String(process.pid) };
-      const id = (
-        await ws.baton(["spawn", "--codex-bin", join(FIXTURES, "intruder-agent.mjs"), "get in"], { env })
-      ).stdout.trim();
+      const id =
+        // Unconfined: Baton's sandbox hides the store, socket included, from every worker (see
+        // test/confinement.test.ts); this proves the check behind it, for a worker that could see it.
+        (
+          await ws.baton(
+            ["spawn", "--unconfined", "--codex-bin", join(FIXTURES, "intruder-agent.mjs"), "get in"],
+            {
+              env,
+            },
+          )
+        ).stdout.trim();
       assert.match(id, /^w\d+$/);
       const waited = await orchestrator.wait([id]);
       assert.equal(waited.workers[0]?.state, "succeeded");
