@@ -20,7 +20,7 @@ import {
 import type { Store } from "../store/store.js";
 import { wholeLines } from "../transcript/lines.js";
 import { WORKER_PREAMBLE, workerPrompt } from "../worker/prompt.js";
-import { type FinalState, isFinal } from "../worker/state.js";
+import { type FinalState, isFinal, refusedMove } from "../worker/state.js";
 import {
   type EndReason,
   type Scope,
@@ -713,6 +713,12 @@ export class Supervisor {
   }
 
   private setStatus(entry: Entry, status: Omit<WorkerStatus, "updatedAt">): void {
+    const refused = refusedMove(entry.status.state, status.state);
+    if (refused) {
+      // A bug of Baton's own, never a worker's doing: the state it had stands, and it is reported.
+      this.problem(`worker ${entry.spec.id}: ${refused}`);
+      return;
+    }
     const next: WorkerStatus = { ...status, updatedAt: new Date().toISOString() };
     entry.status = next;
     entry.statusWrite = entry.statusWrite
