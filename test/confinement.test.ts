@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { Workspace } from "./support/harness.ts";
+import { FIXTURES, Workspace } from "./support/harness.ts";
 
 // Baton's own sandbox (bubblewrap) around real codex workers: each kind of worker tries, through its
 // shell tool, to write inside its scope, beside it, into the run store, into $HOME and outside the
@@ -219,6 +219,18 @@ describe("confinement: every worker writes only its scope", () => {
     assert.equal(workers.find((r) => r.id === result.id)?.confinement, "unconfined");
     assert.equal(result.confinement, "unconfined");
     assert.match(await ws.ok(["ls"]), /unconfined/);
+  });
+
+  test("a thread id an agent prints is kept only if it has an id's shape: never a flag for resume", async () => {
+    const id = (
+      await ws.ok(["spawn", "--codex-bin", join(FIXTURES, "forged-thread-agent.sh"), "forge a thread"])
+    ).trim();
+    await ws.baton(["wait", id]);
+    const result = await ws.json<WorkerResult>(["result", id]);
+    assert.equal(result.answer.trim(), "forged");
+    assert.equal(result.threadId, undefined);
+    const follow = await ws.baton(["spawn", "--continue", id, "more"]);
+    assert.notEqual(follow.code, 0, "no follow-up without a real thread");
   });
 
   const specOf = async (id: string) =>

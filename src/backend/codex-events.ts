@@ -1,3 +1,4 @@
+import { THREAD_ID } from "../worker/types.js";
 import type { AgentEvent } from "./backend.js";
 
 // The shape of `codex exec --json` lines (codex-rs/exec/src/exec_events.rs). Unknown kinds are ignored.
@@ -11,8 +12,10 @@ const num = (value: unknown): number => (typeof value === "number" && Number.isF
 export function fromCodexEvent(event: Json): AgentEvent[] {
   switch (event.type) {
     case "thread.started": {
+      // What the agent printed is untrusted: the id becomes an argument of `codex exec resume` and part
+      // of a file name, so only an id's shape is taken (never a flag, a path or a space).
       const threadId = str(event.thread_id);
-      return threadId ? [{ type: "thread", threadId }] : [];
+      return threadId && THREAD_ID.test(threadId) ? [{ type: "thread", threadId }] : [];
     }
     case "turn.started":
       return [{ type: "turn_started" }];

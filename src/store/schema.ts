@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { WORKER_STATES } from "../worker/state.js";
-import { ROLES } from "../worker/types.js";
+import { ROLES, THREAD_ID } from "../worker/types.js";
 
 // Files read back from disk are an edge: a crash or a person may have damaged them.
 
@@ -63,7 +63,8 @@ export const statusSchema = z.object({
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   exitCode: z.number().optional(),
-  threadId: z.string().optional(),
+  // Becomes an argument of `codex exec resume`: a hand-edited store must not turn it into a flag.
+  threadId: z.string().regex(THREAD_ID).optional(),
   usage,
   retries: z.number().default(0),
   resumes: z.number().default(0),
@@ -84,7 +85,8 @@ export const resultSchema = z.object({
   usage,
   retries: z.number().default(0),
   resumes: z.number().default(0),
-  threadId: z.string().optional(),
+  // Becomes an argument of `codex exec resume`: a hand-edited store must not turn it into a flag.
+  threadId: z.string().regex(THREAD_ID).optional(),
   reason: reason.optional(),
   endedAt: z.string(),
   isolation: z

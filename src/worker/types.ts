@@ -8,6 +8,13 @@ export type Scope =
   | { readonly kind: "read-only" }
   | { readonly kind: "write"; readonly paths: readonly string[] };
 
+/**
+ * The shape of an agent's thread (session) id that Baton keeps: letters, digits and dashes, starting
+ * with neither a dash nor a dot. The id comes from the agent's output and becomes an argument of its
+ * resume command and part of a file name, so it must never read as a flag or a path.
+ */
+export const THREAD_ID = /^[0-9A-Za-z][0-9A-Za-z-]{0,127}$/;
+
 /** Token usage as reported by the agent, summed over its turns. */
 export interface Usage {
   readonly inputTokens: number;
