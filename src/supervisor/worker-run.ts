@@ -1,15 +1,14 @@
-import { closeSync, mkdirSync, rmSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, writeSync } from "node:fs";
 import pty from "@lydell/node-pty";
 import type { AgentEvent, Backend, LiveUsage, OutputParser } from "../backend/backend.js";
-import { confiner, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
-import { inStoreSync } from "../store/no-follow.js";
+import type { SweepReport } from "../confine/index.js";
 import { Redactor, redact, redactJson, secretsOf } from "../store/redact.js";
 import { type Store, storeError } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
 import { totalTokens, ZERO_USAGE } from "../worker/types.js";
 import { identify, leftoversOf, type ProcessId, signalAll, terminate, workerProcesses } from "./processes.js";
+import { clearAfter, launchWorker, type WorkerLaunch } from "./worker-launch.js";
 
 /** How long what an agent left running gets between SIGTERM and SIGKILL once the agent has ended. */
 const LEFTOVER_GRACE_MS = 1000;
@@ -83,7 +82,7 @@ export class WorkerRun {
   private eventsFd: number | undefined;
   /** The first write to the store that failed; the run goes on, and its answer is still kept. */
   storeError: string | undefined;
-  private sandbox: Sandbox | undefined;
+  private launch: WorkerLaunch | undefined;
   private outsideScope: SweepReport | undefined;
 
   constructor(
@@ -114,46 +113,9 @@ export class WorkerRun {
     try {
       this.transcriptFd = this.store.openLog(this.spec.id, "transcript.log");
       this.eventsFd = this.store.openLog(this.spec.id, "events.jsonl");
-      const { scope } = this.spec;
-      const scopePaths = scope.kind === "write" ? scope.paths : [];
-      const tmpDir = this.freshTmpDir();
-      const promptFile = this.attempt.promptFile ?? this.store.file(this.spec.id, "prompt.txt");
-      const schemaFile = this.spec.outputSchema
-        ? this.store.file(this.spec.id, "output-schema.json")
-        : undefined;
-      const plan = this.backend.launch(this.spec, {
-        promptFile,
-        ...(this.attempt.resumeThreadId ? { resumeThreadId: this.attempt.resumeThreadId } : {}),
-        lastMessageFile: join(tmpDir, "last-message.txt"),
-        outputSchemaFile: schemaFile,
-        tmpDir,
-        writeRoots: writeRoots(scopePaths),
-        hidden: [this.store.home],
-      });
-      const env = { ...this.env, ...plan.env, TMPDIR: tmpDir };
-      let { file, args } = { file: plan.file, args: [...plan.args] };
-      if (this.spec.confinement === "baton") {
-        const confined = confiner();
-        if (!confined.ok) throw new Error(`cannot confine the worker: ${confined.why}`);
-        const homes = this.backend.agentHomes(env);
-        for (const home of homes) mkdirSync(home, { recursive: true, mode: 0o700 });
-        // The store is hidden; an isolated writer's worktree lives in it, with a `.git` that says
-        // where Baton's git looks, so that one stays read-only.
-        const worktree = join(this.store.home, "worktrees", this.spec.id);
-        this.sandbox = Sandbox.for(confined, {
-          scope: scopePaths,
-          readOnly: [join(worktree, ".git")],
-          hidden: [this.store.home],
-          readable: [
-            promptFile,
-            ...(schemaFile ? [schemaFile] : []),
-            ...(this.spec.isolate ? [worktree] : []),
-          ],
-          scratch: [tmpDir, ...homes],
-        });
-        ({ file, args } = this.sandbox.wrap(file, args, this.spec.cwd));
-      }
-      this.terminal = pty.spawn(file, args, {
+      this.launch = launchWorker(this.store, this.spec, this.backend, this.env, this.attempt);
+      const { file, args, env } = this.launch;
+      this.terminal = pty.spawn(file, [...args], {
         name: "xterm-256color",
         cols: 200,
         rows: 50,
@@ -185,18 +147,6 @@ export class WorkerRun {
     );
     this.touch();
     if (this.attempt.resumeThreadId) this.followUsage(this.attempt.resumeThreadId);
-  }
-
-  /** The worker's own temporary folder, empty at the start of each attempt; removed when it ends. */
-  private freshTmpDir(): string {
-    const dir = join(this.store.workerDir(this.spec.id), "tmp");
-    // Reached through the store's own folders (never a link in their place); `rm` never follows a
-    // link the agent left inside.
-    inStoreSync(this.store.home, dir, (at) => {
-      rmSync(at, { recursive: true, force: true });
-      mkdirSync(at, { mode: 0o700 });
-    });
-    return dir;
   }
 
   /** Restarts the idle watchdog: any output or event counts as a sign of life. */
@@ -351,22 +301,15 @@ export class WorkerRun {
     if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
     this.pendingLine = "";
     this.refreshUsage();
-    const tmpDir = join(this.store.workerDir(this.spec.id), "tmp");
     const outcome = this.backend.outcome({
       events: this.events,
       exitCode,
-      lastMessageFile: join(tmpDir, "last-message.txt"),
+      lastMessageFile: this.launch?.lastMessageFile,
     });
-    try {
-      inStoreSync(this.store.home, tmpDir, (at) => rmSync(at, { recursive: true, force: true }));
-    } catch (error) {
-      // A store that cannot be changed now (full, read-only, immutable) must not keep the end from
-      // being recorded; the next attempt, or `baton shutdown`, finds the folder again.
-      this.storeError ??= `its temporary folder stays: ${(error as Error).message}`;
-    }
-    if (this.sandbox) {
-      const report = this.sandbox.sweep(join(this.store.workerDir(this.spec.id), "outside-scope"));
-      if (report.moved.length + report.left.length + report.restored.length > 0) this.outsideScope = report;
+    if (this.launch) {
+      const cleared = clearAfter(this.store, this.spec, this.launch);
+      this.outsideScope = cleared.outsideScope;
+      if (cleared.problem) this.storeError ??= cleared.problem;
     }
     let state: FinalState;
     let reason: EndReason | undefined;

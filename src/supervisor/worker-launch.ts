@@ -1,0 +1,99 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Backend } from "../backend/backend.js";
+import { confiner, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
+import { inStoreSync } from "../store/no-follow.js";
+import type { Store } from "../store/store.js";
+import type { WorkerSpec } from "../worker/types.js";
+
+/** How one attempt of a worker is started, and what is cleared away once it ends. */
+export interface WorkerLaunch {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  /** The worker's own temporary folder; codex's last-message file lies in it. */
+  readonly tmpDir: string;
+  readonly lastMessageFile: string;
+  /** Baton's sandbox, when the worker is confined. */
+  readonly sandbox: Sandbox | undefined;
+}
+
+/**
+ * The agent's command for one attempt: the backend's launch plan, in Baton's sandbox unless the
+ * worker is unconfined, with a fresh TMPDIR of its own under the store. Throws when it cannot start.
+ */
+export function launchWorker(
+  store: Store,
+  spec: WorkerSpec,
+  backend: Backend,
+  baseEnv: Record<string, string>,
+  attempt: { readonly promptFile?: string; readonly resumeThreadId?: string },
+): WorkerLaunch {
+  const scopePaths = spec.scope.kind === "write" ? spec.scope.paths : [];
+  const tmpDir = freshTmpDir(store, spec.id);
+  const lastMessageFile = join(tmpDir, "last-message.txt");
+  const promptFile = attempt.promptFile ?? store.file(spec.id, "prompt.txt");
+  const schemaFile = spec.outputSchema ? store.file(spec.id, "output-schema.json") : undefined;
+  const plan = backend.launch(spec, {
+    promptFile,
+    ...(attempt.resumeThreadId ? { resumeThreadId: attempt.resumeThreadId } : {}),
+    lastMessageFile,
+    outputSchemaFile: schemaFile,
+    tmpDir,
+    writeRoots: writeRoots(scopePaths),
+    hidden: [store.home],
+  });
+  const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
+  if (spec.confinement !== "baton") {
+    return { file: plan.file, args: plan.args, env, tmpDir, lastMessageFile, sandbox: undefined };
+  }
+  const confined = confiner();
+  if (!confined.ok) throw new Error(`cannot confine the worker: ${confined.why}`);
+  const homes = backend.agentHomes(env);
+  for (const home of homes) mkdirSync(home, { recursive: true, mode: 0o700 });
+  // The store is hidden; an isolated writer's worktree lives in it, with a `.git` that says where
+  // Baton's git looks, so that one stays read-only.
+  const worktree = join(store.home, "worktrees", spec.id);
+  const sandbox = Sandbox.for(confined, {
+    scope: scopePaths,
+    readOnly: [join(worktree, ".git")],
+    hidden: [store.home],
+    readable: [promptFile, ...(schemaFile ? [schemaFile] : []), ...(spec.isolate ? [worktree] : [])],
+    scratch: [tmpDir, ...homes],
+  });
+  return { ...sandbox.wrap(plan.file, plan.args, spec.cwd), env, tmpDir, lastMessageFile, sandbox };
+}
+
+/**
+ * Once the agent has ended: its TMPDIR is removed and what a file-scoped writer made beside its file
+ * is moved into its store folder. A store that cannot be changed now (full, read-only, immutable)
+ * must not keep the end from being recorded: the problem is returned, the folder found again later.
+ */
+export function clearAfter(
+  store: Store,
+  spec: WorkerSpec,
+  launch: Pick<WorkerLaunch, "tmpDir" | "sandbox">,
+): { outsideScope: SweepReport | undefined; problem: string | undefined } {
+  let problem: string | undefined;
+  try {
+    inStoreSync(store.home, launch.tmpDir, (at) => rmSync(at, { recursive: true, force: true }));
+  } catch (error) {
+    problem = `its temporary folder stays: ${(error as Error).message}`;
+  }
+  const report = launch.sandbox?.sweep(join(store.workerDir(spec.id), "outside-scope"));
+  const outsideScope =
+    report && report.moved.length + report.left.length + report.restored.length > 0 ? report : undefined;
+  return { outsideScope, problem };
+}
+
+/** The worker's own temporary folder, empty at the start of each attempt. */
+function freshTmpDir(store: Store, id: string): string {
+  const dir = join(store.workerDir(id), "tmp");
+  // Reached through the store's own folders (never a link in their place); `rm` never follows a link
+  // the agent left inside.
+  inStoreSync(store.home, dir, (at) => {
+    rmSync(at, { recursive: true, force: true });
+    mkdirSync(at, { mode: 0o700 });
+  });
+  return dir;
+}
