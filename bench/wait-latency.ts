@@ -45,7 +45,8 @@ interface Latency {
 
 /** The fixture as a Baton worker: its exit instant to `baton.wait()` returning. */
 async function library(ws: Workspace, task: string): Promise<Latency> {
-  const id = await ws.baton.spawn({ task, bin: STAMP_AGENT });
+  // The fixture writes its stamp outside the workspace: that folder is its scope (Baton confines it).
+  const id = await ws.baton.spawn({ task, bin: STAMP_AGENT, write: [ws.env.BENCH_STAMP_DIR!] });
   await ws.baton.wait([id]);
   const at = now();
   const result = await ws.baton.result(id);
