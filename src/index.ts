@@ -37,6 +37,9 @@ export {
 } from "./pattern/index.js";
 export { checkPlan, type Plan, type PlanStep, PlanStore, renderPlan } from "./plan/index.js";
 export { LENSES, loadTemplate, renderWorkerPrompt } from "./roles/index.js";
+export type { WatchOptions } from "./client/watch.js";
+export type { EventQuery } from "./events/bus.js";
+export type { BatonEvent, EventBatch, EventBody, EventType, PublishedBody } from "./events/types.js";
 export { resolveHome } from "./store/home.js";
 export type { PollResult, WaitResult } from "./supervisor/supervisor.js";
 export { WORKER_PREAMBLE, workerPrompt } from "./worker/prompt.js";

@@ -8,6 +8,7 @@ import { registerRun } from "./commands/run.js";
 import { registerSkill } from "./commands/skill.js";
 import { registerSpawn } from "./commands/spawn.js";
 import { registerTry } from "./commands/try.js";
+import { registerWatch } from "./commands/watch.js";
 import type { GlobalOptions } from "./context.js";
 
 export const VERSION = "0.1.0";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerPlan(program, global);
   registerRun(program, global);
   registerResume(program, global);
+  registerWatch(program, global);
   registerMcp(program, global);
   registerSkill(program);
   registerTry(program);

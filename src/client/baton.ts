@@ -1,6 +1,9 @@
 import { join, resolve } from "node:path";
 import type { ContextPack } from "../context/index.js";
 import { BatonError } from "../errors.js";
+import type { EventQuery } from "../events/bus.js";
+import type { Targets } from "../events/targets.js";
+import type { BatonEvent, EventBatch, PublishedBody } from "../events/types.js";
 import { DEFAULT_GRACE_SECONDS } from "../protocol/limits.js";
 import { resolveHome } from "../store/home.js";
 import { readStoreFile } from "../store/no-follow.js";
@@ -12,6 +15,7 @@ import type { Role, WorkerInfo, WorkerResult } from "../worker/types.js";
 import type { Connection } from "./connection.js";
 import { NoSupervisor, reachSupervisor } from "./reach.js";
 import { endByPid } from "./supervisor-process.js";
+import { followEvents, type WatchOptions, watchEvents } from "./watch.js";
 
 /** How long any request but a waiting one may go unanswered before it fails, naming the supervisor's pid. */
 const REPLY_TIMEOUT_MS = 15_000;
@@ -234,10 +238,36 @@ export class Baton {
     return id;
   }
 
+  /** Every worker, the cap, the store's problems, and `seq`: the last event's number (watch from it). */
   async list(
     signal?: AbortSignal,
-  ): Promise<{ workers: WorkerInfo[]; maxParallel: number; problems: string[] }> {
+  ): Promise<{ workers: WorkerInfo[]; maxParallel: number; problems: string[]; seq: number }> {
     return this.ask("list", {}, signal, REPLY_TIMEOUT_MS);
+  }
+
+  /** The events after `since` (a sequence number; 0 for all kept); waits up to `waitMs` for the first. */
+  events(since: number, query: EventQuery = {}, signal?: AbortSignal): Promise<EventBatch> {
+    const params = { since, ...query, ...(query.workers ? { workers: [...query.workers] } : {}) };
+    return this.ask("events", params, signal, (query.waitMs ?? 0) + REPLY_TIMEOUT_MS);
+  }
+
+  /** Every event as it happens: `for await (const event of baton.watch({ signal }))`. See {@link watchEvents}. */
+  watch(options: WatchOptions = {}): AsyncGenerator<BatonEvent> {
+    return watchEvents((since, query, signal) => this.events(since, query, signal), options);
+  }
+
+  /**
+   * The events about these workers and runs (every event when none are named) until all of them have
+   * ended: what `baton watch w3 r2` prints. See {@link followEvents}.
+   */
+  follow(targets: Targets, options: Omit<WatchOptions, "workers"> = {}): AsyncGenerator<BatonEvent> {
+    return followEvents(this, targets, options);
+  }
+
+  /** Adds a run's or the plan's event to the workspace's stream; resolves with its sequence number. */
+  async publish(event: PublishedBody, signal?: AbortSignal): Promise<number> {
+    const { seq } = await this.ask<{ seq: number }>("publish", { event }, signal, REPLY_TIMEOUT_MS);
+    return seq;
   }
 
   poll(id: string, options: PollOptions = {}, signal?: AbortSignal): Promise<PollResult> {

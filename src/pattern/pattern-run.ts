@@ -1,8 +1,10 @@
 import type { Baton } from "../client/baton.js";
 import type { ContextPack } from "../context/index.js";
 import { BatonError } from "../errors.js";
+import type { PublishedBody } from "../events/types.js";
 import { PlanStore } from "../plan/index.js";
 import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
+import { isFinal } from "../worker/state.js";
 import type { Role, WorkerResult } from "../worker/types.js";
 import type { RunRecord, RunSettings } from "./run-record.js";
 
@@ -103,13 +105,38 @@ export class PatternRun {
   async planSteps(steps: readonly string[], explanation: string): Promise<void> {
     await this.plan.set(steps, explanation);
     this.emit({ type: "step", step: steps[0] ?? "" });
+    if (steps[0]) await this.stepStarted(steps[0]);
   }
 
   /** Completes the current plan step and starts the next. */
   async nextStep(): Promise<void> {
     const { plan } = await this.plan.advance();
+    await this.stepEnded();
     const current = plan.steps.find((s) => s.status === "in_progress");
-    if (current) this.emit({ type: "step", step: current.step });
+    if (current) {
+      this.emit({ type: "step", step: current.step });
+      await this.stepStarted(current.step);
+    }
+  }
+
+  /** The step in progress and the workers started in it, for the workspace's event stream. */
+  private current: { step: string; workers: string[] } | undefined;
+
+  private async stepStarted(step: string): Promise<void> {
+    this.current = { step, workers: [] };
+    await this.publish({ type: "step", run: this.record.id, step, phase: "started", workers: [] });
+  }
+
+  private async stepEnded(): Promise<void> {
+    if (!this.current) return;
+    const { step, workers } = this.current;
+    this.current = undefined;
+    await this.publish({ type: "step", run: this.record.id, step, phase: "ended", workers });
+  }
+
+  /** Tells the workspace's event stream; a stream that cannot be told does not stop the run. */
+  private async publish(event: PublishedBody): Promise<void> {
+    await this.baton.publish(event, this.options.signal).catch(() => {});
   }
 
   note(text: string): void {
@@ -171,6 +198,7 @@ export class PatternRun {
     const worker = { id, step: ask.step, label: ask.label };
     if (earlier) await this.record.replaceWorker(earlier.id, worker);
     else await this.record.addWorker(worker);
+    this.current?.workers.push(id);
     this.emit({ type: "worker_started", id, label: ask.label, step: ask.step });
     this.options.signal?.throwIfAborted();
     return id;
@@ -199,16 +227,21 @@ export class PatternRun {
     return true;
   }
 
-  /** Waits for workers and returns their results, in the order given. */
+  /** Waits for workers and returns their results, in the order given; each is announced as it ends. */
   async finish(ids: readonly string[], labels: readonly string[] = []): Promise<WorkerResult[]> {
-    await this.baton.wait(ids, {}, this.options.signal);
-    const results: WorkerResult[] = [];
-    for (const [index, id] of ids.entries()) {
-      const result = await this.baton.result(id, this.options.signal);
-      results.push(result);
-      this.emit({ type: "worker_ended", id, label: labels[index] ?? id, result });
+    const results = new Map<string, WorkerResult>();
+    let left = [...new Set(ids)];
+    while (left.length > 0) {
+      const { workers } = await this.baton.wait(left, { any: true }, this.options.signal);
+      const ended = workers.filter((w) => isFinal(w.state)).map((w) => w.id);
+      for (const id of ended) {
+        const result = await this.baton.result(id, this.options.signal);
+        results.set(id, result);
+        this.emit({ type: "worker_ended", id, label: labels[ids.indexOf(id)] ?? id, result });
+      }
+      left = left.filter((id) => !results.has(id));
     }
-    return results;
+    return ids.map((id) => results.get(id)!);
   }
 
   /** Runs the workers in parallel and returns their results in order. */

@@ -94,16 +94,24 @@ export async function finishRun(
   signal: AbortSignal | undefined,
   work: () => Promise<PatternResult>,
 ): Promise<PatternOutcome> {
+  // The workspace's event stream hears of the run; one that cannot be told does not stop it.
+  const announce = (phase: "started" | "ended", state?: string) =>
+    baton
+      .publish({ type: "run", run: record.id, pattern: record.snapshot.pattern, phase, state })
+      .catch(() => {});
+  await announce("started");
   try {
     const result = await work();
     await record.writeResult(result.markdown, result.data);
     await record.end("succeeded");
+    await announce("ended", "succeeded");
     return { ...result, runId: record.id, dir: record.dir };
   } catch (error) {
     const aborted = signal?.aborted === true;
     const unfinished = record.workers.map((w) => w.id);
     if (unfinished.length > 0) await baton.stop(unfinished, { graceSeconds: 2 }).catch(() => {});
     await record.end(aborted ? "canceled" : "failed").catch(() => {});
+    await announce("ended", aborted ? "canceled" : "failed");
     if (aborted) {
       // What each worker got to is kept: its answer, or the end of its transcript.
       const summary = await interruptedSummary(

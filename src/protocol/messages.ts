@@ -133,6 +133,41 @@ export const resumeParams = z.strictObject({
 });
 export type ResumeParams = z.infer<typeof resumeParams>;
 
+export const eventsParams = z.strictObject({
+  since: z.number().int().min(0),
+  max: z.number().int().min(1).max(1_000).optional(),
+  waitMs: z.number().int().min(0).max(MAX_WAIT_MS).optional(),
+  workers: workerIds.optional(),
+});
+
+const runName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a run id");
+const shortText = z.string().max(200).optional();
+
+/** What a run, or `baton plan`, tells the event stream (they run in the caller's process). */
+export const publishParams = z.strictObject({
+  event: z.discriminatedUnion("type", [
+    z.strictObject({
+      type: z.literal("plan"),
+      steps: z.number().int().min(0).max(10_000),
+      done: z.number().int().min(0).max(10_000),
+    }),
+    z.strictObject({
+      type: z.literal("run"),
+      run: runName,
+      pattern: z.string().min(1).max(100),
+      phase: z.enum(["started", "ended"]),
+      state: shortText,
+    }),
+    z.strictObject({
+      type: z.literal("step"),
+      run: runName,
+      step: z.string().min(1).max(2_000),
+      phase: z.enum(["started", "ended"]),
+      workers: workerIds,
+    }),
+  ]),
+});
+
 export const configureParams = z.strictObject({
   maxParallel: z.number().int().min(1).max(MAX_PARALLEL_LIMIT),
 });

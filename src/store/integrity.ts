@@ -40,6 +40,9 @@ export class Ledger {
   private readonly marks = new Map<string, { now?: Mark; next?: Mark }>();
   private readonly found = new Map<string, Map<string, string>>();
 
+  /** `onNote`: told of each damage the first time it is found. */
+  constructor(private readonly onNote?: (id: string, file: string, what: string) => void) {}
+
   /** `path` is about to take the content of the file `written` (a rename or link follows). */
   expect(path: string, written: Stats): void {
     const known = this.marks.get(path) ?? {};
@@ -71,7 +74,9 @@ export class Ledger {
   note(id: string, file: string, what: string): void {
     const files = this.found.get(id) ?? new Map<string, string>();
     this.found.set(id, files);
-    if (!files.has(file)) files.set(file, what);
+    if (files.has(file)) return;
+    files.set(file, what);
+    this.onNote?.(id, file, what);
   }
 
   /** Compares `path` with what the supervisor recorded; a difference is noted as damage to `id`'s `file`. */

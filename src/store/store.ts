@@ -47,7 +47,9 @@ const WITNESSED: readonly WorkerFile[] = [
  * reported by {@link Store.damage}.
  */
 export class Store {
-  private readonly ledger = new Ledger();
+  private readonly ledger = new Ledger((id, file, what) => this.onDamage?.(id, file, what));
+  /** Told of each damage to a worker's files the first time it is found (the supervisor's events). */
+  onDamage: ((id: string, file: string, what: string) => void) | undefined;
 
   private constructor(readonly home: string) {}
 

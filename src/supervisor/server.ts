@@ -1,12 +1,15 @@
 import net from "node:net";
 import type { z } from "zod";
 import { BatonError } from "../errors.js";
+import type { PublishedBody } from "../events/types.js";
 import { LineSplitter, MAX_MESSAGE_BYTES } from "../protocol/lines.js";
 import {
   configureParams,
   describeIssue,
+  eventsParams,
   idParams,
   pollParams,
+  publishParams,
   type Response,
   request,
   resumeParams,
@@ -36,7 +39,17 @@ export function handlers(supervisor: Supervisor, hooks: { shutdown(): void }): R
       workers: supervisor.list(),
       maxParallel: supervisor.maxParallel,
       problems: supervisor.problems,
+      seq: supervisor.events.seq,
     }),
+    events: (p, signal) => {
+      const { since, ...query } = parse(eventsParams, p, "events");
+      return supervisor.events.next(since, query, signal);
+    },
+    publish: (p) => {
+      const { event } = parse(publishParams, p, "publish");
+      const body: PublishedBody = event.type === "run" ? { ...event, state: event.state } : event;
+      return { seq: supervisor.events.emit(body).seq };
+    },
     poll: (p, signal) => supervisor.poll(parse(pollParams, p, "poll"), signal),
     send: (p) => {
       const { id, text, enter } = parse(sendParams, p, "send");

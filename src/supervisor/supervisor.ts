@@ -6,6 +6,9 @@ import { backendNamed } from "../backend/registry.js";
 import { readAgentFile } from "../backend/untrusted-file.js";
 import { confiner, INSTALL_HINT, isWithin, writeRoots } from "../confine/index.js";
 import { BatonError } from "../errors.js";
+import { EventBus } from "../events/bus.js";
+import { EventLog } from "../events/log.js";
+import { OutputPulse } from "../events/pulse.js";
 import {
   DEFAULT_GRACE_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -115,12 +118,20 @@ export class Supervisor {
   /** Token budgets of runs (worker groups), by run id. */
   private readonly groupBudgets = new Map<string, number>();
 
+  /** Everything worth seeing, in order: what `watch`, `top`, `ui` and the MCP `events` tool follow. */
+  readonly events: EventBus;
+  /** Output events, at most a few a second per worker (their sizes only). */
+  private readonly pulse: OutputPulse;
+
   private constructor(
     private readonly store: Store,
     public maxParallel: number,
     private readonly graceMs: number,
   ) {
     this.storeKey = createHash("sha256").update(store.home).digest("hex").slice(0, 12);
+    this.events = new EventBus(new EventLog(store.home, (line) => this.problem(line)));
+    this.pulse = new OutputPulse((worker, bytes) => this.events.emit({ type: "output", worker, bytes }));
+    store.onDamage = (worker, file) => this.events.emit({ type: "damage", worker, files: [file] });
   }
 
   /** Loads every stored worker. Workers that were running under a supervisor that died become `lost`. */
@@ -202,6 +213,7 @@ export class Supervisor {
   /** Records a problem once; past a hundred, only their number grows (the list is for people to read). */
   private problem(line: string): void {
     if (this.problems.includes(line)) return;
+    this.events.emit({ type: "problem", text: line });
     if (this.problems.length < MAX_PROBLEMS) this.problems.push(line);
     else this.problems[MAX_PROBLEMS] = `and ${++this.moreProblems} more problems`;
   }
@@ -316,6 +328,16 @@ export class Supervisor {
       settled: undefined,
     };
     this.entries.set(id, entry);
+    this.events.emit({
+      type: "spawned",
+      worker: id,
+      label: spec.label,
+      role: spec.role,
+      backend: spec.backend,
+      run: spec.group?.id,
+      continues: spec.continues,
+    });
+    this.events.emit({ type: "state", worker: id, from: "new", to: "queued", reason: undefined });
     this.queue.push(id);
     this.pump();
     return { id };
@@ -534,7 +556,10 @@ export class Supervisor {
         env,
         this.markerOf(spec.id),
         {
-          output: () => this.emitter.emit(`output:${spec.id}`),
+          output: () => {
+            this.emitter.emit(`output:${spec.id}`);
+            this.pulse.grew(spec.id, run.transcriptBytes);
+          },
           progress: () => {
             this.setStatus(entry, { ...entry.status, threadId: run.threadId, usage: run.usage });
             this.checkBudgets(entry, run);
@@ -546,6 +571,10 @@ export class Supervisor {
       );
       entry.run = run;
       run.start();
+      if (run.pid) {
+        const attemptNumber = retries + 1;
+        this.events.emit({ type: "started", worker: spec.id, pid: run.pid, attempt: attemptNumber });
+      }
       if (note) run.note(note);
       this.setStatus(entry, {
         ...entry.status,
@@ -566,6 +595,7 @@ export class Supervisor {
       retries += 1;
       note = `retry ${retries} of ${spec.retries} after a transient failure: ${run.transient}`;
       this.setStatus(entry, { ...entry.status, retries, usage: result.usage, threadId: result.threadId });
+      this.events.emit({ type: "retry", worker: spec.id, retry: retries, reason: run.transient ?? "" });
       await this.store
         .appendEvent(spec.id, {
           at: new Date().toISOString(),
@@ -686,6 +716,13 @@ export class Supervisor {
     if (started) this.running -= 1;
     entry.result = result;
     await this.recordResult(entry);
+    this.pulse.end(entry.spec.id);
+    this.events.emit({
+      type: "answer",
+      worker: entry.spec.id,
+      state: result.state,
+      chars: result.answer.length,
+    });
     this.setStatus(entry, {
       ...entry.status,
       state: result.state,
@@ -720,13 +757,26 @@ export class Supervisor {
       return;
     }
     const next: WorkerStatus = { ...status, updatedAt: new Date().toISOString() };
+    const before = entry.status;
     entry.status = next;
+    this.announce(entry.spec.id, before, next);
     entry.statusWrite = entry.statusWrite
       .then(() => this.store.writeStatus(next))
       .catch((error: Error) => {
         entry.unrecorded = true;
         this.problem(`worker ${entry.spec.id}: ${error.message}`);
       });
+  }
+
+  /** The events of a status change: its state, its thread id, its usage, each when it moved. */
+  private announce(worker: string, before: WorkerStatus, now: WorkerStatus): void {
+    if (before.state !== now.state)
+      this.events.emit({ type: "state", worker, from: before.state, to: now.state, reason: now.reason });
+    if (now.threadId && now.threadId !== before.threadId)
+      this.events.emit({ type: "thread", worker, threadId: now.threadId });
+    const tokens = totalTokens(now.usage);
+    if (tokens !== totalTokens(before.usage))
+      this.events.emit({ type: "usage", worker, usage: now.usage, tokens });
   }
 
   private entry(id: string): Entry {
@@ -772,6 +822,7 @@ export class Supervisor {
       queuePosition: queueIndex >= 0 ? queueIndex + 1 : undefined,
       backend: spec.backend,
       ...(spec.continues ? { continues: spec.continues } : {}),
+      ...(spec.group ? { run: spec.group.id } : {}),
       ...(damage.length > 0 ? { damage } : {}),
     };
   }
@@ -991,6 +1042,8 @@ export class Supervisor {
       this.setStatus(entry, entry.status);
     }
     await Promise.all([...this.entries.values()].flatMap((e) => [e.statusWrite, e.cursorsSaving]));
+    this.pulse.close();
+    this.events.close();
   }
 }
 

@@ -164,4 +164,6 @@ export interface WorkerInfo {
   readonly backend?: string;
   /** The worker whose agent thread this one continues (a follow-up). */
   readonly continues?: string;
+  /** The pattern or workflow run it belongs to. */
+  readonly run?: string;
 }

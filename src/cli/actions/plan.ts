@@ -2,6 +2,7 @@ import { BatonError } from "../../errors.js";
 import {
   NO_PLAN,
   PLAN_LIMITS,
+  type Plan,
   type PlanOutcome,
   PlanStore,
   parsePlanUpdate,
@@ -26,7 +27,9 @@ export async function set(
   steps: string[],
   opts: { explanation?: string; json?: boolean },
 ): Promise<void> {
-  report(await store(global).set(steps, opts.explanation), Boolean(opts.json));
+  const outcome = await store(global).set(steps, opts.explanation);
+  report(outcome, Boolean(opts.json));
+  await tellWatchers(global, outcome.plan);
 }
 
 /** `baton plan update`: from stdin, or `--advance`. */
@@ -37,6 +40,28 @@ export async function update(
   const plans = store(global);
   const outcome = opts.advance ? await plans.advance() : await plans.update(await readUpdate());
   report(outcome, Boolean(opts.json));
+  await tellWatchers(global, outcome.plan);
+}
+
+/**
+ * Puts the new plan on the workspace's event stream, if a supervisor runs (none is started for it:
+ * a plan is a file, and whoever watches later reads it).
+ */
+async function tellWatchers(global: GlobalOptions, plan: Plan | undefined): Promise<void> {
+  if (!plan) return;
+  const { Baton } = await import("../../client/baton.js");
+  const home = global.home ?? resolveHome();
+  const done = plan.steps.filter((step) => step.status === "completed").length;
+  try {
+    const baton = await Baton.open({ home, autoStart: false, deadline: Date.now() + 2_000 });
+    try {
+      await baton.publish({ type: "plan", steps: plan.steps.length, done });
+    } finally {
+      baton.close();
+    }
+  } catch {
+    // no supervisor, or one that does not answer: nobody is watching
+  }
 }
 
 /** Prints the accepted plan; warnings go to stderr so that `--json` output stays parseable. */
