@@ -19,6 +19,7 @@ const TOOLS = [
   "wait",
   "result",
   "list",
+  "events",
   "plan_update",
   "plan_show",
   "run_pattern",
@@ -77,7 +78,7 @@ describe("baton mcp", () => {
     await ws.cleanup();
   });
 
-  test("lists the eleven tools, each with a short description and a schema", async () => {
+  test("lists the twelve tools, each with a short description and a schema", async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(
       tools.map((t) => t.name),
@@ -168,6 +169,25 @@ describe("baton mcp", () => {
 
     const listed = await call("list", {});
     assert.match(listed.text, new RegExp(`${id}\\s+noisy\\s+-\\s+succeeded`));
+
+    // One call catches up on what happened to it, and the last line says where to go on from.
+    const events = await call("events", { since: 0, workers: [id], max: 500 });
+    assert.equal(events.isError, false, events.text);
+    const lines = events.text.split("\n");
+    const states = lines.filter((l) =>
+      new RegExp(`^#[0-9]+ [0-9:]{8} ${id} (queued|running|succeeded)$`).test(l),
+    );
+    assert.deepEqual(
+      states.map((l) => l.split(" ").at(-1)),
+      ["queued", "running", "succeeded"],
+      events.text,
+    );
+    const next = /^\(next: call events with since ([0-9]+)\)$/.exec(lines.at(-1) ?? "")?.[1];
+    assert.ok(next, events.text);
+    const none = await call("events", { since: Number(next), workers: [id], waitMs: 10 });
+    assert.equal(none.text, `(no new events)\n(next: call events with since ${next})`);
+    const few = await call("events", { since: 0, max: 2 });
+    assert.match(few.text, /^#1 .*\n#2 .*\n\(more: call events with since 2\)$/);
   });
 
   test("result returns an everyday answer byte for byte, and cuts a 50 KB one with a line saying how to read on", async () => {

@@ -8,6 +8,7 @@ import { resolveHome } from "../store/home.js";
 import { boundedLines, type LongLine, requestOf } from "./bounded-lines.js";
 import { BatonSession } from "./session.js";
 import { keepMalformedArguments, registerTools, type Tool } from "./tool.js";
+import { eventTool } from "./tools/events.js";
 import { PatternRuns, patternTool } from "./tools/pattern.js";
 import { planTools } from "./tools/plan.js";
 import { resultTools } from "./tools/results.js";
@@ -43,6 +44,7 @@ export function batonTools(
   const tools = [
     ...workerTools(session, cwd),
     ...resultTools(session),
+    eventTool(session),
     ...planTools(home),
     patternTool(session, cwd, shutdown, runs),
   ];
