@@ -22,6 +22,7 @@ import { machine, render, splice } from "./report.ts";
 import { soak } from "./soak.ts";
 import { spawnToResult } from "./spawn-to-result.ts";
 import { waitLatency } from "./wait-latency.ts";
+import { watchCost } from "./watch.ts";
 
 // `npm run bench`: runs every measurement once and writes bench/RESULTS.md.
 // `npm run bench -- soak context-economy`: runs only those, and rewrites only their sections of
@@ -38,6 +39,7 @@ const BENCHMARKS = [
   "crash-to-lost",
   "cli-startup",
   "cli-fanout",
+  "watch",
 ] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 const RESULTS = join(ROOT, "bench/RESULTS.md");
@@ -97,6 +99,7 @@ async function main(argv: readonly string[]): Promise<void> {
       "context-economy",
       "cli-startup",
       "cli-fanout",
+      "watch",
     ] as const;
     if (shared.some((name) => only.has(name))) {
       const ws = await opened("main");
@@ -111,6 +114,7 @@ async function main(argv: readonly string[]): Promise<void> {
         );
       if (idleSection) sections.push(idleSection);
       if (only.has("wait-latency")) sections.push(await waitLatency(ws));
+      if (only.has("watch")) sections.push(await watchCost(ws));
       if (only.has("context-economy")) sections.push(await contextEconomy(ws));
       if (only.has("cli-startup")) sections.push(await cliStartup(ws, root));
       if (only.has("cli-fanout"))
