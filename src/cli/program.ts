@@ -8,6 +8,7 @@ import { registerRun } from "./commands/run.js";
 import { registerSkill } from "./commands/skill.js";
 import { registerSpawn } from "./commands/spawn.js";
 import { registerTry } from "./commands/try.js";
+import { registerUi } from "./commands/ui.js";
 import { registerWatch } from "./commands/watch.js";
 import type { GlobalOptions } from "./context.js";
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerMcp(program, global);
   registerSkill(program);
   registerTry(program);
+  registerUi(program, global);
   quiet(program);
   return program;
 }
