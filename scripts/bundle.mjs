@@ -44,7 +44,9 @@ const result = await build({
   target: "node20",
   // Every package stays external but commander, which every command loads: bundled, it costs one
   // compile instead of the CommonJS loader and its ESM wrapper.
-  external: ["zod", "yaml", "@modelcontextprotocol/*", "@lydell/node-pty"],
+  // Ink and React (only `baton top` loads them) stay as npm installed them: Ink imports its devtools
+  // only when asked for, from a package that is not installed.
+  external: ["zod", "yaml", "@modelcontextprotocol/*", "@lydell/node-pty", "ink", "react"],
   // commander is CommonJS and requires Node's own modules.
   banner: {
     js: 'import { createRequire as batonRequire } from "node:module"; const require = batonRequire(import.meta.url);',

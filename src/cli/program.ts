@@ -7,6 +7,7 @@ import { registerResume } from "./commands/resume.js";
 import { registerRun } from "./commands/run.js";
 import { registerSkill } from "./commands/skill.js";
 import { registerSpawn } from "./commands/spawn.js";
+import { registerTop } from "./commands/top.js";
 import { registerTry } from "./commands/try.js";
 import { registerUi } from "./commands/ui.js";
 import { registerWatch } from "./commands/watch.js";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerRun(program, global);
   registerResume(program, global);
   registerWatch(program, global);
+  registerTop(program, global);
   registerMcp(program, global);
   registerSkill(program);
   registerTry(program);

@@ -1,11 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { Baton } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
 import { renderPlan } from "../../plan/render.js";
 import { byWorkerId } from "../../render/numbers.js";
 import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
 import { damageOf } from "../../store/integrity.js";
 import { isFinal } from "../../worker/state.js";
+import type { WorkerInfo } from "../../worker/types.js";
 import { ExitWith, type GlobalOptions, printJson, withBaton, writeErr, writeOut } from "../context.js";
 import { interruptible } from "../interruptible.js";
 import { currentPlans } from "../plans.js";
@@ -144,6 +146,7 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
     throw error;
   };
   const open = { ...global, ...(deadline === undefined ? {} : { deadline }) };
+  const printed = new Set<string>(); // workers whose line a pipe already got as they ended
   const result = await withBaton(open, async (baton) => {
     // The workers this wait is about: the ones named, or every unfinished one right now.
     const awaited = ids.length
@@ -154,6 +157,7 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
     if (process.stderr.isTTY && awaited.length > 0) {
       process.stderr.write(`baton: waiting for ${awaited.join(" ")} (Ctrl+C stops them)\n`);
     }
+    const progress = await liveProgress(baton, awaited, opts, printed);
     try {
       return await baton.wait(
         ids,
@@ -165,6 +169,7 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
       );
     } catch (error) {
       if (!controller.signal.aborted) throw error;
+      progress?.stop();
       await baton.stop(awaited);
       const { workers } = await baton.list();
       const { interruptedSummary } = await import("../../pattern/summary.js");
@@ -177,19 +182,43 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
       writeOut(summary);
       throw new ExitWith(130, `the workers were stopped; summary saved in ${saved}`);
     } finally {
+      progress?.stop();
       stopper.dispose();
     }
   }).catch(timedOut);
   if (opts.json) printJson(result);
-  else {
-    for (const w of result.workers) {
-      writeOut(
-        `${w.id}${w.label ? ` (${w.label})` : ""} ${w.state}${isFinal(w.state) && w.state !== "succeeded" ? `: ${reasonText(w)}` : ""}\n`,
-      );
-    }
-  }
+  else for (const w of result.workers) if (!printed.has(w.id)) writeOut(waitLine(w));
   if (result.timedOut) throw new ExitWith(124, opts.json ? "" : "timed out waiting (--timeout)");
   const ended = result.workers.filter((w) => isFinal(w.state));
   const judged = opts.any ? ended : result.workers;
   if (judged.some((w) => w.state !== "succeeded")) throw new ExitWith(1);
+}
+
+/** A worker's line in what `wait` prints: `w1 (label) failed: exit code 1`. */
+function waitLine(w: Pick<WorkerInfo, "id" | "label" | "state" | "reason">): string {
+  const why = isFinal(w.state) && w.state !== "succeeded" ? `: ${reasonText(w)}` : "";
+  return `${w.id}${w.label ? ` (${w.label})` : ""} ${w.state}${why}\n`;
+}
+
+/**
+ * What `wait` shows while it waits: on a terminal, a live line per worker on stderr (see
+ * tui/wait-progress.ts); to a pipe, each worker's line on stdout as it ends (`printed` records it, so
+ * that the end prints only the others). Nothing with --json, or when nothing is left to wait for.
+ */
+async function liveProgress(baton: Baton, awaited: readonly string[], opts: WaitFlags, printed: Set<string>) {
+  const live = process.stderr.isTTY === true;
+  const piped = process.stdout.isTTY !== true;
+  if (opts.json || awaited.length === 0 || (!live && !piped)) return undefined;
+  const { waitProgress } = await import("../../tui/wait-progress.js");
+  return waitProgress(baton, awaited, {
+    ...(live ? { live: process.stderr } : {}),
+    ...(piped
+      ? {
+          onEnded: (worker: WorkerInfo) => {
+            printed.add(worker.id);
+            writeOut(waitLine(worker));
+          },
+        }
+      : {}),
+  });
 }
