@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { WorkerInfo } from "../../dist/index.js";
+import { Baton } from "../../dist/index.js";
 import { alive, processesWithEnv, sleep, type Workspace } from "./harness.ts";
 
 // Faults injected from outside: a small tmpfs under the run store, full or read-only, and processes
@@ -57,13 +57,21 @@ export async function stopSupervisor(ws: Workspace): Promise<void> {
 }
 
 export async function waitForState(ws: Workspace, id: string, state: string, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const listing = await ws.json<{ workers: WorkerInfo[] }>(["ls"]);
-    const info = listing.workers.find((w) => w.id === id);
+  // On the workspace's event stream: from a snapshot, then its state events, never by polling `ls`.
+  const baton = await Baton.open({ home: ws.home, cwd: ws.dir, env: ws.env });
+  try {
+    const signal = AbortSignal.timeout(ms);
+    const { workers, seq } = await baton.list(signal);
+    const info = workers.find((w) => w.id === id);
     if (info?.state === state) return info;
-    if (Date.now() > deadline) throw new Error(`${id} never reached ${state}: ${JSON.stringify(info)}`);
-    await sleep(100);
+    for await (const event of baton.watch({ since: seq, workers: [id], signal })) {
+      if (event.type === "state" && event.to === state) {
+        return (await baton.list()).workers.find((w) => w.id === id)!;
+      }
+    }
+    throw new Error(`${id} never reached ${state}: ${JSON.stringify(info)}`);
+  } finally {
+    baton.close();
   }
 }
 
