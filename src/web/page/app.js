@@ -137,10 +137,8 @@ function runItem(run) {
   const item = el("li");
   item.dataset.run = run.id;
   const step = run.steps.at(-1);
-  const at = step
-    ? `, step ${run.steps.length} of ${run.steps.length}: ${step.name} (${step.workers.join(" ")})`
-    : "";
-  item.append(el("strong", run.id), el("span", ` ${run.pattern}: ${run.state}${at}`));
+  const where = run.state === "running" && step ? `, at ${step.name}` : "";
+  item.append(el("strong", run.id), el("span", ` ${run.pattern}: ${run.state}${where}`, "run-state"));
   const steps = el("ol", undefined, "run-steps");
   for (const s of run.steps) steps.append(el("li", `${s.name}: ${s.workers.join(" ")}`));
   item.append(steps);
