@@ -3,21 +3,14 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
-import { FIXTURES, sleep, Workspace } from "./support/harness.ts";
+import { waitForState } from "./support/faults.ts";
+import { FIXTURES, Workspace } from "./support/harness.ts";
 
 const INTERACTIVE = join(FIXTURES, "interactive-agent.mjs");
 
 async function states(ws: Workspace, ids: readonly string[]): Promise<string[]> {
   const { workers } = await ws.json<{ workers: WorkerInfo[] }>(["ls"]);
   return ids.map((id) => workers.find((w) => w.id === id)?.state ?? "missing");
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("many readers, one writer", () => {
@@ -35,10 +28,7 @@ describe("many readers, one writer", () => {
     const other = (
       await ws.ok(["spawn", "--codex-bin", INTERACTIVE, "--write", "docs", "other writer"])
     ).trim();
-    await until(
-      async () => (await states(ws, [reader, other])).every((s) => s === "running"),
-      "reader and other",
-    );
+    for (const id of [reader, other]) await waitForState(ws, id, "running");
     const [first, second] = [a!, b!].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1)));
     assert.deepEqual(await states(ws, [first!, second!]), ["running", "queued"]);
 
@@ -55,7 +45,7 @@ describe("many readers, one writer", () => {
     assert.match(refused.stderr, new RegExp(`^baton: worker ${first} holds .*src/shared.ts for writing`));
 
     await ws.ok(["send", first!, "quit"]);
-    await until(async () => (await states(ws, [second!]))[0] === "running", "the second writer to start");
+    await waitForState(ws, second!, "running");
     assert.deepEqual(await states(ws, [first!]), ["succeeded"]);
     await ws.ok(["stop", "--all", "--grace", "1"]);
   });
