@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { BatonError } from "../../errors.js";
+import { PATTERN_DEFAULTS } from "../../pattern/defaults.js";
 import type { PatternName, PatternOptionsByName } from "../../pattern/index.js";
 import { MAX_TIMEOUT_SECONDS } from "../../protocol/limits.js";
 import { LENSES } from "../../roles/lenses.js";
@@ -43,7 +44,7 @@ const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
       c.addOption(
         new Option(
           "--lens <lens>",
-          `a reviewer's lens (repeat 2 to 4 times; default correctness, risks, clarity); one of ${LENS_IDS.join(", ")}`,
+          `a reviewer's lens (repeat 2 to 4 times; default ${PATTERN_DEFAULTS.review.lenses.join(", ")}); one of ${LENS_IDS.join(", ")}`,
         ).argParser((value: string, all: string[] = []) => {
           if (!LENS_IDS.includes(value as never)) {
             throw new BatonError(
@@ -56,7 +57,7 @@ const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
       ),
     build: (task, opts) => ({
       task,
-      lenses: (opts.lens as string[] | undefined) ?? ["correctness", "risks", "clarity"],
+      lenses: (opts.lens as string[] | undefined) ?? PATTERN_DEFAULTS.review.lenses,
     }),
   },
   fix: {
@@ -67,11 +68,15 @@ const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
       'baton run fix --top 3 --check "npm test" --write src "Fix the failing date parsing in src/dates.ts"',
     options: (c) =>
       c
-        .option("--top <n>", "how many ranked issues to fix (default 3)", positiveInteger("--top"))
+        .option(
+          "--top <n>",
+          `how many ranked issues to fix (default ${PATTERN_DEFAULTS.fix.top})`,
+          positiveInteger("--top"),
+        )
         .option("--check <command>", 'the check the verifier runs, e.g. "npm test"')
         .option(
           "--max-rounds <k>",
-          "at most this many fix → verify rounds (default 2)",
+          `at most this many fix → verify rounds (default ${PATTERN_DEFAULTS.fix.maxRounds})`,
           positiveInteger("--max-rounds"),
         )
         .option(
@@ -81,9 +86,9 @@ const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
         ),
     build: (task, opts, cwd) => ({
       task,
-      top: (opts.top as number | undefined) ?? 3,
+      top: (opts.top as number | undefined) ?? PATTERN_DEFAULTS.fix.top,
       check: opts.check as string | undefined,
-      maxRounds: (opts.maxRounds as number | undefined) ?? 2,
+      maxRounds: (opts.maxRounds as number | undefined) ?? PATTERN_DEFAULTS.fix.maxRounds,
       write: writePaths(opts, cwd),
     }),
   },
@@ -144,8 +149,15 @@ const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
       "options sprint: 2 or 3 workers propose alternatives, then one is selected and refined, with the reason",
     example: 'baton run options --count 3 "Outline the migration plan for the storage layer"',
     options: (c) =>
-      c.option("--count <n>", "how many options to draft: 2 or 3 (default 3)", positiveInteger("--count")),
-    build: (task, opts) => ({ task, count: (opts.count as number | undefined) ?? 3 }),
+      c.option(
+        "--count <n>",
+        `how many options to draft: 2 or 3 (default ${PATTERN_DEFAULTS.options.count})`,
+        positiveInteger("--count"),
+      ),
+    build: (task, opts) => ({
+      task,
+      count: (opts.count as number | undefined) ?? PATTERN_DEFAULTS.options.count,
+    }),
   },
 };
 

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { contextPackFromFlags } from "../../context/index.js";
+import { PATTERN_DEFAULTS } from "../../pattern/defaults.js";
 import {
   PATTERN_NAMES,
   type PatternName,
@@ -21,16 +22,33 @@ const input = z.strictObject({
   pattern: z.enum(PATTERN_NAMES as [PatternName, ...PatternName[]]).optional(),
   task: task().min(1).optional().describe("what the run is about (the question, for research)"),
   lenses: z.array(z.enum(LENS_IDS)).min(2).max(4).optional().describe("review: 2 to 4 lenses"),
-  top: z.number().int().min(1).optional().describe("fix: how many ranked issues to fix (default 3)"),
+  top: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(`fix: how many ranked issues to fix (default ${PATTERN_DEFAULTS.fix.top})`),
   check: text().optional().describe('fix: the command the verifier runs, e.g. "npm test"'),
-  maxRounds: z.number().int().min(1).max(10).optional().describe("fix: fix → verify rounds (default 2)"),
+  maxRounds: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .optional()
+    .describe(`fix: fix → verify rounds (default ${PATTERN_DEFAULTS.fix.maxRounds})`),
   write: writePaths().optional().describe("fix, scout: paths the implementer may change (default cwd)"),
   sections: list(text()).min(2).optional().describe("sections: the slices, 2 or more"),
   edit: z.boolean().optional().describe("sections: each worker may edit its own slice"),
   questions: list(text()).optional().describe("research: sub-questions, one researcher each"),
   scholarly: z.boolean().optional().describe("research: references in APA 7"),
   search: z.boolean().optional().describe("research: the agent's web search (default on)"),
-  count: z.number().int().min(2).max(3).optional().describe("options: 2 or 3 (default 3)"),
+  count: z
+    .number()
+    .int()
+    .min(2)
+    .max(3)
+    .optional()
+    .describe(`options: 2 or 3 (default ${PATTERN_DEFAULTS.options.count})`),
   goal: text().optional().describe("context pack for every worker: what good looks like"),
   constraints: list(text()).optional().describe("context pack: constraints"),
   pointers: list(path()).optional().describe("context pack: key files (must exist)"),
@@ -183,9 +201,15 @@ function patternOptions(
   const write = (args.write ?? []).map((p) => resolve(cwd, p));
   switch (name) {
     case "review":
-      return { task, lenses: args.lenses ?? ["correctness", "risks", "clarity"] };
+      return { task, lenses: args.lenses ?? PATTERN_DEFAULTS.review.lenses };
     case "fix":
-      return { task, top: args.top ?? 3, check: args.check, maxRounds: args.maxRounds ?? 2, write };
+      return {
+        task,
+        top: args.top ?? PATTERN_DEFAULTS.fix.top,
+        check: args.check,
+        maxRounds: args.maxRounds ?? PATTERN_DEFAULTS.fix.maxRounds,
+        write,
+      };
     case "scout":
       return { task, write };
     case "sections":
@@ -202,6 +226,6 @@ function patternOptions(
         ...(args.search === false ? { search: false } : {}),
       };
     case "options":
-      return { task, count: args.count ?? 3 };
+      return { task, count: args.count ?? PATTERN_DEFAULTS.options.count };
   }
 }
