@@ -296,6 +296,21 @@ describe("baton ui: the web dashboard in a real browser", () => {
       .waitFor({ timeout: WAIT_MS });
   });
 
+  test("after the supervisor goes away and another starts, the page follows the new one", async () => {
+    await ws.ok(["shutdown"]);
+    await page
+      .locator("#connection")
+      .filter({ hasNotText: /^live$/ })
+      .waitFor({ timeout: WAIT_MS });
+    const id = await spawn("--label", "after-restart", `again\n${says("back again")}`); // starts a supervisor
+    await page
+      .locator("#connection")
+      .filter({ hasText: /^live$/ })
+      .waitFor({ timeout: WAIT_MS });
+    await stateIs(id, "succeeded");
+    assert.equal(await cell(id, "label").textContent(), "after-restart");
+  });
+
   test("the event stream resumes after Last-Event-ID (a reconnect) and from ?since (a first load)", async () => {
     const state = JSON.parse((await http(`${ui.url}api/state`)).body) as { seq: number };
     assert.ok(state.seq > 10, `events so far: ${state.seq}`);

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import type { Baton } from "../client/baton.js";
 import type { SupervisorLink } from "./link.js";
 
 // The workspace's events as server-sent events, fed by `baton.watch()`. Each event's `id` is its
@@ -9,7 +10,8 @@ import type { SupervisorLink } from "./link.js";
 //
 // Besides plain `message` events (one BatonEvent each, as JSON):
 // - `missed`: the supervisor had dropped events the page asked for; it should read the listing again;
-// - `lost`: the supervisor went away; the stream ends and the browser connects again.
+// - `lost`: the supervisor went away; the stream ends and the browser connects again (a 503 while
+//   none runs, after which the page tries again every few seconds).
 
 /** A comment line this often keeps proxies and the browser from calling an idle stream dead. */
 const KEEPALIVE_MS = 20_000;
@@ -24,8 +26,15 @@ export function startOf(c: Context): number | undefined {
   return undefined;
 }
 
-export function eventStream(c: Context, link: SupervisorLink, closing: AbortSignal): Response {
+/** The stream; 503 (which the page retries) while no supervisor can be reached. */
+export async function eventStream(c: Context, link: SupervisorLink, closing: AbortSignal): Promise<Response> {
   const since = startOf(c);
+  let baton: Baton;
+  try {
+    baton = await link.get();
+  } catch (error) {
+    return c.json({ error: (error as Error).message }, 503);
+  }
   return streamSSE(c, async (stream) => {
     const done = new AbortController();
     const end = () => done.abort();
@@ -34,21 +43,16 @@ export function eventStream(c: Context, link: SupervisorLink, closing: AbortSign
     const keepalive = setInterval(() => void stream.write(": keepalive\n\n").catch(end), KEEPALIVE_MS);
     try {
       await stream.write(`retry: ${RETRY_MS}\n\n`);
-      const baton = await link.get();
-      try {
-        const events = baton.watch({
-          ...(since === undefined ? {} : { since }),
-          signal: done.signal,
-          onMissed: (count) => void stream.writeSSE({ event: "missed", data: String(count) }).catch(end),
-        });
-        for await (const event of events) {
-          await stream.writeSSE({ id: String(event.seq), data: JSON.stringify(event) });
-        }
-      } catch (error) {
-        link.failed(baton, error);
-        throw error;
+      const events = baton.watch({
+        ...(since === undefined ? {} : { since }),
+        signal: done.signal,
+        onMissed: (count) => void stream.writeSSE({ event: "missed", data: String(count) }).catch(end),
+      });
+      for await (const event of events) {
+        await stream.writeSSE({ id: String(event.seq), data: JSON.stringify(event) });
       }
-    } catch {
+    } catch (error) {
+      link.failed(baton, error);
       if (!done.signal.aborted) await stream.writeSSE({ event: "lost", data: "" }).catch(() => {});
     } finally {
       clearInterval(keepalive);

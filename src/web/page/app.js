@@ -287,10 +287,15 @@ function drawSoon() {
   });
 }
 
+let opened = false;
 function connect(since) {
   source?.close();
   source = new EventSource(`events?since=${since}`);
-  source.addEventListener("open", () => setConnection("live"));
+  source.addEventListener("open", () => {
+    setConnection("live");
+    if (opened) refreshSoon(); // what changed while it was away
+    opened = true;
+  });
   source.addEventListener("message", (message) => onEvent(JSON.parse(message.data)));
   source.addEventListener("missed", () => refreshSoon());
   source.addEventListener("lost", () => setConnection("the supervisor went away: reconnecting"));
