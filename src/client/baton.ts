@@ -1,5 +1,4 @@
-import { join, resolve } from "node:path";
-import type { ContextPack } from "../context/index.js";
+import { join } from "node:path";
 import { BatonError } from "../errors.js";
 import type { EventQuery } from "../events/bus.js";
 import type { Targets } from "../events/targets.js";
@@ -11,107 +10,18 @@ import { isAlive, readStat } from "../supervisor/processes.js";
 import type { PollResult, ResumeOutcome, WaitResult } from "../supervisor/supervisor.js";
 import { WORKER_ENV } from "../supervisor/worker-env.js";
 import { isFinal } from "../worker/state.js";
-import type { Role, WorkerInfo, WorkerResult } from "../worker/types.js";
+import type { WorkerInfo, WorkerResult } from "../worker/types.js";
 import type { Connection } from "./connection.js";
+import type { BatonOptions, PollOptions, ResultError, SpawnOptions } from "./options.js";
 import { NoSupervisor, reachSupervisor } from "./reach.js";
+import { spawnRequest, stringEnv } from "./spawn-request.js";
 import { endByPid } from "./supervisor-process.js";
 import { followEvents, type WatchOptions, watchEvents } from "./watch.js";
 
+export type { BatonOptions, PollOptions, ResultError, SpawnOptions } from "./options.js";
+
 /** How long any request but a waiting one may go unanswered before it fails, naming the supervisor's pid. */
 const REPLY_TIMEOUT_MS = 15_000;
-
-export interface BatonOptions {
-  /** The run store. @default BATON_HOME, else the nearest `.baton` folder, else `./.baton` */
-  readonly home?: string;
-  /** Where relative paths and the default store are resolved. @default process.cwd() */
-  readonly cwd?: string;
-  /** The environment workers inherit. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
-  /** Start the supervisor if none is running. @default true */
-  readonly autoStart?: boolean;
-  readonly signal?: AbortSignal;
-  /**
-   * When (ms since the epoch) every request, connecting included, must have been answered; past it
-   * they reject with a `timeout` BatonError that names the supervisor's pid. Without it each request
-   * still has a bound: a few seconds to connect, its own timeout plus a margin for a wait.
-   */
-  readonly deadline?: number;
-}
-
-export interface SpawnOptions {
-  /** The task; the worker preamble is added in front of it. */
-  readonly task: string;
-  readonly label?: string;
-  readonly role?: Role;
-  /** Run read-only (the default unless `write` is given or the role is implementer). */
-  readonly readOnly?: boolean;
-  /** Paths the worker may write. */
-  readonly write?: readonly string[];
-  /** The agent's working directory. @default the Baton cwd */
-  readonly cwd?: string;
-  readonly model?: string;
-  /** Wall-clock limit. @default 3600 */
-  readonly timeoutSeconds?: number;
-  /** Stop the worker after this long with no output and no events. @default 600 */
-  readonly idleTimeoutSeconds?: number;
-  /** Stop the worker once it has used more tokens than this (input + output, all attempts). */
-  readonly maxTokens?: number;
-  /** Re-runs after a transient failure (model 5xx, a model that never answers). @default 2 */
-  readonly retries?: number;
-  /** The run the worker belongs to, and that run's token budget over all its workers. */
-  readonly group?: { readonly id: string; readonly maxTokens?: number };
-  /** @default "codex" */
-  readonly backend?: string;
-  /** The agent binary (`--codex-bin`). @default BATON_CODEX_BIN, then PATH, then node_modules */
-  readonly bin?: string;
-  /** Sets the workspace's concurrency cap; workers beyond it queue in order. */
-  readonly maxParallel?: number;
-  /** Refuse at once, instead of queueing, when another writer holds one of the `write` paths. */
-  readonly noWait?: boolean;
-  /** Write in an own git worktree; the change comes back as a commit on branch `baton/<id>-...`. */
-  readonly isolate?: boolean;
-  /** Run without Baton's own sandbox (only the agent's): allowed, and shown by `ls` and `result`. */
-  readonly unconfined?: boolean;
-  /** A JSON Schema the final answer must follow (codex `--output-schema`). */
-  readonly outputSchema?: Record<string, unknown>;
-  /** A review lens (ids from `LENSES`, or free text), for the reviewer template. */
-  readonly lens?: string;
-  /** A context pack rendered into the prompt. */
-  readonly context?: ContextPack;
-  /** A template replacing the role's built-in one (see `loadTemplate`). */
-  readonly template?: string;
-  /** The full prompt, when the caller rendered it; the worker preamble is ensured in front. */
-  readonly prompt?: string;
-  /**
-   * A follow-up: continue the agent thread of this ended worker (codex `exec resume <thread>`). The new
-   * worker has its own id; its role, scope, cwd, model and binary are the parent's unless given.
-   */
-  readonly continues?: string;
-  /** The agent's web search (codex: live search). @default on for the research role, else the agent's default */
-  readonly search?: boolean;
-}
-
-/** A worker whose answer {@link Baton.results} could not give, and why. */
-export interface ResultError {
-  readonly id: string;
-  readonly error: { readonly code: string; readonly message: string };
-}
-
-export interface PollOptions {
-  /** Whose cursor to use and advance. @default "default" */
-  readonly reader?: string;
-  /** Read from this byte offset instead of the reader's cursor. */
-  readonly since?: number;
-  /** Wait up to this long for new output or the end. @default 0 */
-  readonly waitMs?: number;
-  /** Return at most the last this-many bytes of new output. @default 16384 */
-  readonly maxBytes?: number;
-  /**
-   * Return whole lines only: while the worker runs, the cursor stops before a line still being
-   * written, which comes whole with the next poll (what a readable view needs). @default false
-   */
-  readonly wholeLines?: boolean;
-}
 
 /**
  * A client of one workspace's supervisor: the library API that the CLI and other adapters wrap.
@@ -186,55 +96,10 @@ export class Baton {
   }
 
   /** Starts a worker in the background; resolves with its id as soon as it is queued. */
-  private spawnCode:
-    | Promise<[typeof import("../roles/index.js"), typeof import("../protocol/messages.js")]>
-    | undefined;
-
   async spawn(options: SpawnOptions, signal?: AbortSignal): Promise<string> {
     refuseInsideWorker(this.env);
-    const { lens, context, template, ...rest } = options;
-    const cwd = resolve(this.cwd, options.cwd ?? ".");
-    if (
-      options.continues !== undefined &&
-      (lens !== undefined || context !== undefined || template !== undefined)
-    )
-      throw new BatonError(
-        "usage",
-        "a follow-up continues a thread that has its brief already: give it only the new message (no lens, context or template)",
-      );
-    // A follow-up's message goes as it is; a new worker's task is rendered into its role's template.
-    const templated =
-      options.continues === undefined &&
-      (options.role !== undefined || lens !== undefined || context !== undefined || template !== undefined);
-    // Loaded here, not at the top: the commands that only read (ls, poll, result) need neither.
-    // One promise for every call, so that spawns issued together reach the supervisor (and get their
-    // ids) in the order they were called.
-    this.spawnCode ??= Promise.all([import("../roles/index.js"), import("../protocol/messages.js")]);
-    const [{ defaultScope, renderWorkerPrompt }, { describeIssue, spawnParams }] = await this.spawnCode;
-    const prompt =
-      options.prompt ??
-      (templated
-        ? renderWorkerPrompt({
-            task: options.task,
-            scope: options.readOnly
-              ? { kind: "read-only" }
-              : defaultScope(options.role, options.write ?? [], cwd),
-            ...(options.role ? { role: options.role } : {}),
-            ...(lens ? { lens } : {}),
-            ...(context ? { context } : {}),
-            ...(template ? { template } : {}),
-          })
-        : undefined);
-    const parsed = spawnParams.safeParse({
-      ...withoutUndefined(rest),
-      ...(prompt ? { prompt } : {}),
-      ...(options.write ? { write: [...options.write] } : {}),
-      // A follow-up left without a cwd takes its parent's.
-      ...(options.continues !== undefined && options.cwd === undefined ? {} : { cwd }),
-      env: stringEnv(this.env),
-    });
-    if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "spawn"));
-    const { id } = await this.ask<{ id: string }>("spawn", parsed.data, signal, REPLY_TIMEOUT_MS);
+    const request = await spawnRequest(options, this.cwd, this.env);
+    const { id } = await this.ask<{ id: string }>("spawn", request, signal, REPLY_TIMEOUT_MS);
     return id;
   }
 
@@ -409,14 +274,4 @@ export function refuseInsideWorker(env: NodeJS.ProcessEnv): void {
       `workers cannot spawn workers (this is worker ${worker}): do the task yourself and report back to the orchestrator`,
     );
   }
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
-  return out;
 }

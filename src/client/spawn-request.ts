@@ -1,0 +1,79 @@
+import { resolve } from "node:path";
+import { BatonError } from "../errors.js";
+import type { SpawnParams } from "../protocol/messages.js";
+import type { SpawnOptions } from "./options.js";
+
+type SpawnCode = [typeof import("../roles/index.js"), typeof import("../protocol/messages.js")];
+
+let code: Promise<SpawnCode> | undefined;
+
+/**
+ * What a spawn needs that only spawns need: loaded on the first, not at start-up (the commands that only
+ * read, such as ls, poll and result, need none of it). One promise for every call, so that spawns issued
+ * together reach the supervisor (and get their ids) in the order they were called.
+ */
+export function spawnCode(): Promise<SpawnCode> {
+  code ??= Promise.all([import("../roles/index.js"), import("../protocol/messages.js")]);
+  return code;
+}
+
+/**
+ * The request a spawn sends: the task rendered into its role's template (unless a follow-up, or the
+ * caller rendered it), validated here as the supervisor will, so that a mistake is told in one line.
+ */
+export async function spawnRequest(
+  options: SpawnOptions,
+  baseCwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<SpawnParams> {
+  const { lens, context, template, ...rest } = options;
+  const cwd = resolve(baseCwd, options.cwd ?? ".");
+  if (
+    options.continues !== undefined &&
+    (lens !== undefined || context !== undefined || template !== undefined)
+  )
+    throw new BatonError(
+      "usage",
+      "a follow-up continues a thread that has its brief already: give it only the new message (no lens, context or template)",
+    );
+  // A follow-up's message goes as it is; a new worker's task is rendered into its role's template.
+  const templated =
+    options.continues === undefined &&
+    (options.role !== undefined || lens !== undefined || context !== undefined || template !== undefined);
+  const [{ defaultScope, renderWorkerPrompt }, { describeIssue, spawnParams }] = await spawnCode();
+  const prompt =
+    options.prompt ??
+    (templated
+      ? renderWorkerPrompt({
+          task: options.task,
+          scope: options.readOnly
+            ? { kind: "read-only" }
+            : defaultScope(options.role, options.write ?? [], cwd),
+          ...(options.role ? { role: options.role } : {}),
+          ...(lens ? { lens } : {}),
+          ...(context ? { context } : {}),
+          ...(template ? { template } : {}),
+        })
+      : undefined);
+  const parsed = spawnParams.safeParse({
+    ...withoutUndefined(rest),
+    ...(prompt ? { prompt } : {}),
+    ...(options.write ? { write: [...options.write] } : {}),
+    // A follow-up left without a cwd takes its parent's.
+    ...(options.continues !== undefined && options.cwd === undefined ? {} : { cwd }),
+    env: stringEnv(env),
+  });
+  if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "spawn"));
+  return parsed.data;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The environment as the socket carries it: strings only. */
+export function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}
