@@ -1,14 +1,25 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
+import { workerChanges } from "../dist/worker/changes.js";
 import { launchChromium, startUi, type UiProcess } from "./support/browser.ts";
 import { busy, CLI, ROOT, runNode, Workspace } from "./support/harness.ts";
 
@@ -360,5 +371,77 @@ describe("baton ui: the web dashboard in a real browser", () => {
       "the ui chunk holds Hono",
     );
     for (const file of loaded) assert.equal(honoIn(file), false, `baton ls loaded ${file}, which holds Hono`);
+  });
+});
+
+describe("a writer's changes (src/worker/changes.ts), as the dashboard reads them", () => {
+  let dir: string;
+  const pwned = () => existsSync(join(dir, "PWNED"));
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "baton-changes-"));
+    git(dir, "init", "-q");
+    for (const name of ["a.txt", "gone.txt", "link.txt"]) writeFileSync(join(dir, name), "original\n");
+    git(dir, "add", ".");
+    git(dir, "commit", "-qm", "start");
+    // What a worker that could write the checkout may plant: programs git would run on a working tree
+    // (a clean filter) or in a diff (textconv, an external diff), and a link to a file it cannot read.
+    const touch = `touch ${join(dir, "PWNED")}`;
+    git(dir, "config", "filter.evil.clean", touch);
+    git(dir, "config", "diff.evil.textconv", touch);
+    git(dir, "config", "diff.external", touch);
+    writeFileSync(join(dir, ".gitattributes"), "* filter=evil diff=evil\n");
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("files in the checkout: diffed in-process against HEAD; links, far paths and planted programs refused", async () => {
+    writeFileSync(join(dir, "a.txt"), "changed\n");
+    writeFileSync(join(dir, "new.txt"), "new\n");
+    unlinkSync(join(dir, "gone.txt"));
+    unlinkSync(join(dir, "link.txt"));
+    symlinkSync("/etc/hostname", join(dir, "link.txt"));
+    const changes = await workerChanges({
+      cwd: dir,
+      reported: [join(dir, "a.txt"), "new.txt", "gone.txt", "link.txt", "../elsewhere.txt", "/etc/hostname"],
+    });
+    assert.deepEqual(changes.from, { kind: "files", base: "HEAD" });
+    assert.deepEqual(changes.files, [
+      { path: "a.txt", change: "modified" },
+      { path: "new.txt", change: "added" },
+      { path: "gone.txt", change: "deleted" },
+      { path: "link.txt", change: "not shown", note: "a symbolic link" },
+      { path: "../elsewhere.txt", change: "not shown", note: "outside the worker's folder" },
+      { path: "/etc/hostname", change: "not shown", note: "outside the worker's folder" },
+    ]);
+    assert.match(changes.diff, /--- a\/a.txt\n\+\+\+ b\/a.txt\n@@ -1,1 \+1,1 @@\n-original\n\+changed\n/);
+    assert.match(changes.diff, /--- \/dev\/null\n\+\+\+ b\/new.txt\n/);
+    assert.match(changes.diff, /--- a\/gone.txt\n\+\+\+ \/dev\/null\n/);
+    assert.equal(pwned(), false, "no program planted in the repository ran");
+  });
+
+  test("an isolated writer's commit: two trees compared, no planted program runs", async () => {
+    // The test's own git runs with the planted filter switched off: only Baton's must be proven.
+    const own = (...args: string[]) => git(dir, "-c", "filter.evil.clean=cat", ...args);
+    own("checkout", "-qb", "baton/w9-test");
+    writeFileSync(join(dir, "a.txt"), "on the branch\n");
+    own("commit", "-qam", "w9");
+    const commit = git(dir, "rev-parse", "HEAD").trim();
+    const changes = await workerChanges({
+      cwd: dir,
+      isolation: { branch: "baton/w9-test", commit, changedFiles: ["a.txt"], conflicts: [] },
+      reported: [],
+    });
+    assert.deepEqual(changes.from, { kind: "commit", branch: "baton/w9-test", commit });
+    assert.ok(
+      changes.files.some((f) => f.path === "a.txt" && f.change === "modified"),
+      JSON.stringify(changes.files),
+    );
+    assert.match(changes.diff, /-original\n\+on the branch\n/);
+    assert.equal(pwned(), false, "no program planted in the repository ran");
+    const forged = await workerChanges({
+      cwd: dir,
+      isolation: { branch: "b", commit: "--output=/tmp/x", changedFiles: [], conflicts: [] },
+      reported: [],
+    });
+    assert.equal(forged.from.kind, "none");
   });
 });

@@ -39,7 +39,6 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const prefix = prefixOf(token);
   const home = options.home;
   const link = new SupervisorLink(({ autoStart }) => Baton.open({ ...(home ? { home } : {}), autoStart }));
-  await link.get(); // fails now, not on the first page load, if the workspace cannot be reached
   const closing = new AbortController();
   let port = 0;
 
@@ -55,25 +54,24 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   app.notFound((c) => c.json({ error: "no such page" }, 404));
 
   const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
-  try {
-    port = await listen(server, options.port ?? 0);
-  } catch (error) {
+  const close = async () => {
+    closing.abort();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
     link.close();
+  };
+  // The port first (a port in use starts nothing), then the workspace: fails now, not at the first
+  // page load, if it cannot be reached.
+  port = await listen(server, options.port ?? 0);
+  try {
+    await link.get();
+  } catch (error) {
+    await close();
     throw error;
   }
-  return {
-    url: `http://127.0.0.1:${port}${prefix}/`,
-    port,
-    token,
-    async close() {
-      closing.abort();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      link.close();
-    },
-  };
+  return { url: `http://127.0.0.1:${port}${prefix}/`, port, token, close };
 }
 
 /** Listens on 127.0.0.1 only; resolves with the port. A port in use or not allowed is a usage error. */
