@@ -212,6 +212,35 @@ describe("baton top and wait in a real terminal", () => {
     }
   });
 
+  test("top shows a pattern run's plan and the step it is at, then how it ended", async () => {
+    const answer = JSON.stringify({ summary: "nothing found", findings: [] });
+    const task = `Review slowly\n${modelScriptLine([
+      { type: "shell", command: "sleep 3" },
+      { type: "message", text: answer },
+    ])}`;
+    const screen = new Screen(ws, ["top"]);
+    try {
+      await screen.line("baton top");
+      const run = ws.baton(["run", "review", "--lens", "security", "--lens", "correctness", task]);
+      const line = await screen.line("review", (l) => /^ {2}r\d+\s+review\s+running\s+step: \S/.test(l));
+      const id = /r\d+/.exec(line)?.[0] ?? "";
+      await screen.line(`Run ${id} (review):`);
+      await screen.line("[>] ");
+      const ran = await run;
+      const { state } = JSON.parse(readFileSync(join(ws.home, "runs", id, "run.json"), "utf8")) as {
+        state: string;
+      };
+      assert.equal(state, ran.code === 0 ? "succeeded" : state, ran.stderr);
+      await screen.line(id, (l) =>
+        new RegExp(`^ {2}${id}\\s+review\\s+${state}\\s+finished step: .*ended`).test(l),
+      );
+      screen.press("q");
+      assert.equal(await screen.exited, 0);
+    } finally {
+      screen.kill();
+    }
+  });
+
   test("top colours states, and not with NO_COLOR", async () => {
     const coloured = new Screen(ws, ["top"]);
     const plain = new Screen(ws, ["top"], { NO_COLOR: "1" });

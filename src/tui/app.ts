@@ -1,7 +1,8 @@
-import { Box, Text, useApp, useInput, useStdout } from "ink";
+import { Box, type Key, Text, useApp, useInput, useStdout } from "ink";
 import {
   createElement as h,
   type ReactElement,
+  useCallback,
   useEffect,
   useRef,
   useState,
@@ -24,7 +25,7 @@ import {
   workerRows,
 } from "./dashboard.js";
 import type { Feed } from "./feed.js";
-import { Pager } from "./pager.js";
+import { Pager, type PagerTop, pagerKey } from "./pager.js";
 import { STATE_COLOUR } from "./palette.js";
 
 // `baton top`'s screen: a thin layer over the library. What it shows comes from `list()` and the event
@@ -80,33 +81,44 @@ export function App({ baton, feed, colour }: AppProps): ReactElement {
     if (viewedEnded !== undefined) reload(viewedEnded);
   }, [activity, viewedEnded]);
 
-  useInput(
-    (input, key) => {
-      const move = (to: number) => setSelectedId(workers[Math.max(0, Math.min(workers.length - 1, to))]?.id);
-      if (input === "q") exit();
-      else if (key.upArrow || input === "k") move(index - 1);
-      else if (key.downArrow || input === "j") move(index + 1);
-      else if (key.pageUp) move(index - 10);
-      else if (key.pageDown) move(index + 10);
-      else if (!selected) return;
-      else if (input === "s") act("stop", selected);
-      else if (input === "i") act("interrupt", selected);
-      else if (key.return || input === "l") act("logs", selected);
-      else if (input === "r") act("result", selected);
-    },
-    { isActive: text === undefined },
-  );
+  // One input handler for the whole screen, reading what is on it now: a key typed right after the
+  // view changed goes to the new view, not to the one that closed.
+  const [pagerTop, setPagerTop] = useState<PagerTop>(undefined);
+  const pager = text && {
+    title: text.title,
+    text: text.text,
+    top: pagerTop,
+    width: size.columns,
+    height: size.rows - 1,
+  };
+  const keys = useRef<(input: string, key: Key) => void>(() => {});
+  keys.current = (input, key) => {
+    if (pager) {
+      const done = pagerKey(input, key, pager);
+      if (done && "close" in done) close();
+      else if (done) setPagerTop(done.top);
+      return;
+    }
+    const move = (to: number) => setSelectedId(workers[Math.max(0, Math.min(workers.length - 1, to))]?.id);
+    if (input === "q") exit();
+    else if (key.upArrow || input === "k") move(index - 1);
+    else if (key.downArrow || input === "j") move(index + 1);
+    else if (key.pageUp) move(index - 10);
+    else if (key.pageDown) move(index + 10);
+    else if (!selected) return;
+    else if (input === "s") act("stop", selected);
+    else if (input === "i") act("interrupt", selected);
+    else if (key.return || input === "l") {
+      setPagerTop(undefined); // a transcript opens at its end, and follows it
+      act("logs", selected);
+    } else if (input === "r") {
+      setPagerTop(0);
+      act("result", selected);
+    }
+  };
+  useInput(useCallback((input: string, key: Key) => keys.current(input, key), []));
 
-  if (text) {
-    return h(Pager, {
-      title: text.title,
-      text: text.text,
-      width: size.columns,
-      height: size.rows - 1,
-      colour,
-      onClose: close,
-    });
-  }
+  if (pager) return h(Pager, { ...pager, colour });
 
   const planShown = [...planLines(plans), ...runLines(snapshot.live?.runs ?? [], now)];
   const planRoom = Math.floor(size.rows * PLAN_SHARE);

@@ -71,15 +71,27 @@ export function planLines(plans: readonly ShownPlan[]): string[] {
   ]);
 }
 
-/** One line per run: its pattern, its state and the step it is at. */
+/** The runs seen: each one's pattern, state and the step it is at (or last finished). */
 export function runLines(runs: readonly LiveRun[], now: number): string[] {
-  return runs.map((run) => {
-    const state = run.ended ?? "running";
-    const step = run.step
-      ? `${run.step.ended ? "finished step" : "step"} ${shown(run.step.name)}${run.step.workers.length ? ` (${run.step.workers.join(" ")})` : ""}`
-      : "starting";
-    return `Run ${run.id} (${shown(run.pattern)}): ${state}, ${step}, ${duration(Math.max(0, now - run.at))} ago`;
+  if (runs.length === 0) return [];
+  const idWidth = Math.max(...runs.map((r) => r.id.length));
+  const patternWidth = Math.max(...runs.map((r) => shown(r.pattern).length));
+  const lines = runs.map((run) => {
+    const state = (run.ended ?? "running").padEnd(9);
+    const since = duration(Math.max(0, now - run.at));
+    const step = !run.step
+      ? ""
+      : run.step.ended
+        ? `finished step: ${shown(run.step.name)}${run.step.workers.length ? ` (${run.step.workers.join(" ")})` : ""}`
+        : `step: ${shown(run.step.name)}`;
+    const when = run.ended
+      ? `ended ${since} ago`
+      : run.step && !run.step.ended
+        ? `for ${since}`
+        : `${since} ago`;
+    return `  ${run.id.padEnd(idWidth)}  ${shown(run.pattern).padEnd(patternWidth)}  ${state}  ${[step, when].filter(Boolean).join(", ")}`;
   });
+  return ["Runs:", ...lines];
 }
 
 /** A summary for the top line: how many workers are in each state, and their tokens together. */

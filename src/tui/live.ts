@@ -71,15 +71,13 @@ export async function followWorkspace(baton: Baton, options: FollowOptions): Pro
   const runs = new Map<string, LiveRun>();
   let plans = 0;
   let listed = { workers: [] as WorkerInfo[], listedAt: 0, problems: [] as string[] };
-  let listedAt = 0;
 
   const list = async () => {
-    const wait = listedAt + LIST_EVERY_MS - Date.now();
+    const wait = listed.listedAt + LIST_EVERY_MS - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const listing = await baton.list(signal);
-    listedAt = Date.now();
     const workers = listing.workers.filter((w) => !wanted || wanted.has(w.id)).sort(byWorkerId);
-    listed = { workers, listedAt, problems: listing.problems };
+    listed = { workers, listedAt: Date.now(), problems: listing.problems };
     return listing.seq;
   };
   const apply = (event: BatonEvent) => {

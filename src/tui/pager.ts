@@ -1,41 +1,53 @@
-import { Box, Text, useInput } from "ink";
-import { createElement as h, type ReactElement, useEffect, useState } from "react";
+import { Box, type Key, Text } from "ink";
+import { createElement as h, type ReactElement } from "react";
 import { wrapped } from "./dashboard.js";
 
-// A worker's transcript or result in `baton top`: scrollable, following the end while it grows.
+// A worker's transcript or result in `baton top`: scrollable, following the end while it grows. The
+// app owns the position and the keys (one input handler for the whole screen, so that no key typed
+// while the view changes goes to the view that just closed).
+
+/** Where the pager is: its first line, or undefined to stay at the end as the text grows. */
+export type PagerTop = number | undefined;
 
 export interface PagerProps {
   readonly title: string;
   /** Undefined while loading. */
   readonly text: string | undefined;
+  readonly top: PagerTop;
   readonly width: number;
   readonly height: number;
   readonly colour: boolean;
-  onClose(): void;
 }
 
-export function Pager(props: PagerProps): ReactElement {
+/** The lines and the first one in sight. */
+function layout(props: Pick<PagerProps, "text" | "top" | "width" | "height">) {
   const body = Math.max(1, props.height - 2);
   const lines = props.text === undefined ? ["loading..."] : wrapped(props.text, props.width);
   const last = Math.max(0, lines.length - body);
-  // Undefined: pinned to the end, so a growing transcript keeps its newest lines in sight.
-  const [top, setTop] = useState<number | undefined>(undefined);
-  const first = top === undefined ? last : Math.min(top, last);
-  useEffect(() => {
-    if (top !== undefined && top >= last) setTop(undefined);
-  }, [top, last]);
+  const first = props.top === undefined ? last : Math.min(props.top, last);
+  return { body, lines, last, first };
+}
 
-  useInput((input, key) => {
-    const to = (line: number) => setTop(line >= last ? undefined : Math.max(0, line));
-    if (key.escape || input === "q" || key.leftArrow) props.onClose();
-    else if (key.upArrow || input === "k") to(first - 1);
-    else if (key.downArrow || input === "j") to(first + 1);
-    else if (key.pageUp || input === "b") to(first - body);
-    else if (key.pageDown || input === " " || input === "f") to(first + body);
-    else if (input === "g" || key.home) to(0);
-    else if (input === "G" || key.end) to(last);
-  });
+/** What a key does in the pager: close it, or move it (undefined: to the end, and follow it). */
+export function pagerKey(
+  input: string,
+  key: Key,
+  props: Pick<PagerProps, "text" | "top" | "width" | "height">,
+): { close: true } | { top: PagerTop } | undefined {
+  const { body, last, first } = layout(props);
+  const to = (line: number) => ({ top: line >= last ? undefined : Math.max(0, line) });
+  if (key.escape || input === "q" || key.leftArrow) return { close: true };
+  if (key.upArrow || input === "k") return to(first - 1);
+  if (key.downArrow || input === "j") return to(first + 1);
+  if (key.pageUp || input === "b") return to(first - body);
+  if (key.pageDown || input === " " || input === "f") return to(first + body);
+  if (input === "g" || key.home) return to(0);
+  if (input === "G" || key.end) return to(last);
+  return undefined;
+}
 
+export function Pager(props: PagerProps): ReactElement {
+  const { body, lines, first } = layout(props);
   const position = lines.length > body ? ` (lines ${first + 1}-${first + body} of ${lines.length})` : "";
   return h(
     Box,
