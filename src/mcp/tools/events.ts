@@ -2,7 +2,7 @@ import { z } from "zod";
 import { eventClock, eventText } from "../../render/events.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool } from "../tool.js";
-import { workerId } from "./workers.js";
+import { workerId } from "./limits.js";
 
 /** Events `events` returns by default and at most in one call. */
 export const EVENTS_DEFAULT = 50;

@@ -23,3 +23,5 @@ export const path = () => z.string().max(MAX_PATH_CHARS, `must be at most ${MAX_
 export const list = <T extends z.ZodType>(item: T, max = MAX_LIST_ITEMS) =>
   z.array(item).max(max, `must have at most ${max} items`);
 export const writePaths = () => list(path().min(1), MAX_WRITE_PATHS);
+
+export const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");

@@ -4,7 +4,7 @@ import { isFinal } from "../../worker/state.js";
 import type { WorkerInfo } from "../../worker/types.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool } from "../tool.js";
-import { workerId } from "./workers.js";
+import { workerId } from "./limits.js";
 
 /** How much of a final answer `result` returns by default and at most; a cut answer is read on with `offset`. */
 export const RESULT_DEFAULT_CHARS = 20_000;

@@ -1,15 +1,13 @@
-import { resolve } from "node:path";
 import { z } from "zod";
 import { duration, reasonText } from "../../cli/render.js";
-import { contextPackFromFlags } from "../../context/index.js";
-import { MAX_IDS, MAX_LABEL_CHARS, MAX_SEND_BYTES, textOfAtMost } from "../../protocol/messages.js";
-import { LENSES } from "../../roles/index.js";
+import { MAX_IDS, MAX_SEND_BYTES, textOfAtMost } from "../../protocol/messages.js";
 import type { WaitResult } from "../../supervisor/supervisor.js";
 import { isFinal } from "../../worker/state.js";
-import { ROLES, type WorkerInfo } from "../../worker/types.js";
+import type { WorkerInfo } from "../../worker/types.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool } from "../tool.js";
-import { list, name, path, task, text, writePaths } from "./limits.js";
+import { list, workerId } from "./limits.js";
+import { spawnTool } from "./spawn.js";
 
 /** Poll's default and largest output: a model's context is the scarcest resource in the loop. */
 export const POLL_DEFAULT_BYTES = 4096;
@@ -19,147 +17,12 @@ export const WAIT_DEFAULT_SECONDS = 30;
 export const WAIT_MAX_SECONDS = 600;
 const POLL_READER = "mcp";
 
-export const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/, "worker ids look like w1, w2, ...");
 const workerIds = () => list(workerId, MAX_IDS);
-
-const contextPack = z
-  .strictObject({
-    goal: text().optional().describe('what "good" looks like'),
-    nonGoals: list(text()).optional().describe("what not to do"),
-    constraints: list(text()).optional().describe("style, scope, must keep, must not change"),
-    pointers: list(path()).optional().describe("key files or folders (must exist)"),
-    priorDecisions: list(text()).optional().describe("why things are the way they are"),
-    successCheck: text().optional().describe("how we know it is done"),
-  })
-  .describe("a context pack: what the worker cannot infer; skip it for simple tasks");
-
-/** The most tasks one spawn call starts. */
-export const MAX_SPAWN_TASKS = 64;
-
-/** What each worker of a spawn may have of its own; the call's other fields are shared. */
-const ownFields = {
-  label: z
-    .string()
-    .max(MAX_LABEL_CHARS, `must be at most ${MAX_LABEL_CHARS} characters`)
-    .optional()
-    .describe("a short name, e.g. scout or review-security"),
-  role: z.enum(ROLES).optional().describe("picks the worker template"),
-  lens: name()
-    .optional()
-    .describe(`a reviewer's lens: ${LENSES.map((l) => l.id).join(", ")}`),
-  readOnly: z.boolean().optional().describe("default true unless write is given or role is implementer"),
-  write: writePaths().optional().describe("paths the worker may change (one writer per path)"),
-};
-
-const spawnTask = z.strictObject({
-  task: task().min(1).describe("what this worker should do"),
-  ...ownFields,
-});
-
-const spawnInput = z.strictObject({
-  task: task()
-    .min(1)
-    .optional()
-    .describe("what the worker should do; the worker preamble is added for you (or give tasks)"),
-  ...ownFields,
-  tasks: list(spawnTask, MAX_SPAWN_TASKS)
-    .min(1, "give at least one task")
-    .optional()
-    .describe(
-      "several workers in one call, each {task, label?, role?, lens?, write?, readOnly?}; the other fields apply to all",
-    ),
-  isolate: z.boolean().optional().describe("a writer works in its own git worktree; its change is a branch"),
-  cwd: path()
-    .optional()
-    .describe("the worker's working directory (default: this server's; a follow-up: its parent's)"),
-  continues: workerId
-    .optional()
-    .describe(
-      "a follow-up: an ended worker's id; the new worker continues that agent thread with task as its next message",
-    ),
-  search: z.boolean().optional().describe("the agent's web search (default: on for role research)"),
-  model: name().optional(),
-  timeoutSeconds: z.number().positive().optional().describe("wall-clock limit (default 3600)"),
-  context: contextPack.optional(),
-});
-
-/** One worker's fields, or each of several workers' (`tasks`), with the shared ones filled in. */
-function tasksOf(args: z.infer<typeof spawnInput>): z.infer<typeof spawnTask>[] {
-  const { task, tasks, label, role, lens, readOnly, write } = args;
-  if (task !== undefined) return [{ task, label, role, lens, readOnly, write }];
-  return (tasks ?? []).map((own) => ({
-    label,
-    role,
-    lens,
-    readOnly,
-    write,
-    ...withoutUndefined(own),
-    task: own.task,
-  }));
-}
-
-/** Neither `task` nor `tasks`, or both: what to say, as a bad argument is answered. */
-function taskProblem(args: z.infer<typeof spawnInput>, example: unknown): string | undefined {
-  if ((args.task === undefined) !== (args.tasks === undefined)) return undefined;
-  const what = args.task === undefined ? 'field "task" is missing.' : "give task or tasks, not both.";
-  return `spawn: ${what} Call it like: ${JSON.stringify(example)} or, for several workers, {"tasks": [{"task": "..."}, {"task": "...", "label": "..."}]}`;
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-const SPAWN_EXAMPLE = {
-  task: "Map where config is loaded; list files and functions",
-  role: "scout",
-  label: "scout",
-};
 
 /** The tools that start, watch, steer and read workers: one library call each. */
 export function workerTools(session: BatonSession, cwd: string): Tool[] {
   return [
-    defineTool({
-      name: "spawn",
-      description:
-        "Start workers (each a codex exec in its own terminal) in the background: one with task, or several " +
-        "in one call with tasks. Returns their ids at once, one a line, in order; they keep running. " +
-        "Readers by default; give write paths (or role implementer) for a writer.",
-      input: spawnInput,
-      example: SPAWN_EXAMPLE,
-      async run(args, signal) {
-        const problem = taskProblem(args, SPAWN_EXAMPLE);
-        if (problem) return { isError: true, text: problem };
-        const { context, task: _task, tasks: _tasks, label, role, lens, readOnly, write, ...shared } = args;
-        const each = tasksOf(args);
-        const workDir = resolve(cwd, args.cwd ?? ".");
-        const pack = context
-          ? contextPackFromFlags(
-              {
-                ...(context.goal ? { goal: context.goal } : {}),
-                nonGoal: context.nonGoals ?? [],
-                constraint: context.constraints ?? [],
-                pointer: context.pointers ?? [],
-                decision: context.priorDecisions ?? [],
-                ...(context.successCheck ? { success: context.successCheck } : {}),
-              },
-              workDir,
-            )
-          : undefined;
-        const baton = await session.open();
-        const ids = await baton.spawnMany(
-          each.map((own) => ({
-            ...withoutUndefined(shared),
-            ...withoutUndefined(own),
-            task: own.task,
-            // A follow-up given no cwd takes its parent's.
-            ...(args.continues !== undefined && args.cwd === undefined ? {} : { cwd: workDir }),
-            ...(pack ? { context: pack } : {}),
-          })),
-          signal,
-        );
-        return { text: ids.join("\n") };
-      },
-    }),
+    spawnTool(session, cwd),
     defineTool({
       name: "poll",
       description:
