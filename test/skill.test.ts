@@ -292,6 +292,7 @@ describe("the skill's text", () => {
       "wait",
       "result",
       "list",
+      "events",
       "stop",
       "plan_update",
       "plan_show",
