@@ -5,6 +5,7 @@ import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { BatonError, errnoOf } from "../errors.js";
 import { readStoreFileSync, StoreDamageError } from "../store/no-follow.js";
+import type { WorkerSpec } from "../worker/types.js";
 
 const run = promisify(execFile);
 
@@ -99,6 +100,16 @@ export async function createWorktree(home: string, id: string, key: string, cwd:
     throw new BatonError("store", `git made the worktree ${path} without a .git file: cannot isolate`);
   }
   return { repo, path, branch, cwd: join(path, relative(repo, cwd)), gitdir };
+}
+
+/** The spec as the agent sees it inside its worktree: same relative cwd and write paths. */
+export function inWorktree(spec: WorkerSpec, worktree: Worktree): WorkerSpec {
+  const move = (path: string) => join(worktree.path, relative(worktree.repo, path));
+  return {
+    ...spec,
+    cwd: worktree.cwd,
+    scope: spec.scope.kind === "write" ? { kind: "write", paths: spec.scope.paths.map(move) } : spec.scope,
+  };
 }
 
 /** A folder (or entry) of the store that must be Baton's own: `worktrees/` a plain folder, a worktree new. */

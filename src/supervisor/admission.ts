@@ -1,0 +1,179 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { backendNamed } from "../backend/registry.js";
+import { confiner, INSTALL_HINT, isWithin, writeRoots } from "../confine/index.js";
+import { BatonError } from "../errors.js";
+import {
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_RETRIES,
+  DEFAULT_TIMEOUT_SECONDS,
+  type SpawnParams,
+} from "../protocol/messages.js";
+import type { Store } from "../store/store.js";
+import { WORKER_PREAMBLE, workerPrompt } from "../worker/prompt.js";
+import type { Scope, WorkerSpec, WorkerStatus } from "../worker/types.js";
+import type { Budgets } from "./budgets.js";
+import { type Clock, isoNow } from "./clock.js";
+import { followUp } from "./follow-up.js";
+import { repositoryOf } from "./isolation.js";
+import type { Scheduler } from "./scheduling.js";
+import { WORKER_ENV } from "./worker-env.js";
+import { blankStatus, type WorkerTable } from "./worker-table.js";
+import { realScopePath } from "./writer-lock.js";
+
+/** What admission checks a spawn against. */
+export interface AdmissionContext {
+  readonly store: Store;
+  readonly table: WorkerTable;
+  readonly scheduler: Scheduler;
+  readonly budgets: Budgets;
+  readonly clock: Clock;
+}
+
+/** A spawn that passed every check: the new worker's files, and the caller's environment. */
+export interface Admitted {
+  readonly spec: WorkerSpec;
+  readonly status: WorkerStatus;
+  readonly prompt: string;
+  readonly outputSchema: unknown;
+  readonly env: Record<string, string>;
+}
+
+/**
+ * Checks a spawn and makes its worker: no worker spawns workers; the cwd is a folder; the scope is
+ * read-only or names its paths (real paths, for the writer lock and the sandbox); the sandbox can hold
+ * a writer; a `--no-wait` writer finds its paths free; the run is within its budget; a follow-up
+ * continues an ended worker's thread. Each refusal is one line that says what to do.
+ */
+export async function admit(request: SpawnParams, context: AdmissionContext): Promise<Admitted> {
+  const { table, scheduler, budgets, clock } = context;
+  if (request.env[WORKER_ENV.id]) {
+    throw new BatonError(
+      "nested",
+      `workers cannot spawn workers (this is worker ${request.env[WORKER_ENV.id]}): report back to the orchestrator instead`,
+    );
+  }
+  const { params, threadId } = followUp(table, request);
+  if (params.cwd === undefined)
+    throw new BatonError("usage", "spawn: cwd: give the agent's working directory");
+  const cwd = resolve(params.cwd);
+  if (!isDirectory(cwd))
+    throw new BatonError("usage", `--cwd ${cwd} is not a folder: give an existing folder`);
+  if (params.readOnly && params.write?.length) {
+    throw new BatonError("usage", "--read-only and --write exclude each other: choose one");
+  }
+  const backend = backendNamed(params.backend ?? "codex");
+  const bin = backend.locate({ explicitBin: params.bin, env: params.env, cwd });
+  if (params.maxParallel !== undefined) scheduler.maxParallel = params.maxParallel;
+  const scope = scopeOf(params, cwd);
+  const confinement = confinementFor(context.store, params, scope);
+  if (params.isolate) {
+    if (scope.kind !== "write") {
+      throw new BatonError("usage", "--isolate is for writers: add --write PATH or --role implementer");
+    }
+    await repositoryOf(cwd);
+  }
+  if (params.noWait && !params.isolate) {
+    const holder = scheduler.holderOf(scope);
+    if (holder) {
+      throw new BatonError(
+        "busy",
+        `worker ${holder.id} holds ${holder.path} for writing: wait for it (drop --no-wait) or write other paths`,
+      );
+    }
+  }
+  if (params.group) {
+    budgets.setRun(params.group.id, params.group.maxTokens);
+    const over = budgets.runOver(params.group.id);
+    if (over) {
+      throw new BatonError(
+        "budget",
+        `run ${params.group.id} has used ${over.used} of its ${over.limit} tokens: raise its budget to start more workers`,
+      );
+    }
+  }
+  // Research looks things up: the agent's web search is on unless turned off.
+  const search = params.search ?? (params.role === "research" ? true : undefined);
+  const id = table.nextId();
+  const spec: WorkerSpec = {
+    id,
+    label: params.label,
+    role: params.role,
+    scope,
+    cwd,
+    model: params.model,
+    timeoutSeconds: params.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    idleTimeoutSeconds: params.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+    maxTokens: params.maxTokens,
+    retries: params.retries ?? DEFAULT_RETRIES,
+    group: params.group ? { id: params.group.id, maxTokens: params.group.maxTokens } : undefined,
+    backend: backend.name,
+    bin,
+    task: params.task,
+    outputSchema: params.outputSchema !== undefined,
+    isolate: params.isolate === true,
+    confinement,
+    createdAt: isoNow(clock),
+    ...(params.continues ? { continues: params.continues } : {}),
+    ...(search === undefined ? {} : { search }),
+  };
+  // A follow-up's thread is its own from the start: it continues it, and its result names it.
+  const status = { ...blankStatus(id, "queued", clock), threadId };
+  // A follow-up is a new message in a thread that has its brief already: it goes as it was given.
+  const prompt = threadId
+    ? (params.prompt ?? params.task)
+    : params.prompt?.startsWith(WORKER_PREAMBLE)
+      ? params.prompt
+      : params.prompt
+        ? `${WORKER_PREAMBLE}\n${params.prompt}`
+        : workerPrompt(params.task, scope);
+  return { spec, status, prompt, outputSchema: params.outputSchema, env: params.env };
+}
+
+/**
+ * Whether Baton's own sandbox will hold the worker. A writer is refused where it cannot (unless the
+ * caller said `unconfined`); a reader then runs in the agent's own read-only sandbox alone. No
+ * `--write` may reach into the run store.
+ */
+function confinementFor(store: Store, params: SpawnParams, scope: Scope): WorkerSpec["confinement"] {
+  const home = realScopePath(store.home);
+  // An isolated writer's paths are taken into its own worktree, away from the shared checkout.
+  for (const path of params.isolate ? [] : (params.write ?? [])) {
+    const real = realScopePath(path, params.cwd);
+    if (writeRoots([real])[0] === "/") {
+      throw new BatonError(
+        "usage",
+        `--write ${path}: Baton lets no worker write in / itself: name a folder below it`,
+      );
+    }
+    if (isWithin(home, real) || isWithin(real, home)) {
+      throw new BatonError(
+        "usage",
+        `--write ${path} ${real === home || isWithin(home, real) ? "contains" : "is inside"} the run store ${home}: no worker may write it; name the files or folders to change instead`,
+      );
+    }
+  }
+  if (params.unconfined) return "unconfined";
+  const confined = confiner();
+  if (confined.ok) return "baton";
+  if (scope.kind === "write") {
+    throw new BatonError("usage", `cannot confine a writer here: ${confined.why}: ${INSTALL_HINT}`);
+  }
+  return "unconfined";
+}
+
+/** The worker's scope, its paths real (see realScopePath): the writer lock and the sandbox rely on it. */
+function scopeOf(params: SpawnParams, cwd: string): Scope {
+  if (params.write?.length) return { kind: "write", paths: params.write.map((p) => realScopePath(p, cwd)) };
+  if (!params.readOnly && params.role === "implementer")
+    return { kind: "write", paths: [realScopePath(cwd)] };
+  return { kind: "read-only" };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

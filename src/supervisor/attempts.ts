@@ -1,0 +1,178 @@
+import { backendNamed } from "../backend/registry.js";
+import type { EventBus } from "../events/bus.js";
+import type { OutputPulse } from "../events/pulse.js";
+import type { Store } from "../store/store.js";
+import type { Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
+import type { Budgets } from "./budgets.js";
+import { type Clock, isoNow, sleep } from "./clock.js";
+import { collectWorktree, createWorktree, inWorktree, type Worktree } from "./isolation.js";
+import type { Problems } from "./problems.js";
+import { endedWithout, STOPPED } from "./results.js";
+import { markerOf, markerValue, WORKER_ENV } from "./worker-env.js";
+import { type Attempt, WorkerRun } from "./worker-run.js";
+import type { Entry, WorkerTable } from "./worker-table.js";
+
+/** Milliseconds to wait before retry `n` (1-based): 1 s, 2 s, 4 s, ... capped at 30 s. */
+export const retryDelayMs = (n: number): number => Math.min(30, 2 ** (n - 1)) * 1000;
+
+/** What a worker's attempts work with. */
+export interface AttemptContext {
+  readonly store: Store;
+  readonly table: WorkerTable;
+  readonly budgets: Budgets;
+  readonly problems: Problems;
+  readonly events: EventBus;
+  readonly pulse: OutputPulse;
+  readonly clock: Clock;
+  /** Names this workspace's workers in their processes' marker. */
+  readonly storeKey: string;
+  /** Between Ctrl+C and SIGTERM, and SIGTERM and SIGKILL, when Baton stops an agent. */
+  readonly graceMs: number;
+  /** How long to wait before retry `n`. @default retryDelayMs */
+  readonly backoff: (retry: number) => number;
+}
+
+/**
+ * One worker from its start to the result to record: in its own worktree when isolated (its change
+ * comes back as a commit on its branch), with the caller's environment for its agent only.
+ */
+export async function runWorker(entry: Entry, context: AttemptContext): Promise<WorkerResult> {
+  const { spec } = entry;
+  const { store, clock } = context;
+  let worktree: Worktree | undefined;
+  let runSpec = spec;
+  if (spec.isolate) {
+    try {
+      worktree = await createWorktree(store.home, spec.id, context.storeKey, spec.cwd);
+      runSpec = inWorktree(spec, worktree);
+    } catch (error) {
+      return endedWithout(spec, "failed", { kind: "spawn_failed", message: errorText(error) }, clock);
+    }
+  }
+  if (entry.halt.signal.aborted) return endedWithout(spec, "canceled", STOPPED, clock);
+  const env: Record<string, string> = {
+    ...entry.env,
+    [WORKER_ENV.id]: spec.id,
+    [WORKER_ENV.marker]: markerValue(context.storeKey, spec.id),
+    BATON_HOME: store.home,
+    TERM: "xterm-256color",
+  };
+  entry.env = undefined; // secrets stay in memory only as long as needed
+  let result = await attempts(entry, runSpec, env, context);
+  if (worktree) {
+    try {
+      const message = `baton ${spec.id}: ${spec.label ?? spec.task.split("\n")[0]?.slice(0, 60)}`;
+      result = { ...result, isolation: await collectWorktree(worktree, message) };
+    } catch (error) {
+      context.problems.add(
+        `worker ${spec.id}: could not collect its worktree ${worktree.path}: ${errorText(error)}`,
+      );
+    }
+  }
+  return result;
+}
+
+/**
+ * Runs the worker's agent until it ends for good: a transient failure (model 5xx, a model that never
+ * answers) is run again after a backoff, up to `spec.retries` times, unless the attempt already
+ * changed files, the worker crossed a budget, or it was stopped. A resumed worker's first attempt
+ * continues its recorded thread.
+ */
+async function attempts(
+  entry: Entry,
+  runSpec: WorkerSpec,
+  env: Record<string, string>,
+  context: AttemptContext,
+): Promise<WorkerResult> {
+  const { spec } = entry;
+  const { store, table, events, clock } = context;
+  const backend = backendNamed(spec.backend);
+  const resumeFrom = entry.resumeFrom;
+  entry.resumeFrom = undefined;
+  let attempt = freshAttempt(entry, entry.status.usage);
+  let note: string | undefined;
+  let transcriptBytes = 0;
+  if (resumeFrom) {
+    transcriptBytes = await store.transcriptSize(spec.id);
+    if (resumeFrom.threadId) {
+      attempt = {
+        ...attempt,
+        resumeThreadId: resumeFrom.threadId,
+        threadId: resumeFrom.threadId,
+        promptFile: store.file(spec.id, "resume.txt"),
+      };
+      note = `resumed in its own thread ${resumeFrom.threadId}`;
+    } else note = "resumed: no thread was recorded, so it runs again from the start";
+  }
+  let retries = entry.status.retries;
+  for (;;) {
+    const run: WorkerRun = new WorkerRun(
+      store,
+      runSpec,
+      backend,
+      env,
+      markerOf(context.storeKey, spec.id),
+      {
+        output: () => {
+          entry.output.ring();
+          context.pulse.grew(spec.id, run.transcriptBytes);
+        },
+        progress: () => {
+          table.move(entry, { threadId: run.threadId, usage: run.usage });
+          context.budgets.enforce(entry, run);
+        },
+      },
+      transcriptBytes,
+      context.graceMs,
+      attempt,
+    );
+    entry.run = run;
+    run.start();
+    if (run.pid) events.emit({ type: "started", worker: spec.id, pid: run.pid, attempt: retries + 1 });
+    if (note) run.note(note);
+    table.move(entry, {
+      pid: run.pid || undefined,
+      startedAt: entry.status.startedAt ?? new Date(run.startedAt).toISOString(),
+    });
+    const result = await run.ended;
+    if (run.storeError) context.problems.add(`worker ${spec.id}: ${run.storeError}`);
+    transcriptBytes = run.transcriptBytes;
+    const retry =
+      run.transient !== undefined &&
+      retries < spec.retries &&
+      !entry.halt.signal.aborted &&
+      !run.changedFiles &&
+      context.budgets.over(entry, run) === undefined;
+    if (!retry) return { ...result, retries, resumes: entry.status.resumes };
+    retries += 1;
+    note = `retry ${retries} of ${spec.retries} after a transient failure: ${run.transient}`;
+    table.move(entry, { retries, usage: result.usage, threadId: result.threadId });
+    events.emit({ type: "retry", worker: spec.id, retry: retries, reason: run.transient ?? "" });
+    await store
+      .appendEvent(spec.id, { at: isoNow(clock), type: "retry", retry: retries, reason: run.transient })
+      .catch(() => {});
+    entry.run = undefined;
+    // A stop ends the wait at once, and the worker with it.
+    await sleep(clock, context.backoff(retries), entry.halt.signal);
+    if (entry.halt.signal.aborted) {
+      return {
+        ...endedWithout(spec, "canceled", STOPPED, clock),
+        usage: result.usage,
+        threadId: result.threadId,
+        retries,
+        resumes: entry.status.resumes,
+      };
+    }
+    attempt = freshAttempt(entry, result.usage);
+  }
+}
+
+/** How an attempt starts afresh: a follow-up's in its thread (with its own prompt), others anew. */
+function freshAttempt(entry: Entry, priorUsage: Usage): Attempt {
+  const threadId = entry.spec.continues ? entry.status.threadId : undefined;
+  return threadId ? { priorUsage, resumeThreadId: threadId, threadId } : { priorUsage };
+}
+
+function errorText(error: unknown): string {
+  return (error as Error)?.message?.split("\n")[0] ?? String(error);
+}

@@ -1,0 +1,60 @@
+import { backendNamed } from "../backend/registry.js";
+import { BatonError } from "../errors.js";
+import type { SpawnParams } from "../protocol/messages.js";
+import { isFinal } from "../worker/state.js";
+import type { WorkerTable } from "./worker-table.js";
+
+/**
+ * A follow-up (`continues`): the ended worker whose agent thread it continues, and the request with
+ * what it leaves unset taken from that worker (cwd, role, scope, label, model, binary, isolation,
+ * search). Refused in one line when that worker is unknown, has not ended, ended without a thread,
+ * or is being continued already: two turns at once in one thread would interleave.
+ */
+export function followUp(
+  table: WorkerTable,
+  request: SpawnParams,
+): { params: SpawnParams; threadId: string | undefined } {
+  if (!request.continues) return { params: request, threadId: undefined };
+  const parentId = request.continues;
+  const { spec, status } = table.get(parentId);
+  const again = `wait for it (\`baton wait ${parentId}\`), then continue it`;
+  if (status.state === "lost")
+    throw new BatonError(
+      "usage",
+      `worker ${parentId} was lost with its supervisor: continue its own task with \`baton resume ${parentId}\`, then follow up`,
+    );
+  if (!isFinal(status.state))
+    throw new BatonError("not_finished", `worker ${parentId} is still ${status.state}: ${again}`);
+  if (request.backend !== undefined && request.backend !== spec.backend)
+    throw new BatonError(
+      "usage",
+      `worker ${parentId} ran on ${spec.backend}: a follow-up continues its thread on the same backend`,
+    );
+  const threadId = backendNamed(spec.backend).canResume ? status.threadId : undefined;
+  if (!threadId)
+    throw new BatonError(
+      "usage",
+      `worker ${parentId} has no agent thread to continue (its agent never started one): spawn a new worker instead`,
+    );
+  for (const other of table.all()) {
+    if (!isFinal(other.status.state) && other.status.threadId === threadId)
+      throw new BatonError(
+        "busy",
+        `worker ${other.spec.id} is continuing the thread of ${parentId} already: ${again.replace(parentId, other.spec.id)}`,
+      );
+  }
+  const scoped = request.write?.length || request.readOnly || request.role;
+  const params: SpawnParams = {
+    ...request,
+    cwd: request.cwd ?? spec.cwd,
+    role: request.role ?? spec.role,
+    label: request.label ?? spec.label,
+    model: request.model ?? spec.model,
+    backend: spec.backend,
+    bin: request.bin ?? spec.bin,
+    isolate: request.isolate ?? spec.isolate,
+    search: request.search ?? spec.search,
+    ...(scoped ? {} : spec.scope.kind === "write" ? { write: [...spec.scope.paths] } : { readOnly: true }),
+  };
+  return { params, threadId };
+}

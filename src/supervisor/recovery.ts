@@ -1,0 +1,65 @@
+import type { Store } from "../store/store.js";
+import { isFinal } from "../worker/state.js";
+import type { WorkerStatus } from "../worker/types.js";
+import type { Budgets } from "./budgets.js";
+import { type Clock, isoNow } from "./clock.js";
+import type { Problems } from "./problems.js";
+import { processesWithMarkers, signalAll } from "./processes.js";
+import { blankStatus, newEntry, type WorkerTable } from "./worker-table.js";
+
+/** What recovery works with. */
+export interface RecoveryContext {
+  readonly store: Store;
+  readonly table: WorkerTable;
+  readonly budgets: Budgets;
+  readonly problems: Problems;
+  readonly clock: Clock;
+  /** The `NAME=value` entry every process of a worker carries in its environment. */
+  markerOf(id: string): string;
+}
+
+/**
+ * Loads every stored worker into the table. Workers that were running under a supervisor that died
+ * become `lost`, and whatever they left running is killed, in one pass over /proc. Damage is reported,
+ * never fatal: a worker whose spec cannot be read is left out of the table and named when asked for.
+ */
+export async function recover(context: RecoveryContext): Promise<void> {
+  const { store, table, budgets, problems, clock } = context;
+  const lost: string[] = [];
+  for (const id of await store.workerIds()) {
+    table.reserve(id);
+    const [spec, status, result] = await Promise.all([
+      store.readSpec(id),
+      store.readStatus(id),
+      store.readResult(id),
+    ]);
+    for (const read of [spec, status, result])
+      if (read.ok === false && read.kind === "corrupt") problems.add(`worker ${id}: ${read.detail}`);
+    const ended = result.ok || (status.ok && isFinal(status.value.state));
+    if (!spec.ok) {
+      // Without its spec the worker cannot be shown; whatever it left running goes all the same.
+      if (!ended) lost.push(context.markerOf(id));
+      if (spec.kind === "corrupt") table.markDamaged(id, spec.detail);
+      continue;
+    }
+    // A status that cannot be read says nothing about how the worker ended: treat it as unfinished.
+    const stored: WorkerStatus = status.ok ? status.value : blankStatus(id, "running", clock);
+    const entry = newEntry(spec.value, stored, {
+      ...(result.ok ? { result: result.value } : {}),
+      ...(result.ok === false && result.kind === "corrupt" ? { resultDamage: result.detail } : {}),
+    });
+    table.restore(entry);
+    const group = spec.value.group;
+    if (group) budgets.setRun(group.id, group.maxTokens);
+    if (entry.result && (!status.ok || !isFinal(stored.state))) {
+      // The result was written but the status was not, or was damaged since: the result wins.
+      const { state, endedAt, exitCode, threadId, usage, reason, retries, resumes } = entry.result;
+      table.move(entry, { state, endedAt, exitCode, threadId, usage, reason, retries, resumes });
+    } else if (!isFinal(stored.state)) {
+      // Its supervisor died. Anything it left running carries our marker: stopped below, in one pass.
+      lost.push(context.markerOf(id));
+      table.move(entry, { state: "lost", endedAt: isoNow(clock), reason: { kind: "supervisor_lost" } });
+    }
+  }
+  signalAll(processesWithMarkers(lost), "SIGKILL");
+}

@@ -1,0 +1,81 @@
+import { backendNamed } from "../backend/registry.js";
+import { BatonError } from "../errors.js";
+import type { ResumeParams } from "../protocol/messages.js";
+import type { Store } from "../store/store.js";
+import type { Scheduler } from "./scheduling.js";
+import { WORKER_ENV } from "./worker-env.js";
+import type { WorkerTable } from "./worker-table.js";
+
+/** What `baton resume` did with each worker. */
+export interface ResumeOutcome {
+  readonly id: string;
+  /** "thread": continued in its own recorded thread; "rerun": no thread was recorded, so run again. */
+  readonly how: "thread" | "rerun";
+  readonly threadId: string | undefined;
+}
+
+const RESUME_PROMPT = `Baton: your previous session was cut off before you finished (the process supervising you stopped).
+Continue the same task from where you left off. Do not redo work that is already done.
+End with your final answer, as the task asked.
+`;
+
+/**
+ * Queues lost workers again: each continues in its own recorded thread when there is one (its attempt
+ * sends a short "continue" prompt), else runs again from the start. Default: every lost worker.
+ */
+export async function resumeLost(
+  params: ResumeParams,
+  context: { readonly store: Store; readonly table: WorkerTable; readonly scheduler: Scheduler },
+): Promise<ResumeOutcome[]> {
+  const { store, table, scheduler } = context;
+  if (params.env[WORKER_ENV.id]) {
+    throw new BatonError("nested", "workers cannot resume workers: report back to the orchestrator instead");
+  }
+  // A worker named twice is resumed once.
+  const targets = params.ids?.length
+    ? [...new Set(params.ids)].map((id) => table.get(id))
+    : table.all().filter((e) => e.status.state === "lost" && !e.result);
+  for (const entry of targets) {
+    if (entry.status.state !== "lost" || entry.result) {
+      throw new BatonError(
+        "usage",
+        `worker ${entry.spec.id} is ${entry.status.state}, not lost: only workers whose supervisor died can be resumed`,
+      );
+    }
+  }
+  // Every target is claimed (queued) before the first await: a resume racing this one (another
+  // terminal, another call in the same tick) finds them no longer lost, so each starts once.
+  const claimed = targets.map((entry) => {
+    const before = entry.status;
+    const threadId = backendNamed(entry.spec.backend).canResume ? before.threadId : undefined;
+    table.move(entry, {
+      state: "queued",
+      pid: undefined,
+      endedAt: undefined,
+      reason: undefined,
+      resumes: before.resumes + 1,
+    });
+    return { entry, before, threadId };
+  });
+  const outcomes: ResumeOutcome[] = [];
+  for (const [index, { entry, threadId }] of claimed.entries()) {
+    const { id } = entry.spec;
+    try {
+      if (threadId) await store.writeText(id, "resume.txt", RESUME_PROMPT);
+    } catch (error) {
+      // The ones not queued yet are lost again, as they were; the ones queued run.
+      for (const rest of claimed.slice(index)) {
+        if (rest.entry.status.state === "queued") table.move(rest.entry, rest.before);
+      }
+      scheduler.pump();
+      throw error;
+    }
+    entry.env = params.env;
+    entry.resumeFrom = { threadId };
+    entry.halt = new AbortController();
+    scheduler.enqueue(id);
+    outcomes.push({ id, how: threadId ? "thread" : "rerun", threadId });
+  }
+  scheduler.pump();
+  return outcomes;
+}
