@@ -1,8 +1,8 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { currentPlans, type ShownPlan } from "../cli/plans.js";
 import type { Baton } from "../client/baton.js";
 import { RunRecord } from "../pattern/run-record.js";
+import { currentPlans, type ShownPlan } from "../plan/current.js";
 import { byWorkerId } from "../render/numbers.js";
 import { reasonText } from "../render/workers.js";
 import type { WorkerInfo } from "../worker/types.js";

@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Baton } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
+import { currentPlans } from "../../plan/current.js";
 import { renderPlan } from "../../plan/render.js";
 import { byWorkerId } from "../../render/numbers.js";
 import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
@@ -10,7 +11,6 @@ import { isFinal } from "../../worker/state.js";
 import type { WorkerInfo } from "../../worker/types.js";
 import { ExitWith, type GlobalOptions, printJson, withBaton, writeErr, writeOut } from "../context.js";
 import { interruptible } from "../interruptible.js";
-import { currentPlans } from "../plans.js";
 import { indent, isolationText, reasonText, workerTable } from "../render.js";
 
 /** How long after `wait --timeout` a supervisor that has not answered is given up on. */
