@@ -149,21 +149,27 @@ describe("baton top and wait in a real terminal", () => {
     }
   });
 
-  test("s stops the selected running worker: it becomes canceled", async () => {
+  test("s stops the selected running worker and i interrupts another: both become canceled", async () => {
     const calm = await spawned(["--label", "calm", quick("calm", "calm answer")]);
-    const busyOne = await spawned([
-      "--label",
-      "busy",
-      `busy\n${modelScriptLine(busy("echo at-work; sleep 600"))}`,
-    ]);
+    const [stopped, interrupted] = [
+      await spawned(["--label", "busy", `busy\n${modelScriptLine(busy("echo at-work; sleep 600"))}`]),
+      await spawned(["--label", "busier", `busier\n${modelScriptLine(busy("echo at-work; sleep 600"))}`]),
+    ];
     const screen = new Screen(ws, ["top"]);
     try {
-      await screen.line(busyOne, (l) => l.includes("running") && /\d+(\.\d)?(ms|s) ago/.test(l));
-      await select(screen, busyOne);
+      for (const id of [stopped, interrupted])
+        await screen.line(id, (l) => l.includes("running") && /\d+(\.\d)?(ms|s) ago/.test(l));
+      await select(screen, stopped);
       screen.press("s");
-      await screen.line(`${busyOne} `, (l) => l.includes("canceled"));
-      await screen.line(`stopped ${busyOne}`);
-      assert.equal(await state(busyOne), "canceled");
+      await screen.line(`${stopped} `, (l) => l.includes("canceled"));
+      await screen.line(`stopped ${stopped} (busy)`);
+      await select(screen, interrupted);
+      screen.press("i");
+      await screen.line(`sent Ctrl+C to ${interrupted} (busier)`);
+      await screen.line(`${interrupted} `, (l) => l.includes("canceled"));
+      assert.equal(await state(stopped), "canceled");
+      const result = JSON.parse((await ws.baton(["result", interrupted, "--json"])).stdout) as WorkerResult;
+      assert.deepEqual(result.reason, { kind: "stopped", by: "user", via: "interrupt" });
       await screen.line(calm, (l) => l.includes("succeeded"));
       screen.press("\x03"); // Ctrl+C quits too
       assert.equal(await screen.exited, 0);

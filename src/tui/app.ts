@@ -143,7 +143,9 @@ export function App({ baton, feed, colour }: AppProps): ReactElement {
   return h(
     Box,
     { flexDirection: "column" },
-    line("head", `baton top  ${summary(workers)}`, { bold: colour }),
+    line("head", `baton top  ${snapshot.live ? summary(workers) : "reading the workspace..."}`, {
+      bold: colour,
+    }),
     ...planCut.map((text, i) => line(`plan${i}`, text)),
     line("columns", `  ${padded([...COLUMNS], widths).join("  ")}`, { dimColor: colour }),
     ...rows.slice(start, start + room).map((row) => {

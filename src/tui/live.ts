@@ -123,9 +123,14 @@ export async function followWorkspace(baton: Baton, options: FollowOptions): Pro
   });
 
   let since = await list();
-  if (options.catchUp) await catchUp(baton, since, { ...options, apply });
   if (signal.aborted) return;
   options.onSnapshot(snapshot());
+  if (options.catchUp) {
+    // Drawn first, completed after: the workers at once, then when each was last active.
+    await catchUp(baton, since, { ...options, apply });
+    if (signal.aborted) return;
+    options.onSnapshot(snapshot());
+  }
   while (!signal.aborted) {
     let batch: Awaited<ReturnType<Baton["events"]>>;
     try {
