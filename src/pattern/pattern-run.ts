@@ -1,91 +1,15 @@
 import type { Baton } from "../client/baton.js";
-import type { ContextPack } from "../context/index.js";
 import { BatonError } from "../errors.js";
 import type { PublishedBody } from "../events/types.js";
 import { PlanStore } from "../plan/index.js";
 import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
 import { isFinal } from "../worker/state.js";
-import type { Role, WorkerResult } from "../worker/types.js";
-import type { RunRecord, RunSettings } from "./run-record.js";
+import type { WorkerResult } from "../worker/types.js";
+import type { PatternRunOptions, RunEvent, WorkerAsk } from "./run-options.js";
+import type { RunRecord } from "./run-record.js";
 
-/** What a pattern asks of one worker. */
-export interface WorkerAsk {
-  readonly label: string;
-  /** The plan step this worker belongs to. */
-  readonly step: string;
-  readonly task: string;
-  readonly role?: Role;
-  readonly lens?: string;
-  /** Paths it may write; readers leave this out. */
-  readonly write?: readonly string[];
-  readonly outputSchema?: Record<string, unknown>;
-  /** Overrides the run's context pack for this worker (the scout pattern condenses its own). */
-  readonly context?: ContextPack;
-  /** A complete prompt body to use instead of a role template (synthesis workers). */
-  readonly body?: string;
-  /** The agent's web search on or off; unset: the role's default (on for research). */
-  readonly search?: boolean;
-}
-
-/** Something a live view can show. */
-export type RunEvent =
-  | { readonly type: "step"; readonly step: string }
-  | { readonly type: "worker_started"; readonly id: string; readonly label: string; readonly step: string }
-  | {
-      readonly type: "worker_ended";
-      readonly id: string;
-      readonly label: string;
-      readonly result: WorkerResult;
-    }
-  | { readonly type: "note"; readonly text: string };
-
-export interface PatternRunOptions {
-  readonly cwd: string;
-  readonly context?: ContextPack;
-  /** User templates by role, replacing the built-in ones. */
-  readonly templates?: Partial<Record<Role, string>>;
-  readonly timeoutSeconds?: number;
-  /** Each worker's idle timeout, token budget and retries. */
-  readonly idleTimeoutSeconds?: number;
-  readonly maxTokens?: number;
-  readonly retries?: number;
-  /** A token budget over all the run's workers together. */
-  readonly runMaxTokens?: number;
-  readonly model?: string;
-  readonly bin?: string;
-  readonly signal?: AbortSignal;
-  readonly onEvent?: (event: RunEvent) => void;
-  /**
-   * The run is being resumed: a worker the record already holds for the same step and label is used
-   * again instead of started (a lost one is resumed first); only a canceled one is started afresh.
-   */
-  readonly resume?: boolean;
-}
-
-/** The run options kept in the record, so that a resume starts workers the same way. */
-const SETTINGS = [
-  "cwd",
-  "context",
-  "templates",
-  "timeoutSeconds",
-  "idleTimeoutSeconds",
-  "maxTokens",
-  "retries",
-  "runMaxTokens",
-  "model",
-  "bin",
-] as const satisfies readonly (keyof RunSettings & keyof PatternRunOptions)[];
-
-/** What of the run options is kept in the record (as plain JSON). */
-export function runSettings(options: PatternRunOptions): RunSettings {
-  const kept = Object.fromEntries(SETTINGS.map((key) => [key, options[key]]));
-  return JSON.parse(JSON.stringify(kept)) as RunSettings;
-}
-
-/** The run options a record's settings stand for. */
-export function fromSettings(settings: RunSettings): PatternRunOptions {
-  return settings as PatternRunOptions;
-}
+export type { PatternRunOptions, RunEvent, WorkerAsk } from "./run-options.js";
+export { fromSettings, runSettings } from "./run-options.js";
 
 /** The toolkit a pattern works with: workers, its plan, and its record. */
 export class PatternRun {
