@@ -272,7 +272,7 @@ describe("baton top and wait in a real terminal", () => {
     const result = await ws.baton(["top"]);
     assert.equal(result.code, 2);
     assert.equal(result.stdout, "");
-    assert.match(result.stderr, /^baton: baton top needs a terminal .*`baton watch`.*`baton ls`.*\n$/);
+    assert.match(result.stderr, /^baton: top needs a terminal, .*`baton watch`.*`baton ls`.*\n$/);
   });
 
   test("wait on a terminal shows a live line per worker, then takes it away for the outcome", async () => {

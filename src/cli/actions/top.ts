@@ -5,7 +5,7 @@ export async function top(global: GlobalOptions): Promise<void> {
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     throw new ExitWith(
       2,
-      "baton top needs a terminal (its input and output): use `baton watch` to follow events or `baton ls` for a listing",
+      "top needs a terminal, and its input or output is not one: use `baton watch` to follow events, or `baton ls` for a listing",
     );
   }
   await withBaton(global, async (baton) => {
