@@ -8,8 +8,8 @@ import {
   useState,
   useSyncExternalStore,
 } from "react";
-import { currentPlans, type ShownPlan } from "../cli/plans.js";
 import type { Baton } from "../client/baton.js";
+import { currentPlans, type ShownPlan } from "../plan/current.js";
 import { isFinal } from "../worker/state.js";
 import type { WorkerInfo } from "../worker/types.js";
 import { useWorkerActions } from "./actions.js";

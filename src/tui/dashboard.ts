@@ -1,4 +1,4 @@
-import type { ShownPlan } from "../cli/plans.js";
+import type { ShownPlan } from "../plan/current.js";
 import { renderPlan } from "../plan/render.js";
 import { count, duration } from "../render/numbers.js";
 import { terminalText } from "../render/terminal-text.js";
