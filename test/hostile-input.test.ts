@@ -386,7 +386,7 @@ const GROUPS: { readonly name: string; readonly cases: readonly Case[] }[] = [
         /--max-bytes must be a whole number of 1 or more/,
         { code: 2 },
       ),
-      refused("a prompt with a NUL byte", ["spawn", "-"], /prompt contains a NUL byte/, {
+      refused("a prompt with a NUL byte", ["spawn", "-"], /spawn: task contains a NUL byte: remove it/, {
         input: "do\0this",
         code: 2,
       }),

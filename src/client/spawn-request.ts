@@ -3,23 +3,22 @@ import { BatonError } from "../errors.js";
 import type { SpawnParams } from "../protocol/messages.js";
 import type { SpawnOptions } from "./options.js";
 
-type SpawnCode = [typeof import("../roles/index.js"), typeof import("../protocol/messages.js")];
-
-let code: Promise<SpawnCode> | undefined;
+let roles: Promise<typeof import("../roles/index.js")> | undefined;
 
 /**
- * What a spawn needs that only spawns need: loaded on the first, not at start-up (the commands that only
- * read, such as ls, poll and result, need none of it). One promise for every call, so that spawns issued
- * together reach the supervisor (and get their ids) in the order they were called.
+ * The role templates, which only spawns need: loaded on the first, not at start-up (the commands that
+ * only read, such as ls, poll and result, need none of it). One promise for every call, so that spawns
+ * issued together reach the supervisor (and get their ids) in the order they were called.
  */
-export function spawnCode(): Promise<SpawnCode> {
-  code ??= Promise.all([import("../roles/index.js"), import("../protocol/messages.js")]);
-  return code;
+export function spawnCode(): Promise<typeof import("../roles/index.js")> {
+  roles ??= import("../roles/index.js");
+  return roles;
 }
 
 /**
  * The request a spawn sends: the task rendered into its role's template (unless a follow-up, or the
- * caller rendered it), validated here as the supervisor will, so that a mistake is told in one line.
+ * caller rendered it). The supervisor validates it (the socket is an edge) and names a wrong field in
+ * one line; checking it here too would cost every spawn the schema library's load for nothing.
  */
 export async function spawnRequest(
   options: SpawnOptions,
@@ -40,7 +39,7 @@ export async function spawnRequest(
   const templated =
     options.continues === undefined &&
     (options.role !== undefined || lens !== undefined || context !== undefined || template !== undefined);
-  const [{ defaultScope, renderWorkerPrompt }, { describeIssue, spawnParams }] = await spawnCode();
+  const { defaultScope, renderWorkerPrompt } = await spawnCode();
   const prompt =
     options.prompt ??
     (templated
@@ -55,16 +54,14 @@ export async function spawnRequest(
           ...(template ? { template } : {}),
         })
       : undefined);
-  const parsed = spawnParams.safeParse({
+  return {
     ...withoutUndefined(rest),
     ...(prompt ? { prompt } : {}),
     ...(options.write ? { write: [...options.write] } : {}),
     // A follow-up left without a cwd takes its parent's.
     ...(options.continues !== undefined && options.cwd === undefined ? {} : { cwd }),
     env: stringEnv(env),
-  });
-  if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "spawn"));
-  return parsed.data;
+  } as SpawnParams;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
