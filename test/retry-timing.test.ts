@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { BatonEvent } from "../dist/events/types.js";
+import { Store } from "../dist/store/store.js";
+import { retryDelayMs } from "../dist/supervisor/attempts.js";
+import { Supervisor } from "../dist/supervisor/supervisor.js";
+import { ManualClock } from "./support/clock.ts";
+import { FIXTURES } from "./support/harness.ts";
+
+// Time is injectable: a supervisor given a clock the test moves by hand waits a retry's backoff (1 s,
+// then 2 s) and a stop's grace period (Ctrl+C, SIGTERM, SIGKILL) on that clock, so none of it takes
+// real seconds. The real supervisor, the real attempts and real fixture agents in real terminals.
+
+/** A supervisor of its own, in process, on a manual clock. */
+class Rig {
+  private seen = 0;
+  readonly events: BatonEvent[] = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly supervisor: Supervisor,
+    readonly clock: ManualClock,
+  ) {}
+
+  static async create(): Promise<Rig> {
+    const dir = mkdtempSync(join(tmpdir(), "baton-clock-"));
+    const store = await Store.open(join(dir, ".baton"));
+    const clock = new ManualClock();
+    return new Rig(dir, await Supervisor.load(store, { clock }), clock);
+  }
+
+  spawn(bin: string, more: { retries?: number; env?: Record<string, string> } = {}): Promise<{ id: string }> {
+    return this.supervisor.spawn({
+      task: "answer",
+      cwd: this.dir,
+      bin,
+      unconfined: true,
+      retries: more.retries ?? 2,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: this.dir, ...more.env },
+    });
+  }
+
+  /** Waits (in real time, at most `ms`) until an event matching `wanted` has been emitted. */
+  async until(wanted: (event: BatonEvent) => boolean, ms = 20_000): Promise<BatonEvent> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.events.find(wanted);
+      if (found) return found;
+      const left = deadline - Date.now();
+      assert.ok(left > 0, `no such event; saw: ${this.events.map((e) => e.type).join(", ")}`);
+      const batch = await this.supervisor.events.next(this.seen, { waitMs: left });
+      this.events.push(...batch.events);
+      this.seen = batch.next;
+    }
+  }
+
+  /** Every event emitted so far, after giving the supervisor `ms` of real time to emit more. */
+  async settle(ms: number): Promise<BatonEvent[]> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const batch = this.supervisor.events.after(this.seen);
+    this.events.push(...batch.events);
+    this.seen = batch.next;
+    return this.events;
+  }
+
+  /** The clock's pending timers, once there are some (the backoff is set just after the retry event). */
+  async timers(): Promise<number[]> {
+    const deadline = Date.now() + 5_000;
+    while (this.clock.pending.length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    return this.clock.pending;
+  }
+
+  async close(): Promise<void> {
+    await this.supervisor.close(0);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const started = (attempt: number) => (e: BatonEvent) => e.type === "started" && e.attempt === attempt;
+const retried = (retry: number) => (e: BatonEvent) => e.type === "retry" && e.retry === retry;
+const ended = (e: BatonEvent) => e.type === "state" && !["queued", "running"].includes(e.to);
+
+describe("time is injectable", () => {
+  test("the backoff is 1 s, 2 s, 4 s, ... capped at 30 s", () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(retryDelayMs), [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+  });
+
+  describe("retries wait their backoff on the supervisor's clock", () => {
+    let rig: Rig;
+    before(async () => {
+      rig = await Rig.create();
+    });
+    after(() => rig.close());
+
+    test("a retry starts only once the clock has passed its backoff, and the third attempt's answer is the result", async () => {
+      const count = join(rig.dir, "attempts");
+      const { id } = await rig.spawn(join(FIXTURES, "flaky-agent.sh"), { env: { FLAKY_COUNT: count } });
+      await rig.until(retried(1));
+      // The first retry waits 1 s on the clock: none of it passes in real time.
+      assert.deepEqual(await rig.timers(), [1000], "one timer: the backoff");
+      assert.ok(!(await rig.settle(300)).some(started(2)), "no second attempt before the clock moves");
+      rig.clock.advance(999);
+      assert.ok(!(await rig.settle(100)).some(started(2)), "nor 1 ms before the backoff ends");
+      rig.clock.advance(1);
+      await rig.until(started(2));
+      await rig.until(retried(2));
+      assert.deepEqual(await rig.timers(), [2000], "the second retry waits 2 s");
+      rig.clock.advance(1999);
+      assert.ok(!(await rig.settle(100)).some(started(3)));
+      rig.clock.advance(1);
+      await rig.until(started(3));
+      const end = await rig.until(ended);
+      assert.equal(end.type === "state" && end.to, "succeeded");
+      const result = await rig.supervisor.result(id);
+      assert.equal(result.answer, "answered on attempt 3");
+      assert.equal(result.retries, 2);
+    });
+
+    test("a stop during the backoff ends the worker at once, canceled, without moving the clock", async () => {
+      const count = join(rig.dir, "stop-attempts");
+      const { id } = await rig.spawn(join(FIXTURES, "flaky-agent.sh"), { env: { FLAKY_COUNT: count } });
+      await rig.until((e) => retried(1)(e) && e.type === "retry" && e.worker === id);
+      const before = rig.clock.now();
+      assert.deepEqual(await rig.supervisor.stop({ ids: [id] }), [id]);
+      assert.equal(rig.clock.now(), before);
+      const result = await rig.supervisor.result(id);
+      assert.equal(result.state, "canceled");
+      assert.deepEqual(result.reason, { kind: "stopped", by: "user", via: "stop" });
+      assert.equal(result.retries, 1);
+      assert.ok(
+        !(await rig.settle(100)).some((e) => started(2)(e) && e.type === "started" && e.worker === id),
+      );
+    });
+  });
+});
