@@ -4,7 +4,17 @@ import type { Usage, WorkerSpec } from "../worker/types.js";
 export type AgentEvent =
   | { readonly type: "thread"; readonly threadId: string }
   | { readonly type: "turn_started" }
-  | { readonly type: "turn_completed"; readonly usage: Usage }
+  | {
+      readonly type: "turn_completed";
+      readonly usage: Usage;
+      /**
+       * The agent's own price of its thread so far in US dollars, where it reports one (Claude Code's
+       * `total_cost_usd`: over a resumed thread it includes the earlier turns).
+       */
+      readonly costUsd?: number;
+    }
+  /** The attempt's usage so far, before its turn ends (for budgets that must bite mid-turn). */
+  | { readonly type: "usage"; readonly usage: Usage }
   | { readonly type: "turn_failed"; readonly message: string }
   | { readonly type: "message"; readonly text: string }
   | { readonly type: "reasoning"; readonly text: string }
@@ -45,6 +55,12 @@ export interface LaunchContext {
   readonly writeRoots: readonly string[];
   /** Folders the agent's commands must neither read nor write (the run store). */
   readonly hidden: readonly string[];
+  /**
+   * A folder of the run store for what the agent must find again after the worker ends (Claude Code's
+   * sessions, to resume a thread), this backend's alone. A backend that keeps state there names its
+   * folders in {@link Backend.agentHomes}, which Baton makes and keeps writable.
+   */
+  readonly agentStateDir: string;
 }
 
 /** Token usage an agent reports while it works, before its turn ends. */
@@ -69,6 +85,8 @@ export interface AgentOutcome {
   readonly error: string | undefined;
   /** Set when the failure was transient (a model 5xx, a lost connection): worth running again. */
   readonly transient: string | undefined;
+  /** The agent's own price of its thread in US dollars, where it reports one (see `turn_completed`). */
+  readonly costUsd?: number;
 }
 
 /** The seam between Baton's core and one kind of coding agent. */

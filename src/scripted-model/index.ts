@@ -7,3 +7,10 @@ export {
   startScriptedModel,
 } from "./server.js";
 export { type ModelRequest, message, patch, type Script, type ScriptStep, shell } from "./steps.js";
+export { answerMessages } from "./messages-answer.js";
+export {
+  type ScriptedMessages,
+  type ScriptedMessagesOptions,
+  startScriptedMessages,
+} from "./messages-server.js";
+export { type MessagesScript, type MessagesStep, messagesRequest } from "./messages-steps.js";

@@ -42,6 +42,7 @@ export function launchWorker(
     tmpDir,
     writeRoots: writeRoots(scopePaths),
     hidden: [store.home],
+    agentStateDir: join(store.home, "agents", backend.name),
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
   if (spec.confinement !== "baton") {

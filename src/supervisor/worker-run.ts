@@ -76,6 +76,8 @@ export class WorkerRun {
   private idleTimer: NodeJS.Timeout | undefined;
   private liveUsage: LiveUsage | undefined;
   private turnUsage: Usage = ZERO_USAGE;
+  /** The attempt's usage so far as the agent's own events report it mid-turn (`usage` events). */
+  private eventUsage: Usage | undefined;
   /** A command the agent started has not finished: silence is then the command's, not the model's. */
   private commandRunning = false;
   private transcriptFd: number | undefined;
@@ -170,7 +172,7 @@ export class WorkerRun {
   }
 
   private refreshUsage(): void {
-    const live = this.liveUsage?.read();
+    const live = this.liveUsage?.read() ?? this.eventUsage;
     const attempt = live && totalTokens(live) > totalTokens(this.turnUsage) ? live : this.turnUsage;
     const next = addUsage(this.attempt.priorUsage, attempt);
     if (totalTokens(next) === totalTokens(this.usage)) return;
@@ -267,6 +269,9 @@ export class WorkerRun {
         this.hooks.progress();
       } else if (event.type === "turn_completed") {
         this.turnUsage = addUsage(this.turnUsage, event.usage);
+        this.refreshUsage();
+      } else if (event.type === "usage") {
+        this.eventUsage = event.usage;
         this.refreshUsage();
       } else if (event.type === "command") {
         this.commandRunning = event.status === "in_progress";

@@ -51,8 +51,10 @@ export interface SpawnFlags extends Record<string, unknown> {
   readonly model?: string;
   readonly timeout?: number;
   readonly maxParallel?: number;
-  readonly backend: string;
+  readonly backend?: string;
   readonly codexBin?: string;
+  /** `--bin PATH`: the agent's binary, whichever the backend. */
+  readonly bin?: string;
   /** true with `--wait` (wait and print the answers), false with `--no-wait` (refuse a busy writer) */
   readonly wait?: boolean;
   /** `--task TEXT`, repeated: one worker each. */
@@ -93,8 +95,8 @@ export async function spawn(global: GlobalOptions, words: string[], opts: SpawnF
         model: opts.model,
         timeoutSeconds: opts.timeout,
         ...limitSettings(opts),
-        backend: opts.backend,
-        bin: opts.codexBin,
+        ...(opts.backend === undefined ? {} : { backend: opts.backend }),
+        bin: opts.bin ?? ((opts.backend ?? "codex") === "codex" ? opts.codexBin : undefined),
         maxParallel: opts.maxParallel,
         noWait: opts.wait === false,
         ...(opts.isolate ? { isolate: true } : {}),

@@ -64,7 +64,16 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
       "workers that may run at once in this workspace; the rest queue (default 8)",
       positiveInteger("--max-parallel", MAX_PARALLEL_LIMIT),
     )
-    .addOption(new Option("--backend <name>", "the agent CLI").choices(["codex"]).default("codex"))
+    .addOption(
+      new Option("--backend <name>", "the agent CLI (default: codex; a follow-up: its parent's)").choices([
+        "codex",
+        "claude",
+      ]),
+    )
+    .option(
+      "--bin <path>",
+      "the agent's binary (default: BATON_CODEX_BIN or BATON_CLAUDE_BIN, then PATH, then node_modules)",
+    )
     .option("--codex-bin <path>", "the codex binary (default: BATON_CODEX_BIN, then PATH, then node_modules)")
     .option(
       "--no-wait",
