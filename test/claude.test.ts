@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { WorkerInfo, WorkerResult } from "../dist/index.js";
+import { Baton, type WorkerInfo, type WorkerResult } from "../dist/index.js";
 import {
   type DirectiveStep,
   directiveScript,
@@ -162,6 +163,9 @@ describe("claude workers", () => {
       await ws.ok(["logs", result.id]),
       /\$ echo from-shell > shell.txt && cat shell.txt\n {2}exit 0/,
     );
+    // Claude Code's per-command files went to the worker's TMPDIR (removed), not /tmp/claude-<uid>/.
+    const slug = ws.dir.replace(/[^A-Za-z0-9]/g, "-");
+    assert.equal(existsSync(join(tmpdir(), `claude-${process.getuid?.()}`, slug)), false);
   });
 
   test("a reader is refused a write, by Claude Code's tools and by the sandbox", async () => {
@@ -311,6 +315,38 @@ describe("claude workers", () => {
     assert.equal(result.state, "canceled");
     assert.deepEqual(result.reason, { kind: "stopped", by: "user", via: "interrupt" });
     assert.deepEqual(workerProcesses(ws, id), []);
+  });
+
+  test("a token budget stops a worker in the middle of its turn, from its per-response usage", async () => {
+    const result = await run(
+      "claude-spender",
+      [{ type: "shell", command: LONG, usage: { input_tokens: 5000, output_tokens: 10 } }],
+      ["--role", "implementer", "--max-tokens", "1000"],
+    );
+    assert.equal(result.state, "over_budget", JSON.stringify(result.reason));
+    assert.ok(
+      result.reason?.kind === "budget" && result.reason.scope === "worker" && result.reason.used >= 5000,
+    );
+    assert.ok(result.usage.inputTokens >= 5000, "counted before the turn ended");
+    assert.deepEqual(workerProcesses(ws, result.id), []);
+  });
+
+  test("an answer schema goes to --json-schema, and the structured answer is the result", async () => {
+    const baton = await Baton.open({ home: ws.home, cwd: ws.dir, env: ws.env });
+    try {
+      const id = await baton.spawn({
+        task: `claude-schema\n${modelScriptLine([{ type: "tool", name: "StructuredOutput", input: { verdict: "pass" } }])}`,
+        backend: "claude",
+        outputSchema: { type: "object", properties: { verdict: { type: "string" } }, required: ["verdict"] },
+      });
+      await baton.wait([id]);
+      const result = await baton.result(id);
+      assert.equal(result.state, "succeeded", JSON.stringify(result.reason));
+      assert.deepEqual(JSON.parse(result.answer), { verdict: "pass" });
+      assert.ok(tools(requestsFor("claude-schema")[0]!).includes("StructuredOutput"));
+    } finally {
+      baton.close();
+    }
   });
 
   test("a worker cannot spawn workers", async () => {
