@@ -349,6 +349,16 @@ describe("claude workers", () => {
     }
   });
 
+  test("--search offers Claude Code's web tools; a plain reader gets none", async () => {
+    await run("claude-search-on", [{ type: "message", text: "ok" }], ["--read-only", "--search"]);
+    await run("claude-search-off", [{ type: "message", text: "ok" }], ["--read-only"]);
+    const offered = (name: string) => tools(requestsFor(name)[0]!);
+    for (const tool of ["WebSearch", "WebFetch"]) {
+      assert.ok(offered("claude-search-on").includes(tool), `${tool} offered with --search`);
+      assert.ok(!offered("claude-search-off").includes(tool), `no ${tool} without it`);
+    }
+  });
+
   test("a worker cannot spawn workers", async () => {
     const result = await run(
       "claude-nested",
