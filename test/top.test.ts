@@ -295,6 +295,34 @@ describe("baton top and wait in a real terminal", () => {
     }
   });
 
+  test("run on a terminal shows a live line per worker of the run under its step lines, then takes them away", async () => {
+    const answer = JSON.stringify({ summary: "nothing found", findings: [] });
+    const task = `Review slowly\n${modelScriptLine([
+      { type: "shell", command: "sleep 4" },
+      { type: "message", text: answer },
+    ])}`;
+    const other = await spawned(["--label", "bystander", `other\n${modelScriptLine(busy("sleep 600"))}`]);
+    const screen = new Screen(ws, ["run", "review", "--lens", "security", "--lens", "correctness", task]);
+    try {
+      // The step's line, and under it the run's own reviewers running, live; never the bystander.
+      await screen.line("Review through", (l) => /▶ Review through security, correctness/.test(l));
+      await screen.line("security", (l) =>
+        /^w\d+\s+r\d+:review-security\s+running\s+\d+(\.\d)?s\s+[\d,]+ tokens/.test(l),
+      );
+      await screen.line("correctness", (l) => /^w\d+\s+r\d+:review-correctness\s+running/.test(l));
+      assert.ok(!screen.lines().some((l) => l.includes("bystander")), "only the run's own workers");
+      assert.equal(await screen.exited, 0, screen.text());
+      await screen.line("saved in");
+      assert.ok(
+        !screen.lines().some((l) => /^w\d+\s+r\d+:\S+\s+(running|succeeded)\s+\d/.test(l)),
+        `the live lines are gone:\n${screen.text()}`,
+      );
+    } finally {
+      screen.kill();
+      await ws.ok(["stop", other]);
+    }
+  });
+
   test("wait into a pipe prints each worker's line as it ends", async () => {
     const fast = await spawned(["--label", "fast", quick("fast", "fast answer")]);
     const slow = await spawned(["--label", "slow", `slow\n${modelScriptLine(busy("sleep 600"))}`]);

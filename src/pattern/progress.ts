@@ -8,7 +8,11 @@ import type { RunEvent } from "./pattern-run.js";
  * is coloured by outcome; elsewhere the output stays plain for logs and agents. Labels, steps and notes
  * may carry a worker's or a model's text: on a terminal their control characters are shown, not acted on.
  */
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (event: RunEvent) => void {
+export function progressPrinter(
+  stream: NodeJS.WriteStream = process.stderr,
+  /** Where the lines go: `stream` itself unless a live view draws under them. */
+  write: (text: string) => void = (text) => stream.write(text),
+): (event: RunEvent) => void {
   const colour = stream.isTTY === true;
   const paint = (code: number, text: string) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
   const safe = (text: string) => textFor(stream, text);
@@ -33,6 +37,6 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
         line = paint(33, `  ! ${safe(event.text)}`);
         break;
     }
-    stream.write(`${clock()} ${line}\n`);
+    write(`${clock()} ${line}\n`);
   };
 }

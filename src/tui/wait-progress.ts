@@ -24,11 +24,15 @@ export interface WaitProgressOptions {
   readonly onEnded?: (worker: WorkerInfo) => void;
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Which of the followed workers to show (`baton run`: the run's own, as it starts them). @default all */
+  readonly select?: (worker: WorkerInfo) => boolean;
 }
 
 export interface WaitProgress {
   /** Stops following and takes the live lines away; what was drawn is erased. */
   stop(): void;
+  /** Writes `text` (whole lines) above the live lines, which are drawn again under it. */
+  above(text: string): void;
 }
 
 /**
@@ -48,11 +52,13 @@ export function waitProgress(
   let drawn = 0;
   let stopped = false;
 
-  const draw = () => {
+  const shown = (snapshot: LiveSnapshot): LiveSnapshot =>
+    options.select ? { ...snapshot, workers: snapshot.workers.filter(options.select) } : snapshot;
+  const draw = (before = "") => {
     if (stopped || !out || !latest) return;
-    const lines = frame(latest, { width: out.columns || 80, height: out.rows || 24, colour });
-    const up = drawn > 0 ? `\x1b[${drawn}F` : "";
-    out.write(`${up}${lines.map((line) => `\x1b[2K${line}\n`).join("")}\x1b[J`);
+    const lines = frame(shown(latest), { width: out.columns || 80, height: out.rows || 24, colour });
+    const up = drawn > 0 ? `\x1b[${drawn}F\x1b[J` : "";
+    out.write(`${up}${before}${lines.map((line) => `\x1b[2K${line}\n`).join("")}\x1b[J`);
     drawn = lines.length;
   };
   const stop = () => {
@@ -70,21 +76,25 @@ export function waitProgress(
   if (out) process.prependListener("SIGINT", stop);
 
   followWorkspace(baton, {
-    workers: ids,
+    ...(ids.length > 0 ? { workers: ids } : {}),
     signal: controller.signal,
     onSnapshot: (snapshot) => {
       latest = snapshot;
-      for (const worker of snapshot.workers) {
+      for (const worker of shown(snapshot).workers) {
         if (!isFinal(worker.state) || ended.has(worker.id)) continue;
         ended.add(worker.id);
         if (!stopped) options.onEnded?.(worker);
       }
       // Nothing left to wait for (or never was): nothing to draw.
-      if (drawn === 0 && snapshot.workers.every((w) => isFinal(w.state))) return;
+      if (drawn === 0 && shown(snapshot).workers.every((w) => isFinal(w.state))) return;
       draw();
     },
   }).catch(() => {});
-  return { stop };
+  const above = (text: string) => {
+    if (stopped || !out || drawn === 0) out?.write(text);
+    else draw(text);
+  };
+  return { stop, above };
 }
 
 /** The live lines: one per worker, cut to the terminal's width; the unfinished first if they do not fit. */

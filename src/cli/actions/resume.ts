@@ -1,5 +1,4 @@
 import { BatonError } from "../../errors.js";
-import { progressPrinter } from "../../pattern/index.js";
 import { resolveHome } from "../../store/home.js";
 import { WORKER_ID } from "../../store/store.js";
 import { resumeRun } from "../../workflow/index.js";
@@ -14,8 +13,8 @@ export async function resume(global: GlobalOptions, ids: string[], opts: { json?
   if (runs.length > 0) {
     if (ids.length > 1) throw new BatonError("usage", "resume one run at a time, and no workers with it");
     const home = global.home ?? resolveHome();
-    await runToResult(home, process.cwd(), opts, (baton, signal) =>
-      resumeRun(baton, runs[0]!, { signal, onEvent: progressPrinter(process.stderr) }),
+    await runToResult(home, process.cwd(), opts, (baton, signal, onEvent) =>
+      resumeRun(baton, runs[0]!, { signal, onEvent }),
     );
     return;
   }

@@ -9,6 +9,7 @@ import {
   type PatternName,
   type PatternOutcome,
   progressPrinter,
+  type RunEvent,
   runPattern,
 } from "../../pattern/index.js";
 import { resolveHome } from "../../store/home.js";
@@ -31,14 +32,14 @@ export async function runCommand(
   const home = global.home ?? resolveHome();
   const settings = await promptSettings(opts, cwd, home);
   const options = spec.build(task, opts as never, cwd);
-  await runToResult(home, cwd, opts, (baton, signal) =>
+  await runToResult(home, cwd, opts, (baton, signal, onEvent) =>
     runPattern(baton, spec.name, options, {
       cwd,
       ...(settings.context ? { context: settings.context } : {}),
       templates: settings.templates,
       ...workerOptions(opts),
       signal,
-      onEvent: progressPrinter(process.stderr),
+      onEvent,
     }),
   );
 }
@@ -79,13 +80,13 @@ export async function workflowCommand(args: readonly string[], global: GlobalOpt
   const home = global.home ?? resolveHome();
   // Context flags add to the file's pack; a --context file and pointers are relative to the workers' cwd.
   const settings = await promptSettings(opts, workflow.cwd, home);
-  await runToResult(home, workflow.cwd, opts, (baton, signal) =>
+  await runToResult(home, workflow.cwd, opts, (baton, signal, onEvent) =>
     runWorkflow(baton, workflow, {
       ...(settings.context ? { context: settings.context } : {}),
       templates: settings.templates,
       ...workerOptions(opts),
       signal,
-      onEvent: progressPrinter(process.stderr),
+      onEvent,
     }),
   );
 }
@@ -106,17 +107,20 @@ export async function runToResult(
   home: string,
   cwd: string,
   opts: Record<string, unknown>,
-  execute: (baton: Baton, signal: AbortSignal) => Promise<PatternOutcome>,
+  execute: (baton: Baton, signal: AbortSignal, onEvent: (event: RunEvent) => void) => Promise<PatternOutcome>,
 ): Promise<void> {
   const controller = new AbortController();
   const baton = await Baton.open({ home, cwd });
   const stopper = interruptible(controller, () => runWorkersOf(home), baton);
+  const progress = await liveProgress(baton, opts);
   try {
-    const outcome = await execute(baton, controller.signal);
+    const outcome = await execute(baton, controller.signal, progress.onEvent);
+    progress.stop();
     if (opts.json)
       printJson({ run: outcome.runId, dir: outcome.dir, result: outcome.data, markdown: outcome.markdown });
     else writeOut(`${outcome.markdown}\n(saved in ${outcome.dir}/result.md)\n`);
   } catch (error) {
+    progress.stop();
     if (controller.signal.aborted) {
       const summary = /summary in (\S+)$/.exec((error as Error).message)?.[1];
       if (summary) writeOut(await readFile(summary, "utf8").catch(() => ""));
@@ -124,9 +128,34 @@ export async function runToResult(
     }
     throw error;
   } finally {
+    progress.stop();
     stopper.dispose();
     baton.close();
   }
+}
+
+/**
+ * How a run shows itself as it goes: one line per step, worker start and end, and note; on a terminal
+ * (and not for --json) with a live line per worker of the run under them (state, elapsed, tokens).
+ */
+async function liveProgress(
+  baton: Baton,
+  opts: Record<string, unknown>,
+): Promise<{ onEvent: (event: RunEvent) => void; stop(): void }> {
+  if (process.stderr.isTTY !== true || opts.json) {
+    return { onEvent: progressPrinter(process.stderr), stop: () => {} };
+  }
+  const mine = new Set<string>();
+  const { waitProgress } = await import("../../tui/wait-progress.js");
+  const live = waitProgress(baton, [], { live: process.stderr, select: (worker) => mine.has(worker.id) });
+  const print = progressPrinter(process.stderr, (text) => live.above(text));
+  return {
+    onEvent: (event) => {
+      if (event.type === "worker_started") mine.add(event.id);
+      print(event);
+    },
+    stop: () => live.stop(),
+  };
 }
 
 /** The workers of the newest running run in this store: the ones a forced stop must end. */
