@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { costOf, costText } from "../dist/cost/cost.js";
+import { SHIPPED_PRICES } from "../dist/cost/prices.js";
+import { loadUserPrices, priceFiles } from "../dist/cost/user-prices.js";
+
+// Dollars per worker: the agent's own figure, else a price table (the user's before Baton's), else
+// `unpriced` with why, never a silent zero.
+
+const usage = (input: number, cached: number, output: number) => ({
+  inputTokens: input,
+  cachedInputTokens: cached,
+  outputTokens: output,
+  reasoningOutputTokens: 0,
+});
+
+describe("the cost of a worker", () => {
+  test("a priced model: uncached input, cached input and output each at their own rate, with the table named", () => {
+    const cost = costOf({ usage: usage(1_000_000, 400_000, 100_000), model: "gpt-5.5" });
+    assert.equal(cost.source, "baton");
+    // 600k at $5, 400k at $0.50, 100k at $30
+    assert.ok(cost.usd !== undefined && Math.abs(cost.usd - (3 + 0.2 + 3)) < 1e-9, String(cost.usd));
+    assert.deepEqual(cost.source === "baton" && cost.table, {
+      source: SHIPPED_PRICES.source,
+      date: SHIPPED_PRICES.date,
+      model: "gpt-5.5",
+    });
+    assert.equal(costText(cost), "$6.20");
+  });
+
+  test("a dated release is priced as its model; a longer name is not mistaken for a shorter one", () => {
+    const dated = costOf({ usage: usage(1_000_000, 0, 0), model: "claude-sonnet-4-5-20250929" });
+    assert.equal(dated.source === "baton" && dated.table?.model, "claude-sonnet-4-5");
+    const mini = costOf({ usage: usage(1_000_000, 0, 0), model: "gpt-5-mini" });
+    assert.equal(mini.usd, 0.25);
+    const unknown = costOf({ usage: usage(10, 0, 10), model: "gpt-5-ultra-turbo" });
+    assert.equal(unknown.source, "unpriced");
+  });
+
+  test("the agent's own figure wins; an unknown model or none is unpriced, with what to do", () => {
+    assert.deepEqual(costOf({ usage: usage(5, 0, 5), model: "gpt-5.5", agentUsd: 0.0421 }), {
+      usd: 0.0421,
+      source: "agent",
+    });
+    const none = costOf({ usage: usage(5, 0, 5), model: undefined });
+    assert.equal(none.usd, undefined);
+    assert.match(
+      none.source === "unpriced" ? none.why : "",
+      /give --model, or price it in \.baton\/prices\.yaml/,
+    );
+    const scripted = costOf({ usage: usage(5, 0, 5), model: "fake-model" });
+    assert.match(scripted.source === "unpriced" ? scripted.why : "", /no price for model "fake-model"/);
+    assert.equal(costText(scripted), "unpriced");
+  });
+
+  test("the user's table wins over Baton's, workspace before user config, and names itself", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "baton-prices-"));
+    try {
+      const home = join(dir, ".baton");
+      const [workspace, user] = priceFiles(home, { HOME: dir, XDG_CONFIG_HOME: join(dir, "config") });
+      assert.equal(user, join(dir, "config", "baton", "prices.yaml"));
+      const { mkdirSync } = await import("node:fs");
+      mkdirSync(home, { recursive: true });
+      writeFileSync(
+        workspace!,
+        "source: our agreement\ndate: 2026-09-01\nmodels:\n  gpt-5.5: { input: 4, cachedInput: 0.4, output: 24 }\n  fake-model: { input: 0, output: 0 }\n",
+      );
+      const tables = await loadUserPrices([workspace!, user!]);
+      assert.equal(tables.length, 1, "a missing file is no table");
+      const cost = costOf({ usage: usage(1_000_000, 0, 0), model: "gpt-5.5", userTables: tables });
+      assert.deepEqual(cost, {
+        usd: 4,
+        source: "user",
+        table: { source: "our agreement", date: "2026-09-01", model: "gpt-5.5" },
+      });
+      const free = costOf({ usage: usage(100, 0, 100), model: "fake-model", userTables: tables });
+      assert.equal(free.usd, 0, "priced at zero by the user is a price, not unpriced");
+
+      writeFileSync(workspace!, "models:\n  gpt-5.5: { input: -1, output: 2 }\n");
+      await assert.rejects(loadUserPrices([workspace!]), (error: Error) => {
+        assert.equal(error.message.split("\n").length, 1);
+        assert.match(error.message, /prices\.yaml:2: "models\.gpt-5\.5\.input" must be 0 or more US dollars/);
+        return true;
+      });
+      writeFileSync(workspace!, "models:\n  gpt-5.5: { in: 1, output: 2 }\n");
+      await assert.rejects(
+        loadUserPrices([workspace!]),
+        /prices\.yaml: "models\.gpt-5\.5\.input" is missing/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
