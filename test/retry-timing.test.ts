@@ -32,13 +32,17 @@ class Rig {
     return new Rig(dir, await Supervisor.load(store, { clock }), clock);
   }
 
-  spawn(bin: string, more: { retries?: number; env?: Record<string, string> } = {}): Promise<{ id: string }> {
+  spawn(
+    bin: string,
+    more: { retries?: number; idleTimeoutSeconds?: number; env?: Record<string, string> } = {},
+  ): Promise<{ id: string }> {
     return this.supervisor.spawn({
       task: "answer",
       cwd: this.dir,
       bin,
       unconfined: true,
       retries: more.retries ?? 2,
+      ...(more.idleTimeoutSeconds ? { idleTimeoutSeconds: more.idleTimeoutSeconds } : {}),
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: this.dir, ...more.env },
     });
   }
@@ -134,6 +138,44 @@ describe("time is injectable", () => {
       assert.ok(
         !(await rig.settle(100)).some((e) => started(2)(e) && e.type === "started" && e.worker === id),
       );
+    });
+  });
+
+  describe("watchdogs and a stop's grace period run on the supervisor's clock", () => {
+    let rig: Rig;
+    before(async () => {
+      rig = await Rig.create();
+    });
+    after(() => rig.close());
+
+    test("an agent that ignores Ctrl+C and SIGTERM is killed only once the clock passes twice the grace period", async () => {
+      const { id } = await rig.spawn(join(FIXTURES, "stubborn-agent.sh"), { retries: 0 });
+      await rig.until((e) => e.type === "output" && e.worker === id);
+      const stopped = rig.supervisor.stop({ ids: [id], graceSeconds: 3 });
+      const state = () => rig.supervisor.list().find((w) => w.id === id)?.state;
+      await rig.settle(300);
+      assert.equal(state(), "running", "Ctrl+C is ignored, and no time has passed");
+      rig.clock.advance(3000);
+      await rig.settle(300);
+      assert.equal(state(), "running", "SIGTERM after 3 s is ignored too");
+      rig.clock.advance(3000);
+      assert.deepEqual(await stopped, [id], "SIGKILL after 6 s ends it");
+      assert.equal(state(), "canceled");
+    });
+
+    test("the idle watchdog ends a silent agent once the clock passes its idle timeout", async () => {
+      const { id } = await rig.spawn(join(FIXTURES, "idle-agent.sh"), { retries: 0, idleTimeoutSeconds: 60 });
+      await rig.until((e) => e.type === "started" && e.worker === id);
+      await rig.settle(300);
+      rig.clock.advance(59_999);
+      await rig.settle(200);
+      assert.ok(!rig.events.some((e) => e.type === "state" && e.worker === id && e.to === "timed_out"));
+      rig.clock.advance(1);
+      const end = await rig.until((e) => ended(e) && e.type === "state" && e.worker === id);
+      assert.deepEqual(end.type === "state" && [end.to, end.reason], [
+        "timed_out",
+        { kind: "timeout", limit: "idle", seconds: 60 },
+      ]);
     });
   });
 });

@@ -125,6 +125,7 @@ async function attempts(
       transcriptBytes,
       context.graceMs,
       attempt,
+      clock,
     );
     entry.run = run;
     run.start();

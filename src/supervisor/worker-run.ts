@@ -1,13 +1,22 @@
-import { closeSync, writeSync } from "node:fs";
 import pty from "@lydell/node-pty";
-import type { AgentEvent, Backend, LiveUsage, OutputParser } from "../backend/backend.js";
+import type { AgentEvent, Backend, OutputParser } from "../backend/backend.js";
 import type { SweepReport } from "../confine/index.js";
 import { Redactor, redact, redactJson, secretsOf } from "../store/redact.js";
-import { type Store, storeError } from "../store/store.js";
+import type { Store } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
-import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
-import { totalTokens, ZERO_USAGE } from "../worker/types.js";
+import {
+  type EndReason,
+  type Usage,
+  type WorkerResult,
+  type WorkerSpec,
+  ZERO_USAGE,
+} from "../worker/types.js";
+import { type Clock, isoNow, realClock } from "./clock.js";
 import { identify, leftoversOf, type ProcessId, signalAll, terminate, workerProcesses } from "./processes.js";
+import { endOf, type StopCause } from "./run-end.js";
+import { RunLogs } from "./run-logs.js";
+import { UsageMeter } from "./run-usage.js";
+import { Watchdogs } from "./watchdogs.js";
 import { clearAfter, launchWorker, type WorkerLaunch } from "./worker-launch.js";
 
 /** How long what an agent left running gets between SIGTERM and SIGKILL once the agent has ended. */
@@ -29,34 +38,24 @@ export interface Attempt {
   readonly threadId?: string;
 }
 
-/** Why Baton itself ended the worker. */
-type StopCause =
-  | { readonly kind: "user" }
-  | { readonly kind: "timeout"; readonly reason: EndReason }
-  | { readonly kind: "budget"; readonly reason: EndReason };
-
-const LIVE_USAGE_MS = 500;
-
 const CTRL_C = "\x03";
 const MAX_LINE = 64 * 1024 * 1024;
 
 /**
  * One worker's agent in a pseudo-terminal: spawn, stream, settle, record. The transcript and events
  * are appended to the store as they come; `ended` resolves with the result once the agent is gone
- * and every process it started has been stopped.
+ * and every process it started has been stopped. Its watchdogs and a stop's grace period run on the
+ * supervisor's clock.
  */
 export class WorkerRun {
   readonly ended: Promise<WorkerResult>;
   pid = 0;
   threadId: string | undefined;
-  /** Usage over every attempt so far, this one included. */
-  usage: Usage;
   /** Set when this attempt failed in a way worth running again (model 5xx, no answer). */
   transient: string | undefined;
   /** The attempt changed files (a writer's retry would not start from a clean slate). */
   changedFiles = false;
-  transcriptBytes: number;
-  startedAt = Date.now();
+  startedAt: number;
 
   private terminal: pty.IPty | undefined;
   /** The agent's pid with its start time, so that a later process given the same pid is never signalled. */
@@ -67,23 +66,16 @@ export class WorkerRun {
   private readonly redactor: Redactor;
   /** The environment's secret values: redacted from everything this run writes or returns. */
   private readonly secrets: string[];
+  private readonly logs: RunLogs;
+  private readonly watchdogs: Watchdogs;
+  private readonly meter: UsageMeter;
   private pendingLine = "";
   private stopping: StopCause | undefined;
   private interrupted = false;
   /** The agent has ended: no watchdog or limit can stop it any more, only its leftovers remain. */
   private exited = false;
-  private readonly timers: NodeJS.Timeout[] = [];
-  private idleTimer: NodeJS.Timeout | undefined;
-  private liveUsage: LiveUsage | undefined;
-  private turnUsage: Usage = ZERO_USAGE;
-  /** The attempt's usage so far as the agent's own events report it mid-turn (`usage` events). */
-  private eventUsage: Usage | undefined;
   /** A command the agent started has not finished: silence is then the command's, not the model's. */
   private commandRunning = false;
-  private transcriptFd: number | undefined;
-  private eventsFd: number | undefined;
-  /** The first write to the store that failed; the run goes on, and its answer is still kept. */
-  storeError: string | undefined;
   private launch: WorkerLaunch | undefined;
   private outsideScope: SweepReport | undefined;
 
@@ -97,9 +89,12 @@ export class WorkerRun {
     transcriptBytes: number,
     private readonly graceMs: number,
     private readonly attempt: Attempt = { priorUsage: ZERO_USAGE },
+    private readonly clock: Clock = realClock,
   ) {
-    this.transcriptBytes = transcriptBytes;
-    this.usage = attempt.priorUsage;
+    this.startedAt = clock.now();
+    this.logs = new RunLogs(store, spec.id, transcriptBytes);
+    this.watchdogs = new Watchdogs(clock);
+    this.meter = new UsageMeter(attempt.priorUsage, backend, env, () => hooks.progress());
     this.threadId = attempt.threadId;
     this.parser = backend.parser();
     this.secrets = secretsOf(env);
@@ -109,12 +104,26 @@ export class WorkerRun {
     });
   }
 
+  /** The transcript's size, over every attempt so far. */
+  get transcriptBytes(): number {
+    return this.logs.transcriptBytes;
+  }
+
+  /** Usage over every attempt so far, this one included. */
+  get usage(): Usage {
+    return this.meter.usage;
+  }
+
+  /** The first write to the store that failed; the run goes on, and its answer is still kept. */
+  get storeError(): string | undefined {
+    return this.logs.storeError;
+  }
+
   /** Starts the agent. Never throws: a failure to start ends the run as failed. */
   start(): void {
-    this.startedAt = Date.now();
+    this.startedAt = this.clock.now();
     try {
-      this.transcriptFd = this.store.openLog(this.spec.id, "transcript.log");
-      this.eventsFd = this.store.openLog(this.spec.id, "events.jsonl");
+      this.logs.open();
       this.launch = launchWorker(this.store, this.spec, this.backend, this.env, this.attempt);
       const { file, args, env } = this.launch;
       this.terminal = pty.spawn(file, [...args], {
@@ -136,48 +145,23 @@ export class WorkerRun {
     this.root = identify(this.pid);
     this.terminal.onData((data) => this.onData(data));
     this.terminal.onExit(({ exitCode, signal }) => void this.onExit(exitCode, signal));
-    const { timeoutSeconds } = this.spec;
-    this.timers.push(
-      setTimeout(
-        () =>
-          void this.stopFor({
-            kind: "timeout",
-            reason: { kind: "timeout", limit: "wall", seconds: timeoutSeconds },
-          }),
-        timeoutSeconds * 1000,
-      ),
-    );
+    const seconds = this.spec.timeoutSeconds;
+    this.watchdogs.wall(seconds, () => {
+      void this.stopFor({ kind: "timeout", reason: { kind: "timeout", limit: "wall", seconds } });
+    });
     this.touch();
-    if (this.attempt.resumeThreadId) this.followUsage(this.attempt.resumeThreadId);
+    if (this.attempt.resumeThreadId) this.meter.follow(this.attempt.resumeThreadId);
   }
 
   /** Restarts the idle watchdog: any output or event counts as a sign of life. */
   private touch(): void {
     if (this.stopping || this.exited) return;
-    clearTimeout(this.idleTimer);
     const seconds = this.spec.idleTimeoutSeconds;
-    this.idleTimer = setTimeout(() => {
+    this.watchdogs.idle(seconds, () => {
       if (!this.commandRunning)
         this.transient = `no output or events for ${seconds}s while waiting on the model`;
       void this.stopFor({ kind: "timeout", reason: { kind: "timeout", limit: "idle", seconds } });
-    }, seconds * 1000);
-  }
-
-  /** Reads live usage while the turn runs, where the backend offers it. */
-  private followUsage(threadId: string): void {
-    if (this.liveUsage || !this.backend.liveUsage) return;
-    this.liveUsage = this.backend.liveUsage(threadId, this.env);
-    const timer = setInterval(() => this.refreshUsage(), LIVE_USAGE_MS);
-    this.timers.push(timer);
-  }
-
-  private refreshUsage(): void {
-    const live = this.liveUsage?.read() ?? this.eventUsage;
-    const attempt = live && totalTokens(live) > totalTokens(this.turnUsage) ? live : this.turnUsage;
-    const next = addUsage(this.attempt.priorUsage, attempt);
-    if (totalTokens(next) === totalTokens(this.usage)) return;
-    this.usage = next;
-    this.hooks.progress();
+    });
   }
 
   /** Baton ends the worker because a limit was crossed; the reason goes into its result. */
@@ -202,22 +186,14 @@ export class WorkerRun {
   }
 
   private halt(cause: StopCause, graceMs: number): Promise<WorkerResult> {
-    if (this.exited) return this.ended; // it ended by itself: how it ended stands
-    if (this.stopping && this.terminal) {
-      // Stopping already: a second, shorter stop (a second Ctrl+C) brings the signals forward.
-      this.timers.push(
-        setTimeout(() => signalAll(this.processes(), "SIGTERM"), graceMs),
-        setTimeout(() => signalAll(this.processes(), "SIGKILL"), graceMs * 2),
-      );
-    } else if (this.terminal) {
+    if (this.exited || !this.terminal) return this.ended; // it ended by itself: how it ended stands
+    // Stopping already: a second, shorter stop (a second Ctrl+C) only brings the signals forward.
+    if (!this.stopping) {
       this.stopping = cause;
-      clearTimeout(this.idleTimer);
+      this.watchdogs.quiet();
       this.interrupt();
-      this.timers.push(
-        setTimeout(() => signalAll(this.processes(), "SIGTERM"), graceMs),
-        setTimeout(() => signalAll(this.processes(), "SIGKILL"), graceMs * 2),
-      );
     }
+    this.watchdogs.escalate(graceMs, (signal) => signalAll(this.processes(), signal));
     return this.ended;
   }
 
@@ -237,15 +213,7 @@ export class WorkerRun {
   }
 
   private appendTranscript(text: string): void {
-    if (!text || this.transcriptFd === undefined) return;
-    const bytes = Buffer.from(text, "utf8");
-    try {
-      // A nearly full disk takes part of a write: count what reached the file, so cursors stay true.
-      this.transcriptBytes += writeSync(this.transcriptFd, bytes);
-    } catch (error) {
-      this.storeError ??= `its transcript is incomplete: ${this.storeProblem(error, "transcript.log")}`;
-    }
-    this.hooks.output();
+    if (text && this.logs.transcript(text)) this.hooks.output();
   }
 
   private parse(data: string): void {
@@ -262,17 +230,15 @@ export class WorkerRun {
       const event =
         this.secrets.length > 0 ? (JSON.parse(redactJson(parsed, this.secrets)) as AgentEvent) : parsed;
       this.events.push(event);
-      this.appendEvent(event);
+      this.logs.event({ at: isoNow(this.clock), ...event });
       if (event.type === "thread") {
         this.threadId = event.threadId;
-        this.followUsage(event.threadId);
+        this.meter.follow(event.threadId);
         this.hooks.progress();
       } else if (event.type === "turn_completed") {
-        this.turnUsage = addUsage(this.turnUsage, event.usage);
-        this.refreshUsage();
+        this.meter.turnCompleted(event.usage);
       } else if (event.type === "usage") {
-        this.eventUsage = event.usage;
-        this.refreshUsage();
+        this.meter.midTurn(event.usage);
       } else if (event.type === "command") {
         this.commandRunning = event.status === "in_progress";
       } else if (event.type === "file_change") {
@@ -281,22 +247,9 @@ export class WorkerRun {
     }
   }
 
-  private appendEvent(event: AgentEvent): void {
-    if (this.eventsFd === undefined) return;
-    try {
-      writeSync(this.eventsFd, `${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`);
-    } catch (error) {
-      this.storeError ??= `its events are incomplete: ${this.storeProblem(error, "events.jsonl")}`;
-    }
-  }
-
-  private storeProblem(error: unknown, name: "transcript.log" | "events.jsonl"): string {
-    return storeError(this.store.home, error, this.store.file(this.spec.id, name)).message;
-  }
-
   private async onExit(exitCode: number, signal: number | undefined): Promise<void> {
     this.exited = true;
-    clearTimeout(this.idleTimer);
+    this.watchdogs.quiet();
     // Whatever the agent left behind in its session goes with it: SIGTERM first, so that a tool it
     // started can clean up, then SIGKILL for what is still there. (One scan serves every worker that
     // ended meanwhile.)
@@ -305,7 +258,7 @@ export class WorkerRun {
     this.appendTranscript(this.redactor.flush());
     if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
     this.pendingLine = "";
-    this.refreshUsage();
+    this.meter.refresh();
     const outcome = this.backend.outcome({
       events: this.events,
       exitCode,
@@ -314,31 +267,10 @@ export class WorkerRun {
     if (this.launch) {
       const cleared = clearAfter(this.store, this.spec, this.launch);
       this.outsideScope = cleared.outsideScope;
-      if (cleared.problem) this.storeError ??= cleared.problem;
+      if (cleared.problem) this.logs.problem(cleared.problem);
     }
-    let state: FinalState;
-    let reason: EndReason | undefined;
-    if (this.stopping?.kind === "timeout") {
-      state = "timed_out";
-      reason = this.stopping.reason;
-    } else if (this.stopping?.kind === "budget") {
-      state = "over_budget";
-      reason = this.stopping.reason;
-    } else if (this.stopping?.kind === "user") {
-      state = "canceled";
-      reason = { kind: "stopped", by: "user", via: "stop" };
-    } else if (outcome.ok && !signal) {
-      state = "succeeded";
-    } else if (this.interrupted) {
-      state = "canceled";
-      reason = { kind: "stopped", by: "user", via: "interrupt" };
-    } else {
-      state = "failed";
-      this.transient = outcome.transient;
-      reason = signal
-        ? { kind: "signal", signal }
-        : { kind: "exit", exitCode, ...(outcome.error ? { message: outcome.error } : {}) };
-    }
+    const { state, reason } = endOf(this.stopping, outcome, { exitCode, signal }, this.interrupted);
+    if (state === "failed") this.transient = outcome.transient;
     this.finish(state, reason, outcome, exitCode);
   }
 
@@ -348,17 +280,12 @@ export class WorkerRun {
     outcome: ReturnType<Backend["outcome"]> | undefined,
     exitCode?: number,
   ): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    clearTimeout(this.idleTimer);
+    this.watchdogs.clear();
+    this.meter.stop();
     // Only a failure of the agent's own making, or silence while it waited on the model, is retried.
     const idle = reason?.kind === "timeout" && reason.limit === "idle";
     if (state !== "failed" && !idle) this.transient = undefined;
-    for (const fd of [this.transcriptFd, this.eventsFd]) {
-      try {
-        if (fd !== undefined) closeSync(fd);
-      } catch {} // a close that fails loses nothing: every write was already made, or reported
-    }
-    this.transcriptFd = this.eventsFd = undefined;
+    this.logs.close();
     this.resolveEnded({
       id: this.spec.id,
       label: this.spec.label,
@@ -368,24 +295,15 @@ export class WorkerRun {
       answerSource: outcome?.answerSource ?? "none",
       answerMismatch: outcome?.answerMismatch ?? false,
       exitCode,
-      durationMs: Date.now() - this.startedAt,
+      durationMs: this.clock.now() - this.startedAt,
       usage: this.usage,
       retries: 0,
       resumes: 0,
       threadId: this.threadId,
       reason,
-      endedAt: new Date().toISOString(),
+      endedAt: isoNow(this.clock),
       confinement: this.spec.confinement,
       ...(this.outsideScope ? { outsideScope: this.outsideScope } : {}),
     });
   }
-}
-
-export function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    reasoningOutputTokens: a.reasoningOutputTokens + b.reasoningOutputTokens,
-  };
 }
