@@ -4,91 +4,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Baton, type WorkerInfo, type WorkerResult } from "../dist/index.js";
-import {
-  type DirectiveStep,
-  directiveScript,
-  type ModelRequest,
-  modelScriptLine,
-  type ScriptedMessages,
-  startScriptedMessages,
-} from "../dist/scripted-model/index.js";
-import { until, waitForState, workerProcesses } from "./support/faults.ts";
-import { CLI, ROOT, Workspace } from "./support/harness.ts";
+import type { ScriptedMessages } from "../dist/scripted-model/index.js";
+import { type ClaudeStep, ClaudeWorkspace, scriptLine, tools } from "./support/claude.ts";
+import { CLI, type Workspace } from "./support/harness.ts";
 
-// Real Claude Code workers (`claude -p`, the pinned devDependency) against a scripted Anthropic
-// Messages server on loopback. Each worker's prompt carries its own model script; a `tool` step
-// calls any Claude Code tool by name.
-
-const CLAUDE_BIN = join(ROOT, "node_modules/@anthropic-ai/claude-code/bin/claude.exe");
-
-/**
- * A command that runs until it is stopped. Not `sleep 120`: Claude Code refuses a long standalone sleep
- * ("Blocked: standalone sleep 120"), and its Bash tool would end it after 2 minutes anyway.
- */
-const LONG = "tail -f /dev/null";
-
-/** A task that runs {@link LONG} on its first attempt and answers on any later one. */
-function resumable(name: string): string {
-  const answer = { type: "message", text: `${name} finished after resume` } as const;
-  return `${name}\n${modelScriptLine([{ type: "attempts", steps: [{ type: "shell", command: LONG }, answer] }, answer])}`;
-}
-
-/** A workspace whose workers reach the scripted Messages server (its codex model stays unused). */
-async function claudeWorkspace(): Promise<{ ws: Workspace; model: ScriptedMessages }> {
-  const ws = await Workspace.create(directiveScript());
-  const model = await startScriptedMessages({ script: directiveScript() });
-  ws.env = { ...ws.env, ...model.env(), BATON_CLAUDE_BIN: CLAUDE_BIN };
-  return { ws, model };
-}
-
-const tools = (request: ModelRequest) =>
-  ((request.body.tools ?? []) as { name?: string }[]).map((tool) => tool.name ?? "");
-
-const cmdline = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " ");
-  } catch {
-    return "";
-  }
-};
+// Real Claude Code workers against a scripted Messages server: answers, scopes, resume, tools.
+// Failures, stops and watchdogs are in claude-failures.test.ts.
 
 describe("claude workers", () => {
+  let c: ClaudeWorkspace;
   let ws: Workspace;
   let model: ScriptedMessages;
   before(async () => {
-    ({ ws, model } = await claudeWorkspace());
+    c = await ClaudeWorkspace.create();
+    ({ ws, model } = c);
   });
-  after(async () => {
-    await ws.cleanup();
-    await model.close();
-  });
+  after(() => c.cleanup());
 
-  const spawn = async (args: readonly string[]) =>
-    (await ws.ok(["spawn", "--backend", "claude", ...args])).trim();
-  const resultOf = async (id: string) =>
-    JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult;
-  /** Runs one claude worker whose model plays `steps`, and returns its result (any state). */
-  async function run(name: string, steps: DirectiveStep[], flags: string[] = []): Promise<WorkerResult> {
-    const id = await spawn([...flags, `${name}\n${modelScriptLine(steps)}`]);
-    await ws.baton(["wait", id]);
-    return resultOf(id);
-  }
-  const requestsFor = (name: string) => model.requests.filter((r) => r.userText.includes(`${name}\n`));
-  const events = (id: string) =>
-    readFileSync(join(ws.home, "workers", id, "events.jsonl"), "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line) as { type: string; costUsd?: number });
-  /** Waits until worker `id` runs a process whose command line starts with `command`. */
-  const untilRunning = (id: string, command: string) =>
-    until(`${id} runs ${command}`, () =>
-      workerProcesses(ws, id).some((pid) => cmdline(pid).startsWith(command)),
-    );
+  const spawn = (args: readonly string[]) => c.spawn(args);
+  const run = (name: string, steps: readonly ClaudeStep[], flags: string[] = []) => c.run(name, steps, flags);
+  const requestsFor = (name: string) => c.requestsFor(name);
+  const events = (id: string) => c.events(id);
 
   test("four workers run in parallel, each with its own answer, session, config home and cost", async () => {
     const tasks = [0, 1, 2, 3].flatMap((i) => [
       "--task",
-      `parallel-${i}\n${modelScriptLine([{ type: "message", text: `answer-${i}` }])}`,
+      `parallel-${i}\n${scriptLine([{ type: "message", text: `answer-${i}` }])}`,
     ]);
     const ids = (await ws.ok(["spawn", "--backend", "claude", ...tasks])).trim().split("\n");
     assert.equal(ids.length, 4);
@@ -192,7 +133,7 @@ describe("claude workers", () => {
     const first = await spawn([
       "--role",
       "scout",
-      `first task: count the files\n${modelScriptLine([
+      `first task: count the files\n${scriptLine([
         { type: "message", text: "first answer" },
         { type: "message", text: "second answer" },
       ])}`,
@@ -215,127 +156,11 @@ describe("claude workers", () => {
     assert.deepEqual(await ws.json<WorkerResult>(["result", first]), before, "the first result is unchanged");
   });
 
-  test("a worker lost with its supervisor is resumed in its own session", async () => {
-    const id = await spawn(["--role", "implementer", resumable("claude-long")]);
-    await untilRunning(id, LONG);
-    const threadId = (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers.find(
-      (w) => w.id === id,
-    )?.threadId;
-    assert.ok(threadId, "its session id is recorded");
-    const supervisor = ws.supervisorPid();
-    assert.ok(supervisor);
-    process.kill(supervisor, "SIGKILL");
-    const listed = (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers.find((w) => w.id === id);
-    assert.equal(listed?.state, "lost");
-    assert.deepEqual(workerProcesses(ws, id), [], "nothing of it is left running");
-
-    const resumed = await ws.json<{ resumed: { id: string; how: string; threadId?: string }[] }>([
-      "resume",
-      id,
-    ]);
-    assert.deepEqual(resumed.resumed, [{ id, how: "thread", threadId }]);
-    assert.equal((await ws.baton(["wait", id])).code, 0);
-    const result = await ws.json<WorkerResult>(["result", id]);
-    assert.equal(result.answer, "claude-long finished after resume");
-    assert.equal(result.threadId, threadId);
-    assert.equal(result.resumes, 1);
-    const request = model.requests.find((r) => r.userText.includes("previous session was cut off"));
-    assert.equal(request?.sessionId, threadId, "resumed with --resume <its session id>");
-    assert.match(request?.userText ?? "", /claude-long/, "with its own history");
-  });
-
-  test("a model 500 is a transient failure: Baton runs the worker again and the retry answers", async () => {
-    // Claude Code itself tries 3 times (CLAUDE_CODE_MAX_RETRIES=2), then Baton retries in a new session.
-    const once = {
-      type: "attempts",
-      steps: [
-        { type: "http_error", status: 500 },
-        { type: "message", text: "fine now" },
-      ],
-    };
-    const result = await run("claude-500", [once, once, once] as DirectiveStep[]);
-    assert.equal(result.state, "succeeded", JSON.stringify(result.reason));
-    assert.equal(result.answer, "fine now");
-    assert.equal(result.retries, 1);
-    const sessions = requestsFor("claude-500").map((r) => r.sessionId);
-    assert.equal(sessions.length, 4, "three requests of the first attempt, one of the retry");
-    assert.equal(new Set(sessions).size, 2, "the retry runs in a session of its own");
-    assert.match(
-      await ws.ok(["logs", result.id]),
-      /\[baton\] retry 1 of 2 after a transient failure: .*API Error: 500/,
-    );
-  });
-
-  test("a model 400 is not retried", async () => {
-    // Claude Code sends a 400 five more times at once, dropping its beta headers one by one.
-    const bad = { type: "failed", code: "invalid", message: "bad request" } as const;
-    const result = await run(
-      "claude-400",
-      Array.from({ length: 8 }, () => bad),
-    );
-    assert.equal(result.state, "failed");
-    assert.equal(result.retries, 0);
-    assert.equal(result.reason?.kind, "exit");
-    assert.match(result.reason?.kind === "exit" ? (result.reason.message ?? "") : "", /API Error: 400/);
-  });
-
-  test("a model that never answers is ended by Baton's idle watchdog, leaving no process", async () => {
-    const result = await run("claude-hang", [{ type: "hang" }], ["--idle-timeout", "2", "--retries", "0"]);
-    assert.equal(result.state, "timed_out");
-    assert.deepEqual(result.reason, { kind: "timeout", limit: "idle", seconds: 2 });
-    assert.deepEqual(workerProcesses(ws, result.id), []);
-  });
-
-  test("stop ends a worker in the middle of a command, leaving no process", async () => {
-    const id = await spawn([
-      "--role",
-      "implementer",
-      `claude-stop\n${modelScriptLine([{ type: "shell", command: LONG }])}`,
-    ]);
-    await untilRunning(id, LONG);
-    const stopped = await ws.json<{ stopped: string[] }>(["stop", id, "--grace", "1"]);
-    assert.deepEqual(stopped.stopped, [id]);
-    const result = await resultOf(id);
-    assert.equal(result.state, "canceled");
-    assert.deepEqual(result.reason, { kind: "stopped", by: "user", via: "stop" });
-    assert.deepEqual(
-      workerProcesses(ws, id),
-      [],
-      "not even the command, which Claude Code runs in its own session",
-    );
-  });
-
-  test("interrupt while the model thinks: Claude Code exits 0 without a result, and the worker is canceled", async () => {
-    const id = await spawn([`claude-interrupt\n${modelScriptLine([{ type: "hang" }])}`]);
-    await waitForState(ws, id, "running");
-    await until("the model is asked", () => requestsFor("claude-interrupt").length > 0);
-    await ws.ok(["interrupt", id]);
-    assert.equal((await ws.baton(["wait", id, "--timeout", "30"])).code, 1);
-    const result = await resultOf(id);
-    assert.equal(result.state, "canceled");
-    assert.deepEqual(result.reason, { kind: "stopped", by: "user", via: "interrupt" });
-    assert.deepEqual(workerProcesses(ws, id), []);
-  });
-
-  test("a token budget stops a worker in the middle of its turn, from its per-response usage", async () => {
-    const result = await run(
-      "claude-spender",
-      [{ type: "shell", command: LONG, usage: { input_tokens: 5000, output_tokens: 10 } }],
-      ["--role", "implementer", "--max-tokens", "1000"],
-    );
-    assert.equal(result.state, "over_budget", JSON.stringify(result.reason));
-    assert.ok(
-      result.reason?.kind === "budget" && result.reason.scope === "worker" && result.reason.used >= 5000,
-    );
-    assert.ok(result.usage.inputTokens >= 5000, "counted before the turn ended");
-    assert.deepEqual(workerProcesses(ws, result.id), []);
-  });
-
   test("an answer schema goes to --json-schema, and the structured answer is the result", async () => {
     const baton = await Baton.open({ home: ws.home, cwd: ws.dir, env: ws.env });
     try {
       const id = await baton.spawn({
-        task: `claude-schema\n${modelScriptLine([{ type: "tool", name: "StructuredOutput", input: { verdict: "pass" } }])}`,
+        task: `claude-schema\n${scriptLine([{ type: "tool", name: "StructuredOutput", input: { verdict: "pass" } }])}`,
         backend: "claude",
         outputSchema: { type: "object", properties: { verdict: { type: "string" } }, required: ["verdict"] },
       });
@@ -375,7 +200,7 @@ describe("claude workers", () => {
   });
 
   test("a missing claude binary is refused in one line that says how to install it", async () => {
-    const env = { ...ws.env, PATH: "/usr/bin:/bin" };
+    const env: NodeJS.ProcessEnv = { ...ws.env, PATH: "/usr/bin:/bin" };
     delete env.BATON_CLAUDE_BIN;
     const missing = await ws.baton(["spawn", "--backend", "claude", "task"], { env, cwd: "/" });
     assert.notEqual(missing.code, 0);
