@@ -2,11 +2,13 @@ import { BatonError } from "../errors.js";
 import type { Backend } from "./backend.js";
 import { claudeBackend } from "./claude.js";
 import { codexBackend } from "./codex.js";
+import { geminiBackend } from "./gemini.js";
 
 /** Backends by name; the core finds them here and knows nothing else about any of them. */
 const BACKENDS: ReadonlyMap<string, Backend> = new Map([
   [codexBackend.name, codexBackend],
   [claudeBackend.name, claudeBackend],
+  [geminiBackend.name, geminiBackend],
 ]);
 
 export const BACKEND_NAMES: readonly string[] = [...BACKENDS.keys()];

@@ -1,4 +1,13 @@
 export { type DirectiveStep, directiveScript, modelScriptLine } from "./directives.js";
+export { type ScriptedGemini, type ScriptedGeminiOptions, startScriptedGemini } from "./gemini-server.js";
+export { declaredTools, type GeminiScript, type GeminiStep, geminiRequest } from "./gemini-steps.js";
+export { answerMessages } from "./messages-answer.js";
+export {
+  type ScriptedMessages,
+  type ScriptedMessagesOptions,
+  startScriptedMessages,
+} from "./messages-server.js";
+export { type MessagesScript, type MessagesStep, messagesRequest } from "./messages-steps.js";
 export {
   codexConfigToml,
   SCRIPTED_KEY_ENV,
@@ -7,10 +16,3 @@ export {
   startScriptedModel,
 } from "./server.js";
 export { type ModelRequest, message, patch, type Script, type ScriptStep, shell } from "./steps.js";
-export { answerMessages } from "./messages-answer.js";
-export {
-  type ScriptedMessages,
-  type ScriptedMessagesOptions,
-  startScriptedMessages,
-} from "./messages-server.js";
-export { type MessagesScript, type MessagesStep, messagesRequest } from "./messages-steps.js";

@@ -68,11 +68,12 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
       new Option("--backend <name>", "the agent CLI (default: codex; a follow-up: its parent's)").choices([
         "codex",
         "claude",
+        "gemini",
       ]),
     )
     .option(
       "--bin <path>",
-      "the agent's binary (default: BATON_CODEX_BIN or BATON_CLAUDE_BIN, then PATH, then node_modules)",
+      "the agent's binary (default: BATON_CODEX_BIN, BATON_CLAUDE_BIN or BATON_GEMINI_BIN, then PATH, then node_modules)",
     )
     .option("--codex-bin <path>", "the codex binary (default: BATON_CODEX_BIN, then PATH, then node_modules)")
     .option(
