@@ -125,15 +125,16 @@ function isEventLine(line: string): boolean {
 }
 
 /**
- * Colour codes (SGR: ESC [ ... m) removed: a warning codex colours reads as its words. Any other
- * control sequence (a screen clear, a title) stays, for the adapter to show visibly on a terminal:
- * it is not noise but something a person should see.
+ * Colour codes (SGR: ESC [ ... m) and cursor show/hide removed: a warning codex colours reads as its
+ * words. Any other control sequence (a screen clear, a title) stays, for the adapter to show visibly
+ * on a terminal: it is not noise but something a person should see.
  */
 function withoutEscapes(line: string): string {
-  return line.replace(COLOURS, "");
+  return line.replace(FORMATTING, "");
 }
 
-const COLOURS = /\x1b\[[0-9;:]*m/g;
+// Claude Code ends with `ESC[?25h`.
+const FORMATTING = /\x1b\[(?:[0-9;:]*m|\?25[hl])/g;
 
 function indent(text: string): string {
   return text
