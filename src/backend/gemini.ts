@@ -12,7 +12,11 @@ import { findOnPath, isExecutableFile, nodeModulesUpFrom } from "./locate.js";
 const INSTALL_HINT =
   "install it with `npm install -g @google/gemini-cli`, or point Baton at it with --bin PATH or BATON_GEMINI_BIN";
 
-/** The model a worker asks for when given none: the CLI's own default, named, so that it makes no router call. */
+/**
+ * The model a worker asks for when given none: the CLI's default pro model (0.61.0), by name. The
+ * CLI's own default, `auto`, first asks a router model which model to use: a call more, and a model
+ * Baton could not price in advance.
+ */
 export const GEMINI_DEFAULT_MODEL = "gemini-2.5-pro";
 
 /**
