@@ -7,6 +7,7 @@ export {
   type ResultError,
   type SpawnOptions,
 } from "./client/baton.js";
+export type { WatchOptions } from "./client/watch.js";
 export { type Confiner, confiner } from "./confine/index.js";
 export {
   type ContextPack,
@@ -16,6 +17,8 @@ export {
   renderContextPack,
 } from "./context/index.js";
 export { BatonError, type BatonErrorCode } from "./errors.js";
+export type { EventQuery } from "./events/bus.js";
+export type { BatonEvent, EventBatch, EventBody, EventType, PublishedBody } from "./events/types.js";
 export {
   FINDINGS_JSON_SCHEMA,
   type Finding,
@@ -37,9 +40,6 @@ export {
 } from "./pattern/index.js";
 export { checkPlan, type Plan, type PlanStep, PlanStore, renderPlan } from "./plan/index.js";
 export { LENSES, loadTemplate, renderWorkerPrompt } from "./roles/index.js";
-export type { WatchOptions } from "./client/watch.js";
-export type { EventQuery } from "./events/bus.js";
-export type { BatonEvent, EventBatch, EventBody, EventType, PublishedBody } from "./events/types.js";
 export { resolveHome } from "./store/home.js";
 export type { PollResult, WaitResult } from "./supervisor/supervisor.js";
 export { WORKER_PREAMBLE, workerPrompt } from "./worker/prompt.js";
