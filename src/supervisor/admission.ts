@@ -37,6 +37,8 @@ export interface Admitted {
   readonly prompt: string;
   readonly outputSchema: unknown;
   readonly env: Record<string, string>;
+  /** Lets go of its paths once its files are written (it then holds them as a worker of the table). */
+  readonly release: () => void;
 }
 
 /**
@@ -127,7 +129,9 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
       : params.prompt
         ? `${WORKER_PREAMBLE}\n${params.prompt}`
         : workerPrompt(params.task, scope);
-  return { spec, status, prompt, outputSchema: params.outputSchema, env: params.env };
+  // No await since the --no-wait check: its paths are held from the same tick.
+  const release = scheduler.hold(spec);
+  return { spec, status, prompt, outputSchema: params.outputSchema, env: params.env, release };
 }
 
 /**

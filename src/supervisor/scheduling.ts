@@ -36,15 +36,14 @@ export class Scheduler {
     return this.running > 0 || this.queue.length > 0;
   }
 
-  /** Runs `work` (writing a new worker's files) with the worker's paths held already. */
-  async holding<T>(spec: WorkerSpec, work: () => Promise<T>): Promise<T> {
-    // So that a --no-wait writer spawned while these files are written sees this one.
+  /**
+   * Holds a new worker's paths while its files are written (it is not in the table yet), so that a
+   * --no-wait writer admitted meanwhile sees it. Taken in the same tick as the admission's check, or
+   * two writers sent in one burst would both pass it. Returns the release.
+   */
+  hold(spec: WorkerSpec): () => void {
     this.creating.set(spec.id, spec);
-    try {
-      return await work();
-    } finally {
-      this.creating.delete(spec.id);
-    }
+    return () => this.creating.delete(spec.id);
   }
 
   /** Puts a worker at the back of the queue (it starts at the next `pump`). */

@@ -138,9 +138,11 @@ export class Supervisor {
   async spawn(request: SpawnParams): Promise<{ id: string }> {
     const worker = await admit(request, this.parts);
     const { spec } = worker;
-    await this.scheduler.holding(spec, () =>
-      this.store.createWorker(spec, worker.prompt, worker.status, worker.outputSchema),
-    );
+    try {
+      await this.store.createWorker(spec, worker.prompt, worker.status, worker.outputSchema);
+    } finally {
+      worker.release();
+    }
     this.table.add(newEntry(spec, worker.status, { env: worker.env }));
     this.reader.fresh(spec.id);
     this.scheduler.enqueue(spec.id);
