@@ -114,7 +114,10 @@ describe("follow-ups and input", () => {
       await ws.baton(["poll", id, "--wait", "200", "--reader", "probe"]);
     }
     const sent = await ws.baton(["send", id, "hello?"]);
-    assertOneLine(sent, /closed its input.*nothing typed reaches it.*baton spawn --continue/);
+    assertOneLine(
+      sent,
+      /runs codex headless, which reads its prompt once and then no input: nothing typed reaches it.*baton spawn --continue/,
+    );
     assert.match(sent.stderr, new RegExp(`worker ${id} runs \`codex exec\``));
     await ws.ok(["stop", id, "--grace", "1"]);
   });

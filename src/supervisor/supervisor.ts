@@ -215,7 +215,7 @@ export class Supervisor {
     if (!backendNamed(entry.spec.backend).acceptsInput(entry.spec.bin)) {
       throw new BatonError(
         "usage",
-        `worker ${id} runs \`${entry.spec.backend} exec\`, which closed its input once it read its prompt: nothing typed reaches it; once it ends, continue its thread with \`baton spawn --continue ${id} "..."\``,
+        `worker ${id} runs ${entry.spec.backend} headless, which reads its prompt once and then no input: nothing typed reaches it; once it ends, continue its thread with \`baton spawn --continue ${id} "..."\``,
       );
     }
     entry.run.write(enter ? `${text}\r` : text);
