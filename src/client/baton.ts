@@ -98,7 +98,7 @@ export class Baton {
   /** Starts a worker in the background; resolves with its id as soon as it is queued. */
   async spawn(options: SpawnOptions, signal?: AbortSignal): Promise<string> {
     refuseInsideWorker(this.env);
-    const request = await spawnRequest(options, this.cwd, this.env);
+    const request = await spawnRequest(options, this.cwd, this.env, this.home);
     const { id } = await this.ask<{ id: string }>("spawn", request, signal, REPLY_TIMEOUT_MS);
     return id;
   }

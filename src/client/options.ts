@@ -43,9 +43,15 @@ export interface SpawnOptions {
   readonly retries?: number;
   /** The run the worker belongs to, and that run's token budget over all its workers. */
   readonly group?: { readonly id: string; readonly maxTokens?: number };
-  /** @default "codex" */
+  /**
+   * The agent CLI: codex, claude or gemini. A follow-up runs on its parent's.
+   * @default the workspace's default (`baton config --backend`), else "codex"
+   */
   readonly backend?: string;
-  /** The agent binary (`--codex-bin`). @default BATON_CODEX_BIN, then PATH, then node_modules */
+  /**
+   * The agent binary (`--bin`, `--codex-bin`).
+   * @default BATON_CODEX_BIN, BATON_CLAUDE_BIN or BATON_GEMINI_BIN (the backend's own), then PATH, then node_modules
+   */
   readonly bin?: string;
   /** Sets the workspace's concurrency cap; workers beyond it queue in order. */
   readonly maxParallel?: number;

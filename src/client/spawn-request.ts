@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { BatonError } from "../errors.js";
 import type { SpawnParams } from "../protocol/messages.js";
 import type { SpawnOptions } from "./options.js";
+import { readWorkspaceConfig } from "./workspace-config.js";
 
 let roles: Promise<typeof import("../roles/index.js")> | undefined;
 
@@ -24,6 +25,8 @@ export async function spawnRequest(
   options: SpawnOptions,
   baseCwd: string,
   env: NodeJS.ProcessEnv,
+  /** The run store, whose `config.json` may name the workspace's default backend. */
+  home?: string,
 ): Promise<SpawnParams> {
   const { lens, context, template, ...rest } = options;
   const cwd = resolve(baseCwd, options.cwd ?? ".");
@@ -54,8 +57,15 @@ export async function spawnRequest(
           ...(template ? { template } : {}),
         })
       : undefined);
+  // Given none, a new worker runs on the workspace's default backend; a follow-up on its parent's.
+  const backend =
+    options.backend ??
+    (options.continues === undefined && home !== undefined
+      ? (await readWorkspaceConfig(home)).backend
+      : undefined);
   return {
     ...withoutUndefined(rest),
+    ...(backend ? { backend } : {}),
     ...(prompt ? { prompt } : {}),
     ...(options.write ? { write: [...options.write] } : {}),
     // A follow-up left without a cwd takes its parent's.

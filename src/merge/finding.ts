@@ -21,15 +21,22 @@ export interface Finding {
   readonly sources?: readonly Source[];
 }
 
-/** Everything one worker reported, and the lens it was asked to look through. */
-export interface WorkerFindings {
+/** Which agent a worker ran on: a backend (`codex`, `claude`, `gemini`) and the model, where known. */
+export interface Agent {
+  readonly backend?: string;
+  /** The model it was asked for (or that the backend names for it); absent: the agent's own default. */
+  readonly model?: string;
+}
+
+/** Everything one worker reported, the lens it was asked to look through, and the agent it ran on. */
+export interface WorkerFindings extends Agent {
   readonly workerId: string;
   readonly lens: string;
   readonly findings: readonly Finding[];
 }
 
-/** One piece of evidence, kept with who saw it and through which lens. */
-export interface Evidence {
+/** One piece of evidence, kept with who saw it, through which lens, and on which backend and model. */
+export interface Evidence extends Agent {
   readonly workerId: string;
   readonly lens: string;
   readonly text: string;
@@ -45,6 +52,11 @@ export interface MergedFinding {
   readonly lenses: readonly string[];
   /** Distinct, sorted. */
   readonly workers: readonly string[];
+  /**
+   * The backends whose workers reported it, distinct and sorted (empty when not known): agreement across
+   * models counts for more than agreement within one.
+   */
+  readonly backends: readonly string[];
   /** Every worker's evidence; none is dropped, even when two say the same. */
   readonly evidence: readonly Evidence[];
   /** Distinct. */

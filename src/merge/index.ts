@@ -1,5 +1,6 @@
 export { formatApa7 } from "./apa.js";
 export {
+  type Agent,
   type Evidence,
   type Finding,
   type MergedFinding,
@@ -10,6 +11,6 @@ export {
 } from "./finding.js";
 export { mergeFindings } from "./merge.js";
 export { type ParsedFindings, parseFindings } from "./parse.js";
-export { type MarkdownOptions, renderMergedMarkdown } from "./render.js";
+export { agentText, type MarkdownOptions, renderMergedMarkdown } from "./render.js";
 export { FINDINGS_JSON_SCHEMA } from "./schema.js";
 export { renderFindingsForSynthesis, type SynthesisOptions } from "./synthesis.js";

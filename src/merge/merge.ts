@@ -1,4 +1,5 @@
 import {
+  type Agent,
   type Evidence,
   type Finding,
   type MergedFinding,
@@ -19,22 +20,24 @@ interface Report {
   readonly finding: Finding;
   readonly workerId: string;
   readonly lens: string;
+  readonly agent: Agent;
   readonly place: Place | undefined;
   readonly words: ReadonlySet<string>;
 }
 
 /**
  * Folds duplicate findings from all workers into one ranked list. Duplicates share a place (same file,
- * overlapping lines) or have similar titles, transitively. Ranked by severity, then how many lenses and
- * workers reported it, then title. Inputs are sorted by worker first, so their order does not matter.
+ * overlapping lines) or have similar titles, transitively. Ranked by severity, then how many lenses,
+ * backends and workers reported it, then title. Inputs are sorted by worker first, so their order does not matter.
  */
 export function mergeFindings(inputs: readonly WorkerFindings[]): MergedFinding[] {
-  const reports = [...inputs].sort(byWorker).flatMap(({ workerId, lens, findings }) =>
+  const reports = [...inputs].sort(byWorker).flatMap(({ workerId, lens, findings, backend, model }) =>
     findings.map(
       (finding): Report => ({
         finding,
         workerId,
         lens: lens.trim(),
+        agent: { ...(backend && { backend }), ...(model && { model }) },
         place: placeOf(finding.location),
         words: titleWords(finding.title),
       }),
@@ -58,8 +61,14 @@ function fold(reports: readonly Report[]): MergedFinding {
     ),
     lenses: sortedDistinct(reports.map((report) => report.lens)),
     workers: sortedDistinct(reports.map((report) => report.workerId)),
+    backends: sortedDistinct(reports.map((report) => report.agent.backend ?? "")),
     evidence: reports.map(
-      (report): Evidence => ({ workerId: report.workerId, lens: report.lens, text: report.finding.evidence }),
+      (report): Evidence => ({
+        workerId: report.workerId,
+        lens: report.lens,
+        ...report.agent,
+        text: report.finding.evidence,
+      }),
     ),
     recommendations: distinct(
       findings.map((finding) => finding.recommendation.trim()),
@@ -145,6 +154,7 @@ function byRank(a: MergedFinding, b: MergedFinding): number {
   return (
     severityRank(a.severity) - severityRank(b.severity) ||
     b.lenses.length - a.lenses.length ||
+    b.backends.length - a.backends.length ||
     b.workers.length - a.workers.length ||
     compareText(a.title.toLowerCase(), b.title.toLowerCase()) ||
     compareText(a.title, b.title) ||

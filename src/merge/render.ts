@@ -1,5 +1,5 @@
 import { formatApa7 } from "./apa.js";
-import type { MergedFinding } from "./finding.js";
+import type { Agent, MergedFinding } from "./finding.js";
 
 export interface MarkdownOptions {
   /** A `#` heading above the list; none when absent. */
@@ -27,10 +27,13 @@ export function renderMergedMarkdown(
     const lensLabel = finding.lenses.length === 1 ? "lens" : "lenses";
     const who = `${finding.workers.length} of ${Math.max(reviewers, finding.workers.length)} reviewers`;
     const lenses = finding.lenses.length > 0 ? `${lensLabel}: ${finding.lenses.join(", ")}; ` : "";
-    lines.push(`${marker}[${finding.severity.toUpperCase()}] ${finding.title}${where} (${lenses}${who})`);
-    for (const { workerId, lens, text } of finding.evidence) {
-      const seenBy = lens ? `${lens}, ${workerId}` : workerId;
-      lines.push(bullet(pad, `Evidence (${seenBy}): ${text.trim() || "(none given)"}`));
+    const backends = finding.backends.length > 0 ? `; ${backendsText(finding.backends)}` : "";
+    lines.push(
+      `${marker}[${finding.severity.toUpperCase()}] ${finding.title}${where} (${lenses}${who}${backends})`,
+    );
+    for (const evidence of finding.evidence) {
+      const seenBy = [evidence.lens, evidence.workerId, agentText(evidence)].filter(Boolean).join(", ");
+      lines.push(bullet(pad, `Evidence (${seenBy}): ${evidence.text.trim() || "(none given)"}`));
     }
     const [only, ...more] = finding.recommendations;
     if (only !== undefined && more.length === 0) lines.push(bullet(pad, `Recommendation: ${only}`));
@@ -44,6 +47,15 @@ export function renderMergedMarkdown(
     }
   });
   return `${lines.join("\n")}\n`;
+}
+
+const backendsText = (backends: readonly string[]): string =>
+  `${backends.length === 1 ? "backend" : "backends"}: ${backends.join(", ")}`;
+
+/** `claude claude-sonnet-4-5`, `codex` (its default model), or empty when the backend is not known. */
+export function agentText(agent: Agent): string {
+  if (!agent.backend) return "";
+  return agent.model ? `${agent.backend} ${agent.model}` : agent.backend;
 }
 
 /** A bullet whose continuation lines stay inside it. */

@@ -1,5 +1,6 @@
 import { formatApa7 } from "./apa.js";
 import type { MergedFinding } from "./finding.js";
+import { agentText } from "./render.js";
 
 // The boss rule: a synthesis worker gets the curated findings, never a worker's raw transcript. Taking only
 // `MergedFinding`s makes that structural; each piece of evidence is also squeezed to one bounded line so
@@ -23,12 +24,15 @@ export function renderFindingsForSynthesis(
   const blocks = merged.map((finding, index) => {
     const lines = [`F${index + 1} [${finding.severity}] ${finding.title}`];
     if (finding.locations.length > 0) lines.push(`  where: ${finding.locations.join("; ")}`);
+    const backends = finding.backends.length > 0 ? `; backends: ${finding.backends.join(", ")}` : "";
     lines.push(
-      `  reported by: ${finding.workers.join(", ")} (lenses: ${finding.lenses.join(", ") || "none"})`,
+      `  reported by: ${finding.workers.join(", ")} (lenses: ${finding.lenses.join(", ") || "none"}${backends})`,
     );
     lines.push("  evidence:");
-    for (const { workerId, lens, text } of finding.evidence) {
-      lines.push(`  - ${lens ? `${lens}/` : ""}${workerId}: ${clip(text, limit) || "(none given)"}`);
+    for (const evidence of finding.evidence) {
+      const agent = agentText(evidence);
+      const who = `${evidence.lens ? `${evidence.lens}/` : ""}${evidence.workerId}${agent ? ` (${agent})` : ""}`;
+      lines.push(`  - ${who}: ${clip(evidence.text, limit) || "(none given)"}`);
     }
     if (finding.recommendations.length > 0) {
       lines.push("  recommendations:", ...finding.recommendations.map((text) => `  - ${clip(text, limit)}`));

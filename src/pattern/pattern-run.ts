@@ -1,10 +1,12 @@
 import type { Baton } from "../client/baton.js";
 import { BatonError } from "../errors.js";
 import type { PublishedBody } from "../events/types.js";
+import type { Agent } from "../merge/index.js";
 import { PlanStore } from "../plan/index.js";
 import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
 import { isFinal } from "../worker/state.js";
 import type { WorkerResult } from "../worker/types.js";
+import { agentFor, namedAgent } from "./run-agents.js";
 import type { PatternRunOptions, RunEvent, WorkerAsk } from "./run-options.js";
 import type { RunRecord } from "./run-record.js";
 
@@ -74,10 +76,12 @@ export class PatternRun {
     if (earlier) {
       const reused = await this.reuse(earlier.id);
       if (reused) {
-        this.emit({ type: "worker_started", id: earlier.id, label: ask.label, step: ask.step });
+        const agent = this.agentOf(earlier.id);
+        this.emit({ type: "worker_started", id: earlier.id, label: ask.label, step: ask.step, agent });
         return earlier.id;
       }
     }
+    const agent = agentFor(this.options, ask);
     // The same rule as `baton spawn`: readers read; an implementer with no paths writes its cwd.
     const write = ask.write?.length ? ask.write : ask.role === "implementer" ? [this.options.cwd] : [];
     const scope = defaultScope(ask.role, write, this.options.cwd);
@@ -112,20 +116,34 @@ export class PatternRun {
           id: this.record.id,
           ...(this.options.runMaxTokens ? { maxTokens: this.options.runMaxTokens } : {}),
         },
-        ...(this.options.model ? { model: this.options.model } : {}),
-        ...(this.options.bin ? { bin: this.options.bin } : {}),
+        backend: agent.backend,
+        ...(agent.model ? { model: agent.model } : {}),
+        ...(agent.bin ? { bin: agent.bin } : {}),
         ...(ask.search === undefined ? {} : { search: ask.search }),
       },
       // Not aborted half way: a spawn the supervisor may already have started must be recorded, or a
       // Ctrl+C at the wrong moment would leave a worker running that the run does not know to stop.
     );
-    const worker = { id, step: ask.step, label: ask.label };
+    const named = namedAgent(agent);
+    const worker = { id, step: ask.step, label: ask.label, ...named };
     if (earlier) await this.record.replaceWorker(earlier.id, worker);
     else await this.record.addWorker(worker);
     this.current?.workers.push(id);
-    this.emit({ type: "worker_started", id, label: ask.label, step: ask.step });
+    this.emit({ type: "worker_started", id, label: ask.label, step: ask.step, agent: named });
     this.options.signal?.throwIfAborted();
     return id;
+  }
+
+  /**
+   * The backend and model a worker of this run ran on, as its record holds them (a record from before
+   * backends were recorded: none).
+   */
+  agentOf(id: string): Agent {
+    const worker = this.record.workers.find((w) => w.id === id);
+    return {
+      ...(worker?.backend ? { backend: worker.backend } : {}),
+      ...(worker?.model ? { model: worker.model } : {}),
+    };
   }
 
   /** The next worker of the record, not yet handed out, that did the same step under the same label. */

@@ -1,3 +1,4 @@
+import { agentText } from "../merge/render.js";
 import { duration, tokens } from "../render/numbers.js";
 import { textFor } from "../render/terminal-text.js";
 import { totalTokens } from "../worker/types.js";
@@ -24,9 +25,11 @@ export function progressPrinter(
       case "step":
         line = paint(1, `▶ ${safe(event.step)}`);
         break;
-      case "worker_started":
-        line = `  ${event.id} ${safe(event.label)} started`;
+      case "worker_started": {
+        const on = event.agent?.backend ? ` on ${safe(agentText(event.agent))}` : "";
+        line = `  ${event.id} ${safe(event.label)} started${on}`;
         break;
+      }
       case "worker_ended": {
         const ok = event.result.state === "succeeded";
         const used = tokens(totalTokens(event.result.usage));

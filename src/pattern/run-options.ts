@@ -1,5 +1,7 @@
 import type { ContextPack } from "../context/index.js";
+import type { Agent } from "../merge/index.js";
 import type { Role, WorkerResult } from "../worker/types.js";
+import type { AgentChoice, RoleKey } from "./agents.js";
 import type { RunSettings } from "./run-record.js";
 
 /** What a pattern asks of one worker. */
@@ -19,12 +21,21 @@ export interface WorkerAsk {
   readonly body?: string;
   /** The agent's web search on or off; unset: the role's default (on for research). */
   readonly search?: boolean;
+  /** The agent this worker runs on, before its role's and the run's (a review lens's, a workflow step's). */
+  readonly agent?: AgentChoice;
 }
 
 /** Something a live view can show. */
 export type RunEvent =
   | { readonly type: "step"; readonly step: string }
-  | { readonly type: "worker_started"; readonly id: string; readonly label: string; readonly step: string }
+  | {
+      readonly type: "worker_started";
+      readonly id: string;
+      readonly label: string;
+      readonly step: string;
+      /** The backend it runs on, and the model where known. */
+      readonly agent?: Agent;
+    }
   | {
       readonly type: "worker_ended";
       readonly id: string;
@@ -45,8 +56,16 @@ export interface PatternRunOptions {
   readonly retries?: number;
   /** A token budget over all the run's workers together. */
   readonly runMaxTokens?: number;
+  /** Every worker's backend, unless its lens, step or role names another. @default the workspace's, else codex */
+  readonly backend?: string;
+  /** The model of the workers that run on the run's backend (the others: their choice's, or their default). */
   readonly model?: string;
+  /** The agent of each role's workers (`--role-backend implementer=claude`); `synthesis`: the judgement workers. */
+  readonly roleAgents?: Readonly<Partial<Record<RoleKey, AgentChoice>>>;
+  /** The codex binary (`--codex-bin`). */
   readonly bin?: string;
+  /** Each backend's binary, by backend name; else the backend's own variable, PATH, node_modules. */
+  readonly bins?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
   /**
@@ -66,8 +85,11 @@ const SETTINGS = [
   "maxTokens",
   "retries",
   "runMaxTokens",
+  "backend",
   "model",
+  "roleAgents",
   "bin",
+  "bins",
 ] as const satisfies readonly (keyof RunSettings & keyof PatternRunOptions)[];
 
 /** What of the run options is kept in the record (as plain JSON). */

@@ -5,10 +5,11 @@ import { fromSettings, PatternRun, type PatternRunOptions, runSettings } from ".
 import { type FixOptions, fix } from "./patterns/fix.js";
 import { type OptionsSprintOptions, optionsSprint } from "./patterns/options.js";
 import { type ResearchOptions, research } from "./patterns/research.js";
-import { type ReviewOptions, review } from "./patterns/review.js";
+import { checkReview, type ReviewOptions, review } from "./patterns/review.js";
 import { type ScoutOptions, scout } from "./patterns/scout.js";
 import { type SectionsOptions, sections } from "./patterns/sections.js";
-import { RunRecord } from "./run-record.js";
+import { settleAgents } from "./run-agents.js";
+import { RunRecord, type RunWorker } from "./run-record.js";
 import { interruptedSummary } from "./summary.js";
 import type { PatternResult } from "./types.js";
 
@@ -36,9 +37,16 @@ const PATTERNS: {
 
 export const PATTERN_NAMES = Object.keys(PATTERNS) as PatternName[];
 
+/** Checks a pattern's options that can be checked before any worker starts (a review's lenses). */
+export function checkPattern<K extends PatternName>(name: K, options: PatternOptionsByName[K]): void {
+  if (name === "review") checkReview(options as ReviewOptions);
+}
+
 export interface PatternOutcome extends PatternResult {
   readonly runId: string;
   readonly dir: string;
+  /** Every worker the run started, with its step, label, backend and model (as `run.json` keeps them). */
+  readonly workers: readonly RunWorker[];
 }
 
 /**
@@ -49,8 +57,10 @@ export async function runPattern<K extends PatternName>(
   baton: Baton,
   name: K,
   options: PatternOptionsByName[K],
-  runOptions: PatternRunOptions,
+  given: PatternRunOptions,
 ): Promise<PatternOutcome> {
+  checkPattern(name, options);
+  const runOptions = await settleAgents(baton.home, given);
   const record = await RunRecord.create(baton.home, name, options, runSettings(runOptions));
   const run = new PatternRun(baton, record, runOptions);
   return finishRun(baton, record, runOptions.signal, () => PATTERNS[name](run, options));
@@ -105,7 +115,7 @@ export async function finishRun(
     await record.writeResult(result.markdown, result.data);
     await record.end("succeeded");
     await announce("ended", "succeeded");
-    return { ...result, runId: record.id, dir: record.dir };
+    return { ...result, runId: record.id, dir: record.dir, workers: record.workers };
   } catch (error) {
     const aborted = signal?.aborted === true;
     const unfinished = record.workers.map((w) => w.id);

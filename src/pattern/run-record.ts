@@ -5,12 +5,16 @@ import { BatonError, errnoOf } from "../errors.js";
 import { DIR_MODE, writeFileAtomic, writeFileOnce } from "../store/atomic.js";
 import { inStore, readStoreFile } from "../store/no-follow.js";
 import { storeError } from "../store/store.js";
+import type { AgentChoice, RoleKey } from "./agents.js";
 
-/** A worker a pattern run started, and which step it belongs to. */
+/** A worker a pattern run started, which step it belongs to, and the agent it runs on. */
 export interface RunWorker {
   readonly id: string;
   readonly step: string;
   readonly label: string;
+  readonly backend?: string;
+  /** The model it asked for, where known (absent: the agent's own default). */
+  readonly model?: string;
 }
 
 /** How the run's workers are started: kept so that `baton resume RUN` starts them the same way. */
@@ -23,8 +27,11 @@ export interface RunSettings {
   readonly maxTokens?: number;
   readonly retries?: number;
   readonly runMaxTokens?: number;
+  readonly backend?: string;
   readonly model?: string;
+  readonly roleAgents?: Readonly<Partial<Record<RoleKey, AgentChoice>>>;
   readonly bin?: string;
+  readonly bins?: Readonly<Record<string, string>>;
 }
 
 /** What `runs/<id>/run.json` records about a run: enough to show it and to resume it. */
@@ -51,7 +58,15 @@ const runStateSchema = z.object({
   options: z.unknown(),
   settings: z.looseObject({ cwd: z.string() }).optional(),
   state: z.enum(["running", "succeeded", "failed", "canceled"]),
-  workers: z.array(z.object({ id: z.string(), step: z.string(), label: z.string() })),
+  workers: z.array(
+    z.object({
+      id: z.string(),
+      step: z.string(),
+      label: z.string(),
+      backend: z.string().optional(),
+      model: z.string().optional(),
+    }),
+  ),
   createdAt: z.string(),
   endedAt: z.string().optional(),
   resumes: z.number().optional(),

@@ -1,3 +1,4 @@
+import { BACKEND_NAMES } from "../backend/registry.js";
 import { closest } from "../context/suggest.js";
 import type { Problem } from "./problem.js";
 import { ITEM, type StepSpec, type WorkflowSpec } from "./schema.js";
@@ -48,6 +49,12 @@ export function stepProblems(spec: WorkflowSpec): Problem[] {
     }
     problems.push(...itemProblems(step, index));
   });
+  spec.steps.forEach((step, index) => {
+    const problem = backendProblem(step.backend, ["steps", index, "backend"]);
+    if (problem) problems.push(problem);
+  });
+  const fileBackend = backendProblem(spec.backend, ["backend"]);
+  if (fileBackend) problems.push(fileBackend);
   if (spec.result !== undefined && !byId.has(spec.result)) {
     const guess = closest(spec.result, [...byId.keys()]);
     const hint = guess ? `did you mean "${guess}"?` : `the steps are ${[...byId.keys()].join(", ")}`;
@@ -80,4 +87,14 @@ function itemProblems(step: StepSpec, index: number): Problem[] {
     }
   });
   return problems;
+}
+
+/** A backend Baton does not know, named in one line with the known ones (and a guess). */
+function backendProblem(name: string | undefined, path: (string | number)[]): Problem | undefined {
+  if (name === undefined || BACKEND_NAMES.includes(name)) return undefined;
+  const guess = closest(name, BACKEND_NAMES);
+  return {
+    path,
+    message: `unknown backend "${name}": choose one of ${BACKEND_NAMES.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`,
+  };
 }

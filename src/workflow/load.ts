@@ -38,6 +38,8 @@ export async function loadWorkflow(file: string, options: LoadWorkflowOptions = 
     name: spec.name ?? basename(file, extname(file)),
     cwd,
     ...(context ? { context } : {}),
+    ...(spec.backend ? { backend: spec.backend } : {}),
+    ...(spec.model ? { model: spec.model } : {}),
     steps: spec.steps.map((step) => resolveStep(step, cwd)),
     levels: parsed.levels,
     result: spec.result ?? spec.steps.at(-1)!.id,
@@ -101,8 +103,13 @@ function writeOutside(parsed: ParsedWorkflow, cwd: string): Problem | undefined 
 
 function resolveStep(step: StepSpec, cwd: string): WorkflowStep {
   const dependsOn = step.depends_on ?? [];
+  const agent = {
+    ...(step.backend ? { backend: step.backend } : {}),
+    ...(step.model ? { model: step.model } : {}),
+  };
   if (step.merge) {
     return {
+      ...agent,
       kind: "merge",
       id: step.id,
       merge: step.merge,
@@ -114,6 +121,7 @@ function resolveStep(step: StepSpec, cwd: string): WorkflowStep {
   // As `baton spawn` does: an implementer given no paths may change its working directory.
   const write = step.role === "implementer" ? (step.write ?? ["."]).map((path) => resolve(cwd, path)) : [];
   return {
+    ...agent,
     kind: "worker",
     id: step.id,
     task: step.task!,

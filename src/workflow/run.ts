@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { Baton } from "../client/baton.js";
 import { mergeContextPacks } from "../context/index.js";
 import { PatternRun, type PatternRunOptions, runSettings } from "../pattern/pattern-run.js";
+import { settleAgents } from "../pattern/run-agents.js";
 import { finishRun, type PatternOutcome } from "../pattern/run-pattern.js";
 import { RunRecord } from "../pattern/run-record.js";
 import { LevelPlan } from "./plan.js";
@@ -20,10 +21,16 @@ export type WorkflowRunOptions = Omit<PatternRunOptions, "cwd">;
 export async function runWorkflow(
   baton: Baton,
   workflow: Workflow,
-  options: WorkflowRunOptions = {},
+  given: WorkflowRunOptions = {},
   /** The record of an earlier run of this file, when resuming it. */
   resumed?: RunRecord,
 ): Promise<PatternOutcome> {
+  // The command line's backend and model before the file's; settled once, then kept in the record.
+  const options = await settleAgents(baton.home, {
+    ...given,
+    ...(given.backend === undefined && workflow.backend ? { backend: workflow.backend } : {}),
+    ...(given.model === undefined && workflow.model ? { model: workflow.model } : {}),
+  });
   const record =
     resumed ??
     (await RunRecord.create(

@@ -45,6 +45,8 @@ export const stepSchema = z.strictObject({
   structured: z.boolean().optional(),
   write: listOf(text, "must list at least one path").optional(),
   merge: listOf(stepId, "must name at least one step").optional(),
+  backend: text.optional(),
+  model: text.optional(),
 });
 
 export const workflowSchema = z.strictObject({
@@ -52,6 +54,8 @@ export const workflowSchema = z.strictObject({
   // A file name or an inline pack; which one is decided, and checked, in a second pass (see parse.ts).
   context: z.unknown().optional(),
   cwd: text.optional(),
+  backend: text.optional(),
+  model: text.optional(),
   steps: z.array(stepSchema).min(1, "must list at least one step"),
   result: stepId.optional(),
 });

@@ -1,3 +1,4 @@
+import { DEFAULT_BACKEND } from "../client/workspace-config.js";
 import { BatonError } from "../errors.js";
 import {
   FINDINGS_JSON_SCHEMA,
@@ -7,6 +8,7 @@ import {
   renderMergedMarkdown,
   type WorkerFindings,
 } from "../merge/index.js";
+import type { AgentChoice } from "../pattern/agents.js";
 import { type PatternRun, requireSucceeded, type WorkerAsk } from "../pattern/pattern-run.js";
 import { findingsOf } from "../pattern/patterns/review.js";
 import { labelledAnswers, synthesisBody } from "../pattern/synthesis.js";
@@ -47,7 +49,7 @@ async function runPlain(
   step: WorkerStep,
   given: readonly StepAnswer[],
 ): Promise<StepOutput> {
-  const asks = asksOf(step, given);
+  const asks = asksOf(run, step, given);
   const results = await run.all(asks.map(({ ask }) => ask));
   const answers = results.map((result, index) => ({
     label: asks[index]!.ask.label,
@@ -73,14 +75,16 @@ async function runStructured(
   step: WorkerStep,
   given: readonly StepAnswer[],
 ): Promise<StepOutput> {
-  const asks = asksOf(step, given);
+  const asks = asksOf(run, step, given);
   const outcomes = await Promise.all(asks.map(({ ask }) => run.structured(ask, findingsOf)));
   const findings: WorkerFindings[] = [];
   const leftOut: string[] = [];
   for (const [index, outcome] of outcomes.entries()) {
     const { ask, item } = asks[index]!;
     const lens = item ?? step.lens ?? step.id;
-    if (outcome.ok) findings.push({ workerId: outcome.result.id, lens, findings: outcome.value.findings });
+    const agent = run.agentOf(outcome.result.id);
+    if (outcome.ok)
+      findings.push({ workerId: outcome.result.id, lens, ...agent, findings: outcome.value.findings });
     else leftOut.push(`${ask.label} (${outcome.result.id}): ${outcome.error}`);
   }
   if (findings.length === 0) {
@@ -113,6 +117,7 @@ async function runMerge(
     label: step.id,
     step: step.id,
     task: step.task,
+    ...agentOf(step, run),
     body: synthesisBody({
       job: step.task,
       input: `${renderFindingsForSynthesis(merged).trim()}${extra}`,
@@ -140,7 +145,11 @@ function findingsMarkdown(merged: readonly MergedFinding[], reviewers: number): 
 }
 
 /** One ask per worker of the step: one per `for_each` item, else one. */
-function asksOf(step: WorkerStep, given: readonly StepAnswer[]): { ask: WorkerAsk; item?: string }[] {
+function asksOf(
+  run: PatternRun,
+  step: WorkerStep,
+  given: readonly StepAnswer[],
+): { ask: WorkerAsk; item?: string }[] {
   const items = step.forEach ?? [undefined];
   const labels = new Set<string>();
   return items.map((item, index) => {
@@ -159,9 +168,17 @@ function asksOf(step: WorkerStep, given: readonly StepAnswer[]): { ask: WorkerAs
       ...(step.lens ? { lens: fill(step.lens) } : {}),
       ...(step.write.length > 0 ? { write: step.write } : {}),
       ...(step.structured ? { outputSchema: FINDINGS_JSON_SCHEMA } : {}),
+      ...agentOf(step, run),
     };
     return item === undefined ? { ask } : { ask, item };
   });
+}
+
+/** The step's own agent, if it names a backend or a model (a model alone: on the run's backend). */
+function agentOf(step: WorkflowStep, run: PatternRun): { agent?: AgentChoice } {
+  if (step.backend === undefined && step.model === undefined) return {};
+  const backend = step.backend ?? run.options.backend ?? DEFAULT_BACKEND;
+  return { agent: { backend, ...(step.model ? { model: step.model } : {}) } };
 }
 
 const mentionsItem = (text: string | undefined): boolean => text !== undefined && text.search(ITEM) !== -1;

@@ -7,6 +7,10 @@ interface StepBase {
   readonly dependsOn: readonly string[];
   /** Every step that must end before this one starts: `dependsOn` and, for a merge, the merged steps. */
   readonly needs: readonly string[];
+  /** The backend its workers run on, before the run's (`--backend`, the file's, the workspace's). */
+  readonly backend?: string;
+  /** The model its workers ask for; with no backend of its own, on the run's backend. */
+  readonly model?: string;
 }
 
 /** A step run by workers: one, or one per `forEach` item, all in parallel. */
@@ -41,6 +45,10 @@ export interface Workflow {
   /** The workers' absolute working directory. */
   readonly cwd: string;
   readonly context?: ContextPack;
+  /** The file's backend for every step that names none; `--backend` on the command line overrides it. */
+  readonly backend?: string;
+  /** The file's model for the workers on the run's backend; `--model` overrides it. */
+  readonly model?: string;
   /** In file order. */
   readonly steps: readonly WorkflowStep[];
   /** Step ids by dependency level: level 0 needs nothing; each later level needs an earlier one. */

@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import { Baton } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
+import { DEFAULT_MAX_PARALLEL } from "../../protocol/limits.js";
 import { resolveHome } from "../../store/home.js";
 import { type GlobalOptions, printJson, withBaton } from "../context.js";
 
@@ -34,9 +36,55 @@ export async function stop(
   else process.stdout.write(stopped.length ? `stopped ${stopped.join(" ")}\n` : "nothing to stop\n");
 }
 
-/** `baton config --max-parallel N`. */
-export async function configure(global: GlobalOptions, opts: { maxParallel: number }): Promise<void> {
-  await withBaton(global, (baton) => baton.configure(opts.maxParallel));
+/** `baton config [--max-parallel N] [--backend NAME]`: changes what is given; with nothing, shows it. */
+export async function configure(
+  global: GlobalOptions,
+  opts: { maxParallel?: number; backend?: string; json?: boolean },
+): Promise<void> {
+  const home = global.home ?? resolveHome();
+  const { readWorkspaceConfig, writeWorkspaceConfig, DEFAULT_BACKEND } = await import(
+    "../../client/workspace-config.js"
+  );
+  if (opts.backend !== undefined) {
+    const { backendNamed } = await import("../../backend/registry.js");
+    backendNamed(opts.backend); // an unknown name: one line that lists the known ones
+    const { prepareHome } = await import("../../store/open.js");
+    await prepareHome(home);
+    await writeWorkspaceConfig(home, { backend: opts.backend });
+  }
+  if (opts.maxParallel !== undefined) {
+    const max = opts.maxParallel;
+    await withBaton(global, (baton) => baton.configure(max));
+  }
+  if (opts.backend !== undefined || opts.maxParallel !== undefined) return;
+  const config = await readWorkspaceConfig(home);
+  const maxParallel = await runningMaxParallel(home);
+  const shown = {
+    backend: config.backend ?? DEFAULT_BACKEND,
+    backendSource: config.backend ? "workspace" : "default",
+    maxParallel: maxParallel ?? DEFAULT_MAX_PARALLEL,
+    maxParallelSource: maxParallel === undefined ? "default" : "supervisor",
+  };
+  if (opts.json) return printJson(shown);
+  process.stdout.write(
+    `backend       ${shown.backend}${config.backend ? ` (this workspace's default, in ${join(home, "config.json")})` : " (Baton's default; set one with baton config --backend NAME)"}\n` +
+      `max-parallel  ${shown.maxParallel}${maxParallel === undefined ? " (the default: no supervisor is running)" : ""}\n`,
+  );
+}
+
+/** The running supervisor's concurrency cap, or undefined when none runs (a new one starts at the default). */
+async function runningMaxParallel(home: string): Promise<number | undefined> {
+  let baton: Baton;
+  try {
+    baton = await Baton.open({ home, autoStart: false });
+  } catch {
+    return undefined;
+  }
+  try {
+    return (await baton.list()).maxParallel;
+  } finally {
+    baton.close();
+  }
 }
 
 /** `baton shutdown`. */

@@ -4,13 +4,17 @@ import { Command } from "commander";
 import { Baton } from "../../client/baton.js";
 import { closest } from "../../context/suggest.js";
 import { BatonError } from "../../errors.js";
+import { parseRoleAgent } from "../../pattern/agents.js";
 import {
+  checkPattern,
   PATTERN_NAMES,
   type PatternName,
   type PatternOutcome,
+  type PatternRunOptions,
   progressPrinter,
   type RunEvent,
   runPattern,
+  settleAgents,
 } from "../../pattern/index.js";
 import { resolveHome } from "../../store/home.js";
 import { loadWorkflow, runWorkflow, WORKFLOW_FILE } from "../../workflow/index.js";
@@ -32,15 +36,16 @@ export async function runCommand(
   const home = global.home ?? resolveHome();
   const settings = await promptSettings(opts, cwd, home);
   const options = spec.build(task, opts as never, cwd);
+  // A mistake (a lens count, a backend's name) is told before a supervisor or a run is started.
+  checkPattern(spec.name, options);
+  const runOptions = await settleAgents(home, {
+    cwd,
+    ...(settings.context ? { context: settings.context } : {}),
+    templates: settings.templates,
+    ...workerOptions(opts),
+  });
   await runToResult(home, cwd, opts, (baton, signal, onEvent) =>
-    runPattern(baton, spec.name, options, {
-      cwd,
-      ...(settings.context ? { context: settings.context } : {}),
-      templates: settings.templates,
-      ...workerOptions(opts),
-      signal,
-      onEvent,
-    }),
+    runPattern(baton, spec.name, options, { ...runOptions, signal, onEvent }),
   );
 }
 
@@ -80,6 +85,7 @@ export async function workflowCommand(args: readonly string[], global: GlobalOpt
   const home = global.home ?? resolveHome();
   // Context flags add to the file's pack; a --context file and pointers are relative to the workers' cwd.
   const settings = await promptSettings(opts, workflow.cwd, home);
+  await settleAgents(home, workerOptions(opts)); // a backend's name is checked before anything starts
   await runToResult(home, workflow.cwd, opts, (baton, signal, onEvent) =>
     runWorkflow(baton, workflow, {
       ...(settings.context ? { context: settings.context } : {}),
@@ -95,9 +101,28 @@ const workerOptions = (opts: Record<string, unknown>) => ({
   ...(typeof opts.timeout === "number" ? { timeoutSeconds: opts.timeout } : {}),
   ...limitSettings(opts),
   ...(typeof opts.runMaxTokens === "number" ? { runMaxTokens: opts.runMaxTokens } : {}),
-  ...(typeof opts.model === "string" ? { model: opts.model } : {}),
-  ...(typeof opts.codexBin === "string" ? { bin: opts.codexBin } : {}),
+  ...agentOptions(opts),
 });
+
+/** The run's backend and model, each role's agent, and each backend's binary, from the flags. */
+function agentOptions(
+  opts: Record<string, unknown>,
+): Pick<PatternRunOptions, "backend" | "model" | "roleAgents" | "bins"> {
+  const roles = ((opts.roleBackend as string[] | undefined) ?? []).map(parseRoleAgent);
+  const roleAgents = Object.fromEntries(roles.map(({ role, agent }) => [role, agent]));
+  const bins = Object.fromEntries(
+    (["codex", "claude", "gemini"] as const).flatMap((backend) => {
+      const bin = opts[`${backend}Bin`];
+      return typeof bin === "string" ? [[backend, resolve(bin)]] : [];
+    }),
+  );
+  return {
+    ...(typeof opts.backend === "string" ? { backend: opts.backend } : {}),
+    ...(typeof opts.model === "string" ? { model: opts.model } : {}),
+    ...(roles.length > 0 ? { roleAgents } : {}),
+    ...(Object.keys(bins).length > 0 ? { bins } : {}),
+  };
+}
 
 /**
  * Runs to one result and prints it. The first Ctrl+C stops the run's workers gracefully and prints
@@ -117,7 +142,13 @@ export async function runToResult(
     const outcome = await execute(baton, controller.signal, progress.onEvent);
     progress.stop();
     if (opts.json)
-      printJson({ run: outcome.runId, dir: outcome.dir, result: outcome.data, markdown: outcome.markdown });
+      printJson({
+        run: outcome.runId,
+        dir: outcome.dir,
+        workers: outcome.workers,
+        result: outcome.data,
+        markdown: outcome.markdown,
+      });
     else writeOut(`${outcome.markdown}\n(saved in ${outcome.dir}/result.md)\n`);
   } catch (error) {
     progress.stop();

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { refuseInsideWorker } from "../../client/baton.js";
+import { readWorkspaceConfig } from "../../client/workspace-config.js";
 import { BatonError } from "../../errors.js";
 import { MAX_PROMPT_BYTES } from "../../protocol/limits.js";
 import type { Role } from "../../worker/types.js";
@@ -81,6 +82,9 @@ export async function spawn(global: GlobalOptions, words: string[], opts: SpawnF
   const cwd = resolve(opts.cwd ?? ".");
   await withBaton(global, async (baton) => {
     const settings = await promptSettings(opts, cwd, baton.home);
+    // Given none, the workspace's default (a follow-up: its parent's): `--codex-bin` is for codex only.
+    const backend =
+      opts.backend ?? (follows === undefined ? (await readWorkspaceConfig(baton.home)).backend : undefined);
     const each = tasks.map((own) => {
       const role = own.role ?? opts.role;
       const lens = own.lens ?? opts.lens;
@@ -95,8 +99,8 @@ export async function spawn(global: GlobalOptions, words: string[], opts: SpawnF
         model: opts.model,
         timeoutSeconds: opts.timeout,
         ...limitSettings(opts),
-        ...(opts.backend === undefined ? {} : { backend: opts.backend }),
-        bin: opts.bin ?? ((opts.backend ?? "codex") === "codex" ? opts.codexBin : undefined),
+        ...(backend === undefined ? {} : { backend }),
+        bin: opts.bin ?? ((backend ?? "codex") === "codex" ? opts.codexBin : undefined),
         maxParallel: opts.maxParallel,
         noWait: opts.wait === false,
         ...(opts.isolate ? { isolate: true } : {}),

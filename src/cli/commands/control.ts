@@ -37,11 +37,20 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
 
   program
     .command("config")
-    .description("change the workspace's settings")
-    .requiredOption(
+    .description("show the workspace's settings, or change them")
+    .option(
       "--max-parallel <n>",
-      "workers that may run at once; the rest queue",
+      "workers that may run at once; the rest queue (default 8)",
       positiveInteger("--max-parallel", MAX_PARALLEL_LIMIT),
+    )
+    .option(
+      "--backend <name>",
+      "the backend workers run on when neither the spawn nor the run names one: codex, claude or gemini (default codex); kept in .baton/config.json",
+    )
+    .option("--json", "print the settings as JSON")
+    .addHelpText(
+      "after",
+      "\nWith no option it prints the settings. A spawn's or a run's --backend overrides the workspace's.",
     )
     .action(async (opts) => (await actions()).configure(global(), opts));
 

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { BatonError } from "../../errors.js";
+import { type AgentChoice, parseKeyed, parseRoleAgent, ROLE_KEYS } from "../../pattern/agents.js";
 import { PATTERN_DEFAULTS } from "../../pattern/defaults.js";
 import type { PatternName, PatternOptionsByName } from "../../pattern/index.js";
 import { MAX_TIMEOUT_SECONDS } from "../../protocol/limits.js";
@@ -13,6 +14,8 @@ import { addPromptOptions } from "../prompt-options.js";
 const actions = () => import("../actions/run.js");
 
 const collect = (value: string, all: string[] = []) => [...all, value];
+/** `--lens security=claude` as parsed: the lens, and its agent when it names one. */
+type Keyed = { key: string; agent?: AgentChoice };
 const LENS_IDS = LENSES.map((l) => l.id);
 
 type Build<K extends PatternName> = (
@@ -43,22 +46,29 @@ const COMMANDS: { [K in PatternName]: PatternCommand<K> } = {
     options: (c) =>
       c.addOption(
         new Option(
-          "--lens <lens>",
-          `a reviewer's lens (repeat 2 to 4 times; default ${PATTERN_DEFAULTS.review.lenses.join(", ")}); one of ${LENS_IDS.join(", ")}`,
-        ).argParser((value: string, all: string[] = []) => {
-          if (!LENS_IDS.includes(value as never)) {
+          "--lens <lens[=backend[:model]]>",
+          `a reviewer's lens (repeat 2 to 4 times; default ${PATTERN_DEFAULTS.review.lenses.join(", ")}); one of ${LENS_IDS.join(", ")}; =BACKEND runs it on that backend (e.g. security=claude), else on the run's`,
+        ).argParser((value: string, all: Keyed[] = []) => {
+          const keyed = parseKeyed(value, "--lens");
+          if (!LENS_IDS.includes(keyed.key as never)) {
             throw new BatonError(
               "usage",
-              `--lens "${value}" is not a lens: choose from ${LENS_IDS.join(", ")}`,
+              `--lens "${keyed.key}" is not a lens: choose from ${LENS_IDS.join(", ")}`,
             );
           }
-          return [...all, value];
+          return [...all, keyed];
         }),
       ),
-    build: (task, opts) => ({
-      task,
-      lenses: (opts.lens as string[] | undefined) ?? PATTERN_DEFAULTS.review.lenses,
-    }),
+    build: (task, opts) => {
+      const given = opts.lens as Keyed[] | undefined;
+      if (!given) return { task, lenses: PATTERN_DEFAULTS.review.lenses };
+      const agents = given.map((lens) => lens.agent ?? null);
+      return {
+        task,
+        lenses: given.map((lens) => lens.key),
+        ...(agents.some((agent) => agent !== null) ? { agents } : {}),
+      };
+    },
   },
   fix: {
     name: "fix",
@@ -208,7 +218,8 @@ export function registerRun(program: Command, global: () => GlobalOptions): void
 const WORKFLOW_HELP = `
 Workflow files:
   baton run FILE.yaml [--json] [--cwd DIR] [--timeout S] [--idle-timeout S] [--max-tokens N]
-            [--run-max-tokens N] [--retries N] [--model M] [--codex-bin PATH] [context flags]
+            [--run-max-tokens N] [--retries N] [--backend NAME] [--role-backend ROLE=NAME[:MODEL]]
+            [--model M] [--codex-bin PATH] [--claude-bin PATH] [--gemini-bin PATH] [context flags]
             runs the steps the file defines (roles, a context pack, depends_on, for_each, merge) to ONE
             result; the whole file is checked first, and an error names file:line. See docs/workflows.md.`;
 
@@ -226,7 +237,21 @@ export function addRunOptions(command: Command): Command {
       "each worker's wall-clock limit (default 3600)",
       positiveNumber("--timeout", MAX_TIMEOUT_SECONDS),
     )
-    .option("--model <model>", "the model the workers use")
-    .option("--codex-bin <path>", "the codex binary")
+    .option(
+      "--backend <name>",
+      "the backend every worker runs on, unless its lens, step or role names another: codex, claude or gemini (default: the workspace's, see baton config, else codex)",
+    )
+    .option(
+      "--role-backend <role=backend[:model]>",
+      `the backend (and model) of one role's workers, e.g. implementer=claude; a role is one of ${ROLE_KEYS.join(", ")} (synthesis: the judgement workers); repeatable`,
+      (value: string, all: string[] = []) => {
+        parseRoleAgent(value); // checked here, so a mistake is told before anything starts
+        return [...all, value];
+      },
+    )
+    .option("--model <model>", "the model of the workers on the run's backend (the others: their own)")
+    .option("--codex-bin <path>", "the codex binary (default: BATON_CODEX_BIN, PATH, node_modules)")
+    .option("--claude-bin <path>", "the claude binary (default: BATON_CLAUDE_BIN, PATH, node_modules)")
+    .option("--gemini-bin <path>", "the gemini binary (default: BATON_GEMINI_BIN, PATH, node_modules)")
     .option("--json", "print the result as JSON");
 }

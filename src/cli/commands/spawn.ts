@@ -65,17 +65,19 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
       positiveInteger("--max-parallel", MAX_PARALLEL_LIMIT),
     )
     .addOption(
-      new Option("--backend <name>", "the agent CLI (default: codex; a follow-up: its parent's)").choices([
-        "codex",
-        "claude",
-        "gemini",
-      ]),
+      new Option(
+        "--backend <name>",
+        "the agent CLI (default: the workspace's, see baton config, else codex; a follow-up: its parent's)",
+      ).choices(["codex", "claude", "gemini"]),
     )
     .option(
       "--bin <path>",
       "the agent's binary (default: BATON_CODEX_BIN, BATON_CLAUDE_BIN or BATON_GEMINI_BIN, then PATH, then node_modules)",
     )
-    .option("--codex-bin <path>", "the codex binary (default: BATON_CODEX_BIN, then PATH, then node_modules)")
+    .option(
+      "--codex-bin <path>",
+      "the codex binary, for a codex worker (default: BATON_CODEX_BIN, then PATH, then node_modules)",
+    )
     .option(
       "--no-wait",
       "refuse at once if another writer holds one of the --write paths, instead of queueing",

@@ -35,6 +35,10 @@ const ownFields = {
     .describe(`a reviewer's lens: ${LENSES.map((l) => l.id).join(", ")}`),
   readOnly: z.boolean().optional().describe("default true unless write is given or role is implementer"),
   write: writePaths().optional().describe("paths the worker may change (one writer per path)"),
+  backend: name()
+    .optional()
+    .describe("the agent CLI: codex, claude or gemini (default: the workspace's; a follow-up: its parent's)"),
+  model: name().optional().describe("the model the agent uses (default: the backend's own)"),
 };
 
 const spawnTask = z.strictObject({
@@ -52,7 +56,7 @@ const spawnInput = z.strictObject({
     .min(1, "give at least one task")
     .optional()
     .describe(
-      "several workers in one call, each {task, label?, role?, lens?, write?, readOnly?}; the other fields apply to all",
+      "several workers in one call, each {task, label?, role?, lens?, write?, readOnly?, backend?, model?}; the other fields apply to all",
     ),
   isolate: z.boolean().optional().describe("a writer works in its own git worktree; its change is a branch"),
   cwd: path()
@@ -64,21 +68,22 @@ const spawnInput = z.strictObject({
       "a follow-up: an ended worker's id; the new worker continues that agent thread with task as its next message",
     ),
   search: z.boolean().optional().describe("the agent's web search (default: on for role research)"),
-  model: name().optional(),
   timeoutSeconds: z.number().positive().optional().describe("wall-clock limit (default 3600)"),
   context: contextPack.optional(),
 });
 
 /** One worker's fields, or each of several workers' (`tasks`), with the shared ones filled in. */
 function tasksOf(args: z.infer<typeof spawnInput>): z.infer<typeof spawnTask>[] {
-  const { task, tasks, label, role, lens, readOnly, write } = args;
-  if (task !== undefined) return [{ task, label, role, lens, readOnly, write }];
+  const { task, tasks, label, role, lens, readOnly, write, backend, model } = args;
+  if (task !== undefined) return [{ task, label, role, lens, readOnly, write, backend, model }];
   return (tasks ?? []).map((own) => ({
     label,
     role,
     lens,
     readOnly,
     write,
+    backend,
+    model,
     ...withoutUndefined(own),
     task: own.task,
   }));
@@ -106,7 +111,7 @@ export function spawnTool(session: BatonSession, cwd: string): Tool {
   return defineTool({
     name: "spawn",
     description:
-      "Start workers (each a codex exec in its own terminal) in the background: one with task, or several " +
+      "Start workers (each an agent CLI: codex, claude or gemini, in its own terminal) in the background: one with task, or several " +
       "in one call with tasks. Returns their ids at once, one a line, in order; they keep running. " +
       "Readers by default; give write paths (or role implementer) for a writer.",
     input: spawnInput,
@@ -114,7 +119,19 @@ export function spawnTool(session: BatonSession, cwd: string): Tool {
     async run(args, signal) {
       const problem = taskProblem(args, SPAWN_EXAMPLE);
       if (problem) return { isError: true, text: problem };
-      const { context, task: _task, tasks: _tasks, label, role, lens, readOnly, write, ...shared } = args;
+      const {
+        context,
+        task: _task,
+        tasks: _tasks,
+        label,
+        role,
+        lens,
+        readOnly,
+        write,
+        backend,
+        model,
+        ...shared
+      } = args;
       const each = tasksOf(args);
       const workDir = resolve(cwd, args.cwd ?? ".");
       const pack = context

@@ -41,7 +41,12 @@ export async function fix(run: PatternRun, options: FixOptions): Promise<Pattern
   );
   if (!reviewed.ok) throw new BatonError("backend", `the reviewer gave no usable answer: ${reviewed.error}`);
   const ranked = mergeFindings([
-    { workerId: reviewed.result.id, lens: "correctness", findings: reviewed.value.findings },
+    {
+      workerId: reviewed.result.id,
+      lens: "correctness",
+      ...run.agentOf(reviewed.result.id),
+      findings: reviewed.value.findings,
+    },
   ]);
   const chosen = ranked.slice(0, options.top);
   if (chosen.length === 0) {

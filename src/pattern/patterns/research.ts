@@ -54,7 +54,12 @@ export async function research(run: PatternRun, options: ResearchOptions): Promi
   const invalid: string[] = [];
   for (const [index, outcome] of outcomes.entries()) {
     if (outcome.ok)
-      inputs.push({ workerId: outcome.result.id, lens: `q${index + 1}`, findings: outcome.value.findings });
+      inputs.push({
+        workerId: outcome.result.id,
+        lens: `q${index + 1}`,
+        ...run.agentOf(outcome.result.id),
+        findings: outcome.value.findings,
+      });
     else invalid.push(`sub-question ${index + 1} (${outcome.result.id}): ${outcome.error}`);
   }
   if (inputs.length === 0)
