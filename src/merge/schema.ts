@@ -39,9 +39,12 @@ const finding = {
   },
 } as const;
 
-/** JSON Schema (draft 2020-12, strict-structured-output subset) of a worker's findings answer. */
+/**
+ * JSON Schema (strict-structured-output subset) of a worker's findings answer. It names no `$schema`:
+ * Claude Code's `--json-schema` refuses the 2020-12 meta-schema's URL ("no schema with key or ref"), and
+ * nothing here needs more than what every draft shares.
+ */
 export const FINDINGS_JSON_SCHEMA = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
   type: "object",
   additionalProperties: false,
   required: ["summary", "findings"],
