@@ -11,10 +11,13 @@ import { isBatonError } from "../errors.js";
 import { textFor } from "../render/terminal-text.js";
 import { type ScriptedModel, startScriptedModel } from "../scripted-model/index.js";
 import { totalTokens, type WorkerInfo, type WorkerResult } from "../worker/types.js";
+import { type AgentServers, bundledAgents, mixedReview, startAgentServers } from "./mixed-review.js";
 import { progressView } from "./progress.js";
 import { demoScript, demoWorkers, writeSampleProject } from "./workers.js";
 
-// Runs three real codex workers against a scripted model on loopback: no account, no network.
+// Runs three real codex workers against a scripted model on loopback, then a review whose lenses run on
+// codex, Claude Code and the Gemini CLI (when installed), each against its own scripted server: no
+// account, no network.
 
 const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
 const RENDER_INTERVAL_MS = 300;
@@ -25,6 +28,7 @@ interface Resources {
   dir?: string;
   home?: string;
   model?: ScriptedModel;
+  agents?: AgentServers;
   baton?: Baton;
 }
 
@@ -40,12 +44,22 @@ async function runDemo(resources: Resources, signal: AbortSignal): Promise<boole
   const model = await startScriptedModel({ script: demoScript() });
   resources.model = model;
   await model.writeCodexHome(codexHome);
+  // Claude Code and the Gemini CLI are devDependencies: with them, part two reviews on three models.
+  const bins = bundledAgents(ROOT);
+  const agents = bins ? await startAgentServers(bins) : undefined;
+  resources.agents = agents;
 
   resources.home = home;
   const baton = await Baton.open({
     home,
     cwd: project,
-    env: { ...process.env, CODEX_HOME: codexHome, SCRIPTED_KEY: "demo", BATON_IDLE_EXIT_MS: "30000" },
+    env: {
+      ...process.env,
+      CODEX_HOME: codexHome,
+      SCRIPTED_KEY: "demo",
+      BATON_IDLE_EXIT_MS: "30000",
+      ...agents?.env,
+    },
     signal,
   });
   resources.baton = baton;
@@ -56,7 +70,25 @@ async function runDemo(resources: Resources, signal: AbortSignal): Promise<boole
   const finished = await watchUntilDone(baton, ids, signal);
   const results = await Promise.all(ids.map((id) => baton.result(id, signal)));
   printResults(results);
-  return finished.every((w) => w.state === "succeeded");
+  const ok = finished.every((w) => w.state === "succeeded");
+  if (!agents) {
+    console.log(
+      "\n(Claude Code and the Gemini CLI are not installed here: `npm install` adds them, and the demo\n" +
+        "then also runs one review with its lenses on codex, claude and gemini.)",
+    );
+    return ok;
+  }
+  // A fresh copy: part one fixed the bug in its own.
+  const copy = join(dir, "project-copy");
+  await mkdir(copy);
+  await writeSampleProject(copy);
+  console.log("\nPart two: one review of a fresh copy, three models. The correctness lens runs on codex,");
+  console.log(
+    "security on Claude Code and performance on the Gemini CLI, each against its own scripted server.\n",
+  );
+  const review = await mixedReview(baton, copy, bundledCodexBin(), signal);
+  console.log(`\n${textFor(process.stdout, review.markdown.trim())}`);
+  return ok;
 }
 
 async function spawnWorkers(baton: Baton, signal: AbortSignal): Promise<string[]> {
@@ -137,6 +169,7 @@ function printResults(results: readonly WorkerResult[]): void {
 async function cleanUp(resources: Resources): Promise<void> {
   if (resources.home) await stopSupervisor(resources.home, resources.baton);
   await resources.model?.close();
+  await resources.agents?.close();
   if (resources.dir) await rm(resources.dir, { recursive: true, force: true });
 }
 

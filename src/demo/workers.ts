@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SpawnOptions } from "../client/baton.js";
 import { directiveScript, modelScriptLine, type Script, type ScriptStep } from "../scripted-model/index.js";
+import { codexReviewStep } from "./mixed-review.js";
 
 /** A project small enough to read at a glance, with one bug every worker can agree on. */
 const SAMPLE_FILES: Readonly<Record<string, string>> = {
@@ -82,7 +83,8 @@ const implementer: ScriptStep[] = [
 
 /** Plays each worker's `MODEL-SCRIPT` line, with `{{output}}` standing for the command's own output. */
 export function demoScript(): Script {
-  const play = directiveScript();
+  // The review's workers carry no script line: they are answered by lens (see mixed-review.ts).
+  const play = directiveScript((request) => codexReviewStep(request) ?? { type: "message", text: "done" });
   return (request) => play({ ...request, lastToolOutput: commandOutput(request.lastToolOutput) });
 }
 

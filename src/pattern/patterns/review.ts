@@ -151,7 +151,7 @@ export function reviewMarkdown(
       title: "Findings, ranked",
       // Those that gave a usable answer: one that found nothing is in no finding, but counts.
       ...(reviewers.length > 0 ? { reviewers: reviewers.length - invalid.length } : {}),
-    }),
+    }).trimEnd(),
   ];
   if (invalid.length > 0) {
     parts.push("", "## Left out", ...invalid.map((i) => `- ${i.lens} reviewer ${i.worker}: ${i.error}`));
