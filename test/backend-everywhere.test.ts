@@ -95,16 +95,39 @@ describe("a backend for every worker", () => {
     assert.equal(ws.supervisorPid(), undefined, "not even a supervisor");
   });
 
+  test("a backend whose binary is missing fails the run in one line, and stops the workers it started", async () => {
+    const env = { ...ws.env, BATON_CLAUDE_BIN: join(ws.dir, "no-claude") };
+    const failed = await ws.baton(
+      ["run", "review", "--lens", "correctness", "--lens", "security=claude", "x"],
+      {
+        env,
+      },
+    );
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(
+      failed.stderr,
+      /\nbaton: claude binary \S+no-claude does not exist or is not executable: install it with `npm install -g @anthropic-ai\/claude-code`[^\n]*\n$/,
+    );
+    const listed = (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers;
+    const started = listed.filter((w) => w.run !== undefined && w.label?.endsWith(":review-correctness"));
+    assert.equal(started.length, 1, "the codex reviewer had started");
+    assert.ok(
+      ["canceled", "succeeded"].includes(started[0]!.state),
+      `it was stopped with the run, not left running: ${started[0]!.state}`,
+    );
+  });
+
   test("the workspace's default backend: shown by baton config, taken by spawns and runs that name none", async () => {
     assert.match(await ws.ok(["config"]), /^backend {7}codex \(Baton's default/);
     await ws.ok(["config", "--backend", "gemini"]);
-    assert.deepEqual(await ws.json<{ backend: string; backendSource: string }>(["config"]), {
-      backend: "gemini",
-      backendSource: "workspace",
-      maxParallel: 8,
-      maxParallelSource: "default",
-    });
     try {
+      const shown = await ws.json<{ backend: string; backendSource: string; maxParallel: number }>([
+        "config",
+      ]);
+      assert.deepEqual(
+        { backend: shown.backend, source: shown.backendSource, maxParallel: shown.maxParallel },
+        { backend: "gemini", source: "workspace", maxParallel: 8 },
+      );
       const onDefault = (await ws.ok(["spawn", "MARK-on-default"])).trim();
       const overridden = (await ws.ok(["spawn", "--backend", "claude", "MARK-overridden"])).trim();
       assert.equal((await ws.baton(["wait", onDefault, overridden])).code, 0);

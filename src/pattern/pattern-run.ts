@@ -69,8 +69,29 @@ export class PatternRun {
     this.emit({ type: "note", text });
   }
 
+  /** Starts still under way: a failed run waits for them, so that every worker it started is recorded. */
+  private readonly starting = new Set<Promise<string>>();
+
+  /**
+   * Resolves once no worker is being started: when one start fails (a backend's binary missing, say)
+   * while others are under way, their workers are in the record by then, for the run to stop them.
+   */
+  async settled(): Promise<void> {
+    while (this.starting.size > 0) await Promise.allSettled([...this.starting]);
+  }
+
   /** Starts a worker and returns its id (on a resume, the id of the worker that already did this). */
   async start(ask: WorkerAsk): Promise<string> {
+    const starting = this.startWorker(ask);
+    this.starting.add(starting);
+    try {
+      return await starting;
+    } finally {
+      this.starting.delete(starting);
+    }
+  }
+
+  private async startWorker(ask: WorkerAsk): Promise<string> {
     this.options.signal?.throwIfAborted();
     const earlier = this.options.resume ? this.earlierWorker(ask) : undefined;
     if (earlier) {

@@ -63,7 +63,9 @@ export async function runPattern<K extends PatternName>(
   const runOptions = await settleAgents(baton.home, given);
   const record = await RunRecord.create(baton.home, name, options, runSettings(runOptions));
   const run = new PatternRun(baton, record, runOptions);
-  return finishRun(baton, record, runOptions.signal, () => PATTERNS[name](run, options));
+  return finishRun(baton, record, runOptions.signal, () =>
+    settledOnFailure(run, PATTERNS[name](run, options)),
+  );
 }
 
 /**
@@ -88,11 +90,21 @@ export async function resumePattern(
   await record.reopen();
   const run = new PatternRun(baton, record, runOptions);
   return finishRun(baton, record, runOptions.signal, () =>
-    PATTERNS[pattern](run, options as PatternOptionsByName[typeof pattern] as never),
+    settledOnFailure(run, PATTERNS[pattern](run, options as PatternOptionsByName[typeof pattern] as never)),
   );
 }
 
 const isPatternName = (name: string): name is PatternName => Object.hasOwn(PATTERNS, name);
+
+/** The pattern's result; on failure, only once the workers being started are recorded (to be stopped). */
+export async function settledOnFailure<T>(run: PatternRun, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    await run.settled();
+    throw error;
+  }
+}
 
 /**
  * Records a run's one result. On failure or abort the run is marked so, every worker it started is

@@ -3,7 +3,7 @@ import type { Baton } from "../client/baton.js";
 import { mergeContextPacks } from "../context/index.js";
 import { PatternRun, type PatternRunOptions, runSettings } from "../pattern/pattern-run.js";
 import { settleAgents } from "../pattern/run-agents.js";
-import { finishRun, type PatternOutcome } from "../pattern/run-pattern.js";
+import { finishRun, type PatternOutcome, settledOnFailure } from "../pattern/run-pattern.js";
 import { RunRecord } from "../pattern/run-record.js";
 import { LevelPlan } from "./plan.js";
 import { workflowResult } from "./result.js";
@@ -53,7 +53,7 @@ export async function runWorkflow(
   });
   try {
     return await finishRun(baton, record, options.signal, async () => {
-      const outputs = await runSteps(run, workflow, stop);
+      const outputs = await settledOnFailure(run, runSteps(run, workflow, stop));
       const workers = new Map(
         workflow.steps.map((step) => [
           step.id,
