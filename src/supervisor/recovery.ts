@@ -5,7 +5,7 @@ import type { Budgets } from "./budgets.js";
 import { type Clock, isoNow } from "./clock.js";
 import type { Problems } from "./problems.js";
 import { processesWithMarkers, signalAll } from "./processes.js";
-import { blankStatus, newEntry, type WorkerTable } from "./worker-table.js";
+import { blankStatus, type Entry, newEntry, type WorkerTable } from "./worker-table.js";
 
 /** What recovery works with. */
 export interface RecoveryContext {
@@ -16,16 +16,20 @@ export interface RecoveryContext {
   readonly clock: Clock;
   /** The `NAME=value` entry every process of a worker carries in its environment. */
   markerOf(id: string): string;
+  /** Whether an unfinished worker goes on elsewhere (a workspace on a queue): then it is not lost. */
+  adopts?(entry: Entry): boolean;
 }
 
 /**
  * Loads every stored worker into the table. Workers that were running under a supervisor that died
  * become `lost`, and whatever they left running is killed, in one pass over /proc. Damage is reported,
  * never fatal: a worker whose spec cannot be read is left out of the table and named when asked for.
+ * Returns the unfinished workers that go on elsewhere (`adopts`), as they were stored.
  */
-export async function recover(context: RecoveryContext): Promise<void> {
+export async function recover(context: RecoveryContext): Promise<Entry[]> {
   const { store, table, budgets, problems, clock } = context;
   const lost: string[] = [];
+  const adopted: Entry[] = [];
   for (const id of await store.workerIds()) {
     table.reserve(id);
     const [spec, status, result] = await Promise.all([
@@ -55,6 +59,8 @@ export async function recover(context: RecoveryContext): Promise<void> {
       // The result was written but the status was not, or was damaged since: the result wins.
       const { state, endedAt, exitCode, threadId, usage, reason, retries, resumes } = entry.result;
       table.move(entry, { state, endedAt, exitCode, threadId, usage, reason, retries, resumes });
+    } else if (!isFinal(stored.state) && context.adopts?.(entry)) {
+      adopted.push(entry);
     } else if (!isFinal(stored.state)) {
       // Its supervisor died. Anything it left running carries our marker: stopped below, in one pass.
       lost.push(context.markerOf(id));
@@ -62,4 +68,5 @@ export async function recover(context: RecoveryContext): Promise<void> {
     }
   }
   signalAll(processesWithMarkers(lost), "SIGKILL");
+  return adopted;
 }

@@ -63,6 +63,11 @@ export class Scheduler {
     return index >= 0 ? index + 1 : undefined;
   }
 
+  /** A worker found running when the supervisor started (it goes on on a host): it holds a place. */
+  adopt(): void {
+    this.running += 1;
+  }
+
   /** A started worker ended: its place under the cap is free. */
   ended(): void {
     this.running -= 1;

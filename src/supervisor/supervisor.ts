@@ -20,6 +20,7 @@ import { Budgets } from "./budgets.js";
 import { type Clock, isoNow, realClock } from "./clock.js";
 import { stopWorker, type WaitResult, waitFor } from "./ending.js";
 import { Problems } from "./problems.js";
+import type { WorkerRunner } from "./runner.js";
 import { recover } from "./recovery.js";
 import { endedWithout, recordResult, resultOf, STOPPED } from "./results.js";
 import { type ResumeOutcome, resumeLost } from "./resume.js";
@@ -42,6 +43,8 @@ export interface SupervisorOptions {
   readonly clock?: Clock;
   /** Milliseconds to wait before retry `n` (1-based). @default 1 s, 2 s, 4 s, ... capped at 30 s */
   readonly retryDelayMs?: (retry: number) => number;
+  /** Where started workers run. @default here, each in a PTY (a workspace on a queue: on its hosts) */
+  readonly runner?: WorkerRunner;
 }
 
 /**
@@ -67,12 +70,14 @@ export class Supervisor {
   private readonly clock: Clock;
   /** What admission and resume check and change. */
   private readonly parts: AdmissionContext;
+  private readonly runner: WorkerRunner | undefined;
 
   private constructor(
     private readonly store: Store,
     options: SupervisorOptions,
   ) {
     this.clock = options.clock ?? realClock;
+    this.runner = options.runner;
     this.storeKey = createHash("sha256").update(store.home).digest("hex").slice(0, 12);
     this.events = new EventBus(
       new EventLog(store.home, (line) => this.problemList.add(line)),
@@ -109,14 +114,26 @@ export class Supervisor {
   /** Loads every stored worker. Workers that were running under a supervisor that died become `lost`. */
   static async load(store: Store, options: SupervisorOptions = {}): Promise<Supervisor> {
     const supervisor = new Supervisor(store, options);
-    await recover({
+    const { runner } = options;
+    const adopted = await recover({
       store,
       table: supervisor.table,
       budgets: supervisor.budgets,
       problems: supervisor.problemList,
       clock: supervisor.clock,
       markerOf: (id) => markerOf(supervisor.storeKey, id),
+      ...(runner ? { adopts: (entry: Entry) => runner.adopts(entry) } : {}),
     });
+    // Workers that go on on a host: a running one is followed to its end, a queued one waits its turn.
+    for (const entry of adopted) {
+      if (entry.status.state === "queued") {
+        supervisor.scheduler.enqueue(entry.spec.id);
+        continue;
+      }
+      supervisor.scheduler.adopt();
+      entry.settled = supervisor.run(entry);
+    }
+    supervisor.scheduler.pump();
     return supervisor;
   }
 
@@ -158,7 +175,13 @@ export class Supervisor {
   /** Its turn has come: it runs, in attempts, until its result is recorded. */
   private start(entry: Entry): void {
     this.table.move(entry, { state: "running", startedAt: isoNow(this.clock) });
-    entry.settled = runWorker(entry, this.attempts).then((result) => this.settle(entry, result));
+    entry.settled = this.run(entry);
+  }
+
+  /** Runs a started worker here, or on a host of the workspace's queue, and settles it. */
+  private run(entry: Entry): Promise<void> {
+    const running = this.runner ? this.runner.run(entry, this.attempts) : runWorker(entry, this.attempts);
+    return running.then((result) => this.settle(entry, result));
   }
 
   /** A queued worker that never started ends: stopped, or its run over its budget. */
@@ -279,6 +302,7 @@ export class Supervisor {
       this.table.move(entry, {}); // the status as it stands, written again
     }
     await Promise.all([this.table.flush(), this.reader.flush()]);
+    await this.runner?.close();
     this.pulse.close();
     this.events.close();
   }

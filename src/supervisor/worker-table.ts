@@ -15,6 +15,12 @@ import { type Clock, isoNow } from "./clock.js";
 import type { Problems } from "./problems.js";
 import type { WorkerRun } from "./worker-run.js";
 
+/** What the supervisor asks of a running attempt: a {@link WorkerRun} here, or one on a host. */
+export type RunHandle = Pick<
+  WorkerRun,
+  "pid" | "usage" | "threadId" | "transcriptBytes" | "write" | "interrupt" | "stop" | "stopFor"
+>;
+
 /** One worker as the supervisor holds it. */
 export interface Entry {
   readonly spec: WorkerSpec;
@@ -23,8 +29,8 @@ export interface Entry {
   result: WorkerResult | undefined;
   /** The caller's environment: kept in memory only, and only until the agent starts. */
   env: Record<string, string> | undefined;
-  /** The attempt running now, if any. */
-  run: WorkerRun | undefined;
+  /** The attempt running now, if any (here, or on a host of the workspace's queue). */
+  run: RunHandle | undefined;
   /** Resolves once a started worker's result and final status are recorded. */
   settled: Promise<void> | undefined;
   /** Aborted by `stop`: ends a retry's wait, and keeps an agent that has not started from starting. */
