@@ -15,6 +15,8 @@ export type AgentEvent =
     }
   /** The attempt's usage so far, before its turn ends (for budgets that must bite mid-turn). */
   | { readonly type: "usage"; readonly usage: Usage }
+  /** The model the agent says it runs (what prices its tokens). */
+  | { readonly type: "model"; readonly model: string }
   | { readonly type: "turn_failed"; readonly message: string }
   | { readonly type: "message"; readonly text: string }
   | { readonly type: "reasoning"; readonly text: string }
@@ -67,6 +69,8 @@ export interface LaunchContext {
 export interface LiveUsage {
   /** The usage so far in this attempt, or undefined when nothing is known yet. */
   read(): Usage | undefined;
+  /** The model the agent's own log says it runs, once read. */
+  model?(): string | undefined;
 }
 
 /** Reads one worker's output line by line. */
@@ -106,6 +110,16 @@ export interface Backend {
   agentHomes(env: Readonly<Record<string, string>>): string[];
   /** Whether `launch` can continue a thread (`resumeThreadId`). */
   readonly canResume: boolean;
+  /**
+   * Whether the agent reports what its thread cost in dollars (`turn_completed`'s `costUsd`): its
+   * workers are priced by the agent, whatever the price tables hold.
+   */
+  readonly reportsCost?: boolean;
+  /**
+   * The model the agent runs when the spec names none, where Baton can tell before it starts (a
+   * default Baton passes, or the agent's own config): what a cost budget is checked against at spawn.
+   */
+  defaultModel?(env: Readonly<Record<string, string>>): string | undefined;
   /**
    * Whether the agent at `bin` reads what is typed into its terminal once it has started. `codex exec`
    * does not: it reads its prompt to the end of stdin and never reads the terminal, so `send` is

@@ -33,6 +33,14 @@ export function claudeParser(): OutputParser {
   let running: Usage = ZERO_USAGE;
   let settled: Usage = ZERO_USAGE;
   let lastText: string | undefined;
+  let lastModel: string | undefined;
+  /** A model event when the model named is new: the init line's, then each response's own. */
+  const modelEvent = (value: unknown): AgentEvent[] => {
+    const model = str(value);
+    if (!model || model.length > 200 || model === lastModel) return [];
+    lastModel = model;
+    return [{ type: "model", model }];
+  };
 
   const assistant = (line: Json): AgentEvent[] => {
     const message = obj(line.message);
@@ -42,7 +50,7 @@ export function claudeParser(): OutputParser {
       const text = blocks.map((b) => str(b.text) ?? "").join("");
       return text ? [{ type: "error", message: text }] : [];
     }
-    const events: AgentEvent[] = [];
+    const events: AgentEvent[] = modelEvent(message.model);
     const id = str(message.id);
     if (id && !seen.has(id) && line.parent_tool_use_id == null) {
       seen.add(id);
@@ -145,7 +153,7 @@ export function claudeParser(): OutputParser {
       }
       switch (line.type) {
         case "system":
-          return system(line);
+          return [...system(line), ...(line.subtype === "init" ? modelEvent(line.model) : [])];
         case "assistant":
           return assistant(line);
         case "user":

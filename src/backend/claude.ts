@@ -38,6 +38,12 @@ export const claudeBackend: Backend = {
 
   canResume: true,
 
+  // `total_cost_usd` on its result line; before that, its tokens are priced by model from the tables.
+  reportsCost: true,
+
+  // Claude Code's own default, unless the environment names one (its init line says which it runs).
+  defaultModel: (env) => env.ANTHROPIC_MODEL || undefined,
+
   // `claude -p` reads its prompt to the end of stdin (the prompt file) and never reads the terminal. A
   // program given as --bin (a test's fixture, a wrapper) may: Baton lets what is typed through.
   acceptsInput: (bin) => !isClaudeBinary(bin),

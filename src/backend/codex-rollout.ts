@@ -6,7 +6,8 @@ import type { LiveUsage } from "./backend.js";
 
 // Codex logs each thread to CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl, with a
 // `token_count` event after every model response. `codex exec --json` reports usage only when the
-// turn ends, so this log is what lets a token budget stop a worker in the middle of its turn.
+// turn ends, so this log is what lets a token budget stop a worker in the middle of its turn. Each
+// turn's `turn_context` names the model it runs, which `--json` never does: what prices its tokens.
 
 const CHUNK = 64 * 1024;
 
@@ -19,6 +20,7 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
   let pending = "";
   let baseline: Usage | undefined;
   let latest: Usage | undefined;
+  let model: string | undefined;
   const consume = () => {
     if (!path) {
       path = findRollout(root, threadId, listing);
@@ -38,6 +40,7 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
         for (const line of lines) {
           const total = tokenTotal(line);
           if (total) latest = total;
+          model = turnModel(line) ?? model;
         }
       }
     } catch {
@@ -55,7 +58,20 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
       if (!latest) return undefined;
       return baseline ? minus(latest, baseline) : latest;
     },
+    model: () => model,
   };
+}
+
+/** The model of a `turn_context` line: `{"type":"turn_context","payload":{"model":"gpt-5.5",...}}`. */
+function turnModel(line: string): string | undefined {
+  if (!line.includes('"turn_context"')) return undefined;
+  try {
+    const event = JSON.parse(line) as { type?: string; payload?: { model?: unknown } };
+    const model = event.type === "turn_context" ? event.payload?.model : undefined;
+    return typeof model === "string" && model.length > 0 && model.length <= 200 ? model : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function tokenTotal(line: string): Usage | undefined {

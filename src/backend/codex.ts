@@ -5,6 +5,7 @@ import { BatonError } from "../errors.js";
 import type { WorkerSpec } from "../worker/types.js";
 import type { AgentOutcome, Backend, LaunchContext, LaunchPlan, OutputParser } from "./backend.js";
 import { fromCodexEvent } from "./codex-events.js";
+import { codexConfigModel } from "./codex-model.js";
 import { codexRolloutUsage } from "./codex-rollout.js";
 import { findOnPath, isExecutableFile, nodeModulesUpFrom } from "./locate.js";
 import { readAgentFile } from "./untrusted-file.js";
@@ -75,6 +76,9 @@ export const codexBackend: Backend = {
   },
 
   liveUsage: codexRolloutUsage,
+
+  // What it runs is also in its rollout log (each turn's `turn_context`), read once the thread starts.
+  defaultModel: codexConfigModel,
 
   parser(): OutputParser {
     return {

@@ -76,6 +76,10 @@ export function geminiParser(): OutputParser {
 
   const result = (line: Json): AgentEvent[] => {
     const events = flush();
+    // The model that answered, where the stats name one only (the CLI keys them by the served version).
+    const served = Object.keys(obj(obj(line.stats).models));
+    if (served.length === 1 && served[0] && served[0].length <= 200)
+      events.push({ type: "model", model: served[0] });
     events.push({ type: "turn_completed", usage: usageOf(obj(line.stats)) });
     if (line.status !== "success") {
       const error = obj(line.error);
@@ -108,8 +112,10 @@ export function geminiParser(): OutputParser {
         case "init": {
           // The id becomes an argument of `--resume` and part of a folder's name: only an id's shape is kept.
           const id = str(line.session_id);
+          const model = str(line.model);
           return [
             ...(id && THREAD_ID.test(id) ? [{ type: "thread" as const, threadId: id }] : []),
+            ...(model && model.length <= 200 ? [{ type: "model" as const, model }] : []),
             { type: "turn_started" },
           ];
         }

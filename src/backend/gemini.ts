@@ -58,6 +58,8 @@ export const geminiBackend: Backend = {
 
   canResume: true,
 
+  defaultModel: () => GEMINI_DEFAULT_MODEL,
+
   // With its prompt on stdin the CLI never reads the terminal. A program given as --bin (a test's
   // fixture, a wrapper) may: Baton lets what is typed through.
   acceptsInput: (bin) => !isGeminiBinary(bin),

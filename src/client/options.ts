@@ -39,10 +39,15 @@ export interface SpawnOptions {
   readonly idleTimeoutSeconds?: number;
   /** Stop the worker once it has used more tokens than this (input + output, all attempts). */
   readonly maxTokens?: number;
+  /**
+   * Stop the worker once it has cost more than this many US dollars (all attempts). The spawn is refused
+   * when the worker cannot be priced (no `model`, or no price for it in `.baton/prices.yaml` or Baton's).
+   */
+  readonly maxCostUsd?: number;
   /** Re-runs after a transient failure (model 5xx, a model that never answers). @default 2 */
   readonly retries?: number;
-  /** The run the worker belongs to, and that run's token budget over all its workers. */
-  readonly group?: { readonly id: string; readonly maxTokens?: number };
+  /** The run the worker belongs to, and that run's token and dollar budgets over all its workers. */
+  readonly group?: { readonly id: string; readonly maxTokens?: number; readonly maxCostUsd?: number };
   /**
    * The agent CLI: codex, claude or gemini. A follow-up runs on its parent's.
    * @default the workspace's default (`baton config --backend`), else "codex"

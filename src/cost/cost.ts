@@ -1,19 +1,8 @@
 import type { Usage } from "../worker/types.js";
 import { type PriceTable, priceIn, SHIPPED_PRICES } from "./prices.js";
+import type { Cost } from "./types.js";
 
-/**
- * What a worker cost in US dollars, and where the figure came from. Never a silent zero: a worker whose
- * price is not known is `unpriced`, with why.
- */
-export type Cost =
-  | {
-      readonly usd: number;
-      /** "agent": the agent's own figure (Claude Code's `total_cost_usd`); else a price table. */
-      readonly source: "agent" | "baton" | "user";
-      /** The table (its source and date) the price came from, for a table's price. */
-      readonly table?: { readonly source: string; readonly date: string; readonly model: string };
-    }
-  | { readonly usd: undefined; readonly source: "unpriced"; readonly why: string };
+export type { Cost } from "./types.js";
 
 export interface CostInput {
   readonly usage: Usage;
@@ -64,6 +53,30 @@ export function costOf(input: CostInput): Cost {
 /** A cost for people: `$0.0123`, `$1.50`, or `unpriced`. */
 export function costText(cost: Cost | undefined): string {
   if (!cost || cost.usd === undefined) return "unpriced";
-  if (cost.usd === 0) return "$0";
-  return cost.usd < 0.1 ? `$${cost.usd.toFixed(4)}` : `$${cost.usd.toFixed(2)}`;
+  return usdText(cost.usd);
 }
+
+/** US dollars for people: `$0`, `$0.0123` under ten cents, `$1.50` above. */
+export function usdText(usd: number): string {
+  if (usd === 0) return "$0";
+  return usd < 0.1 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+/**
+ * Two costs together (two attempts of a worker, or two workers of a run). Unpriced if either is: a sum
+ * with a part left out would read as the whole. A zero with no table (no tokens used) adds nothing; an
+ * agent's figure with a table's price keeps the agent as its source and names the table.
+ */
+export function addCost(a: Cost | undefined, b: Cost | undefined): Cost | undefined {
+  if (!a || isNothing(a)) return b;
+  if (!b || isNothing(b)) return a;
+  if (a.usd === undefined) return a;
+  if (b.usd === undefined) return b;
+  const usd = a.usd + b.usd;
+  const table = b.table ?? a.table;
+  const source = a.source === "agent" || b.source === "agent" ? "agent" : b.source;
+  return table ? { usd, source, table } : { usd, source };
+}
+
+/** Costs nothing and names no price: what a worker that used no tokens costs. */
+const isNothing = (cost: Cost): boolean => cost.usd === 0 && cost.source !== "agent" && !cost.table;

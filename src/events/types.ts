@@ -1,3 +1,4 @@
+import type { Cost } from "../cost/types.js";
 import type { WorkerState } from "../worker/state.js";
 import type { EndReason, Role, Usage } from "../worker/types.js";
 
@@ -38,8 +39,14 @@ export type EventBody =
   | { readonly type: "started"; readonly worker: string; readonly pid: number; readonly attempt: number }
   /** The agent's thread (session) id became known. */
   | { readonly type: "thread"; readonly worker: string; readonly threadId: string }
-  /** The worker's token usage grew (all attempts together). */
-  | { readonly type: "usage"; readonly worker: string; readonly usage: Usage; readonly tokens: number }
+  /** The worker's token usage or cost grew (all attempts together): its cost as priced so far. */
+  | {
+      readonly type: "usage";
+      readonly worker: string;
+      readonly usage: Usage;
+      readonly tokens: number;
+      readonly cost?: Cost;
+    }
   /** Output arrived: the transcript's size now (never its text: that is what `poll` is for). */
   | { readonly type: "output"; readonly worker: string; readonly bytes: number }
   /** A transient failure is being run again. */

@@ -11,6 +11,8 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 600;
 export const DEFAULT_RETRIES = 2;
 export const MAX_RETRIES = 10;
 export const MAX_TOKEN_BUDGET = 1e12;
+/** The largest dollar budget a worker or a run may be given (US dollars). */
+export const MAX_COST_BUDGET_USD = 1_000_000;
 export const MAX_GRACE_SECONDS = 3600;
 export const MAX_POLL_WAIT_MS = 3_600_000;
 export const MAX_POLL_BYTES = 64 * 1024 * 1024;

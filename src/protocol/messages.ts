@@ -2,6 +2,7 @@ import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { ROLES } from "../worker/types.js";
 import {
+  MAX_COST_BUDGET_USD,
   MAX_GRACE_SECONDS,
   MAX_IDS,
   MAX_LABEL_CHARS,
@@ -52,6 +53,10 @@ const tokenBudget = z
   .int("must be a whole number of tokens")
   .positive("must be a positive number of tokens")
   .max(MAX_TOKEN_BUDGET, `must be at most ${MAX_TOKEN_BUDGET} tokens`);
+const costBudget = z
+  .number()
+  .positive("must be a positive number of US dollars")
+  .max(MAX_COST_BUDGET_USD, `must be at most ${MAX_COST_BUDGET_USD} US dollars`);
 const positiveSeconds = z
   .number()
   .positive("must be a positive number of seconds")
@@ -75,6 +80,7 @@ export const spawnParams = z.strictObject({
   timeoutSeconds: positiveSeconds.optional(),
   idleTimeoutSeconds: positiveSeconds.optional(),
   maxTokens: tokenBudget.optional(),
+  maxCostUsd: costBudget.optional(),
   retries: z.number().int().min(0).max(MAX_RETRIES, `must be at most ${MAX_RETRIES}`).optional(),
   group: z
     .strictObject({
@@ -82,6 +88,7 @@ export const spawnParams = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a short name of letters, digits, . _ -"),
       maxTokens: tokenBudget.optional(),
+      maxCostUsd: costBudget.optional(),
     })
     .optional(),
   backend: name.optional(),

@@ -1,3 +1,4 @@
+import { costText } from "../cost/cost.js";
 import type { BatonEvent } from "../events/types.js";
 import { count, tokens } from "./numbers.js";
 import { reasonText } from "./workers.js";
@@ -30,7 +31,7 @@ export function eventText(event: BatonEvent): string {
     case "thread":
       return `${event.worker} thread ${event.threadId}`;
     case "usage":
-      return `${event.worker} ${tokens(event.tokens)}`;
+      return `${event.worker} ${tokens(event.tokens)}${event.cost ? `, ${costText(event.cost)}` : ""}`;
     case "output":
       return `${event.worker} output ${bytes(event.bytes)}`;
     case "retry":

@@ -1,3 +1,4 @@
+import { costText, usdText } from "../cost/cost.js";
 import type { WorkerInfo, WorkerResult } from "../worker/types.js";
 import { byWorkerId, count, duration } from "./numbers.js";
 
@@ -18,7 +19,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 export function workerTable(workers: readonly WorkerInfo[]): string {
   if (workers.length === 0) return 'no workers yet: start one with `baton spawn "TASK"`';
   return table(
-    ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS", "RETRIES"],
+    ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS", "COST", "RETRIES"],
     [...workers].sort(byWorkerId).map((w) => [
       w.id,
       w.label ?? "-",
@@ -28,9 +29,15 @@ export function workerTable(workers: readonly WorkerInfo[]): string {
         (w.confinement === "unconfined" ? " (unconfined)" : ""),
       duration(w.elapsedMs),
       count(w.tokens),
+      workerCost(w),
       String(w.retries),
     ]),
   );
+}
+
+/** A worker's cost in the `ls` column: `$0.0123`, `unpriced`, or `-` before it has run. */
+export function workerCost(worker: Pick<WorkerInfo, "cost">): string {
+  return worker.cost ? costText(worker.cost) : "-";
 }
 
 /** Why a worker did not succeed, in a few words. */
@@ -47,6 +54,10 @@ export function reasonText(info: Pick<WorkerResult, "state" | "reason">): string
         ? `no output or events for ${reason.seconds}s (--idle-timeout)`
         : `timed out after ${reason.seconds}s (--timeout)`;
     case "budget":
+      if (reason.unit === "usd")
+        return reason.scope === "worker"
+          ? `cost ${usdText(reason.used)}, over its budget of ${usdText(reason.limit)} (--max-cost)`
+          : `its run cost ${usdText(reason.used)}, over the run's budget of ${usdText(reason.limit)} (--run-max-cost)`;
       return reason.scope === "worker"
         ? `used ${count(reason.used)} tokens, over its budget of ${count(reason.limit)} (--max-tokens)`
         : `its run used ${count(reason.used)} tokens, over the run's budget of ${count(reason.limit)} (--run-max-tokens)`;

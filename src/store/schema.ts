@@ -20,11 +20,28 @@ const reason = z.union([
     scope: z.enum(["worker", "run"]),
     limit: z.number(),
     used: z.number(),
+    unit: z.literal("usd").optional(),
   }),
   z.object({ kind: z.literal("stopped"), by: z.literal("user"), via: z.enum(["stop", "interrupt"]) }),
   z.object({ kind: z.literal("spawn_failed"), message: z.string() }),
   z.object({ kind: z.literal("supervisor_lost") }),
 ]);
+
+const cost = z.union([
+  z.object({
+    usd: z.number().min(0),
+    source: z.enum(["agent", "baton", "user"]),
+    table: z.object({ source: z.string(), date: z.string(), model: z.string() }).optional(),
+  }),
+  z.object({ usd: z.undefined(), source: z.literal("unpriced"), why: z.string() }),
+]);
+
+/** What status.json and result.json say of a worker's model and dollars (absent in older stores). */
+const spend = {
+  model: z.string().optional(),
+  cost: cost.optional(),
+  threadUsd: z.number().min(0).optional(),
+};
 
 const state = z.enum(WORKER_STATES as [string, ...string[]]);
 const role = z.enum(ROLES).optional();
@@ -42,8 +59,11 @@ export const specSchema = z.object({
   timeoutSeconds: z.number(),
   idleTimeoutSeconds: z.number().default(600),
   maxTokens: z.number().optional(),
+  maxCostUsd: z.number().optional(),
   retries: z.number().default(0),
-  group: z.object({ id: z.string(), maxTokens: z.number().optional() }).optional(),
+  group: z
+    .object({ id: z.string(), maxTokens: z.number().optional(), maxCostUsd: z.number().optional() })
+    .optional(),
   backend: z.string(),
   bin: z.string(),
   task: z.string(),
@@ -70,6 +90,7 @@ export const statusSchema = z.object({
   resumes: z.number().default(0),
   reason: reason.optional(),
   updatedAt: z.string(),
+  ...spend,
 });
 
 export const resultSchema = z.object({
@@ -89,6 +110,7 @@ export const resultSchema = z.object({
   threadId: z.string().regex(THREAD_ID).optional(),
   reason: reason.optional(),
   endedAt: z.string(),
+  ...spend,
   isolation: z
     .object({
       branch: z.string(),

@@ -1,7 +1,10 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Backend } from "../backend/backend.js";
 import { backendNamed } from "../backend/registry.js";
 import { confiner, INSTALL_HINT, isWithin, writeRoots } from "../confine/index.js";
+import { usdText } from "../cost/cost.js";
+import type { Pricing } from "../cost/pricing.js";
 import { BatonError } from "../errors.js";
 import {
   DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -28,6 +31,7 @@ export interface AdmissionContext {
   readonly scheduler: Scheduler;
   readonly budgets: Budgets;
   readonly clock: Clock;
+  readonly pricing: Pricing;
 }
 
 /** A spawn that passed every check: the new worker's files, and the caller's environment. */
@@ -48,7 +52,7 @@ export interface Admitted {
  * continues an ended worker's thread. Each refusal is one line that says what to do.
  */
 export async function admit(request: SpawnParams, context: AdmissionContext): Promise<Admitted> {
-  const { table, scheduler, budgets, clock } = context;
+  const { table, scheduler, budgets, clock, pricing } = context;
   if (request.env[WORKER_ENV.id]) {
     throw new BatonError(
       "nested",
@@ -66,6 +70,9 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
   }
   const backend = backendNamed(params.backend ?? "codex");
   const bin = backend.locate({ explicitBin: params.bin, env: params.env, cwd });
+  // The user's prices, read again if changed: a price file that is wrong refuses the spawn, naming its line.
+  await pricing.refresh();
+  checkPriced(params, backend, pricing);
   if (params.maxParallel !== undefined) scheduler.maxParallel = params.maxParallel;
   const scope = scopeOf(params, cwd);
   const confinement = confinementFor(context.store, params, scope);
@@ -85,12 +92,16 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     }
   }
   if (params.group) {
-    budgets.setRun(params.group.id, params.group.maxTokens);
+    budgets.setRun(params.group.id, params.group);
     const over = budgets.runOver(params.group.id);
     if (over) {
+      const used =
+        over.unit === "usd"
+          ? `has cost ${usdText(over.used)} of its ${usdText(over.limit)}`
+          : `has used ${over.used} of its ${over.limit} tokens`;
       throw new BatonError(
         "budget",
-        `run ${params.group.id} has used ${over.used} of its ${over.limit} tokens: raise its budget to start more workers`,
+        `run ${params.group.id} ${used}: raise its budget to start more workers`,
       );
     }
   }
@@ -107,8 +118,15 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     timeoutSeconds: params.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
     idleTimeoutSeconds: params.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
     maxTokens: params.maxTokens,
+    ...(params.maxCostUsd !== undefined ? { maxCostUsd: params.maxCostUsd } : {}),
     retries: params.retries ?? DEFAULT_RETRIES,
-    group: params.group ? { id: params.group.id, maxTokens: params.group.maxTokens } : undefined,
+    group: params.group
+      ? {
+          id: params.group.id,
+          maxTokens: params.group.maxTokens,
+          ...(params.group.maxCostUsd !== undefined ? { maxCostUsd: params.group.maxCostUsd } : {}),
+        }
+      : undefined,
     backend: backend.name,
     bin,
     task: params.task,
@@ -120,7 +138,13 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     ...(search === undefined ? {} : { search }),
   };
   // A follow-up's thread is its own from the start: it continues it, and its result names it.
-  const status = { ...blankStatus(id, "queued", clock), threadId };
+  // It starts from what its thread had cost (Claude Code counts a resumed session's earlier turns).
+  const threadUsd = params.continues ? table.find(params.continues)?.status.threadUsd : undefined;
+  const status = {
+    ...blankStatus(id, "queued", clock),
+    threadId,
+    ...(threadUsd !== undefined ? { threadUsd } : {}),
+  };
   // A follow-up is a new message in a thread that has its brief already: it goes as it was given.
   const prompt = threadId
     ? (params.prompt ?? params.task)
@@ -132,6 +156,34 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
   // No await since the --no-wait check: its paths are held from the same tick.
   const release = scheduler.hold(spec);
   return { spec, status, prompt, outputSchema: params.outputSchema, env: params.env, release };
+}
+
+/**
+ * A dollar budget needs a price, or it would be no limit at all: the agent's own figure (Claude Code),
+ * else a price for the model it will run (`--model`, else the backend's default) in the user's tables
+ * or Baton's. Refused in one line that says what to give.
+ */
+function checkPriced(params: SpawnParams, backend: Backend, pricing: Pricing): void {
+  const flag =
+    params.maxCostUsd !== undefined
+      ? "--max-cost"
+      : params.group?.maxCostUsd !== undefined
+        ? "--run-max-cost"
+        : undefined;
+  if (flag === undefined || backend.reportsCost) return;
+  const model = params.model ?? backend.defaultModel?.(params.env);
+  if (model === undefined) {
+    throw new BatonError(
+      "usage",
+      `${flag} needs a price, and which model this ${backend.name} worker will run is not known before it starts: give --model, or set the model in the agent's config`,
+    );
+  }
+  if (pricing.unpriced(model) !== undefined) {
+    throw new BatonError(
+      "usage",
+      `${flag} needs a price, and model "${model}" has none: give --model with a priced model, or add "${model}" to .baton/prices.yaml (see docs/backends.md § Dollars)`,
+    );
+  }
 }
 
 /**

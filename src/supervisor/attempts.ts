@@ -1,8 +1,10 @@
+import type { Backend } from "../backend/backend.js";
 import { backendNamed } from "../backend/registry.js";
+import type { Pricing } from "../cost/pricing.js";
 import type { EventBus } from "../events/bus.js";
 import type { OutputPulse } from "../events/pulse.js";
 import type { Store } from "../store/store.js";
-import type { Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
+import type { Usage, WorkerResult, WorkerSpec, WorkerStatus } from "../worker/types.js";
 import type { Budgets } from "./budgets.js";
 import { type Clock, isoNow, sleep } from "./clock.js";
 import { collectWorktree, createWorktree, inWorktree, type Worktree } from "./isolation.js";
@@ -30,6 +32,8 @@ export interface AttemptContext {
   readonly graceMs: number;
   /** How long to wait before retry `n`. @default retryDelayMs */
   readonly backoff: (retry: number) => number;
+  /** Prices workers' tokens: the user's tables, looked at again as each attempt starts. */
+  readonly pricing: Pricing;
 }
 
 /**
@@ -89,14 +93,22 @@ async function attempts(
   const backend = backendNamed(spec.backend);
   const resumeFrom = entry.resumeFrom;
   entry.resumeFrom = undefined;
-  let attempt = freshAttempt(entry, entry.status.usage);
+  const spending = (prior: Spent, resumes: boolean) => ({
+    priorUsage: prior.usage,
+    ...(prior.cost ? { priorCost: prior.cost } : {}),
+    // Only a thread continued carries the agent's earlier figure for it.
+    ...(resumes && prior.threadUsd !== undefined ? { threadUsd: prior.threadUsd } : {}),
+    ...modelOf(spec, backend, env),
+    price: (usage: Usage, model: string | undefined) => context.pricing.price(usage, model),
+  });
+  let attempt = freshAttempt(entry, spending);
   let note: string | undefined;
   let transcriptBytes = 0;
   if (resumeFrom) {
     transcriptBytes = await store.transcriptSize(spec.id);
     if (resumeFrom.threadId) {
       attempt = {
-        ...attempt,
+        ...spending(entry.status, true),
         resumeThreadId: resumeFrom.threadId,
         threadId: resumeFrom.threadId,
         promptFile: store.file(spec.id, "resume.txt"),
@@ -106,6 +118,11 @@ async function attempts(
   }
   let retries = entry.status.retries;
   for (;;) {
+    await context.pricing
+      .refresh()
+      .catch((error: Error) =>
+        context.problems.add(`prices: ${error.message} (the prices read before stand)`),
+      );
     const run: WorkerRun = new WorkerRun(
       store,
       runSpec,
@@ -118,7 +135,7 @@ async function attempts(
           context.pulse.grew(spec.id, run.transcriptBytes);
         },
         progress: () => {
-          table.move(entry, { threadId: run.threadId, usage: run.usage });
+          table.move(entry, { threadId: run.threadId, usage: run.usage, ...run.spend.recorded() });
           context.budgets.enforce(entry, run);
         },
       },
@@ -147,7 +164,7 @@ async function attempts(
     if (!retry) return { ...result, retries, resumes: entry.status.resumes };
     retries += 1;
     note = `retry ${retries} of ${spec.retries} after a transient failure: ${run.transient}`;
-    table.move(entry, { retries, usage: result.usage, threadId: result.threadId });
+    table.move(entry, { retries, usage: result.usage, threadId: result.threadId, ...spentOf(result) });
     events.emit({ type: "retry", worker: spec.id, retry: retries, reason: run.transient ?? "" });
     await store
       .appendEvent(spec.id, { at: isoNow(clock), type: "retry", retry: retries, reason: run.transient })
@@ -160,18 +177,39 @@ async function attempts(
         ...endedWithout(spec, "canceled", STOPPED, clock),
         usage: result.usage,
         threadId: result.threadId,
+        ...spentOf(result),
         retries,
         resumes: entry.status.resumes,
       };
     }
-    attempt = freshAttempt(entry, result.usage);
+    attempt = freshAttempt(entry, spending, result);
   }
 }
 
+/** What a worker has used and spent so far: its status's, or its last attempt's result. */
+type Spent = Pick<WorkerStatus, "usage" | "cost" | "threadUsd">;
+
 /** How an attempt starts afresh: a follow-up's in its thread (with its own prompt), others anew. */
-function freshAttempt(entry: Entry, priorUsage: Usage): Attempt {
+function freshAttempt(
+  entry: Entry,
+  spending: (prior: Spent, resumes: boolean) => Attempt,
+  prior: Spent = entry.status,
+): Attempt {
   const threadId = entry.spec.continues ? entry.status.threadId : undefined;
-  return threadId ? { priorUsage, resumeThreadId: threadId, threadId } : { priorUsage };
+  // A retry in the thread starts from the thread's total as the last attempt left it.
+  const spent = { ...prior, threadUsd: prior.threadUsd ?? entry.status.threadUsd };
+  return threadId ? { ...spending(spent, true), resumeThreadId: threadId, threadId } : spending(spent, false);
+}
+
+/** The model the agent is asked for: the spec's, else the one the backend runs by default. */
+function modelOf(spec: WorkerSpec, backend: Backend, env: Record<string, string>): { model?: string } {
+  const model = spec.model ?? backend.defaultModel?.(env);
+  return model ? { model } : {};
+}
+
+/** The model and dollars a result records, for the status. */
+function spentOf(result: WorkerResult): Pick<WorkerStatus, "model" | "cost" | "threadUsd"> {
+  return { model: result.model, cost: result.cost, threadUsd: result.threadUsd };
 }
 
 function errorText(error: unknown): string {

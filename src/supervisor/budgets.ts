@@ -1,42 +1,65 @@
-import { type EndReason, totalTokens } from "../worker/types.js";
+import { type EndReason, totalTokens, type WorkerSpec } from "../worker/types.js";
+import type { Problems } from "./problems.js";
 import type { WorkerRun } from "./worker-run.js";
 import type { Entry, WorkerTable } from "./worker-table.js";
 
 type BudgetReason = Extract<EndReason, { kind: "budget" }>;
+type RunBudget = { readonly maxTokens?: number | undefined; readonly maxCostUsd?: number | undefined };
 
 /**
- * Token budgets: a worker's own (`--max-tokens`, input and output over every attempt) and a run's
- * (`--run-max-tokens`, its workers together). Crossing either stops the worker in the middle of its
- * turn; a run over its budget stops all its workers and starts no new one.
+ * Token and dollar budgets: a worker's own (`--max-tokens`, `--max-cost`: over every attempt) and a
+ * run's (`--run-max-tokens`, `--run-max-cost`: its workers together). Crossing any stops the worker in
+ * the middle of its turn; a run over a budget stops all its workers and starts no new one.
  */
 export class Budgets {
-  /** Token budgets of runs (worker groups), by run id. */
-  private readonly runs = new Map<string, number>();
+  /** Budgets of runs (worker groups), by run id. */
+  private readonly runs = new Map<string, RunBudget>();
+  /** Workers under a cost budget whose cost lost its price, told of once. */
+  private readonly unpriced = new Set<string>();
 
-  constructor(private readonly table: WorkerTable) {}
+  constructor(
+    private readonly table: WorkerTable,
+    private readonly problems: Problems,
+  ) {}
 
-  /** A run's budget, as a spawn (or a stored worker of the run) gives it. */
-  setRun(run: string, maxTokens: number | undefined): void {
-    if (maxTokens !== undefined) this.runs.set(run, maxTokens);
+  /** A run's budgets, as a spawn (or a stored worker of the run) gives them. */
+  setRun(run: string, budget: RunBudget): void {
+    const known = this.runs.get(run) ?? {};
+    this.runs.set(run, {
+      maxTokens: budget.maxTokens ?? known.maxTokens,
+      maxCostUsd: budget.maxCostUsd ?? known.maxCostUsd,
+    });
   }
 
-  /** Whether a run's workers together have used more than its budget. */
+  /** Whether a run's workers together have used more tokens or dollars than its budget. */
   runOver(run: string): BudgetReason | undefined {
-    const limit = this.runs.get(run);
-    if (limit === undefined) return undefined;
-    let used = 0;
+    const budget = this.runs.get(run);
+    if (!budget) return undefined;
+    let tokens = 0;
+    let usd = 0;
     for (const entry of this.table.all()) {
-      if (entry.spec.group?.id === run) used += totalTokens(entry.run ? entry.run.usage : entry.status.usage);
+      if (entry.spec.group?.id !== run) continue;
+      tokens += totalTokens(entry.run ? entry.run.usage : entry.status.usage);
+      usd += entry.status.cost?.usd ?? 0; // moved with every change of its usage, before this check
     }
-    return used > limit ? { kind: "budget", scope: "run", limit, used } : undefined;
+    const { maxTokens, maxCostUsd } = budget;
+    if (maxTokens !== undefined && tokens > maxTokens)
+      return { kind: "budget", scope: "run", limit: maxTokens, used: tokens };
+    if (maxCostUsd !== undefined && usd > maxCostUsd)
+      return { kind: "budget", scope: "run", limit: maxCostUsd, used: usd, unit: "usd" };
+    return undefined;
   }
 
   /** The budget `run`'s usage has crossed: the worker's own first, then its run's. */
   over(entry: Entry, run: WorkerRun): BudgetReason | undefined {
-    const { maxTokens, group } = entry.spec;
+    const { maxTokens, maxCostUsd, group } = entry.spec;
     const used = totalTokens(run.usage);
     if (maxTokens !== undefined && used > maxTokens)
       return { kind: "budget", scope: "worker", limit: maxTokens, used };
+    const cost = run.spend.cost;
+    if (maxCostUsd !== undefined && cost?.usd !== undefined && cost.usd > maxCostUsd)
+      return { kind: "budget", scope: "worker", limit: maxCostUsd, used: cost.usd, unit: "usd" };
+    if (cost?.source === "unpriced") this.priceLost(entry.spec, cost.why);
     return group ? this.runOver(group.id) : undefined;
   }
 
@@ -52,5 +75,18 @@ export class Budgets {
       if (other.spec.group?.id !== entry.spec.group?.id) continue;
       if (other.run) void other.run.stopFor({ kind: "budget", reason });
     }
+  }
+
+  /**
+   * A worker under a cost budget was admitted with a price, but the model its agent says it runs has
+   * none: the budget cannot count it. Said once, as a problem that `ls` shows, never passed over.
+   */
+  private priceLost(spec: WorkerSpec, why: string): void {
+    const budgeted = spec.maxCostUsd !== undefined || spec.group?.maxCostUsd !== undefined;
+    if (!budgeted || this.unpriced.has(spec.id)) return;
+    this.unpriced.add(spec.id);
+    this.problems.add(
+      `worker ${spec.id}: its cost budget cannot count it: ${why}; it runs on until its other limits`,
+    );
   }
 }

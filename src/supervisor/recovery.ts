@@ -54,11 +54,13 @@ export async function recover(context: RecoveryContext): Promise<Entry[]> {
     });
     table.restore(entry);
     const group = spec.value.group;
-    if (group) budgets.setRun(group.id, group.maxTokens);
+    if (group) budgets.setRun(group.id, group);
     if (entry.result && (!status.ok || !isFinal(stored.state))) {
       // The result was written but the status was not, or was damaged since: the result wins.
       const { state, endedAt, exitCode, threadId, usage, reason, retries, resumes } = entry.result;
-      table.move(entry, { state, endedAt, exitCode, threadId, usage, reason, retries, resumes });
+      const { model, cost, threadUsd } = entry.result;
+      const spent = { model, cost, threadUsd };
+      table.move(entry, { state, endedAt, exitCode, threadId, usage, reason, retries, resumes, ...spent });
     } else if (!isFinal(stored.state) && context.adopts?.(entry)) {
       adopted.push(entry);
     } else if (!isFinal(stored.state)) {

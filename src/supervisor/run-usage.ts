@@ -11,6 +11,8 @@ const LIVE_USAGE_MS = 500;
  */
 export class UsageMeter {
   usage: Usage;
+  /** What this attempt alone has used so far. */
+  attemptUsage: Usage = ZERO_USAGE;
   private live: LiveUsage | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** What this attempt's completed turns used. */
@@ -45,9 +47,15 @@ export class UsageMeter {
     this.refresh();
   }
 
+  /** The model the agent's own log names, where the backend reads one live (codex's rollout log). */
+  get liveModel(): string | undefined {
+    return this.live?.model?.();
+  }
+
   refresh(): void {
     const live = this.live?.read() ?? this.reported;
     const attempt = live && totalTokens(live) > totalTokens(this.turns) ? live : this.turns;
+    this.attemptUsage = attempt;
     const next = addUsage(this.prior, attempt);
     if (totalTokens(next) === totalTokens(this.usage)) return;
     this.usage = next;
@@ -65,5 +73,15 @@ export function addUsage(a: Usage, b: Usage): Usage {
     cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     reasoningOutputTokens: a.reasoningOutputTokens + b.reasoningOutputTokens,
+  };
+}
+
+/** What `a` has beyond `b` (never below zero). */
+export function minusUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: Math.max(0, a.inputTokens - b.inputTokens),
+    cachedInputTokens: Math.max(0, a.cachedInputTokens - b.cachedInputTokens),
+    outputTokens: Math.max(0, a.outputTokens - b.outputTokens),
+    reasoningOutputTokens: Math.max(0, a.reasoningOutputTokens - b.reasoningOutputTokens),
   };
 }

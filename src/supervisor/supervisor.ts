@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { backendNamed } from "../backend/registry.js";
+import { Pricing } from "../cost/pricing.js";
+import { priceFiles } from "../cost/user-prices.js";
 import { BatonError } from "../errors.js";
 import { EventBus } from "../events/bus.js";
 import { EventLog } from "../events/log.js";
@@ -45,6 +47,8 @@ export interface SupervisorOptions {
   readonly retryDelayMs?: (retry: number) => number;
   /** Where started workers run. @default here, each in a PTY (a workspace on a queue: on its hosts) */
   readonly runner?: WorkerRunner;
+  /** The user's price files. @default `.baton/prices.yaml`, then the user config's `prices.yaml` */
+  readonly priceFiles?: readonly string[];
 }
 
 /**
@@ -88,7 +92,8 @@ export class Supervisor {
     this.pulse = new OutputPulse((worker, bytes) => this.events.emit({ type: "output", worker, bytes }));
     store.onDamage = (worker, file) => this.events.emit({ type: "damage", worker, files: [file] });
     this.table = new WorkerTable(store, this.events, this.problemList, this.clock);
-    this.budgets = new Budgets(this.table);
+    this.budgets = new Budgets(this.table, this.problemList);
+    const pricing = new Pricing(options.priceFiles ?? priceFiles(store.home));
     this.scheduler = new Scheduler(this.table, options.maxParallel ?? DEFAULT_MAX_PARALLEL, {
       start: (entry) => this.start(entry),
       barred: (entry) => (entry.spec.group ? this.budgets.runOver(entry.spec.group.id) : undefined),
@@ -106,9 +111,10 @@ export class Supervisor {
       storeKey: this.storeKey,
       graceMs: (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000,
       backoff: options.retryDelayMs ?? retryDelayMs,
+      pricing,
     };
     const { table, scheduler, budgets, clock } = this;
-    this.parts = { store, table, scheduler, budgets, clock };
+    this.parts = { store, table, scheduler, budgets, clock, pricing };
   }
 
   /** Loads every stored worker. Workers that were running under a supervisor that died become `lost`. */
@@ -209,6 +215,9 @@ export class Supervisor {
       threadId: result.threadId,
       usage: result.usage,
       reason: result.reason,
+      model: result.model ?? entry.status.model,
+      cost: result.cost ?? entry.status.cost,
+      threadUsd: result.threadUsd ?? entry.status.threadUsd,
     });
     entry.run = undefined;
     entry.output.ring();

@@ -15,7 +15,7 @@ import { type Clock, isoNow, realClock } from "./clock.js";
 import { identify, leftoversOf, type ProcessId, signalAll, terminate, workerProcesses } from "./processes.js";
 import { endOf, type StopCause } from "./run-end.js";
 import { RunLogs } from "./run-logs.js";
-import { UsageMeter } from "./run-usage.js";
+import { RunSpend, type SpendStart } from "./run-spend.js";
 import { Watchdogs } from "./watchdogs.js";
 import { clearAfter, launchWorker, type WorkerLaunch } from "./worker-launch.js";
 
@@ -30,11 +30,10 @@ export interface RunHooks {
 }
 
 /** How this attempt starts: fresh, or continuing a recorded thread; and what earlier attempts used. */
-export interface Attempt {
+export interface Attempt extends SpendStart {
   readonly resumeThreadId?: string;
   /** The prompt file for this attempt (a resume sends a short "continue" prompt). */
   readonly promptFile?: string;
-  readonly priorUsage: Usage;
   readonly threadId?: string;
 }
 
@@ -68,7 +67,8 @@ export class WorkerRun {
   private readonly secrets: string[];
   private readonly logs: RunLogs;
   private readonly watchdogs: Watchdogs;
-  private readonly meter: UsageMeter;
+  /** Its tokens, model and dollars as they grow. */
+  readonly spend: RunSpend;
   private pendingLine = "";
   private stopping: StopCause | undefined;
   private interrupted = false;
@@ -94,7 +94,7 @@ export class WorkerRun {
     this.startedAt = clock.now();
     this.logs = new RunLogs(store, spec.id, transcriptBytes);
     this.watchdogs = new Watchdogs(clock);
-    this.meter = new UsageMeter(attempt.priorUsage, backend, env, () => hooks.progress());
+    this.spend = new RunSpend(attempt, backend, env, () => hooks.progress());
     this.threadId = attempt.threadId;
     this.parser = backend.parser();
     this.secrets = secretsOf(env);
@@ -111,7 +111,7 @@ export class WorkerRun {
 
   /** Usage over every attempt so far, this one included. */
   get usage(): Usage {
-    return this.meter.usage;
+    return this.spend.usage;
   }
 
   /** The first write to the store that failed; the run goes on, and its answer is still kept. */
@@ -150,7 +150,7 @@ export class WorkerRun {
       void this.stopFor({ kind: "timeout", reason: { kind: "timeout", limit: "wall", seconds } });
     });
     this.touch();
-    if (this.attempt.resumeThreadId) this.meter.follow(this.attempt.resumeThreadId);
+    if (this.attempt.resumeThreadId) this.spend.follow(this.attempt.resumeThreadId);
   }
 
   /** Restarts the idle watchdog: any output or event counts as a sign of life. */
@@ -233,12 +233,10 @@ export class WorkerRun {
       this.logs.event({ at: isoNow(this.clock), ...event });
       if (event.type === "thread") {
         this.threadId = event.threadId;
-        this.meter.follow(event.threadId);
+        this.spend.follow(event.threadId);
         this.hooks.progress();
-      } else if (event.type === "turn_completed") {
-        this.meter.turnCompleted(event.usage);
-      } else if (event.type === "usage") {
-        this.meter.midTurn(event.usage);
+      } else if (event.type === "turn_completed" || event.type === "usage" || event.type === "model") {
+        this.spend.take(event);
       } else if (event.type === "command") {
         this.commandRunning = event.status === "in_progress";
       } else if (event.type === "file_change") {
@@ -258,7 +256,7 @@ export class WorkerRun {
     this.appendTranscript(this.redactor.flush());
     if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
     this.pendingLine = "";
-    this.meter.refresh();
+    this.spend.refresh();
     const outcome = this.backend.outcome({
       events: this.events,
       exitCode,
@@ -281,7 +279,7 @@ export class WorkerRun {
     exitCode?: number,
   ): void {
     this.watchdogs.clear();
-    this.meter.stop();
+    this.spend.stop();
     // Only a failure of the agent's own making, or silence while it waited on the model, is retried.
     const idle = reason?.kind === "timeout" && reason.limit === "idle";
     if (state !== "failed" && !idle) this.transient = undefined;
@@ -302,6 +300,7 @@ export class WorkerRun {
       threadId: this.threadId,
       reason,
       endedAt: isoNow(this.clock),
+      ...this.spend.recorded(),
       confinement: this.spec.confinement,
       ...(this.outsideScope ? { outsideScope: this.outsideScope } : {}),
     });

@@ -212,6 +212,8 @@ export class WorkerTable {
       elapsedMs: started === undefined ? 0 : (ended ?? this.clock.now()) - started,
       tokens: totalTokens(status.usage),
       usage: status.usage,
+      ...(status.cost ? { cost: status.cost } : {}),
+      ...(status.model ? { model: status.model } : {}),
       retries: status.retries,
       resumes: status.resumes,
       threadId: status.threadId,
@@ -234,7 +236,14 @@ export class WorkerTable {
     if (now.threadId && now.threadId !== before.threadId)
       this.events.emit({ type: "thread", worker, threadId: now.threadId });
     const tokens = totalTokens(now.usage);
-    if (tokens !== totalTokens(before.usage))
-      this.events.emit({ type: "usage", worker, usage: now.usage, tokens });
+    // Its dollars may move with no new token (the agent's own figure at the end of a turn).
+    if (tokens !== totalTokens(before.usage) || now.cost?.usd !== before.cost?.usd)
+      this.events.emit({
+        type: "usage",
+        worker,
+        usage: now.usage,
+        tokens,
+        ...(now.cost ? { cost: now.cost } : {}),
+      });
   }
 }

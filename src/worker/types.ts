@@ -1,3 +1,4 @@
+import type { Cost } from "../cost/types.js";
 import type { WorkerState } from "./state.js";
 
 export const ROLES = ["scout", "reviewer", "research", "implementer", "verifier"] as const;
@@ -47,10 +48,14 @@ export interface WorkerSpec {
   readonly idleTimeoutSeconds: number;
   /** Stop the worker once it has used this many tokens (input + output, over all its attempts). */
   readonly maxTokens: number | undefined;
+  /** Stop the worker once it has cost more than this many US dollars (over all its attempts). */
+  readonly maxCostUsd?: number;
   /** Re-runs allowed after a transient failure (model 5xx, or a model that never answers). */
   readonly retries: number;
-  /** The run this worker belongs to, and that run's token budget over all its workers. */
-  readonly group: { readonly id: string; readonly maxTokens: number | undefined } | undefined;
+  /** The run this worker belongs to, and that run's token and dollar budgets over all its workers. */
+  readonly group:
+    | { readonly id: string; readonly maxTokens: number | undefined; readonly maxCostUsd?: number }
+    | undefined;
   readonly backend: string;
   /** Absolute path of the agent binary. */
   readonly bin: string;
@@ -82,6 +87,8 @@ export type EndReason =
       readonly scope: "worker" | "run";
       readonly limit: number;
       readonly used: number;
+      /** What `limit` and `used` count: US dollars (`--max-cost`); absent, tokens (`--max-tokens`). */
+      readonly unit?: "usd";
     }
   | { readonly kind: "stopped"; readonly by: "user"; readonly via: "stop" | "interrupt" }
   | { readonly kind: "spawn_failed"; readonly message: string }
@@ -103,6 +110,16 @@ export interface WorkerStatus {
   readonly resumes: number;
   readonly reason: EndReason | undefined;
   readonly updatedAt: string;
+  /** The model the agent reported it ran, else the one it was asked for; absent: not known yet. */
+  readonly model?: string;
+  /** What it has cost so far, over every attempt; absent until it starts. */
+  readonly cost?: Cost;
+  /**
+   * The agent's own running total for the worker's thread, as last reported (Claude Code's
+   * `total_cost_usd` counts a resumed session's earlier turns): a follow-up's own cost is its figure
+   * less this.
+   */
+  readonly threadUsd?: number;
 }
 
 /** A worker's final outcome, stored once as `result.json` and never overwritten. */
@@ -125,6 +142,12 @@ export interface WorkerResult {
   readonly threadId: string | undefined;
   readonly reason: EndReason | undefined;
   readonly endedAt: string;
+  /** The model it ran (see {@link WorkerStatus.model}). */
+  readonly model?: string;
+  /** What it cost in US dollars over every attempt, and where the price came from. */
+  readonly cost?: Cost;
+  /** See {@link WorkerStatus.threadUsd}. */
+  readonly threadUsd?: number;
   /** For an isolated writer: its branch, commit, changed files and conflicts with HEAD. */
   readonly isolation?: {
     readonly branch: string;
@@ -151,6 +174,10 @@ export interface WorkerInfo {
   readonly elapsedMs: number;
   readonly tokens: number;
   readonly usage: Usage;
+  /** What it has cost so far (live while it runs); absent for a worker that never started. */
+  readonly cost?: Cost;
+  /** The model it runs or ran, as far as known. */
+  readonly model?: string;
   readonly retries: number;
   readonly resumes: number;
   readonly threadId: string | undefined;
