@@ -132,10 +132,12 @@ export class PatternRun {
         ...(this.options.timeoutSeconds ? { timeoutSeconds: this.options.timeoutSeconds } : {}),
         ...(this.options.idleTimeoutSeconds ? { idleTimeoutSeconds: this.options.idleTimeoutSeconds } : {}),
         ...(this.options.maxTokens ? { maxTokens: this.options.maxTokens } : {}),
+        ...(this.options.maxCostUsd ? { maxCostUsd: this.options.maxCostUsd } : {}),
         ...(this.options.retries !== undefined ? { retries: this.options.retries } : {}),
         group: {
           id: this.record.id,
           ...(this.options.runMaxTokens ? { maxTokens: this.options.runMaxTokens } : {}),
+          ...(this.options.runMaxCostUsd ? { maxCostUsd: this.options.runMaxCostUsd } : {}),
         },
         backend: agent.backend,
         ...(agent.model ? { model: agent.model } : {}),

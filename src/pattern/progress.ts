@@ -1,3 +1,4 @@
+import { costText } from "../cost/cost.js";
 import { agentText } from "../merge/render.js";
 import { duration, tokens } from "../render/numbers.js";
 import { textFor } from "../render/terminal-text.js";
@@ -32,7 +33,8 @@ export function progressPrinter(
       }
       case "worker_ended": {
         const ok = event.result.state === "succeeded";
-        const used = tokens(totalTokens(event.result.usage));
+        const cost = event.result.cost ? `, ${costText(event.result.cost)}` : "";
+        const used = `${tokens(totalTokens(event.result.usage))}${cost}`;
         line = `  ${event.id} ${safe(event.label)} ${paint(ok ? 32 : 31, event.result.state)} (${duration(event.result.durationMs)}, ${used})`;
         break;
       }

@@ -53,9 +53,13 @@ export interface PatternRunOptions {
   /** Each worker's idle timeout, token budget and retries. */
   readonly idleTimeoutSeconds?: number;
   readonly maxTokens?: number;
+  /** Each worker's dollar budget (`--max-cost`). */
+  readonly maxCostUsd?: number;
   readonly retries?: number;
   /** A token budget over all the run's workers together. */
   readonly runMaxTokens?: number;
+  /** A dollar budget over all the run's workers together (`--run-max-cost`). */
+  readonly runMaxCostUsd?: number;
   /** Every worker's backend, unless its lens, step or role names another. @default the workspace's, else codex */
   readonly backend?: string;
   /** The model of the workers that run on the run's backend (the others: their choice's, or their default). */
@@ -83,8 +87,10 @@ const SETTINGS = [
   "timeoutSeconds",
   "idleTimeoutSeconds",
   "maxTokens",
+  "maxCostUsd",
   "retries",
   "runMaxTokens",
+  "runMaxCostUsd",
   "backend",
   "model",
   "roleAgents",

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Baton } from "../client/baton.js";
+import type { Spent } from "../cost/total.js";
 import { BatonError } from "../errors.js";
 import { fromSettings, PatternRun, type PatternRunOptions, runSettings } from "./pattern-run.js";
 import { type FixOptions, fix } from "./patterns/fix.js";
@@ -10,7 +11,7 @@ import { type ScoutOptions, scout } from "./patterns/scout.js";
 import { type SectionsOptions, sections } from "./patterns/sections.js";
 import { settleAgents } from "./run-agents.js";
 import { RunRecord, type RunWorker } from "./run-record.js";
-import { interruptedSummary } from "./summary.js";
+import { interruptedSummary, spentBy } from "./summary.js";
 import type { PatternResult } from "./types.js";
 
 /** Every pattern by name, with the options it takes. */
@@ -47,6 +48,8 @@ export interface PatternOutcome extends PatternResult {
   readonly dir: string;
   /** Every worker the run started, with its step, label, backend and model (as `run.json` keeps them). */
   readonly workers: readonly RunWorker[];
+  /** What its workers used and cost together (absent if the supervisor could not say). */
+  readonly spent?: Spent;
 }
 
 /**
@@ -127,7 +130,17 @@ export async function finishRun(
     await record.writeResult(result.markdown, result.data);
     await record.end("succeeded");
     await announce("ended", "succeeded");
-    return { ...result, runId: record.id, dir: record.dir, workers: record.workers };
+    const spent = await spentBy(
+      baton,
+      record.workers.map((w) => w.id),
+    );
+    return {
+      ...result,
+      runId: record.id,
+      dir: record.dir,
+      workers: record.workers,
+      ...(spent ? { spent } : {}),
+    };
   } catch (error) {
     const aborted = signal?.aborted === true;
     const unfinished = record.workers.map((w) => w.id);

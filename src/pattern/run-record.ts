@@ -25,8 +25,10 @@ export interface RunSettings {
   readonly timeoutSeconds?: number;
   readonly idleTimeoutSeconds?: number;
   readonly maxTokens?: number;
+  readonly maxCostUsd?: number;
   readonly retries?: number;
   readonly runMaxTokens?: number;
+  readonly runMaxCostUsd?: number;
   readonly backend?: string;
   readonly model?: string;
   readonly roleAgents?: Readonly<Partial<Record<RoleKey, AgentChoice>>>;

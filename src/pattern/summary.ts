@@ -1,4 +1,7 @@
 import type { Baton } from "../client/baton.js";
+import { costText } from "../cost/cost.js";
+import { type Spent, spentText, totalSpent } from "../cost/total.js";
+import type { WorkerResult } from "../worker/types.js";
 
 const TAIL_LINES = 15;
 const TAIL_BYTES = 4096;
@@ -13,9 +16,12 @@ export async function interruptedSummary(
   title: string,
 ): Promise<string> {
   const sections = [`# ${title}`, ""];
+  const results: WorkerResult[] = [];
   for (const worker of workers) {
     const result = await baton.result(worker.id).catch(() => undefined);
-    const heading = `## ${worker.id}${worker.label ? ` (${worker.label})` : ""}: ${result?.state ?? "unknown"}`;
+    if (result) results.push(result);
+    const cost = result?.cost ? `, ${costText(result.cost)}` : "";
+    const heading = `## ${worker.id}${worker.label ? ` (${worker.label})` : ""}: ${result?.state ?? "unknown"}${cost}`;
     sections.push(heading, "");
     if (result?.answer.trim()) {
       sections.push(result.answer.trim(), "");
@@ -29,7 +35,15 @@ export async function interruptedSummary(
       "",
     );
   }
+  if (results.length > 0) sections.splice(2, 0, `Together: ${spentText(totalSpent(results))}.`, "");
   return sections.join("\n");
+}
+
+/** What the workers `ids` used and cost together, as the supervisor lists them now. */
+export async function spentBy(baton: Baton, ids: readonly string[]): Promise<Spent | undefined> {
+  const wanted = new Set(ids);
+  const listing = await baton.list().catch(() => undefined);
+  return listing && totalSpent(listing.workers.filter((w) => wanted.has(w.id)));
 }
 
 /** The last lines of a transcript, without terminal escape sequences or carriage returns. */

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { Baton } from "../../client/baton.js";
 import { closest } from "../../context/suggest.js";
+import { spentText } from "../../cost/total.js";
 import { BatonError } from "../../errors.js";
 import { parseRoleAgent } from "../../pattern/agents.js";
 import {
@@ -19,7 +20,7 @@ import {
 import { resolveHome } from "../../store/home.js";
 import { loadWorkflow, runWorkflow, WORKFLOW_FILE } from "../../workflow/index.js";
 import { addRunOptions, type PatternCommand } from "../commands/run.js";
-import { ExitWith, type GlobalOptions, printJson, writeOut } from "../context.js";
+import { ExitWith, type GlobalOptions, printJson, writeErr, writeOut } from "../context.js";
 import { interruptible } from "../interruptible.js";
 import { limitSettings } from "../limits.js";
 import { promptSettings } from "../prompt-settings.js";
@@ -101,6 +102,7 @@ const workerOptions = (opts: Record<string, unknown>) => ({
   ...(typeof opts.timeout === "number" ? { timeoutSeconds: opts.timeout } : {}),
   ...limitSettings(opts),
   ...(typeof opts.runMaxTokens === "number" ? { runMaxTokens: opts.runMaxTokens } : {}),
+  ...(typeof opts.runMaxCost === "number" ? { runMaxCostUsd: opts.runMaxCost } : {}),
   ...agentOptions(opts),
 });
 
@@ -146,10 +148,13 @@ export async function runToResult(
         run: outcome.runId,
         dir: outcome.dir,
         workers: outcome.workers,
+        ...(outcome.spent ? { spent: outcome.spent } : {}),
         result: outcome.data,
         markdown: outcome.markdown,
       });
     else writeOut(`${outcome.markdown}\n(saved in ${outcome.dir}/result.md)\n`);
+    // What the run cost, after its result: on stderr, with the progress it ends.
+    if (outcome.spent) writeErr(`run ${outcome.runId}: ${spentText(outcome.spent)}\n`);
   } catch (error) {
     progress.stop();
     if (controller.signal.aborted) {

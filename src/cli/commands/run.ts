@@ -7,7 +7,7 @@ import type { PatternName, PatternOptionsByName } from "../../pattern/index.js";
 import { MAX_TIMEOUT_SECONDS } from "../../protocol/limits.js";
 import { LENSES } from "../../roles/lenses.js";
 import { type GlobalOptions, positiveInteger, positiveNumber } from "../context.js";
-import { addLimitOptions } from "../limits.js";
+import { addLimitOptions, dollars } from "../limits.js";
 import { addPromptOptions } from "../prompt-options.js";
 
 // What a run does is in ../actions/run.ts, loaded only when one runs.
@@ -218,7 +218,7 @@ export function registerRun(program: Command, global: () => GlobalOptions): void
 const WORKFLOW_HELP = `
 Workflow files:
   baton run FILE.yaml [--json] [--cwd DIR] [--timeout S] [--idle-timeout S] [--max-tokens N]
-            [--run-max-tokens N] [--retries N] [--backend NAME] [--role-backend ROLE=NAME[:MODEL]]
+            [--run-max-tokens N] [--max-cost USD] [--run-max-cost USD] [--retries N] [--backend NAME] [--role-backend ROLE=NAME[:MODEL]]
             [--model M] [--codex-bin PATH] [--claude-bin PATH] [--gemini-bin PATH] [context flags]
             runs the steps the file defines (roles, a context pack, depends_on, for_each, merge) to ONE
             result; the whole file is checked first, and an error names file:line. See docs/workflows.md.`;
@@ -230,6 +230,11 @@ export function addRunOptions(command: Command): Command {
       "--run-max-tokens <n>",
       "stop every worker of the run once together they have used more tokens than this",
       positiveInteger("--run-max-tokens"),
+    )
+    .option(
+      "--run-max-cost <usd>",
+      "stop every worker of the run once together they have cost more than this many US dollars",
+      dollars("--run-max-cost"),
     )
     .option("--cwd <dir>", "the workers' working directory", ".")
     .option(

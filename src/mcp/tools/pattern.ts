@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { contextPackFromFlags } from "../../context/index.js";
+import { spentText } from "../../cost/total.js";
 import { PATTERN_DEFAULTS } from "../../pattern/defaults.js";
 import {
   type AgentChoice,
@@ -13,6 +14,7 @@ import {
   type RunEvent,
   runPattern,
 } from "../../pattern/index.js";
+import { MAX_COST_BUDGET_USD } from "../../protocol/limits.js";
 import { LENSES } from "../../roles/index.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool, type ToolAnswer } from "../tool.js";
@@ -88,6 +90,18 @@ const input = z.strictObject({
   successCheck: text().optional().describe("context pack: how we know it is done"),
   cwd: path().optional(),
   timeoutSeconds: z.number().positive().optional().describe("each worker's wall-clock limit"),
+  maxCostUsd: z
+    .number()
+    .positive()
+    .max(MAX_COST_BUDGET_USD)
+    .optional()
+    .describe("stop a worker once it has cost more than this many US dollars"),
+  runMaxCostUsd: z
+    .number()
+    .positive()
+    .max(MAX_COST_BUDGET_USD)
+    .optional()
+    .describe("stop every worker of the run once together they have cost more than this many US dollars"),
   run: z
     .string()
     .max(20, "must be a run id such as p1")
@@ -187,6 +201,8 @@ export function patternTool(
         cwd: workDir,
         ...(context ? { context } : {}),
         ...(args.timeoutSeconds ? { timeoutSeconds: args.timeoutSeconds } : {}),
+        ...(args.maxCostUsd ? { maxCostUsd: args.maxCostUsd } : {}),
+        ...(args.runMaxCostUsd ? { runMaxCostUsd: args.runMaxCostUsd } : {}),
         ...agentsOf(args),
         signal: shutdown,
         onEvent: (event) => track(progress, event),
@@ -221,7 +237,10 @@ async function waitFor(handle: Handle, ms: number, signal: AbortSignal): Promise
 }
 
 function outcomeText(outcome: PatternOutcome): ToolAnswer {
-  return { text: `${outcome.markdown.trim()}\n\n(run ${outcome.runId}, saved in ${outcome.dir}/result.md)` };
+  const spent = outcome.spent ? `; ${spentText(outcome.spent)}` : "";
+  return {
+    text: `${outcome.markdown.trim()}\n\n(run ${outcome.runId}, saved in ${outcome.dir}/result.md${spent})`,
+  };
 }
 
 /** The pattern's options, with the same defaults as `baton run <pattern>`. */

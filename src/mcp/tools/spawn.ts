@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { contextPackFromFlags } from "../../context/index.js";
-import { MAX_LABEL_CHARS } from "../../protocol/messages.js";
+import { MAX_COST_BUDGET_USD, MAX_LABEL_CHARS } from "../../protocol/messages.js";
 import { LENSES } from "../../roles/index.js";
 import { ROLES } from "../../worker/types.js";
 import type { BatonSession } from "../session.js";
@@ -69,6 +69,14 @@ const spawnInput = z.strictObject({
     ),
   search: z.boolean().optional().describe("the agent's web search (default: on for role research)"),
   timeoutSeconds: z.number().positive().optional().describe("wall-clock limit (default 3600)"),
+  maxCostUsd: z
+    .number()
+    .positive()
+    .max(MAX_COST_BUDGET_USD)
+    .optional()
+    .describe(
+      "stop each worker once it has cost more than this many US dollars (its model must have a price)",
+    ),
   context: contextPack.optional(),
 });
 
