@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isolationText, reasonText, workerTable } from "../../cli/render.js";
+import { costText } from "../../cost/cost.js";
 import { isFinal } from "../../worker/state.js";
 import type { WorkerInfo } from "../../worker/types.js";
 import type { BatonSession } from "../session.js";
@@ -45,13 +46,14 @@ export function resultTools(session: BatonSession): Tool[] {
           : "";
         if (result.state === "succeeded") return { text: `${answer}${change}` };
         const last = result.answer.trim() ? `\nIts last message:\n${answer}` : "";
-        return { text: `${result.id} ${result.state}: ${reasonText(result)}${last}${change}` };
+        const cost = result.cost ? `; cost ${costText(result.cost)}` : "";
+        return { text: `${result.id} ${result.state}: ${reasonText(result)}${cost}${last}${change}` };
       },
     }),
     defineTool({
       name: "list",
       description:
-        "Workers, one line each: id, label, role, state, elapsed time, tokens. Unfinished ones first, then the " +
+        "Workers, one line each: id, label, role, state, elapsed time, tokens, cost in US dollars. Unfinished ones first, then the " +
         `newest finished; at most limit rows (default ${LIST_DEFAULT_ROWS}, max ${LIST_MAX_ROWS}), and a line counting the rest.`,
       input: z.strictObject({ limit: z.number().int().min(1).max(LIST_MAX_ROWS).optional() }),
       example: { limit: LIST_DEFAULT_ROWS },

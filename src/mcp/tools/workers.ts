@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { duration, reasonText } from "../../cli/render.js";
+import { costText } from "../../cost/cost.js";
 import { MAX_IDS, MAX_SEND_BYTES, textOfAtMost } from "../../protocol/messages.js";
 import type { WaitResult } from "../../supervisor/supervisor.js";
 import { isFinal } from "../../worker/state.js";
@@ -119,7 +120,7 @@ export function workerTools(session: BatonSession, cwd: string): Tool[] {
       name: "wait",
       description:
         `Block until the workers end (default: every unfinished one), or one of them with any: true, ` +
-        `or timeoutSeconds pass (default ${WAIT_DEFAULT_SECONDS}, max ${WAIT_MAX_SECONDS}). Returns states only, at most ${WAIT_MAX_LINES} lines; read answers with result.`,
+        `or timeoutSeconds pass (default ${WAIT_DEFAULT_SECONDS}, max ${WAIT_MAX_SECONDS}). Returns states (with time and cost) only, at most ${WAIT_MAX_LINES} lines; read answers with result.`,
       input: z.strictObject({
         ids: workerIds().optional(),
         any: z.boolean().optional(),
@@ -171,5 +172,6 @@ function stateLines(workers: readonly WorkerInfo[]): string[] {
 function stateLine(worker: WorkerInfo): string {
   const label = worker.label ? ` (${worker.label})` : "";
   const why = worker.state !== "succeeded" && isFinal(worker.state) ? `: ${reasonText(worker)}` : "";
-  return `${worker.id}${label} ${worker.state}${why}, ${duration(worker.elapsedMs)}`;
+  const cost = worker.cost ? `, ${costText(worker.cost)}` : "";
+  return `${worker.id}${label} ${worker.state}${why}, ${duration(worker.elapsedMs)}${cost}`;
 }
