@@ -1,7 +1,10 @@
+import { usdText } from "../cost/cost.js";
+import { totalSpent } from "../cost/total.js";
 import type { ShownPlan } from "../plan/current.js";
 import { renderPlan } from "../plan/render.js";
 import { count, duration } from "../render/numbers.js";
 import { terminalText } from "../render/terminal-text.js";
+import { workerCost } from "../render/workers.js";
 import { isFinal } from "../worker/state.js";
 import type { WorkerInfo } from "../worker/types.js";
 import type { LiveRun, LiveSnapshot } from "./live.js";
@@ -16,7 +19,17 @@ export const shown = (text: string): string => terminalText(text).replaceAll("\t
 /** The widest a label is shown. */
 const LABEL_MAX = 24;
 
-export const COLUMNS = ["ID", "LABEL", "ROLE", "BACKEND", "STATE", "ELAPSED", "TOKENS", "ACTIVE"] as const;
+export const COLUMNS = [
+  "ID",
+  "LABEL",
+  "ROLE",
+  "BACKEND",
+  "STATE",
+  "ELAPSED",
+  "TOKENS",
+  "COST",
+  "ACTIVE",
+] as const;
 
 /** One worker's row: its cells in COLUMNS order, and its state for the colour. */
 export interface WorkerRow {
@@ -43,6 +56,7 @@ export function workerRows(snapshot: LiveSnapshot, now: number): WorkerRow[] {
         state + (w.confinement === "unconfined" ? " (unconfined)" : ""),
         duration(elapsed),
         count(w.tokens),
+        workerCost(w),
         // Time since its last output or token use; an ended worker's no longer matters.
         running && active !== undefined ? `${duration(Math.max(0, now - active))} ago` : "-",
       ],
@@ -94,14 +108,21 @@ export function runLines(runs: readonly LiveRun[], now: number): string[] {
   return ["Runs:", ...lines];
 }
 
-/** A summary for the top line: how many workers are in each state, and their tokens together. */
+/** A summary for the top line: how many workers are in each state, and their tokens and dollars together. */
 export function summary(workers: readonly WorkerInfo[]): string {
   if (workers.length === 0) return 'no workers yet: start one with `baton spawn "TASK"`';
   const states = new Map<string, number>();
   for (const w of workers) states.set(w.state, (states.get(w.state) ?? 0) + 1);
   const parts = [...states].map(([state, n]) => `${n} ${state}`);
-  const total = workers.reduce((sum, w) => sum + w.tokens, 0);
-  return `${workers.length} worker${workers.length === 1 ? "" : "s"}: ${parts.join(", ")}; ${count(total)} tokens`;
+  const { tokens, usd, unpriced } = totalSpent(workers);
+  // What has no price is counted, never added in as nothing.
+  const dollars =
+    unpriced.length === 0
+      ? usdText(usd)
+      : unpriced.length === workers.length
+        ? "unpriced"
+        : `${usdText(usd)} + ${unpriced.length} unpriced`;
+  return `${workers.length} worker${workers.length === 1 ? "" : "s"}: ${parts.join(", ")}; ${count(tokens)} tokens, ${dollars}`;
 }
 
 /** The first row of a window of `height` rows out of `total` that keeps row `selected` in sight. */

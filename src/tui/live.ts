@@ -71,6 +71,8 @@ export async function followWorkspace(baton: Baton, options: FollowOptions): Pro
   const runs = new Map<string, LiveRun>();
   let plans = 0;
   let listed = { workers: [] as WorkerInfo[], listedAt: 0, problems: [] as string[] };
+  /** The last event the listing already reflects. */
+  let listedSeq = 0;
 
   const list = async () => {
     const wait = listed.listedAt + LIST_EVERY_MS - Date.now();
@@ -78,13 +80,23 @@ export async function followWorkspace(baton: Baton, options: FollowOptions): Pro
     const listing = await baton.list(signal);
     const workers = listing.workers.filter((w) => !wanted || wanted.has(w.id)).sort(byWorkerId);
     listed = { workers, listedAt: Date.now(), problems: listing.problems };
+    listedSeq = listing.seq;
     return listing.seq;
   };
   const apply = (event: BatonEvent) => {
     const at = Date.parse(event.at) || Date.now();
     switch (event.type) {
+      case "usage": {
+        // Tokens and dollars grow between two listings: the row takes the newer ones as they come.
+        const { tokens, usage, cost } = event;
+        if (event.seq > listedSeq)
+          listed.workers = listed.workers.map((w) =>
+            w.id === event.worker ? { ...w, tokens, usage, ...(cost ? { cost } : {}) } : w,
+          );
+        activity.set(event.worker, Math.max(activity.get(event.worker) ?? 0, at));
+        return false;
+      }
       case "output":
-      case "usage":
       case "started":
         activity.set(event.worker, Math.max(activity.get(event.worker) ?? 0, at));
         return false;

@@ -76,6 +76,16 @@ function duration(ms) {
     : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 const count = (n) => n.toLocaleString("en-US");
+const usd = (n) => (n === 0 ? "$0" : n < 0.1 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`);
+/** A worker's cost: `$0.0123`, `unpriced` (never a silent zero), or `-` before it has run. */
+const costText = (cost) => (!cost ? "-" : typeof cost.usd === "number" ? usd(cost.usd) : "unpriced");
+/** Where a cost came from, for its cell's title. */
+function costSource(cost) {
+  if (!cost) return "";
+  if (cost.source === "unpriced") return `unpriced: ${cost.why}`;
+  const table = cost.table ? `: ${cost.table.model} at ${cost.table.source}, ${cost.table.date}` : "";
+  return `${cost.source === "agent" ? "the agent's own figure" : `${cost.source} prices`}${table}`;
+}
 const elapsedOf = (w) => w.elapsedMs + (w.state === "running" ? Date.now() - listedAt : 0);
 const stateText = (w) =>
   (w.state === "queued" && w.queuePosition ? `queued #${w.queuePosition}` : w.state) +
@@ -101,9 +111,11 @@ function render() {
       [`state state-${w.state}`, stateText(w)],
       ["elapsed", duration(elapsedOf(w))],
       ["tokens", count(w.tokens)],
+      ["cost", costText(w.cost)],
       ["activity", activityText(w.id)],
     ];
     for (const [name, text] of cells) row.append(el("td", text, name));
+    row.cells[7].title = costSource(w.cost);
     if (w.reasonText && FINAL.has(w.state) && w.state !== "succeeded") row.cells[4].title = w.reasonText;
     row.addEventListener("click", () => select(w.id));
     return row;
@@ -112,8 +124,11 @@ function render() {
   $("no-workers").hidden = view.workers.length > 0;
   const running = view.workers.filter((w) => w.state === "running").length;
   const tokens = view.workers.reduce((sum, w) => sum + w.tokens, 0);
+  const dollars = view.workers.reduce((sum, w) => sum + (w.cost?.usd ?? 0), 0);
+  const unpriced = view.workers.filter((w) => w.cost?.source === "unpriced").length;
   $("summary").textContent =
-    `${view.workers.length} workers, ${running} running (at most ${view.maxParallel}), ${count(tokens)} tokens`;
+    `${view.workers.length} workers, ${running} running (at most ${view.maxParallel}), ${count(tokens)} tokens, ` +
+    (unpriced === 0 ? usd(dollars) : `${usd(dollars)} + ${unpriced} unpriced`);
   $("problems").hidden = view.problems.length === 0;
   $("problems").replaceChildren(...view.problems.map((p) => el("p", `warning: ${p}`)));
   $("plans").replaceChildren(...view.plans.map(planBlock));
@@ -255,7 +270,7 @@ function describe(event) {
     case "state":
       return event.to;
     case "usage":
-      return `${count(event.tokens)} tokens`;
+      return `${count(event.tokens)} tokens${event.cost ? `, ${costText(event.cost)}` : ""}`;
     case "answer":
       return "answer recorded";
     default:
@@ -269,7 +284,10 @@ function onEvent(event) {
   if (event.seq > view.seq) {
     if (event.type === "usage") {
       const w = view.workers.find((x) => x.id === event.worker);
-      if (w) w.tokens = event.tokens;
+      if (w) {
+        w.tokens = event.tokens;
+        if (event.cost) w.cost = event.cost;
+      }
     } else if (event.type !== "output") refreshSoon();
     if (event.worker && event.worker === selected && (event.type !== "output" || tab === "transcript"))
       reloadTab();
