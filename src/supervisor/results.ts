@@ -84,5 +84,7 @@ export function resultOf(store: Store, entry: Entry): WorkerResult {
     threadId: entry.status.threadId,
     reason: entry.status.reason,
     endedAt: entry.status.endedAt ?? entry.status.updatedAt,
+    ...(entry.status.model ? { model: entry.status.model } : {}),
+    ...(entry.status.cost ? { cost: entry.status.cost } : {}),
   };
 }
