@@ -1,4 +1,5 @@
 import type { Usage, WorkerSpec } from "../worker/types.js";
+import type { Converse, Transport } from "./pipes.js";
 
 /** What a backend reads from an agent's output, normalized across agents. */
 export type AgentEvent =
@@ -31,12 +32,17 @@ export type AgentEvent =
   | { readonly type: "plan"; readonly items: readonly { text: string; completed: boolean }[] }
   | { readonly type: "error"; readonly message: string };
 
-/** How to start the agent for one worker. The core runs it in a pseudo-terminal, never through a shell. */
+/**
+ * How to start the agent for one worker. The core runs it in a pseudo-terminal or on pipes (the
+ * backend's `transport`), never through a shell.
+ */
 export interface LaunchPlan {
   readonly file: string;
   readonly args: readonly string[];
   /** Variables the backend adds to the worker's environment. */
   readonly env: Readonly<Record<string, string>>;
+  /** A `pipes` backend's side of the conversation with the agent, once it has started. */
+  readonly converse?: Converse;
 }
 
 export interface LaunchContext {
@@ -77,6 +83,8 @@ export interface LiveUsage {
 export interface OutputParser {
   /** Parses one line of terminal output (no line ending). */
   line(text: string): AgentEvent[];
+  /** What the output says once it has ended (a command's last paragraph), if anything. */
+  end?(): AgentEvent[];
 }
 
 /** How an agent run ended, as far as the agent itself is concerned. */
@@ -96,6 +104,8 @@ export interface AgentOutcome {
 /** The seam between Baton's core and one kind of coding agent. */
 export interface Backend {
   readonly name: string;
+  /** How Baton talks to the agent: a pseudo-terminal, or pipes (ACP). */
+  readonly transport: Transport;
   /** Finds the agent binary, or throws a BatonError that says how to install it. */
   locate(options: {
     readonly explicitBin?: string;

@@ -18,6 +18,7 @@ const INSTALL_HINT =
  */
 export const claudeBackend: Backend = {
   name: "claude",
+  transport: "pty",
 
   locate({ explicitBin, env, cwd }) {
     const given = explicitBin ?? env.BATON_CLAUDE_BIN;

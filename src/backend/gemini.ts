@@ -38,6 +38,7 @@ const launched = new Map<
  */
 export const geminiBackend: Backend = {
   name: "gemini",
+  transport: "pty",
 
   locate({ explicitBin, env, cwd }) {
     const given = explicitBin ?? env.BATON_GEMINI_BIN;

@@ -1,7 +1,10 @@
 import { BatonError } from "../errors.js";
+import { acpBackend, acpGeneric } from "./acp.js";
+import { acpGemini, acpOpencode } from "./acp-presets.js";
 import type { Backend } from "./backend.js";
 import { claudeBackend } from "./claude.js";
 import { codexBackend } from "./codex.js";
+import { commandBackend } from "./command.js";
 import { geminiBackend } from "./gemini.js";
 
 /** Backends by name; the core finds them here and knows nothing else about any of them. */
@@ -9,6 +12,8 @@ const BACKENDS: ReadonlyMap<string, Backend> = new Map([
   [codexBackend.name, codexBackend],
   [claudeBackend.name, claudeBackend],
   [geminiBackend.name, geminiBackend],
+  ...[acpGeneric, acpGemini, acpOpencode].map((preset) => [preset.name, acpBackend(preset)] as const),
+  [commandBackend.name, commandBackend],
 ]);
 
 export const BACKEND_NAMES: readonly string[] = [...BACKENDS.keys()];

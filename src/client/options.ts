@@ -58,6 +58,11 @@ export interface SpawnOptions {
    * @default BATON_CODEX_BIN, BATON_CLAUDE_BIN or BATON_GEMINI_BIN (the backend's own), then PATH, then node_modules
    */
   readonly bin?: string;
+  /**
+   * The worker's program and its arguments, for the `command` and `acp` backends (`--cmd`,
+   * `--agent-cmd`): split into argv without a shell (quotes as a shell's), the program found as a binary is.
+   */
+  readonly agentCommand?: string;
   /** Sets the workspace's concurrency cap; workers beyond it queue in order. */
   readonly maxParallel?: number;
   /** Refuse at once, instead of queueing, when another writer holds one of the `write` paths. */

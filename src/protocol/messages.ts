@@ -103,6 +103,15 @@ export const spawnParams = z.strictObject({
   continues: workerId.optional(),
   /** The agent's web search: on or off; unset, on for the research role and the agent's default otherwise. */
   search: z.boolean().optional(),
+  /**
+   * The agent's command line for the command and acp backends (`--cmd`, `--agent-cmd`), split into
+   * argv without a shell; its program is found as a binary is.
+   */
+  agentCommand: z
+    .string()
+    .min(1)
+    .max(MAX_PATH_CHARS, `the command is longer than ${MAX_PATH_CHARS} characters`)
+    .optional(),
   env: z.record(z.string(), z.string()),
 });
 export type SpawnParams = z.infer<typeof spawnParams>;

@@ -74,6 +74,7 @@ export const specSchema = z.object({
   createdAt: z.string(),
   continues: z.string().optional(),
   search: z.boolean().optional(),
+  agentArgs: z.array(z.string()).optional(),
 });
 
 export const statusSchema = z.object({

@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { agentCommand } from "../backend/argv.js";
 import type { Backend } from "../backend/backend.js";
 import { backendNamed } from "../backend/registry.js";
 import { confiner, INSTALL_HINT, isWithin, writeRoots } from "../confine/index.js";
@@ -69,7 +70,11 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     throw new BatonError("usage", "--read-only and --write exclude each other: choose one");
   }
   const backend = backendNamed(params.backend ?? "codex");
-  const bin = backend.locate({ explicitBin: params.bin, env: params.env, cwd });
+  // --cmd / --agent-cmd: its program is found as a binary is; a follow-up keeps its parent's arguments.
+  const command = agentCommand(params.agentCommand, backend.name);
+  const agentArgs =
+    command?.args ?? (params.continues ? table.get(params.continues).spec.agentArgs : undefined);
+  const bin = backend.locate({ explicitBin: command?.program ?? params.bin, env: params.env, cwd });
   // The user's prices, read again if changed: a price file that is wrong refuses the spawn, naming its line.
   await pricing.refresh();
   checkPriced(params, backend, pricing);
@@ -136,6 +141,7 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     createdAt: isoNow(clock),
     ...(params.continues ? { continues: params.continues } : {}),
     ...(search === undefined ? {} : { search }),
+    ...(agentArgs ? { agentArgs } : {}),
   };
   // A follow-up's thread is its own from the start: it continues it, and its result names it.
   // It starts from what its thread had cost (Claude Code counts a resumed session's earlier turns).

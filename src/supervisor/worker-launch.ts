@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Backend } from "../backend/backend.js";
+import type { Backend, LaunchPlan } from "../backend/backend.js";
 import { confiner, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
 import { inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
@@ -16,6 +16,8 @@ export interface WorkerLaunch {
   readonly lastMessageFile: string;
   /** Baton's sandbox, when the worker is confined. */
   readonly sandbox: Sandbox | undefined;
+  /** A `pipes` backend's conversation with its agent. */
+  readonly converse?: LaunchPlan["converse"];
 }
 
 /**
@@ -46,7 +48,7 @@ export function launchWorker(
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
   if (spec.confinement !== "baton") {
-    return { file: plan.file, args: plan.args, env, tmpDir, lastMessageFile, sandbox: undefined };
+    return { ...plan, env, tmpDir, lastMessageFile, sandbox: undefined };
   }
   const confined = confiner();
   if (!confined.ok) throw new Error(`cannot confine the worker: ${confined.why}`);
@@ -62,7 +64,15 @@ export function launchWorker(
     readable: [promptFile, ...(schemaFile ? [schemaFile] : []), ...(spec.isolate ? [worktree] : [])],
     scratch: [tmpDir, ...homes],
   });
-  return { ...sandbox.wrap(plan.file, plan.args, spec.cwd), env, tmpDir, lastMessageFile, sandbox };
+  const converse = plan.converse ? { converse: plan.converse } : {};
+  return {
+    ...sandbox.wrap(plan.file, plan.args, spec.cwd),
+    env,
+    tmpDir,
+    lastMessageFile,
+    sandbox,
+    ...converse,
+  };
 }
 
 /**

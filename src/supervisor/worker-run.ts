@@ -1,4 +1,3 @@
-import pty from "@lydell/node-pty";
 import type { AgentEvent, Backend, OutputParser } from "../backend/backend.js";
 import type { SweepReport } from "../confine/index.js";
 import { Redactor, redact, redactJson, secretsOf } from "../store/redact.js";
@@ -11,6 +10,7 @@ import {
   type WorkerSpec,
   ZERO_USAGE,
 } from "../worker/types.js";
+import { type AgentTerminal, spawnAgent } from "./agent-terminal.js";
 import { type Clock, isoNow, realClock } from "./clock.js";
 import { identify, leftoversOf, type ProcessId, signalAll, terminate, workerProcesses } from "./processes.js";
 import { endOf, type StopCause } from "./run-end.js";
@@ -56,7 +56,7 @@ export class WorkerRun {
   changedFiles = false;
   startedAt: number;
 
-  private terminal: pty.IPty | undefined;
+  private terminal: AgentTerminal | undefined;
   /** The agent's pid with its start time, so that a later process given the same pid is never signalled. */
   private root: ProcessId | undefined;
   private resolveEnded!: (result: WorkerResult) => void;
@@ -125,14 +125,7 @@ export class WorkerRun {
     try {
       this.logs.open();
       this.launch = launchWorker(this.store, this.spec, this.backend, this.env, this.attempt);
-      const { file, args, env } = this.launch;
-      this.terminal = pty.spawn(file, [...args], {
-        name: "xterm-256color",
-        cols: 200,
-        rows: 50,
-        cwd: this.spec.cwd,
-        env,
-      });
+      this.terminal = spawnAgent(this.backend.transport, this.launch, this.spec.cwd);
     } catch (error) {
       this.finish(
         "failed",
@@ -225,7 +218,11 @@ export class WorkerRun {
   }
 
   private onLine(line: string): void {
-    for (const parsed of this.parser.line(line)) {
+    this.take(this.parser.line(line));
+  }
+
+  private take(events: readonly AgentEvent[]): void {
+    for (const parsed of events) {
       // Redacted before it is kept, so that the events file and the answer agree.
       const event =
         this.secrets.length > 0 ? (JSON.parse(redactJson(parsed, this.secrets)) as AgentEvent) : parsed;
@@ -255,6 +252,7 @@ export class WorkerRun {
     if (leftovers.length > 0) await terminate(leftovers, LEFTOVER_GRACE_MS);
     this.appendTranscript(this.redactor.flush());
     if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
+    this.take(this.parser.end?.() ?? []);
     this.pendingLine = "";
     this.spend.refresh();
     const outcome = this.backend.outcome({

@@ -10,11 +10,12 @@ export type Scope =
   | { readonly kind: "write"; readonly paths: readonly string[] };
 
 /**
- * The shape of an agent's thread (session) id that Baton keeps: letters, digits and dashes, starting
- * with neither a dash nor a dot. The id comes from the agent's output and becomes an argument of its
- * resume command and part of a file name, so it must never read as a flag or a path.
+ * The shape of an agent's thread (session) id that Baton keeps: letters, digits, dashes and
+ * underscores (opencode's `ses_...`), starting with neither a dash nor a dot. The id comes from the
+ * agent's output and becomes an argument of its resume command and part of a file name, so it must
+ * never read as a flag or a path.
  */
-export const THREAD_ID = /^[0-9A-Za-z][0-9A-Za-z-]{0,127}$/;
+export const THREAD_ID = /^[0-9A-Za-z][0-9A-Za-z_-]{0,127}$/;
 
 /** Token usage as reported by the agent, summed over its turns. */
 export interface Usage {
@@ -75,6 +76,8 @@ export interface WorkerSpec {
   readonly continues?: string;
   /** The agent's web search turned on (true) or off (false); absent: the agent's default. */
   readonly search?: boolean;
+  /** The arguments after the program of `--cmd` / `--agent-cmd` (the command and acp backends). */
+  readonly agentArgs?: readonly string[];
 }
 
 /** Why a worker ended the way it did, when that is not plain success. */

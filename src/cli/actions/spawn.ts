@@ -54,6 +54,10 @@ export interface SpawnFlags extends Record<string, unknown> {
   readonly maxParallel?: number;
   readonly backend?: string;
   readonly codexBin?: string;
+  /** `--cmd LINE`: the command backend's program and arguments. */
+  readonly cmd?: string;
+  /** `--agent-cmd LINE`: the acp backend's agent and its arguments. */
+  readonly agentCmd?: string;
   /** `--bin PATH`: the agent's binary, whichever the backend. */
   readonly bin?: string;
   /** true with `--wait` (wait and print the answers), false with `--no-wait` (refuse a busy writer) */
@@ -71,6 +75,16 @@ export interface SpawnFlags extends Record<string, unknown> {
   readonly json?: boolean;
 }
 
+/** `--cmd` or `--agent-cmd` (one of them: both name the worker's program). */
+function commandLineOf(opts: SpawnFlags): string | undefined {
+  if (opts.cmd !== undefined && opts.agentCmd !== undefined)
+    throw new BatonError(
+      "usage",
+      "--cmd (a command) and --agent-cmd (an ACP agent) exclude each other: give one",
+    );
+  return opts.cmd ?? opts.agentCmd;
+}
+
 /** `baton spawn`. */
 export async function spawn(global: GlobalOptions, words: string[], opts: SpawnFlags): Promise<void> {
   refuseInsideWorker(process.env);
@@ -83,8 +97,11 @@ export async function spawn(global: GlobalOptions, words: string[], opts: SpawnF
   await withBaton(global, async (baton) => {
     const settings = await promptSettings(opts, cwd, baton.home);
     // Given none, the workspace's default (a follow-up: its parent's): `--codex-bin` is for codex only.
+    const agentCommand = commandLineOf(opts);
     const backend =
-      opts.backend ?? (follows === undefined ? (await readWorkspaceConfig(baton.home)).backend : undefined);
+      opts.backend ??
+      (opts.cmd !== undefined ? "command" : opts.agentCmd !== undefined ? "acp" : undefined) ??
+      (follows === undefined ? (await readWorkspaceConfig(baton.home)).backend : undefined);
     const each = tasks.map((own) => {
       const role = own.role ?? opts.role;
       const lens = own.lens ?? opts.lens;
@@ -101,6 +118,7 @@ export async function spawn(global: GlobalOptions, words: string[], opts: SpawnF
         ...limitSettings(opts),
         ...(backend === undefined ? {} : { backend }),
         bin: opts.bin ?? ((backend ?? "codex") === "codex" ? opts.codexBin : undefined),
+        ...(agentCommand === undefined ? {} : { agentCommand }),
         maxParallel: opts.maxParallel,
         noWait: opts.wait === false,
         ...(opts.isolate ? { isolate: true } : {}),

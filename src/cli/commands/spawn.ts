@@ -68,7 +68,15 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
       new Option(
         "--backend <name>",
         "the agent CLI (default: the workspace's, see baton config, else codex; a follow-up: its parent's)",
-      ).choices(["codex", "claude", "gemini"]),
+      ).choices(["codex", "claude", "gemini", "acp", "acp:gemini", "acp:opencode", "command"]),
+    )
+    .option(
+      "--cmd <command line>",
+      'any program as the worker (--backend command, implied): its prompt on stdin, its answer in $BATON_ANSWER_FILE or its last paragraph, e.g. --cmd "my-agent --flag"',
+    )
+    .option(
+      "--agent-cmd <command line>",
+      'any ACP agent as the worker (--backend acp, implied), e.g. --agent-cmd "gemini --acp"',
     )
     .option(
       "--bin <path>",
