@@ -95,3 +95,49 @@ describe("the cost of a worker", () => {
     }
   });
 });
+
+describe("costs together", () => {
+  test("attempts add up: an unpriced part makes the sum unpriced; no tokens add nothing; an agent's figure keeps its source", async () => {
+    const { addCost } = await import("../dist/cost/cost.js");
+    const table = { source: "t", date: "2026-01-01", model: "m" };
+    const priced = { usd: 1, source: "user", table } as const;
+    const unpriced = { usd: undefined, source: "unpriced", why: "no price" } as const;
+    assert.deepEqual(addCost(priced, unpriced), unpriced);
+    assert.deepEqual(addCost(unpriced, priced), unpriced);
+    assert.deepEqual(
+      addCost({ usd: 0, source: "baton" }, unpriced),
+      unpriced,
+      "nothing used: no price needed",
+    );
+    assert.deepEqual(addCost(undefined, priced), priced);
+    assert.deepEqual(addCost({ usd: 0.5, source: "agent" }, priced), { usd: 1.5, source: "agent", table });
+  });
+
+  test("a run's total counts priced workers and names the unpriced ones, never as zero", async () => {
+    const { spentText, totalSpent } = await import("../dist/cost/total.js");
+    const spent = totalSpent([
+      { id: "w1", usage: usage(1000, 0, 234), cost: { usd: 0.25, source: "baton" } },
+      { id: "w2", usage: usage(10, 0, 0), cost: { usd: undefined, source: "unpriced", why: "x" } },
+      { id: "w3", usage: usage(0, 0, 0) },
+    ]);
+    assert.deepEqual(spent, { workers: 3, tokens: 1244, usd: 0.25, unpriced: ["w2"] });
+    assert.equal(spentText(spent), "3 workers, 1,244 tokens, $0.25 (w2 unpriced, not counted)");
+    assert.equal(spentText({ ...spent, unpriced: [] }), "3 workers, 1,244 tokens, $0.25");
+  });
+
+  test("codex's model is read from its config.toml's top level, never from a table", async () => {
+    const { codexConfigModel } = await import("../dist/backend/codex-model.js");
+    const dir = mkdtempSync(join(tmpdir(), "baton-codex-home-"));
+    try {
+      writeFileSync(
+        join(dir, "config.toml"),
+        'approval = "never"\nmodel = "gpt-5.5" # ours\n[x]\nmodel = "other"\n',
+      );
+      assert.equal(codexConfigModel({ CODEX_HOME: dir }), "gpt-5.5");
+      writeFileSync(join(dir, "config.toml"), '[profiles.fast]\nmodel = "gpt-5-mini"\n');
+      assert.equal(codexConfigModel({ CODEX_HOME: dir }), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

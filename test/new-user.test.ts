@@ -137,7 +137,7 @@ describe("a new user's first minutes", () => {
         .slice(1, -1)
         .map((line) => line.split(" ")[0]);
       assert.deepEqual(table, ids);
-      assert.match(await ws.ok(["ls"]), /^w1 .* 0 +0$/m, "tokens formatted in the table");
+      assert.match(await ws.ok(["ls"]), /^w1 .* 0 +\$0 +0$/m, "tokens and cost formatted in the table");
     } finally {
       await ws.cleanup();
     }

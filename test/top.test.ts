@@ -138,10 +138,10 @@ describe("baton top and wait in a real terminal", () => {
       assert.match(row, /codex/);
       for (const id of [first, second]) {
         const done = await screen.line(`${id} `, (l) => l.includes("succeeded"));
-        const tokens = /succeeded\s+\d+(?:\.\d)?(?:ms|s)\s+([\d,]+)\s+-$/.exec(done)?.[1];
-        assert.ok(Number(tokens?.replaceAll(",", "")) > 0, `elapsed time and tokens: ${done}`);
+        const tokens = /succeeded\s+\d+(?:\.\d)?(?:ms|s)\s+([\d,]+)\s+unpriced\s+-$/.exec(done)?.[1];
+        assert.ok(Number(tokens?.replaceAll(",", "")) > 0, `elapsed time, tokens and cost: ${done}`);
       }
-      assert.match(screen.text(), /ID\s+LABEL\s+ROLE\s+BACKEND\s+STATE\s+ELAPSED\s+TOKENS\s+ACTIVE/);
+      assert.match(screen.text(), /ID\s+LABEL\s+ROLE\s+BACKEND\s+STATE\s+ELAPSED\s+TOKENS\s+COST\s+ACTIVE/);
       screen.press("q");
       assert.equal(await screen.exited, 0);
     } finally {

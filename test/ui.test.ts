@@ -194,6 +194,12 @@ describe("baton ui: the web dashboard in a real browser", () => {
     assert.equal(await cell(a, "role").textContent(), "scout");
     assert.equal(await cell(b, "backend").textContent(), "codex");
     assert.match((await cell(a, "tokens").textContent()) ?? "", /^[1-9][0-9,]*$/);
+    // The scripted model has no price: said so, never $0.
+    assert.equal(await cell(a, "cost").textContent(), "unpriced");
+    assert.match(
+      (await cell(a, "cost").getAttribute("title")) ?? "",
+      /^unpriced: no price for model "fake-model"/,
+    );
     assert.match((await cell(a, "activity").textContent()) ?? "", /ago: /);
     await open(a, "answer");
     await page.locator("#answer").filter({ hasText: "alpha is done" }).waitFor({ timeout: WAIT_MS });

@@ -65,8 +65,8 @@ describe("watchdogs, budgets and retries", () => {
     const row = (await ws.ok(["ls"])).split("\n").find((line) => line.startsWith(`${result.id} `));
     assert.match(
       row ?? "",
-      new RegExp(`\\ssucceeded\\s.*\\s${tokens}\\s+1\\s*$`),
-      "the table's TOKENS and RETRIES",
+      new RegExp(`\\ssucceeded\\s.*\\s${tokens}\\s+unpriced\\s+1\\s*$`),
+      "the table's TOKENS, COST (the scripted model has no price) and RETRIES",
     );
   });
 
