@@ -1,3 +1,4 @@
+import { backendNamed } from "../backend/registry.js";
 import { type EndReason, totalTokens, type WorkerSpec } from "../worker/types.js";
 import type { Problems } from "./problems.js";
 import type { WorkerRun } from "./worker-run.js";
@@ -84,6 +85,8 @@ export class Budgets {
   private priceLost(spec: WorkerSpec, why: string): void {
     const budgeted = spec.maxCostUsd !== undefined || spec.group?.maxCostUsd !== undefined;
     if (!budgeted || this.unpriced.has(spec.id)) return;
+    // An agent that prices itself (Claude Code) is counted at the end of its turn all the same.
+    if (backendNamed(spec.backend).reportsCost) return;
     this.unpriced.add(spec.id);
     this.problems.add(
       `worker ${spec.id}: its cost budget cannot count it: ${why}; it runs on until its other limits`,
