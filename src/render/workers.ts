@@ -18,8 +18,10 @@ export function table(header: readonly string[], rows: readonly (readonly string
 /** The `baton ls` table, by id (w2 before w10). */
 export function workerTable(workers: readonly WorkerInfo[]): string {
   if (workers.length === 0) return 'no workers yet: start one with `baton spawn "TASK"`';
+  // A workspace on a queue (docs/scale-out.md) also says which host runs each worker.
+  const hosts = workers.some((w) => w.host !== undefined);
   return table(
-    ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS", "COST", "RETRIES"],
+    ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS", "COST", "RETRIES", ...(hosts ? ["HOST"] : [])],
     [...workers].sort(byWorkerId).map((w) => [
       w.id,
       w.label ?? "-",
@@ -31,6 +33,7 @@ export function workerTable(workers: readonly WorkerInfo[]): string {
       count(w.tokens),
       workerCost(w),
       String(w.retries),
+      ...(hosts ? [w.host ?? "-"] : []),
     ]),
   );
 }

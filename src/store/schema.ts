@@ -124,6 +124,13 @@ export const resultSchema = z.object({
   outsideScope: z
     .object({ moved: z.array(z.string()), left: z.array(z.string()), restored: z.array(z.string()) })
     .optional(),
+  placement: z
+    .object({
+      host: z.string(),
+      lostHosts: z.array(z.string()),
+      resumed: z.enum(["thread", "rerun"]).optional(),
+    })
+    .optional(),
 });
 
 /** `cursors.json`: where each reader's last poll of a worker ended, in transcript bytes. */

@@ -43,6 +43,8 @@ export interface Entry {
   resultDamage?: string;
   /** Rings when output reaches its transcript, and when it ends. */
   readonly output: Bell;
+  /** The host running it, when its workspace is on a queue (its result names it once it ends). */
+  host?: string;
 }
 
 /** A worker as the table first holds it: from a spawn (queued), or read back from the store. */
@@ -225,6 +227,7 @@ export class WorkerTable {
       backend: spec.backend,
       ...(spec.continues ? { continues: spec.continues } : {}),
       ...(spec.group ? { run: spec.group.id } : {}),
+      ...(entry.host || entry.result?.placement ? { host: entry.host ?? entry.result?.placement?.host } : {}),
       ...(damage.length > 0 ? { damage } : {}),
     };
   }

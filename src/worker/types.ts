@@ -166,6 +166,18 @@ export interface WorkerResult {
     readonly left: readonly string[];
     readonly restored: readonly string[];
   };
+  /** Where it ran, when its workspace is on a queue (docs/scale-out.md). */
+  readonly placement?: Placement;
+}
+
+/**
+ * A worker of a workspace on a queue: the host that ran it, the hosts that died under it, and how the
+ * last one took over (in the agent's own thread, or from the prompt again).
+ */
+export interface Placement {
+  readonly host: string;
+  readonly lostHosts: readonly string[];
+  readonly resumed?: "thread" | "rerun";
 }
 
 /** A row of `baton ls`. */
@@ -196,4 +208,6 @@ export interface WorkerInfo {
   readonly continues?: string;
   /** The pattern or workflow run it belongs to. */
   readonly run?: string;
+  /** The host running it (or that ran it), when its workspace is on a queue. */
+  readonly host?: string;
 }
