@@ -33,7 +33,8 @@ const cost = z.union([
     source: z.enum(["agent", "baton", "user"]),
     table: z.object({ source: z.string(), date: z.string(), model: z.string() }).optional(),
   }),
-  z.object({ usd: z.undefined(), source: z.literal("unpriced"), why: z.string() }),
+  // JSON drops an undefined `usd`: an unpriced cost is read back without the key.
+  z.object({ usd: z.undefined().optional(), source: z.literal("unpriced"), why: z.string() }),
 ]);
 
 /** What status.json and result.json say of a worker's model and dollars (absent in older stores). */
