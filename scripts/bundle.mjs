@@ -46,7 +46,8 @@ const result = await build({
   // compile instead of the CommonJS loader and its ESM wrapper.
   // Ink and React (only `baton top` loads them) stay as npm installed them: Ink imports its devtools
   // only when asked for, from a package that is not installed.
-  external: ["zod", "yaml", "@modelcontextprotocol/*", "@lydell/node-pty", "ink", "react"],
+  // BullMQ and ioredis (only `baton host` and a workspace on a queue load them) likewise.
+  external: ["zod", "yaml", "@modelcontextprotocol/*", "@lydell/node-pty", "ink", "react", "bullmq", "ioredis"],
   // commander is CommonJS and requires Node's own modules.
   banner: {
     js: 'import { createRequire as batonRequire } from "node:module"; const require = batonRequire(import.meta.url);',

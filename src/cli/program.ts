@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerControl } from "./commands/control.js";
+import { registerHost } from "./commands/host.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerMcp } from "./commands/mcp.js";
 import { registerPlan } from "./commands/plan.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerSkill(program);
   registerTry(program);
   registerUi(program, global);
+  registerHost(program, global);
   quiet(program);
   return program;
 }

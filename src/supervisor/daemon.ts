@@ -76,7 +76,9 @@ export async function runSupervisor(home: string): Promise<void> {
       appendStoreFileSync(home, join(home, "supervisor.log"), `${new Date().toISOString()} ${line}\n`);
     } catch {}
   };
-  const supervisor = await Supervisor.load(store);
+  // A workspace on a queue (`baton config --redis`): its workers run on hosts (src/queue/).
+  const { queueRunner } = await import("../queue/setup.js");
+  const supervisor = await Supervisor.load(store, { runner: await queueRunner(home, log) });
   for (const problem of supervisor.problems) log(`store problem: ${problem}`);
 
   let idleTimer: NodeJS.Timeout | undefined;

@@ -39,9 +39,11 @@ export async function stop(
 /** `baton config [--max-parallel N] [--backend NAME]`: changes what is given; with nothing, shows it. */
 export async function configure(
   global: GlobalOptions,
-  opts: { maxParallel?: number; backend?: string; json?: boolean },
+  opts: { maxParallel?: number; backend?: string; redis?: string; json?: boolean },
 ): Promise<void> {
   const home = global.home ?? resolveHome();
+  if (opts.redis !== undefined)
+    return (await import("./queue-config.js")).configureQueue(home, opts.redis, opts.json);
   const { readWorkspaceConfig, writeWorkspaceConfig, DEFAULT_BACKEND } = await import(
     "../../client/workspace-config.js"
   );

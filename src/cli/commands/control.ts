@@ -47,6 +47,10 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
       "--backend <name>",
       "the backend workers run on when neither the spawn nor the run names one: codex, claude or gemini (default codex); kept in .baton/config.json",
     )
+    .option(
+      "--redis <url>",
+      "run the workspace's workers on hosts, from a BullMQ queue on this Redis (prints the key to start hosts with; see docs/scale-out.md)",
+    )
     .option("--json", "print the settings as JSON")
     .addHelpText(
       "after",

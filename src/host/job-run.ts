@@ -1,0 +1,145 @@
+import { StringDecoder } from "node:string_decoder";
+import type { Job, Queue } from "bullmq";
+import type { BatonEvent } from "../events/types.js";
+import { type JobOutcome, jobProgress, WIRE_VERSION, type WorkerJob, workerJob } from "../queue/wire.js";
+import type { Store } from "../store/store.js";
+import type { Supervisor } from "../supervisor/supervisor.js";
+import { isFinal } from "../worker/state.js";
+import { Reporter } from "./reporter.js";
+
+/** What a host's jobs share. */
+export interface HostParts {
+  readonly workspace: string;
+  readonly host: string;
+  readonly local: Supervisor;
+  readonly store: Store;
+  readonly updates: Queue;
+  /** The environment its workers get: the host's own, less Baton's and Redis's variables. */
+  readonly env: Record<string, string>;
+  /** Local worker id of each job running here. */
+  readonly running: Map<string, string>;
+  readonly log: (line: string) => void;
+}
+
+/** A job that must not be tried again: its data is not a worker of this host's workspace. */
+export class RefusedJob extends Error {}
+
+/**
+ * One job on a host: its worker spawned under the host's own supervisor (confinement, watchdogs,
+ * budgets, retries as for any worker), what it does sent to the coordinator as it happens, and its
+ * result returned as the job's return value.
+ */
+export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
+  const data = checked(job, parts.workspace);
+  const jobId = job.id ?? "";
+  // Taken over from a host that was lost: run again from the prompt (the thread's session files were
+  // that host's). Its earlier host's progress names the thread, kept in the result.
+  const takeover = job.stalledCounter > 0 || job.attemptsStarted > 1;
+  const prior = jobProgress.safeParse(job.progress);
+  const resumed = takeover ? ("rerun" as const) : undefined;
+  const run = `${parts.host}.${process.pid}.${Date.now().toString(36)}`;
+  await job.updateProgress({ host: parts.host });
+  const reporter = new Reporter(parts.updates, {
+    workspace: parts.workspace,
+    job: jobId,
+    host: parts.host,
+    run,
+  });
+  const since = parts.local.events.seq;
+  const { id: local } = await parts.local.spawn({ ...data.request, env: parts.env });
+  parts.running.set(jobId, local);
+  parts.log(
+    `job ${jobId}: worker ${data.worker} runs here as ${local}${takeover ? ` (taken over from ${prior.success ? prior.data.host : "a lost host"})` : ""}`,
+  );
+  const transcript = new TranscriptTail(parts.store, local);
+  let first = true;
+  try {
+    for (let seq = since; ; ) {
+      const batch = await parts.local.events.next(seq, { workers: [local], waitMs: 30_000 });
+      seq = batch.next;
+      let ended = false;
+      for (const event of batch.events) {
+        if (event.type === "output") reporter.soon({ transcript: await transcript.read(event.bytes) });
+        else if (!report(event, reporter, first ? resumed : undefined)) {
+          ended ||= event.type === "state" && isFinal(event.to);
+          continue;
+        }
+        if (event.type === "started") first = false;
+        if (event.type === "thread") await job.updateProgress({ host: parts.host, threadId: event.threadId });
+      }
+      if (ended) break;
+    }
+    const rest = await transcript.read(await parts.store.transcriptSize(local));
+    if (rest.text) reporter.now({ transcript: rest });
+    await reporter.close();
+    if (reporter.failure)
+      parts.log(`job ${jobId}: an update did not reach Redis: ${reporter.failure.message}`);
+    const result = await parts.local.result(local);
+    return {
+      v: WIRE_VERSION,
+      host: parts.host,
+      run,
+      result: { ...result, id: data.worker },
+      transcriptBytes: transcript.sent,
+      ...(resumed ? { resumed } : {}),
+    };
+  } finally {
+    parts.running.delete(jobId);
+  }
+}
+
+/** Passes one event of the local worker on; false when it is none to pass. */
+function report(event: BatonEvent, reporter: Reporter, resumed: "thread" | "rerun" | undefined): boolean {
+  switch (event.type) {
+    case "started":
+      reporter.now({ started: { pid: event.pid, attempt: event.attempt, ...(resumed ? { resumed } : {}) } });
+      return true;
+    case "thread":
+      reporter.soon({ threadId: event.threadId });
+      return true;
+    case "usage":
+      reporter.soon({ usage: event.usage });
+      return true;
+    case "retry":
+      reporter.now({ retry: { retry: event.retry, reason: event.reason } });
+      return true;
+    default:
+      return false;
+  }
+}
+
+function checked(job: Job, workspace: string): WorkerJob {
+  const parsed = workerJob.safeParse(job.data);
+  if (!parsed.success) {
+    throw new RefusedJob(
+      `job ${job.id} is not a Baton worker job: ${parsed.error.issues[0]?.message ?? "malformed"}`,
+    );
+  }
+  if (parsed.data.workspace !== workspace) {
+    throw new RefusedJob(`job ${job.id} belongs to workspace ${parsed.data.workspace}, not ${workspace}`);
+  }
+  return parsed.data;
+}
+
+/** The local transcript as text sent on: whole characters only, with the offset of each piece. */
+class TranscriptTail {
+  private read_ = 0;
+  /** Bytes of text sent so far. */
+  sent = 0;
+  private readonly decoder = new StringDecoder("utf8");
+
+  constructor(
+    private readonly store: Store,
+    private readonly id: string,
+  ) {}
+
+  async read(size: number): Promise<{ offset: number; text: string }> {
+    const offset = this.sent;
+    if (size <= this.read_) return { offset, text: "" };
+    const bytes = await this.store.readTranscript(this.id, this.read_, size - this.read_);
+    this.read_ += bytes.length;
+    const text = this.decoder.write(bytes);
+    this.sent += Buffer.byteLength(text);
+    return { offset, text };
+  }
+}

@@ -1,0 +1,34 @@
+import type { Store } from "../store/store.js";
+import type { Entry } from "../supervisor/worker-table.js";
+import { WIRE_VERSION, type WorkerJob, type WorkerRequest } from "./wire.js";
+
+/**
+ * A worker's job: its spawn as the coordinator admitted it (the rendered prompt, scope, limits, answer
+ * schema), never the caller's environment. The agent binary is left out: a host finds its own.
+ */
+export async function dispatchOf(entry: Entry, store: Store, workspace: string): Promise<WorkerJob> {
+  const { spec } = entry;
+  const prompt = await store.readText(spec.id, "prompt.txt");
+  const schemaText = spec.outputSchema ? await store.readText(spec.id, "output-schema.json") : undefined;
+  const outputSchema = schemaText ? (JSON.parse(schemaText) as Record<string, unknown>) : undefined;
+  const request: WorkerRequest = {
+    task: spec.task,
+    ...(prompt ? { prompt } : {}),
+    ...(spec.label ? { label: spec.label } : {}),
+    ...(spec.role ? { role: spec.role } : {}),
+    ...(spec.scope.kind === "write" ? { write: [...spec.scope.paths] } : { readOnly: true }),
+    cwd: spec.cwd,
+    ...(spec.model ? { model: spec.model } : {}),
+    timeoutSeconds: spec.timeoutSeconds,
+    idleTimeoutSeconds: spec.idleTimeoutSeconds,
+    ...(spec.maxTokens !== undefined ? { maxTokens: spec.maxTokens } : {}),
+    retries: spec.retries,
+    backend: spec.backend,
+    ...(spec.isolate ? { isolate: true } : {}),
+    // Asked for by the caller (a writer is never unconfined otherwise); a reader's is the host's call.
+    ...(spec.confinement === "unconfined" && spec.scope.kind === "write" ? { unconfined: true } : {}),
+    ...(outputSchema ? { outputSchema } : {}),
+    ...(spec.search !== undefined ? { search: spec.search } : {}),
+  };
+  return { v: WIRE_VERSION, workspace, worker: spec.id, request };
+}

@@ -1,0 +1,320 @@
+import type { AttemptContext } from "../supervisor/attempts.js";
+import { Bell } from "../supervisor/bell.js";
+import { endedWithout, STOPPED } from "../supervisor/results.js";
+import type { StopCause } from "../supervisor/run-end.js";
+import { RunLogs } from "../supervisor/run-logs.js";
+import type { Entry, RunHandle } from "../supervisor/worker-table.js";
+import { type Usage, type WorkerResult, ZERO_USAGE } from "../worker/types.js";
+import type { Placement, Placements } from "./placements.js";
+import type { ControlEvent, HostUpdate, JobOutcome } from "./wire.js";
+
+/** What a remote run asks of the coordinator. */
+export interface RemoteParts {
+  readonly context: AttemptContext;
+  readonly placements: Placements;
+  readonly workspace: string;
+  /** Tells the host that holds the job (a custom event every host of the workspace hears). */
+  control(event: ControlEvent): Promise<void>;
+  /** Removes the job while no host has taken it; true if it was removed. */
+  removeWaiting(job: string): Promise<boolean>;
+}
+
+/** How long a result waits for the transcript its host sent before it, in the updates queue. */
+const TRANSCRIPT_CATCH_UP_MS = 5_000;
+
+/**
+ * A worker running on a host, as its coordinator sees it: its transcript, thread and usage as the
+ * host's updates bring them (written to the coordinator's store), stop and input passed to the host,
+ * and its result once the job completes. A host lost under it is noticed (BullMQ's stalled check);
+ * BullMQ puts the job back on the queue and the next host's run takes over from here.
+ */
+export class RemoteRun implements RunHandle {
+  readonly pid = 0;
+  threadId: string | undefined;
+  /** Usage over every host's run so far. */
+  usage: Usage;
+  readonly outcome: Promise<WorkerResult>;
+  private resolveOutcome!: (result: WorkerResult) => void;
+  private settled = false;
+  /** The host run now feeding this worker, and how many transcript bytes of that run arrived. */
+  private run: string | undefined;
+  private runBytes = 0;
+  private runUsage: Usage = ZERO_USAGE;
+  /** Usage of host runs that were lost. */
+  private priorUsage: Usage;
+  private logs: RunLogs | undefined;
+  private readonly arrived = new Bell();
+  private stopCause: Exclude<StopCause, { kind: "user" }> | undefined;
+
+  constructor(
+    private readonly entry: Entry,
+    /** Its job now (another after Redis lost the first). */
+    public job: string,
+    private readonly parts: RemoteParts,
+  ) {
+    this.usage = entry.status.usage;
+    this.priorUsage = parts.placements.get(entry.spec.id)?.priorUsage ?? entry.status.usage;
+    this.threadId = entry.status.threadId;
+    this.outcome = new Promise((resolve) => {
+      this.resolveOutcome = resolve;
+    });
+  }
+
+  /** Opens the transcript where the coordinator's store has it. */
+  async open(): Promise<void> {
+    const { store, problems } = this.parts.context;
+    const bytes = await store.transcriptSize(this.id);
+    const logs = new RunLogs(store, this.id, bytes);
+    try {
+      logs.open();
+      this.logs = logs;
+    } catch (error) {
+      problems.add(`worker ${this.id}: its transcript cannot be written: ${(error as Error).message}`);
+    }
+    // A coordinator started again goes on with the host run it was following.
+    const placement = this.placement;
+    if (placement?.run !== undefined && placement.runStart !== undefined) {
+      this.run = placement.run;
+      this.runBytes = Math.max(0, bytes - placement.runStart);
+    }
+  }
+
+  get transcriptBytes(): number {
+    return this.logs?.transcriptBytes ?? 0;
+  }
+
+  private get id(): string {
+    return this.entry.spec.id;
+  }
+
+  private get placement(): Placement | undefined {
+    return this.parts.placements.get(this.id);
+  }
+
+  /** Applies a host's update; "gap" when transcript text before it has not arrived yet. */
+  apply(update: HostUpdate): "applied" | "gap" {
+    if (this.settled) return "applied";
+    const { table, events } = this.parts.context;
+    if (update.run !== this.run) {
+      if (!update.started) return "applied"; // what a lost host had still queued
+      if (this.run !== undefined) this.hostLost(); // its stall was not seen: it is lost all the same
+      this.begin(update);
+    }
+    if (update.transcript) {
+      const { offset, text } = update.transcript;
+      if (offset > this.runBytes) return "gap";
+      const bytes = Buffer.from(text, "utf8");
+      const fresh = bytes.subarray(this.runBytes - offset);
+      if (fresh.length > 0) {
+        this.append(fresh.toString("utf8"));
+        this.runBytes += fresh.length;
+      }
+    }
+    if (update.threadId || update.usage) {
+      if (update.usage) this.runUsage = update.usage;
+      this.threadId = update.threadId ?? this.threadId;
+      this.usage = plus(this.priorUsage, this.runUsage);
+      table.move(this.entry, { threadId: this.threadId, usage: this.usage });
+      this.enforceBudgets();
+    }
+    if (update.retry) {
+      table.move(this.entry, { retries: update.retry.retry });
+      events.emit({ type: "retry", worker: this.id, ...update.retry });
+    }
+    return "applied";
+  }
+
+  /** A host's run of the job began: the first, or the one taking over from a lost host. */
+  private begin(update: HostUpdate): void {
+    const { table, events } = this.parts.context;
+    this.run = update.run;
+    this.entry.host = update.host;
+    this.runBytes = 0;
+    this.runUsage = ZERO_USAGE;
+    const resumed = update.started?.resumed;
+    if (resumed) {
+      const how = resumed === "thread" ? "in its own thread" : "from its prompt again";
+      this.note(`resumed on host ${update.host}: ${how}`);
+    }
+    const placement = this.placement;
+    if (placement) {
+      const run = { run: update.run, runStart: this.transcriptBytes, priorUsage: this.priorUsage };
+      void this.parts.placements
+        .set(this.id, { ...placement, ...run, host: update.host, ...(resumed ? { resumed } : {}) })
+        .catch(() => {});
+    }
+    events.emit({
+      type: "started",
+      worker: this.id,
+      pid: update.started?.pid ?? 0,
+      attempt: update.started?.attempt ?? 1,
+    });
+    table.move(this.entry, { startedAt: this.entry.status.startedAt });
+  }
+
+  /**
+   * The host running the job was lost (BullMQ found its lock expired): the worker is `lost`, and at once
+   * resumed, for BullMQ has put its job back on the queue for the next free host.
+   */
+  hostLost(): void {
+    if (this.settled) return;
+    const { table } = this.parts.context;
+    const placement = this.placement;
+    const host = placement?.host ?? "unknown";
+    this.priorUsage = this.usage;
+    this.run = undefined;
+    this.note(`host ${host} was lost (its lock on the job expired): the job is back on the queue`);
+    table.move(this.entry, { state: "lost", reason: { kind: "supervisor_lost" } });
+    table.move(this.entry, { state: "queued", reason: undefined, resumes: this.entry.status.resumes + 1 });
+    table.move(this.entry, { state: "running" });
+    if (placement) {
+      void this.parts.placements
+        .set(this.id, { ...placement, lostHosts: [...placement.lostHosts, host] })
+        .catch(() => {});
+    }
+  }
+
+  /** The job completed: its return value is the worker's result. */
+  async complete(outcome: JobOutcome): Promise<void> {
+    if (this.settled) return;
+    // The host sent its transcript before it returned; the updates queue may still be delivering it.
+    const deadline = this.parts.context.clock.now() + TRANSCRIPT_CATCH_UP_MS;
+    while (this.run === outcome.run && this.runBytes < outcome.transcriptBytes) {
+      const left = deadline - this.parts.context.clock.now();
+      if (left <= 0) break;
+      await this.arrived.wait(this.parts.context.clock, left);
+    }
+    if (this.settled) return;
+    const { result } = outcome;
+    const cause = this.stopCause;
+    const placement = this.placement;
+    const where = {
+      host: outcome.host,
+      lostHosts: placement?.lostHosts ?? [],
+      ...(placement?.resumed ? { resumed: placement.resumed } : {}),
+    };
+    const overBudget = cause?.kind === "budget" && result.state === "canceled";
+    this.finish({
+      ...result,
+      id: this.id,
+      label: this.entry.spec.label,
+      role: this.entry.spec.role,
+      usage: plus(this.priorUsage, result.usage),
+      resumes: this.entry.status.resumes,
+      placement: where,
+      ...(overBudget ? { state: "over_budget" as const, reason: cause.reason } : {}),
+    });
+  }
+
+  /** The job failed on its host before a result (its data refused, its worker refused there). */
+  fail(reason: string): void {
+    const result = endedWithout(
+      this.entry.spec,
+      "failed",
+      { kind: "spawn_failed", message: `on its host: ${reason}` },
+      this.parts.context.clock,
+    );
+    this.finish({
+      ...result,
+      usage: this.usage,
+      threadId: this.threadId,
+      resumes: this.entry.status.resumes,
+    });
+  }
+
+  /** Ends the worker with `result`, once. */
+  finish(result: WorkerResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolveOutcome(result);
+  }
+
+  close(): void {
+    this.logs?.close();
+    this.logs = undefined;
+  }
+
+  write(text: string): void {
+    void this.parts.control({ eventName: "send", workspace: this.parts.workspace, job: this.job, text });
+  }
+
+  interrupt(): void {
+    void this.parts.control({ eventName: "interrupt", workspace: this.parts.workspace, job: this.job });
+  }
+
+  /** A job no host has taken is removed (the worker never ran); else its host stops the worker. */
+  stop(graceMs?: number): Promise<WorkerResult> {
+    void this.stopRemote(graceMs);
+    return this.outcome;
+  }
+
+  stopFor(cause: Exclude<StopCause, { kind: "user" }>): Promise<WorkerResult> {
+    this.stopCause ??= cause;
+    return this.stop();
+  }
+
+  private async stopRemote(graceMs: number | undefined): Promise<void> {
+    try {
+      if (this.run === undefined && (await this.parts.removeWaiting(this.job))) {
+        const clock = this.parts.context.clock;
+        const cause = this.stopCause;
+        const state = cause?.kind === "budget" ? "over_budget" : "canceled";
+        this.finish({
+          ...endedWithout(this.entry.spec, state, cause?.kind === "budget" ? cause.reason : STOPPED, clock),
+          usage: this.usage,
+          resumes: this.entry.status.resumes,
+        });
+        return;
+      }
+      await this.parts.control({
+        eventName: "stop",
+        workspace: this.parts.workspace,
+        job: this.job,
+        ...(graceMs === undefined ? {} : { graceSeconds: graceMs / 1000 }),
+      });
+    } catch (error) {
+      this.parts.context.problems.add(
+        `worker ${this.id}: cannot reach its host to stop it: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /** A run's budget is workspace-wide: its hosts' usage together, checked here. */
+  private enforceBudgets(): void {
+    const { budgets, table } = this.parts.context;
+    const { maxTokens, group } = this.entry.spec;
+    const used = this.usage.inputTokens + this.usage.outputTokens;
+    if (maxTokens !== undefined && used > maxTokens) {
+      void this.stopFor({
+        kind: "budget",
+        reason: { kind: "budget", scope: "worker", limit: maxTokens, used },
+      });
+      return;
+    }
+    const over = group ? budgets.runOver(group.id) : undefined;
+    if (!over) return;
+    for (const other of table.all()) {
+      if (other.spec.group?.id === group?.id) void other.run?.stopFor({ kind: "budget", reason: over });
+    }
+  }
+
+  private append(text: string): void {
+    if (!this.logs?.transcript(text)) return;
+    this.entry.output.ring();
+    this.parts.context.pulse.grew(this.id, this.transcriptBytes);
+    this.arrived.ring();
+  }
+
+  private note(text: string): void {
+    this.append(`\r\n[baton] ${text}\r\n`);
+  }
+}
+
+function plus(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    reasoningOutputTokens: a.reasoningOutputTokens + b.reasoningOutputTokens,
+  };
+}

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { directiveScript, modelScriptLine } from "../dist/scripted-model/directives.js";
+import { CLI, Workspace } from "./support/harness.js";
+import { TestHost } from "./support/hosts.js";
+import { TestRedis } from "./support/redis.js";
+
+// A coordinator and three hosts, all real processes, on a real redis-server: the workspace's workers
+// run on the hosts, each a real codex against the scripted model (docs/scale-out.md).
+
+/** A host's lock on a job; a dead host is noticed within about twice this (the stated bound). */
+const LOCK_MS = 2_000;
+
+interface Info {
+  id: string;
+  state: string;
+  host?: string;
+  resumes: number;
+}
+interface Result {
+  id: string;
+  state: string;
+  answer: string;
+  resumes: number;
+  placement?: { host: string; lostHosts: string[]; resumed?: string };
+}
+interface WatchEvent {
+  seq: number;
+  type: string;
+  worker?: string;
+  to?: string;
+  at: string;
+}
+
+let redis: TestRedis;
+let ws: Workspace;
+let key: string;
+const hosts: TestHost[] = [];
+let stranger: TestHost;
+
+/** `baton watch --json` running beside the test: events as they come, awaited by predicate. */
+class Watch {
+  readonly events: WatchEvent[] = [];
+  private readonly child: ChildProcess;
+  private waiters: (() => void)[] = [];
+
+  constructor(args: string[] = []) {
+    this.child = spawn(process.execPath, [CLI, "watch", "--json", ...args], { env: ws.env, cwd: ws.dir });
+    let buffer = "";
+    this.child.stdout?.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) this.events.push(JSON.parse(line) as WatchEvent);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  async until(match: (event: WatchEvent) => boolean, what: string, timeoutMs = 120_000): Promise<WatchEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(match);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no event: ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  stop(): void {
+    this.child.kill("SIGTERM");
+  }
+}
+
+/** A task whose model runs `command` first, then answers `answer`. */
+const task = (name: string, command: string, answer: string) =>
+  `${name}\n${modelScriptLine([
+    { type: "shell", command },
+    { type: "message", text: answer },
+  ])}`;
+
+async function spawnAll(tasks: string[]): Promise<string[]> {
+  const out = await ws.ok(["spawn", "--max-parallel", "16", ...tasks.flatMap((t) => ["--task", t])]);
+  return out.trim().split("\n");
+}
+
+before(async () => {
+  redis = await TestRedis.start();
+  ws = await Workspace.create(directiveScript());
+  const config = await ws.json<{ workspace: string }>(["config", "--redis", redis.url]);
+  key = config.workspace;
+  assert.match(key, /^[0-9a-f]{24}$/);
+  for (const name of ["host-a", "host-b", "host-c"]) {
+    hosts.push(await TestHost.start(ws, redis, { name, workspace: key, lockMs: LOCK_MS }));
+  }
+  // A host of another workspace on the same Redis: it must take none of these jobs.
+  const other = randomBytes(12).toString("hex");
+  stranger = await TestHost.start(ws, redis, { name: "stranger", workspace: other, lockMs: LOCK_MS });
+});
+
+after(async () => {
+  await ws?.cleanup();
+  await Promise.all([...hosts, stranger].filter(Boolean).map((host) => host.stop()));
+  await redis?.stop();
+});
+
+describe("a workspace on a queue", () => {
+  test("12 workers spread over three hosts, each with its own answer, and ls says which host ran which", async () => {
+    const ids = await spawnAll(
+      Array.from({ length: 12 }, (_, i) => task(`spread-${i}`, "sleep 2", `answer of spread-${i}`)),
+    );
+    assert.equal(ids.length, 12);
+    const waited = await ws.baton(["wait", ...ids]);
+    assert.equal(waited.code, 0, waited.stdout + waited.stderr);
+    const results = await ws.json<Result[]>(["result", ...ids]);
+    for (const [i, result] of results.entries()) {
+      assert.equal(result.state, "succeeded");
+      assert.equal(result.answer, `answer of spread-${i}`);
+    }
+    const listed = await ws.json<{ workers: Info[] }>(["ls"]);
+    const ran = new Map(listed.workers.filter((w) => ids.includes(w.id)).map((w) => [w.id, w.host]));
+    const used = new Set(ran.values());
+    assert.deepEqual([...used].sort(), ["host-a", "host-b", "host-c"], JSON.stringify([...ran]));
+    const table = await ws.ok(["ls"]);
+    assert.match(table, /HOST/);
+    for (const id of ids) assert.match(table, new RegExp(`^${id} .* host-[abc]\\s*$`, "m"));
+    // Each host's own store has the workers it ran; the stranger ran none.
+    assert.ok(!stranger.lines.some((line) => line.includes("job ")), stranger.lines.join("\n"));
+  });
+});
