@@ -135,4 +135,87 @@ describe("a workspace on a queue", () => {
     // Each host's own store has the workers it ran; the stranger ran none.
     assert.ok(!stranger.lines.some((line) => line.includes("job ")), stranger.lines.join("\n"));
   });
+
+  test("a host killed with SIGKILL: its workers are lost within the bound and finish on the others, no result lost", async (t) => {
+    const watch = new Watch();
+    // The first run of each waits 8 s; a run taken over from a lost host answers at once.
+    const slow = (name: string) =>
+      `${name}\n${modelScriptLine([
+        {
+          type: "attempts",
+          steps: [
+            { type: "shell", command: "sleep 8" },
+            { type: "message", text: `${name} done` },
+          ],
+        },
+        { type: "message", text: `${name} done` },
+      ])}`;
+    const ids = await spawnAll(Array.from({ length: 6 }, (_, i) => slow(`kill-${i}`)));
+    for (const id of ids) await watch.until((e) => e.type === "started" && e.worker === id, `${id} started`);
+    const listed = await ws.json<{ workers: Info[] }>(["ls"]);
+    const byHost = new Map<string, string[]>();
+    for (const w of listed.workers.filter((w) => ids.includes(w.id))) {
+      byHost.set(w.host ?? "-", [...(byHost.get(w.host ?? "-") ?? []), w.id]);
+    }
+    const [victimName, victims] = [...byHost].sort((a, b) => b[1].length - a[1].length)[0] ?? ["", []];
+    const victim = hosts.find((h) => h.name === victimName);
+    assert.ok(victim && victims.length > 0, JSON.stringify([...byHost]));
+    const killedAt = Date.now();
+    await victim.kill();
+    for (const id of victims) {
+      const lost = await watch.until(
+        (e) => e.type === "state" && e.worker === id && e.to === "lost",
+        `${id} lost`,
+      );
+      const after = Date.parse(lost.at) - killedAt;
+      // The stated bound: twice the lock (lock expiry, then BullMQ's stalled check) and a second for the event.
+      assert.ok(after <= 2 * LOCK_MS + 1_000 + 1_500, `${id} shown lost ${after} ms after the kill`);
+      t.diagnostic(`${id} shown lost ${after} ms after its host was killed (lock ${LOCK_MS} ms)`);
+    }
+    const waited = await ws.baton(["wait", ...ids]);
+    assert.equal(waited.code, 0, waited.stdout + waited.stderr);
+    const results = await ws.json<Result[]>(["result", ...ids]);
+    for (const [i, result] of results.entries()) {
+      assert.equal(result.state, "succeeded");
+      assert.equal(result.answer, `kill-${i} done`);
+      if (victims.includes(result.id)) {
+        assert.notEqual(result.placement?.host, victimName);
+        assert.deepEqual(result.placement?.lostHosts, [victimName]);
+        assert.equal(result.placement?.resumed, "rerun");
+        assert.equal(result.resumes, 1);
+      } else assert.deepEqual(result.placement?.lostHosts, []);
+    }
+    watch.stop();
+    // The killed machine comes back: a host started again in its folder takes jobs again.
+    hosts.splice(hosts.indexOf(victim), 1, await victim.restart(ws, redis, key, LOCK_MS));
+  });
+
+  test("the coordinator killed and restarted: nothing lost, nothing run twice", async () => {
+    const watch = new Watch();
+    const ids = await spawnAll(
+      Array.from({ length: 6 }, (_, i) => task(`coord-${i}`, "sleep 5", `coord-${i} done`)),
+    );
+    for (const id of ids) await watch.until((e) => e.type === "started" && e.worker === id, `${id} started`);
+    watch.stop();
+    const pid = ws.supervisorPid();
+    assert.ok(pid);
+    process.kill(pid, "SIGKILL");
+    const listed = await ws.json<{ workers: Info[] }>(["ls"]); // a new coordinator, which adopts them
+    assert.notEqual(ws.supervisorPid(), pid);
+    for (const w of listed.workers.filter((w) => ids.includes(w.id))) assert.equal(w.state, "running");
+    const waited = await ws.baton(["wait", ...ids]);
+    assert.equal(waited.code, 0, waited.stdout + waited.stderr);
+    const results = await ws.json<Result[]>(["result", ...ids]);
+    for (const [i, result] of results.entries()) {
+      assert.equal(result.state, "succeeded");
+      assert.equal(result.answer, `coord-${i} done`);
+      // One codex session each: the model was asked by exactly one run of each worker.
+      const sessions = new Set(
+        ws.model.requests.filter((r) => r.userText.includes(`coord-${i}\n`)).map((r) => r.sessionId),
+      );
+      assert.equal(sessions.size, 1, `coord-${i} ran ${sessions.size} times`);
+    }
+    const logs = await ws.ok(["logs", "--raw", ids[0] ?? ""]);
+    assert.match(logs, /coord-0 done/);
+  });
 });

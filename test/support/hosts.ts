@@ -25,8 +25,8 @@ export class TestHost {
     ws: Workspace,
     redis: TestRedis,
     options: { name: string; workspace: string; slots?: number; lockMs?: number },
+    dir = mkdtempSync(join(tmpdir(), `baton-host-${options.name}-`)),
   ): Promise<TestHost> {
-    const dir = mkdtempSync(join(tmpdir(), `baton-host-${options.name}-`));
     const env: NodeJS.ProcessEnv = { ...ws.env, BATON_REDIS_URL: redis.url };
     delete env.BATON_HOME;
     const args = [CLI, "--home", join(dir, "store"), "host", "--workspace", options.workspace];
@@ -74,6 +74,11 @@ export class TestHost {
       } catch {}
     }
     await this.exited;
+  }
+
+  /** A host started again in this one's folder (after `kill`): its store recovers, and it takes jobs. */
+  restart(ws: Workspace, redis: TestRedis, workspace: string, lockMs: number): Promise<TestHost> {
+    return TestHost.start(ws, redis, { name: this.name, workspace, lockMs }, this.home);
   }
 
   async stop(): Promise<void> {
