@@ -287,6 +287,8 @@ describe("baton mcp", () => {
     assert.match(done.text, /Selected: option B/);
     assert.match(done.text, /plan b, refined/);
     assert.match(done.text, /\(run r[0-9]+, saved in .+result\.md\)$/);
+    // What its workers used together; the scripted model has no price, which is said, never $0.
+    assert.match(done.text, /\nSpent: 3 workers, [\d,]+ tokens, unpriced\n\(run r/);
     const unknown = await call("run_pattern", { run: "p9" });
     assert.match(unknown.text, /no run "p9" here \(runs: p1\)/);
     const bad = await call("run_pattern", { pattern: "review", task: "x", lenses: ["vibes"] });

@@ -237,9 +237,9 @@ async function waitFor(handle: Handle, ms: number, signal: AbortSignal): Promise
 }
 
 function outcomeText(outcome: PatternOutcome): ToolAnswer {
-  const spent = outcome.spent ? `; ${spentText(outcome.spent)}` : "";
+  const spent = outcome.spent ? `Spent: ${spentText(outcome.spent)}\n` : "";
   return {
-    text: `${outcome.markdown.trim()}\n\n(run ${outcome.runId}, saved in ${outcome.dir}/result.md${spent})`,
+    text: `${outcome.markdown.trim()}\n\n${spent}(run ${outcome.runId}, saved in ${outcome.dir}/result.md)`,
   };
 }
 
