@@ -40,14 +40,17 @@ let key: string;
 const hosts: TestHost[] = [];
 let stranger: TestHost;
 
-/** `baton watch --json` running beside the test: events as they come, awaited by predicate. */
+/** `baton watch --json --since 0` beside the test: every event (none missed before it connects), awaited by predicate. */
 class Watch {
   readonly events: WatchEvent[] = [];
   private readonly child: ChildProcess;
   private waiters: (() => void)[] = [];
 
   constructor(args: string[] = []) {
-    this.child = spawn(process.execPath, [CLI, "watch", "--json", ...args], { env: ws.env, cwd: ws.dir });
+    this.child = spawn(process.execPath, [CLI, "watch", "--json", "--since", "0", ...args], {
+      env: ws.env,
+      cwd: ws.dir,
+    });
     let buffer = "";
     this.child.stdout?.on("data", (chunk: Buffer) => {
       buffer += chunk.toString();
