@@ -3,7 +3,9 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { BACKEND_NAMES } from "../dist/backend/registry.js";
 import type { WorkerInfo } from "../dist/index.js";
+import { parseAgent, parseRoleAgent } from "../dist/pattern/index.js";
 import type { ModelRequest } from "../dist/scripted-model/index.js";
 import { connectMcp, type Workspace } from "./support/harness.ts";
 import { MixedWorkspace, type Reply } from "./support/mixed.ts";
@@ -56,7 +58,7 @@ describe("a backend for every worker", () => {
   const run = async (args: string[]) => JSON.parse(await ws.ok(["run", ...args, "--json"])) as RunJson;
 
   test("an unknown backend is refused in one line that names the known ones, before anything starts", async () => {
-    const known = "choose one of codex, claude, gemini";
+    const known = `choose one of ${BACKEND_NAMES.join(", ")}`.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     writeFileSync(
       join(ws.dir, "bad.yaml"),
       "steps:\n  - id: map\n    task: map it\n  - id: look\n    task: look\n    backend: gemeni\n",
@@ -83,7 +85,7 @@ describe("a backend for every worker", () => {
       ],
       [
         ["spawn", "--backend", "nope", "x"],
-        /^baton: option '--backend <name>' argument 'nope' is invalid\. Allowed choices are codex, claude, gemini\. \(see `baton spawn --help`\)\n$/,
+        /^baton: option '--backend <name>' argument 'nope' is invalid\. Allowed choices are codex, claude, gemini, [^\n]*\. \(see `baton spawn --help`\)\n$/,
       ],
     ];
     for (const [args, expected] of cases) {
@@ -93,6 +95,26 @@ describe("a backend for every worker", () => {
     }
     assert.equal(existsSync(join(ws.home, "runs")), false, "no run was started");
     assert.equal(ws.supervisorPid(), undefined, "not even a supervisor");
+  });
+
+  test("BACKEND:MODEL reads a backend whose own name holds a colon (acp:gemini) as that backend", () => {
+    assert.deepEqual(parseAgent("claude:claude-sonnet-4-5", "--lens", BACKEND_NAMES), {
+      backend: "claude",
+      model: "claude-sonnet-4-5",
+    });
+    assert.deepEqual(parseAgent("acp:gemini", "--lens", BACKEND_NAMES), { backend: "acp:gemini" });
+    assert.deepEqual(parseAgent("acp:gemini:gemini-2.5-flash", "--lens", BACKEND_NAMES), {
+      backend: "acp:gemini",
+      model: "gemini-2.5-flash",
+    });
+    assert.deepEqual(parseAgent("openrouter:anthropic/claude", "--lens", BACKEND_NAMES), {
+      backend: "openrouter",
+      model: "anthropic/claude",
+    });
+    assert.deepEqual(parseRoleAgent("verifier=acp:opencode", BACKEND_NAMES), {
+      role: "verifier",
+      agent: { backend: "acp:opencode" },
+    });
   });
 
   test("a backend whose binary is missing fails the run in one line, and stops the workers it started", async () => {
@@ -245,14 +267,17 @@ describe("a backend for every worker", () => {
       );
       assert.match(
         done.text,
-        /Reviewers: security \(w\d+, claude\); correctness \(w\d+, gemini gemini-2\.5-pro\); risks \(w\d+, codex\)/,
+        /Reviewers: security \(w\d+, claude(?: [^;)]+)?\); correctness \(w\d+, gemini gemini-2\.5-pro\); risks \(w\d+, codex(?: [^;)]+)?\)/,
       );
       const bad = await call("run_pattern", {
         pattern: "review",
         task: "x",
         lenses: [{ lens: "security", backend: "nope" }, "risks"],
       });
-      assert.match(bad.text, /unknown backend "nope" \(lens security\): choose one of codex, claude, gemini/);
+      assert.match(
+        bad.text,
+        /unknown backend "nope" \(lens security\): choose one of codex, claude, gemini, /,
+      );
     });
 
     test("spawn takes a backend for all its tasks, or one per task", async () => {

@@ -21,6 +21,6 @@ test("the demo runs three real codex workers, then a review on codex, claude and
   );
   assert.match(
     result.stdout,
-    /^Reviewers: correctness \(w\d+, codex\); security \(w\d+, claude\); performance \(w\d+, gemini gemini-2\.5-pro\)$/m,
+    /^Reviewers: correctness \(w\d+, codex(?: [^;)]+)?\); security \(w\d+, claude(?: [^;)]+)?\); performance \(w\d+, gemini gemini-2\.5-pro\)$/m,
   );
 });

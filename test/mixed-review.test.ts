@@ -118,6 +118,12 @@ describe("a review with its lenses on codex, claude and gemini", () => {
       "gemini's model is the one Baton asks for when given none",
     );
     assert.equal(byLabel.get("synthesis")?.backend, "codex");
+    // The model is the one each agent reported it ran, as `result --json` has it.
+    for (const label of ["review-correctness", "review-security", "review-performance"]) {
+      const worker = byLabel.get(label)!;
+      const result = await ws.json<{ model?: string }>(["result", worker.id]);
+      assert.equal(worker.model, result.model ?? worker.model, `${label}: the model its agent reported`);
+    }
     assert.deepEqual(mixed.runRecord(out.dir).workers, out.workers, "run.json keeps the same");
 
     // The eval finding was seen by two lenses on two backends: merged, ranked first, both named.
@@ -153,7 +159,7 @@ describe("a review with its lenses on codex, claude and gemini", () => {
     assert.match(out.markdown, /MIXED RECOMMENDATIONS from 3 findings/);
     assert.match(
       out.markdown,
-      /^Reviewers: correctness \(w\d+, codex\); security \(w\d+, claude claude-sonnet-4-5\); performance \(w\d+, gemini gemini-2\.5-pro\)$/m,
+      /^Reviewers: correctness \(w\d+, codex(?: [^;)]+)?\); security \(w\d+, claude claude-sonnet-4-5\); performance \(w\d+, gemini gemini-2\.5-pro\)$/m,
     );
   });
 

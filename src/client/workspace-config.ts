@@ -41,7 +41,7 @@ export async function readWorkspaceConfig(home: string): Promise<WorkspaceConfig
     throw damaged(path, "is not a JSON object");
   }
   const { backend } = data as Record<string, unknown>;
-  if (backend !== undefined && (typeof backend !== "string" || !/^[a-z][a-z0-9_-]{0,63}$/.test(backend))) {
+  if (backend !== undefined && (typeof backend !== "string" || !/^[a-z][a-z0-9:_-]{0,63}$/.test(backend))) {
     throw damaged(path, "has a backend that is not a name");
   }
   return backend === undefined ? {} : { backend };

@@ -5,6 +5,7 @@ export {
   parseRoleAgent,
   ROLE_KEYS,
   type RoleKey,
+  withNames,
 } from "./agents.js";
 export { PatternRun, type PatternRunOptions, type RunEvent, type WorkerAsk } from "./pattern-run.js";
 export { progressPrinter } from "./progress.js";

@@ -142,6 +142,7 @@ export class PatternRun {
         backend: agent.backend,
         ...(agent.model ? { model: agent.model } : {}),
         ...(agent.bin ? { bin: agent.bin } : {}),
+        ...(agent.agentCommand ? { agentCommand: agent.agentCommand } : {}),
         ...(ask.search === undefined ? {} : { search: ask.search }),
       },
       // Not aborted half way: a spawn the supervisor may already have started must be recorded, or a
@@ -201,6 +202,8 @@ export class PatternRun {
       const ended = workers.filter((w) => isFinal(w.state)).map((w) => w.id);
       for (const id of ended) {
         const result = await this.baton.result(id, this.options.signal);
+        const model = reportedModel(result);
+        if (model) await this.record.setModel(id, model);
         results.set(id, result);
         this.emit({ type: "worker_ended", id, label: labels[ids.indexOf(id)] ?? id, result });
       }
@@ -259,6 +262,12 @@ export class PatternRun {
   private emit(event: RunEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+/** The model the agent said it ran, where its result carries one. */
+function reportedModel(result: WorkerResult): string | undefined {
+  const model = (result as { readonly model?: unknown }).model;
+  return typeof model === "string" && model !== "" ? model : undefined;
 }
 
 export type Structured<T> =

@@ -32,11 +32,13 @@ export function checkBackend(name: string, whose: string): void {
   }
 }
 
-/** How one worker is started: its backend, the model it asks for, and its binary. */
+/** How one worker is started: its backend, the model it asks for, its binary, and its program's command. */
 export interface WorkerAgent {
   readonly backend: string;
   readonly model?: string;
   readonly bin?: string;
+  /** The `command` backend's program, or the `acp` backend's agent, with its arguments. */
+  readonly agentCommand?: string;
 }
 
 /**
@@ -51,7 +53,13 @@ export function agentFor(options: PatternRunOptions, ask: WorkerAsk): WorkerAgen
   const backend = chosen?.backend ?? run;
   const model = chosen?.model ?? (backend === run ? options.model : undefined);
   const bin = options.bins?.[backend] ?? (backend === "codex" ? options.bin : undefined);
-  return { backend, ...(model ? { model } : {}), ...(bin ? { bin } : {}) };
+  const agentCommand = options.commands?.[backend];
+  return {
+    backend,
+    ...(model ? { model } : {}),
+    ...(bin ? { bin } : {}),
+    ...(agentCommand ? { agentCommand } : {}),
+  };
 }
 
 /**

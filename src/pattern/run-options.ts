@@ -70,6 +70,8 @@ export interface PatternRunOptions {
   readonly bin?: string;
   /** Each backend's binary, by backend name; else the backend's own variable, PATH, node_modules. */
   readonly bins?: Readonly<Record<string, string>>;
+  /** The program of the `command` and `acp` backends' workers, by backend name (`--cmd`, `--agent-cmd`). */
+  readonly commands?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
   /**
@@ -96,6 +98,7 @@ const SETTINGS = [
   "roleAgents",
   "bin",
   "bins",
+  "commands",
 ] as const satisfies readonly (keyof RunSettings & keyof PatternRunOptions)[];
 
 /** What of the run options is kept in the record (as plain JSON). */

@@ -13,7 +13,10 @@ export interface RunWorker {
   readonly step: string;
   readonly label: string;
   readonly backend?: string;
-  /** The model it asked for, where known (absent: the agent's own default). */
+  /**
+   * The model it ran, as the agent reported it, else the one it asked for (or that Baton names for it);
+   * absent when neither is known (the agent's own default).
+   */
   readonly model?: string;
 }
 
@@ -34,6 +37,7 @@ export interface RunSettings {
   readonly roleAgents?: Readonly<Partial<Record<RoleKey, AgentChoice>>>;
   readonly bin?: string;
   readonly bins?: Readonly<Record<string, string>>;
+  readonly commands?: Readonly<Record<string, string>>;
 }
 
 /** What `runs/<id>/run.json` records about a run: enough to show it and to resume it. */
@@ -187,6 +191,17 @@ export class RunRecord {
 
   async addWorker(worker: RunWorker): Promise<void> {
     this.state = { ...this.state, workers: [...this.state.workers, worker] };
+    await this.save();
+  }
+
+  /** Records the model a worker ran, once the agent has said (it may differ from the one asked for). */
+  async setModel(id: string, model: string): Promise<void> {
+    const worker = this.state.workers.find((w) => w.id === id);
+    if (!worker || worker.model === model) return;
+    this.state = {
+      ...this.state,
+      workers: this.state.workers.map((w) => (w.id === id ? { ...w, model } : w)),
+    };
     await this.save();
   }
 

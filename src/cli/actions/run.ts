@@ -5,7 +5,7 @@ import { Baton } from "../../client/baton.js";
 import { closest } from "../../context/suggest.js";
 import { spentText } from "../../cost/total.js";
 import { BatonError } from "../../errors.js";
-import { parseRoleAgent } from "../../pattern/agents.js";
+import { type AgentChoice, parseRoleAgent, withNames } from "../../pattern/agents.js";
 import {
   checkPattern,
   PATTERN_NAMES,
@@ -36,14 +36,18 @@ export async function runCommand(
   const cwd = resolve(String(opts.cwd ?? "."));
   const home = global.home ?? resolveHome();
   const settings = await promptSettings(opts, cwd, home);
-  const options = spec.build(task, opts as never, cwd);
+  const names = await backendNames();
+  // `--lens x=acp:gemini` was split at its first ":" while the flags were read: again, knowing the names.
+  const lenses = opts.lens as { key: string; agent?: AgentChoice }[] | undefined;
+  const lens = lenses?.map((l) => (l.agent ? { ...l, agent: withNames(l.agent, "--lens", names) } : l));
+  const options = spec.build(task, { ...opts, ...(lens ? { lens } : {}) } as never, cwd);
   // A mistake (a lens count, a backend's name) is told before a supervisor or a run is started.
   checkPattern(spec.name, options);
   const runOptions = await settleAgents(home, {
     cwd,
     ...(settings.context ? { context: settings.context } : {}),
     templates: settings.templates,
-    ...workerOptions(opts),
+    ...workerOptions(opts, names),
   });
   await runToResult(home, cwd, opts, (baton, signal, onEvent) =>
     runPattern(baton, spec.name, options, { ...runOptions, signal, onEvent }),
@@ -86,31 +90,40 @@ export async function workflowCommand(args: readonly string[], global: GlobalOpt
   const home = global.home ?? resolveHome();
   // Context flags add to the file's pack; a --context file and pointers are relative to the workers' cwd.
   const settings = await promptSettings(opts, workflow.cwd, home);
-  await settleAgents(home, workerOptions(opts)); // a backend's name is checked before anything starts
+  const names = await backendNames();
+  await settleAgents(home, workerOptions(opts, names)); // a backend's name is checked before anything starts
   await runToResult(home, workflow.cwd, opts, (baton, signal, onEvent) =>
     runWorkflow(baton, workflow, {
       ...(settings.context ? { context: settings.context } : {}),
       templates: settings.templates,
-      ...workerOptions(opts),
+      ...workerOptions(opts, names),
       signal,
       onEvent,
     }),
   );
 }
 
-const workerOptions = (opts: Record<string, unknown>) => ({
+const workerOptions = (opts: Record<string, unknown>, names: readonly string[]) => ({
   ...(typeof opts.timeout === "number" ? { timeoutSeconds: opts.timeout } : {}),
   ...limitSettings(opts),
   ...(typeof opts.runMaxTokens === "number" ? { runMaxTokens: opts.runMaxTokens } : {}),
   ...(typeof opts.runMaxCost === "number" ? { runMaxCostUsd: opts.runMaxCost } : {}),
-  ...agentOptions(opts),
+  ...agentOptions(opts, names),
 });
 
-/** The run's backend and model, each role's agent, and each backend's binary, from the flags. */
+/** The backends Baton knows (loaded only when a run starts). */
+const backendNames = async () => (await import("../../backend/registry.js")).BACKEND_NAMES;
+
+/** The run's backend and model, each role's agent, each backend's binary and command, from the flags. */
 function agentOptions(
   opts: Record<string, unknown>,
-): Pick<PatternRunOptions, "backend" | "model" | "roleAgents" | "bins"> {
-  const roles = ((opts.roleBackend as string[] | undefined) ?? []).map(parseRoleAgent);
+  names: readonly string[],
+): Pick<PatternRunOptions, "backend" | "model" | "roleAgents" | "bins" | "commands"> {
+  const roles = ((opts.roleBackend as string[] | undefined) ?? []).map((text) => parseRoleAgent(text, names));
+  const commands = {
+    ...(typeof opts.cmd === "string" ? { command: opts.cmd } : {}),
+    ...(typeof opts.agentCmd === "string" ? { acp: opts.agentCmd } : {}),
+  };
   const roleAgents = Object.fromEntries(roles.map(({ role, agent }) => [role, agent]));
   const bins = Object.fromEntries(
     (["codex", "claude", "gemini"] as const).flatMap((backend) => {
@@ -123,6 +136,7 @@ function agentOptions(
     ...(typeof opts.model === "string" ? { model: opts.model } : {}),
     ...(roles.length > 0 ? { roleAgents } : {}),
     ...(Object.keys(bins).length > 0 ? { bins } : {}),
+    ...(Object.keys(commands).length > 0 ? { commands } : {}),
   };
 }
 
@@ -140,8 +154,15 @@ export async function runToResult(
   const baton = await Baton.open({ home, cwd });
   const stopper = interruptible(controller, () => runWorkersOf(home), baton);
   const progress = await liveProgress(baton, opts);
+  // Once the run has ended, a worker still being waited on inside it prints nothing more after the result.
+  let ended = false;
+  const onEvent = (event: RunEvent) => {
+    if (!ended) progress.onEvent(event);
+  };
   try {
-    const outcome = await execute(baton, controller.signal, progress.onEvent);
+    const outcome = await execute(baton, controller.signal, onEvent).finally(() => {
+      ended = true;
+    });
     progress.stop();
     if (opts.json)
       printJson({

@@ -219,7 +219,8 @@ const WORKFLOW_HELP = `
 Workflow files:
   baton run FILE.yaml [--json] [--cwd DIR] [--timeout S] [--idle-timeout S] [--max-tokens N]
             [--run-max-tokens N] [--max-cost USD] [--run-max-cost USD] [--retries N] [--backend NAME] [--role-backend ROLE=NAME[:MODEL]]
-            [--model M] [--codex-bin PATH] [--claude-bin PATH] [--gemini-bin PATH] [context flags]
+            [--model M] [--codex-bin PATH] [--claude-bin PATH] [--gemini-bin PATH] [--cmd LINE]
+            [--agent-cmd LINE] [context flags]
             runs the steps the file defines (roles, a context pack, depends_on, for_each, merge) to ONE
             result; the whole file is checked first, and an error names file:line. See docs/workflows.md.`;
 
@@ -244,7 +245,7 @@ export function addRunOptions(command: Command): Command {
     )
     .option(
       "--backend <name>",
-      "the backend every worker runs on, unless its lens, step or role names another: codex, claude or gemini (default: the workspace's, see baton config, else codex)",
+      "the backend every worker runs on, unless its lens, step or role names another: codex, claude, gemini, acp:gemini, ... (default: the workspace's, see baton config, else codex)",
     )
     .option(
       "--role-backend <role=backend[:model]>",
@@ -258,5 +259,13 @@ export function addRunOptions(command: Command): Command {
     .option("--codex-bin <path>", "the codex binary (default: BATON_CODEX_BIN, PATH, node_modules)")
     .option("--claude-bin <path>", "the claude binary (default: BATON_CLAUDE_BIN, PATH, node_modules)")
     .option("--gemini-bin <path>", "the gemini binary (default: BATON_GEMINI_BIN, PATH, node_modules)")
+    .option(
+      "--cmd <command line>",
+      "the program of the workers on the command backend (see baton spawn --cmd)",
+    )
+    .option(
+      "--agent-cmd <command line>",
+      'the ACP agent of the workers on the acp backend, e.g. "gemini --acp"',
+    )
     .option("--json", "print the result as JSON");
 }

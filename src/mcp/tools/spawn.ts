@@ -37,7 +37,9 @@ const ownFields = {
   write: writePaths().optional().describe("paths the worker may change (one writer per path)"),
   backend: name()
     .optional()
-    .describe("the agent CLI: codex, claude or gemini (default: the workspace's; a follow-up: its parent's)"),
+    .describe(
+      "the agent: codex, claude, gemini, acp:gemini, acp:opencode (default: the workspace's; a follow-up: its parent's)",
+    ),
   model: name().optional().describe("the model the agent uses (default: the backend's own)"),
 };
 
@@ -119,7 +121,7 @@ export function spawnTool(session: BatonSession, cwd: string): Tool {
   return defineTool({
     name: "spawn",
     description:
-      "Start workers (each an agent CLI: codex, claude or gemini, in its own terminal) in the background: one with task, or several " +
+      "Start workers (each an agent CLI, codex unless backend says another, in its own terminal) in the background: one with task, or several " +
       "in one call with tasks. Returns their ids at once, one a line, in order; they keep running. " +
       "Readers by default; give write paths (or role implementer) for a writer.",
     input: spawnInput,
