@@ -105,6 +105,10 @@ describe("dollars: codex workers priced by the workspace's prices.yaml", () => {
     assert.equal(done.cost?.usd, undefined, "no figure, not a zero");
     assert.match(done.cost?.source === "unpriced" ? done.cost.why : "", /no price for model "no-such-model"/);
     assert.match(await row(id), /\s110\s+unpriced\s+0$/);
+    // Read back from the store by the next supervisor as it was recorded (JSON has no `usd` key for it).
+    await ws.ok(["shutdown"]);
+    assert.deepEqual((await result(id)).cost, done.cost);
+    assert.match(await row(id), /\s110\s+unpriced\s+0$/);
     const refused = await ws.baton(["spawn", "--model", "no-such-model", "--max-cost", "5", task]);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(
