@@ -4,13 +4,10 @@ import { contextPackFromFlags } from "../../context/index.js";
 import { spentText } from "../../cost/total.js";
 import { PATTERN_DEFAULTS } from "../../pattern/defaults.js";
 import {
-  type AgentChoice,
   PATTERN_NAMES,
   type PatternName,
   type PatternOptionsByName,
   type PatternOutcome,
-  type PatternRunOptions,
-  ROLE_KEYS,
   type RunEvent,
   runPattern,
 } from "../../pattern/index.js";
@@ -18,45 +15,16 @@ import { MAX_COST_BUDGET_USD } from "../../protocol/limits.js";
 import { LENSES } from "../../roles/index.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool, type ToolAnswer } from "../tool.js";
-import { list, name, path, task, text, writePaths } from "./limits.js";
+import { list, path, task, text, writePaths } from "./limits.js";
+import { agentFields, agentsOf, lensesOf } from "./pattern-agents.js";
 import { WAIT_DEFAULT_SECONDS, WAIT_MAX_SECONDS } from "./workers.js";
 
 const LENS_IDS = LENSES.map((l) => l.id) as [string, ...string[]];
 
-/** A backend and, optionally, its model: which agent runs a lens's or a role's workers. */
-const agent = {
-  backend: name().min(1).describe("codex, claude or gemini"),
-  model: name().min(1).optional().describe("the model it asks for (default: the backend's own)"),
-};
-const lens = z.union([
-  z.enum(LENS_IDS),
-  z.strictObject({ lens: z.enum(LENS_IDS), ...agent }).describe("a lens on a backend of its own"),
-]);
-
 const input = z.strictObject({
   pattern: z.enum(PATTERN_NAMES as [PatternName, ...PatternName[]]).optional(),
   task: task().min(1).optional().describe("what the run is about (the question, for research)"),
-  lenses: z
-    .array(lens)
-    .min(2)
-    .max(4)
-    .optional()
-    .describe(
-      'review: 2 to 4 lenses, each an id or {"lens", "backend", "model"?} to run it on another backend',
-    ),
-  backend: name()
-    .min(1)
-    .optional()
-    .describe(
-      "every worker's backend unless its lens or role names another: codex, claude or gemini (default: the workspace's)",
-    ),
-  model: name().min(1).optional().describe("the model of the workers on the run's backend"),
-  roleBackends: z
-    .partialRecord(z.enum(ROLE_KEYS), z.strictObject(agent))
-    .optional()
-    .describe(
-      'a backend per role, e.g. {"implementer": {"backend": "claude"}}; "synthesis" is the judgement workers',
-    ),
+  ...agentFields(LENS_IDS),
   top: z
     .number()
     .int()
@@ -281,31 +249,4 @@ function patternOptions(
     case "options":
       return { task, count: args.count ?? PATTERN_DEFAULTS.options.count };
   }
-}
-
-const choice = ({ backend, model }: { backend: string; model?: string | undefined }): AgentChoice => ({
-  backend,
-  ...(model ? { model } : {}),
-});
-
-/** The run's backend and model, and the agent of each role that names one. */
-function agentsOf(args: Input): Pick<PatternRunOptions, "backend" | "model" | "roleAgents"> {
-  const roleAgents = Object.fromEntries(
-    Object.entries(args.roleBackends ?? {}).flatMap(([role, given]) =>
-      given ? [[role, choice(given)]] : [],
-    ),
-  );
-  return {
-    ...(args.backend ? { backend: args.backend } : {}),
-    ...(args.model ? { model: args.model } : {}),
-    ...(Object.keys(roleAgents).length > 0 ? { roleAgents } : {}),
-  };
-}
-
-/** Review's lenses, and the agent of each lens given as `{"lens", "backend"}` (null: the run's). */
-function lensesOf(args: Input): { lenses: readonly string[]; agents?: (AgentChoice | null)[] } {
-  if (!args.lenses) return { lenses: PATTERN_DEFAULTS.review.lenses };
-  const lenses = args.lenses.map((l) => (typeof l === "string" ? l : l.lens));
-  const agents = args.lenses.map((l) => (typeof l === "string" ? null : choice(l)));
-  return agents.some((agent) => agent !== null) ? { lenses, agents } : { lenses };
 }
