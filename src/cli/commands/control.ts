@@ -45,7 +45,7 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
     )
     .option(
       "--backend <name>",
-      "the backend workers run on when neither the spawn nor the run names one: codex, claude or gemini (default codex); kept in .baton/config.json",
+      "the backend workers run on when neither the spawn nor the run names one: codex, claude, gemini, acp:gemini, ... (default codex); kept in .baton/config.json",
     )
     .option(
       "--redis <url>",
