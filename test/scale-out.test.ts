@@ -221,4 +221,30 @@ describe("a workspace on a queue", () => {
     const logs = await ws.ok(["logs", "--raw", ids[0] ?? ""]);
     assert.match(logs, /coord-0 done/);
   });
+
+  test("stop reaches the host holding the worker; watch follows it there to its end", async () => {
+    const [id = ""] = await spawnAll([
+      `stop-me\n${modelScriptLine(Array.from({ length: 12 }, () => ({ type: "shell" as const, command: "sleep 600" })))}`,
+    ]);
+    const watch = new Watch([id]);
+    await watch.until((e) => e.type === "started" && e.worker === id, `${id} started`);
+    const info = (await ws.json<{ workers: Info[] }>(["ls"])).workers.find((w) => w.id === id);
+    const holder = hosts.find((h) => h.name === info?.host);
+    assert.ok(holder, `${id} runs on ${info?.host}`);
+    await watch
+      .until(() => holder.agents().length > 0, `${id}'s agent on ${holder.name}`, 30_000)
+      .catch(() => {});
+    assert.ok(holder.agents().length > 0, `no agent process of ${id} on ${holder.name}`);
+    const stopping = await ws.baton(["stop", id, "--grace", "1"]);
+    assert.equal(stopping.code, 0, `${stopping.stderr}\n${holder.lines.slice(-8).join("\n")}`);
+    const stopped = stopping.stdout;
+    assert.match(stopped, new RegExp(`stopped ${id}`));
+    // `result` exits 1 for a worker that did not succeed; its JSON is the same.
+    const result = JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as Result | undefined;
+    assert.equal(result?.state, "canceled");
+    assert.equal(result?.placement?.host, holder.name);
+    await watch.until((e) => e.type === "state" && e.worker === id && e.to === "canceled", `${id} canceled`);
+    assert.deepEqual(holder.agents(), [], "the host left an agent process running");
+    watch.stop();
+  });
 });

@@ -98,7 +98,8 @@ export const controlEvent = z.strictObject({
   eventName: z.enum(["stop", "interrupt", "send"]),
   workspace,
   job: jobId,
-  graceSeconds: z.number().min(0).max(3_600).optional(),
+  // Redis streams carry strings: a number comes back as its digits.
+  graceSeconds: z.coerce.number().min(0).max(3_600).optional(),
   text: z.string().max(1_048_576).optional(),
 });
 export type ControlEvent = z.infer<typeof controlEvent>;
