@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { directiveScript, message, startScriptedModel } from "../dist/scripted-model/index.js";
+import { backends } from "./backends.ts";
 import { cliFanout } from "./cli-fanout.ts";
 import { cliStartup } from "./cli-startup.ts";
 import {
@@ -40,6 +41,7 @@ const BENCHMARKS = [
   "cli-startup",
   "cli-fanout",
   "watch",
+  "backends",
 ] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 const RESULTS = join(ROOT, "bench/RESULTS.md");
@@ -144,6 +146,13 @@ async function main(argv: readonly string[]): Promise<void> {
       sections.push(
         await crashToLost(root, { ...(workers ? { workers } : {}), ...(rounds ? { rounds } : {}) }),
       );
+    }
+
+    // Its own workspace: its client adds the Claude Code and Gemini CLI servers to the workers' environment.
+    if (only.has("backends")) {
+      const ws = await opened("backends");
+      sections.push(await backends(ws, root, model));
+      await close(ws);
     }
 
     // A partial run says, in each section it rewrites, when and under what load it was measured:
