@@ -118,7 +118,7 @@ describe("follow-ups and input", () => {
       sent,
       /runs codex headless, which reads its prompt once and then no input: nothing typed reaches it.*baton spawn --continue/,
     );
-    assert.match(sent.stderr, new RegExp(`worker ${id} runs \`codex exec\``));
+    assert.match(sent.stderr, new RegExp(`worker ${id} runs codex headless`));
     await ws.ok(["stop", id, "--grace", "1"]);
   });
 });
