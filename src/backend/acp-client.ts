@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Readable, Writable } from "node:stream";
 import * as acp from "@agentclientprotocol/sdk";
 import { decide, optionFor, type PermissionScope } from "./acp-permission.js";
-import { errorLine, messageLine, toolCall } from "./acp-wire.js";
+import { errorLine, errorText, messageLine, toolCall } from "./acp-wire.js";
 import type { AgentPipes, Conversation, Converse } from "./pipes.js";
 
 /** What one worker's ACP conversation needs to know. */
@@ -30,11 +30,11 @@ export interface AcpConversationOptions {
  */
 export function acpConversation(options: AcpConversationOptions): Converse {
   return (pipes: AgentPipes): Conversation => {
-    const state: State = { interrupted: false, prompting: false };
+    const state: State = { interrupted: false, prompting: false, step: "initialize" };
     const connection = connect(pipes, options.scope, state);
     state.connection = connection;
     const done = talk(connection.agent, options, state)
-      .catch((error: unknown) => pipes.record(errorLine(describe(error))))
+      .catch((error: unknown) => pipes.record(errorLine(`${state.step} failed: ${describe(error)}`)))
       .finally(() => connection.close());
     return {
       done: done.then(() => {}),
@@ -55,6 +55,8 @@ export function acpConversation(options: AcpConversationOptions): Converse {
 interface State {
   interrupted: boolean;
   prompting: boolean;
+  /** The request under way, for the account of a failure. */
+  step: string;
   sessionId?: string;
   connection?: acp.ClientConnection;
 }
@@ -70,6 +72,7 @@ async function talk(agent: acp.ClientContext, options: AcpConversationOptions, s
     : {};
   let sessionId: string;
   if (options.resumeSessionId) {
+    state.step = "session/load";
     if (!init.agentCapabilities?.loadSession) {
       throw new Error(
         `${options.agent} cannot continue a session (it does not offer session/load): spawn a new worker instead`,
@@ -83,6 +86,7 @@ async function talk(agent: acp.ClientContext, options: AcpConversationOptions, s
       ...roots,
     });
   } else {
+    state.step = "session/new";
     const session = await agent.request(acp.methods.agent.session.new, {
       cwd: options.cwd,
       mcpServers: [],
@@ -95,6 +99,7 @@ async function talk(agent: acp.ClientContext, options: AcpConversationOptions, s
   if (state.interrupted) return;
   const text = readFileSync(options.promptFile, "utf8");
   state.prompting = true;
+  state.step = "session/prompt";
   await agent.request(acp.methods.agent.session.prompt, { sessionId, prompt: [{ type: "text", text }] });
 }
 
@@ -141,6 +146,6 @@ function connect(pipes: AgentPipes, scope: PermissionScope, state: State): acp.C
 }
 
 function describe(error: unknown): string {
-  if (error instanceof acp.RequestError) return `${error.message} (ACP error ${error.code})`;
+  if (error instanceof acp.RequestError) return errorText(error);
   return error instanceof Error ? error.message : String(error);
 }

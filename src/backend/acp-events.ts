@@ -1,6 +1,7 @@
 import { THREAD_ID, type Usage, ZERO_USAGE } from "../worker/types.js";
 import {
   chunk,
+  errorText,
   LINE_START,
   loadSessionParams,
   newSessionResult,
@@ -11,6 +12,7 @@ import {
   promptResult,
   type RpcMessage,
   rpcMessage,
+  sessionModels,
   sessionUpdate,
   type ToolCallInfo,
   toolCall,
@@ -88,10 +90,14 @@ export class AcpParser implements OutputParser {
     switch (asked.method) {
       case "session/new": {
         const result = newSessionResult.safeParse(message.result);
-        return result.success ? thread(result.data.sessionId) : failed("session/new", error);
+        return result.success
+          ? [...thread(result.data.sessionId), ...model(message.result)]
+          : failed("session/new", error);
       }
       case "session/load":
-        return error || !asked.session ? failed("session/load", error) : thread(asked.session);
+        return error || !asked.session
+          ? failed("session/load", error)
+          : [...thread(asked.session), ...model(message.result)];
       case "session/prompt":
         return [...this.flush(), ...this.turnEnd(message)];
       case "session/request_permission":
@@ -104,7 +110,7 @@ export class AcpParser implements OutputParser {
   private turnEnd(message: RpcMessage): AgentEvent[] {
     this.inTurn = false;
     const { error } = message;
-    if (error) return [{ type: "turn_failed", message: `${error.message} (ACP error ${error.code})` }];
+    if (error) return [{ type: "turn_failed", message: errorText(error) }];
     const result = promptResult.safeParse(message.result);
     if (!result.success)
       return [{ type: "turn_failed", message: "the agent's answer to session/prompt is not one" }];
@@ -210,11 +216,16 @@ function thread(id: string): AgentEvent[] {
   return THREAD_ID.test(id) ? [{ type: "thread", threadId: id }] : [];
 }
 
-function failed(method: string, error: { code: number; message: string } | undefined): AgentEvent[] {
+function model(result: unknown): AgentEvent[] {
+  const models = sessionModels.safeParse(result);
+  return models.success ? [{ type: "model", model: models.data.models.currentModelId }] : [];
+}
+
+function failed(method: string, error: RpcMessage["error"]): AgentEvent[] {
   return [
     {
       type: "error",
-      message: `${method} failed: ${error?.message ?? "no answer"} (ACP error ${error?.code ?? "?"})`,
+      message: `${method} failed: ${error ? errorText(error) : "no answer"}`,
     },
   ];
 }

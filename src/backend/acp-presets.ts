@@ -24,11 +24,16 @@ const HOME_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /**
  * `gemini --acp` (the Gemini CLI as an ACP agent), found as the gemini backend finds it. Each thread has
  * its own home in the run store (`homes/<id>`, with the settings of the gemini backend and a policy
- * that denies what no worker gets); the agent chooses the session id, so Baton notes which home holds
- * it (`sessions/<session id>`), and `session/load` finds it there again.
+ * that denies what no worker gets). The agent chooses the session id: Baton notes which home holds it
+ * (`sessions/<session id>`), where a `session/load` would find it again once the CLI can load its
+ * ACP sessions (see `canResume`).
  */
 export const acpGemini: AcpPreset = {
   name: "acp:gemini",
+  // The CLI (0.61.0) offers session/load, but records the turn under another session id than the one
+  // session/new gave: loading that one fails ("No previous sessions found for this project"). A
+  // follow-up is refused at once, and a lost worker runs again from the start, instead.
+  canResume: false,
   locate: (options) => geminiBackend.locate(options),
   start(spec: WorkerSpec, context: LaunchContext) {
     const root = context.agentStateDir;
@@ -53,6 +58,7 @@ export const acpGemini: AcpPreset = {
     };
   },
   agentHomes: (env) => (env.GEMINI_CLI_HOME ? [env.GEMINI_CLI_HOME] : []),
+  defaultModel: () => GEMINI_DEFAULT_MODEL,
 };
 
 const OPENCODE_HINT =

@@ -17,7 +17,7 @@ export const rpcMessage = z.object({
   method: z.string().optional(),
   params: z.unknown().optional(),
   result: z.unknown().optional(),
-  error: z.object({ code: z.number(), message: z.string() }).optional(),
+  error: z.object({ code: z.number(), message: z.string(), data: z.unknown().optional() }).optional(),
 });
 export type RpcMessage = z.infer<typeof rpcMessage>;
 
@@ -106,6 +106,10 @@ export const promptResult = z.object({
 });
 
 export const newSessionResult = z.object({ sessionId: z.string() });
+/** The model a session runs, where the agent says (ACP's unstable `models` of session/new and load). */
+export const sessionModels = z.object({
+  models: z.object({ currentModelId: z.string().min(1).max(200) }),
+});
 export const loadSessionParams = z.object({ sessionId: z.string() });
 
 export const permissionRequest = z.object({ sessionId: z.string(), toolCall });
@@ -115,3 +119,9 @@ export const permissionAnswer = z.object({
   outcome: z.object({ outcome: z.string(), optionId: z.string().optional() }),
   _meta: z.object({ "baton/allowed": z.boolean(), "baton/why": z.string() }).nullish().catch(undefined),
 });
+
+/** An error's own words: its message, and the `details` an agent adds in `data` (the Gemini CLI does). */
+export function errorText(error: { code: number; message: string; data?: unknown }): string {
+  const details = z.object({ details: z.string().max(2000) }).safeParse(error.data);
+  return `${error.message}${details.success ? `: ${details.data.details}` : ""} (ACP error ${error.code})`;
+}

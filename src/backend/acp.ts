@@ -15,6 +15,10 @@ export interface AcpPreset {
   /** The agent's command line and environment for one attempt, and who keeps its session id. */
   start(spec: WorkerSpec, context: LaunchContext): AcpStart;
   agentHomes: Backend["agentHomes"];
+  /** Whether its sessions can be continued with `session/load`. @default true */
+  readonly canResume?: boolean;
+  /** The model the agent runs when the spec names none, where Baton can tell before it starts. */
+  defaultModel?: Backend["defaultModel"];
 }
 
 export interface AcpStart {
@@ -36,10 +40,11 @@ export function acpBackend(preset: AcpPreset): Backend {
     transport: "pipes",
     locate: preset.locate,
     // Where the agent offers `session/load`; one that does not fails the follow-up in one line.
-    canResume: true,
+    canResume: preset.canResume ?? true,
     // Its stdin carries the protocol: nothing can be typed to it.
     acceptsInput: () => false,
     agentHomes: preset.agentHomes,
+    ...(preset.defaultModel ? { defaultModel: preset.defaultModel } : {}),
     parser: acpParser,
     outcome: acpOutcome,
 
