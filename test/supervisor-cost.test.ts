@@ -69,17 +69,19 @@ describe("the supervisor's cheaper paths", () => {
             resolve(replies.map((line) => JSON.parse(line)));
           }
         });
-        socket.on("error", reject);
-        socket.on("close", () =>
-          resolve(
-            text
-              .split("\n")
-              .filter(Boolean)
-              .map((line) => JSON.parse(line)),
-          ),
+        const replies = () =>
+          text
+            .split("\n")
+            .filter(Boolean)
+            .map((line) => JSON.parse(line));
+        // A refused hello closes the connection at once: the request after it may meet a closed pipe.
+        socket.on("error", (error: NodeJS.ErrnoException) =>
+          error.code === "EPIPE" || error.code === "ECONNRESET" ? resolve(replies()) : reject(error),
         );
-        socket.write(`${JSON.stringify({ id: 0, method: "hello", params: hello })}\n`);
-        socket.write(`${JSON.stringify({ id: 1, method: "list" })}\n`);
+        socket.on("close", () => resolve(replies()));
+        socket.write(
+          `${JSON.stringify({ id: 0, method: "hello", params: hello })}\n${JSON.stringify({ id: 1, method: "list" })}\n`,
+        );
       });
 
     // Another process's pid with a made-up proof: that process holds no such file.
