@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { decide, optionFor } from "../dist/backend/acp-permission.js";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
 import { declaredTools, type ScriptedGemini } from "../dist/scripted-model/index.js";
 import { type GeminiScriptStep, GeminiWorkspace, scriptLine } from "./support/gemini.ts";
@@ -10,6 +21,58 @@ import { CLI, type Workspace } from "./support/harness.ts";
 // Baton as an Agent Client Protocol client, against a real ACP agent that runs offline: `gemini --acp`
 // (the pinned Gemini CLI) pointed at the scripted Gemini API server, through `--backend acp:gemini`.
 // What fails or is stopped is in acp-failures.test.ts.
+
+describe("permission requests answered from the worker's scope", () => {
+  const dir = mkdtempSync(join(tmpdir(), "baton-acp-scope-"));
+  const src = join(dir, "src");
+  mkdirSync(src);
+  symlinkSync("/etc", join(src, "etc-link"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const reader = { cwd: dir, writer: false, writePaths: [], search: false };
+  const writer = { cwd: dir, writer: true, writePaths: [src], search: false };
+  const call = (kind: string, ...paths: string[]) => ({
+    toolCallId: "t1",
+    kind,
+    title: kind,
+    locations: paths.map((path) => ({ path })),
+  });
+
+  test("a reader may look, never change or run", () => {
+    for (const kind of ["read", "search", "think"])
+      assert.equal(decide(call(kind), reader).allowed, true, kind);
+    for (const kind of ["edit", "delete", "move", "execute", "switch_mode", "other"])
+      assert.equal(decide(call(kind, join(src, "a.ts")), reader).allowed, false, kind);
+    assert.deepEqual(decide(call("fetch"), reader), {
+      allowed: false,
+      why: "the web is off for this worker (--search turns it on)",
+    });
+    assert.equal(decide(call("fetch"), { ...reader, search: true }).allowed, true);
+  });
+
+  test("a writer changes files inside its scope only, links resolved, and runs commands", () => {
+    assert.equal(decide(call("edit", join(src, "a.ts")), writer).allowed, true);
+    assert.equal(decide(call("edit", "src/new/b.ts"), writer).allowed, true, "relative to its cwd");
+    assert.equal(decide(call("move", join(src, "a.ts"), join(dir, "a.ts")), writer).allowed, false);
+    assert.equal(decide(call("edit", join(src, "..", "x.ts")), writer).allowed, false);
+    assert.match(
+      decide(call("edit", join(src, "etc-link", "passwd")), writer).why,
+      /\/etc\/passwd is outside/,
+    );
+    assert.equal(decide(call("execute"), writer).allowed, true);
+    assert.equal(decide(call("other"), writer).allowed, false);
+  });
+
+  test("the option picked answers this call only", () => {
+    const options = [
+      { optionId: "always", kind: "allow_always" },
+      { optionId: "once", kind: "allow_once" },
+      { optionId: "no", kind: "reject_once" },
+    ];
+    assert.equal(optionFor(options, true), "once");
+    assert.equal(optionFor(options, false), "no");
+    assert.equal(optionFor([{ optionId: "always", kind: "allow_always" }], false), undefined);
+  });
+});
 
 describe("acp workers (gemini --acp)", () => {
   let g: GeminiWorkspace;
