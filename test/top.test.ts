@@ -251,7 +251,9 @@ describe("baton top and wait in a real terminal", () => {
     const coloured = new Screen(ws, ["top"]);
     const plain = new Screen(ws, ["top"], { NO_COLOR: "1" });
     try {
-      for (const screen of [coloured, plain]) await screen.line("succeeded");
+      // A worker's row, not the summary line above the rows (which also says "succeeded").
+      for (const screen of [coloured, plain])
+        await screen.line("succeeded", (l) => /^[› ] w\d+ .*\bsucceeded\b/.test(l));
       assert.match(coloured.raw, /\x1b\[32msucceeded/, "succeeded in green");
       assert.doesNotMatch(
         plain.raw,

@@ -40,7 +40,7 @@ export function useWorkerActions(baton: Baton) {
   const loadLogs = useCallback(
     async (target: WorkerText, ended: boolean) => {
       reloading.current.at = Date.now();
-      const text = readable(await baton.logs(target.worker), target.backend, { ended });
+      const text = await readable(await baton.logs(target.worker), target.backend, { ended });
       // Only if that transcript is still the one open (the pager may have been closed meanwhile).
       const now = open.current;
       if (now?.kind === "logs" && now.worker === target.worker)

@@ -38,7 +38,9 @@ export interface TranscriptView {
 /** The worker's readable transcript (see transcript/readable.ts). */
 export async function transcriptOf(baton: Baton, id: string): Promise<TranscriptView> {
   const worker = await infoOf(baton, id);
-  const text = readable(await baton.logs(id), worker.backend ?? "codex", { ended: isFinal(worker.state) });
+  const text = await readable(await baton.logs(id), worker.backend ?? "codex", {
+    ended: isFinal(worker.state),
+  });
   const cut = Math.max(0, text.length - MAX_TRANSCRIPT_CHARS);
   return { text: cut ? text.slice(cut) : text, cut, state: worker.state };
 }

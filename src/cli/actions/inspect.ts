@@ -79,7 +79,7 @@ export async function poll(global: GlobalOptions, id: string, opts: PollFlags): 
     writeOut(rawText(result.output));
   } else {
     const { readable } = await import("../../transcript/for-backend.js");
-    writeOut(readable(result.output, result.backend, { ended: isFinal(result.state) }));
+    writeOut(await readable(result.output, result.backend, { ended: isFinal(result.state) }));
   }
   process.stderr.write(`[${id} ${result.state}, cursor ${result.cursor}]\n`);
 }
@@ -123,7 +123,7 @@ export async function logs(global: GlobalOptions, id: string, opts: { raw?: bool
   });
   if (opts.raw) return writeOut(rawText(text));
   const { readable } = await import("../../transcript/for-backend.js");
-  writeOut(readable(text, worker.backend ?? "codex", { ended: isFinal(worker.state) }));
+  writeOut(await readable(text, worker.backend ?? "codex", { ended: isFinal(worker.state) }));
   const follows = worker.continues ? `, continues ${worker.continues}` : "";
   process.stderr.write(`[${id} ${worker.state}${follows}]\n`);
 }
