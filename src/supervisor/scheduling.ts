@@ -46,9 +46,19 @@ export class Scheduler {
     return () => this.creating.delete(spec.id);
   }
 
-  /** Puts a worker at the back of the queue (it starts at the next `pump`). */
-  enqueue(id: string): void {
-    this.queue.push(id);
+  /**
+   * Puts a worker at the back of the queue (it starts at the next `pump`). A new worker (`inOrder`)
+   * goes behind every worker spawned before it, even if their files took longer to write: spawns are
+   * served in the order they came.
+   */
+  enqueue(id: string, inOrder = false): void {
+    if (!inOrder) {
+      this.queue.push(id);
+      return;
+    }
+    const later = this.queue.findIndex((queued) => idNumber(queued) > idNumber(id));
+    if (later < 0) this.queue.push(id);
+    else this.queue.splice(later, 0, id);
   }
 
   /** Takes a worker out of the queue (it was stopped before it started). */
@@ -93,13 +103,16 @@ export class Scheduler {
   pump(): void {
     const waiting: (Scope | undefined)[] = [];
     const holders = this.table.all().filter((e) => e.status.state === "running");
+    // Writers spawned earlier whose files are still being written come first, as if queued already.
+    const creating = [...this.creating.values()];
     for (let i = 0; i < this.queue.length && this.running < this.maxParallel; ) {
       const entry = this.table.find(this.queue[i]!);
       if (entry?.status.state !== "queued") {
         this.queue.splice(i, 1);
         continue;
       }
-      const blocked = [...holders.map((h) => lockScope(h.spec)), ...waiting].some((held) =>
+      const earlier = creating.filter((spec) => idNumber(spec.id) < idNumber(entry.spec.id)).map(lockScope);
+      const blocked = [...holders.map((h) => lockScope(h.spec)), ...waiting, ...earlier].some((held) =>
         conflict(lockScope(entry.spec), held),
       );
       if (blocked) {
@@ -119,6 +132,8 @@ export class Scheduler {
     }
   }
 }
+
+const idNumber = (id: string): number => Number(id.slice(1));
 
 /** What a worker holds under the writer lock: nothing when it writes in its own worktree. */
 function lockScope(spec: WorkerSpec): Scope | undefined {

@@ -163,12 +163,15 @@ export class Supervisor {
     const { spec } = worker;
     try {
       await this.store.createWorker(spec, worker.prompt, worker.status, worker.outputSchema);
-    } finally {
+    } catch (error) {
       worker.release();
+      this.scheduler.pump(); // a later writer it held back may go now
+      throw error;
     }
+    worker.release();
     this.table.add(newEntry(spec, worker.status, { env: worker.env }));
     this.reader.fresh(spec.id);
-    this.scheduler.enqueue(spec.id);
+    this.scheduler.enqueue(spec.id, true);
     this.scheduler.pump();
     return { id: spec.id };
   }
