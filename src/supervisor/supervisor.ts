@@ -21,6 +21,7 @@ import { type AttemptContext, retryDelayMs, runWorker } from "./attempts.js";
 import { Budgets } from "./budgets.js";
 import { type Clock, isoNow, realClock } from "./clock.js";
 import { stopWorker, type WaitResult, waitFor } from "./ending.js";
+import type { SupervisorOptions } from "./options.js";
 import { Problems } from "./problems.js";
 import { recover } from "./recovery.js";
 import { endedWithout, recordResult, resultOf, STOPPED } from "./results.js";
@@ -32,24 +33,9 @@ import { markerOf } from "./worker-env.js";
 import { type Entry, newEntry, WorkerTable } from "./worker-table.js";
 
 export type { WaitResult } from "./ending.js";
+export type { SupervisorOptions } from "./options.js";
 export type { ResumeOutcome } from "./resume.js";
 export type { PollResult } from "./transcript-reader.js";
-
-/** How a supervisor is set up; each has a default fit for the daemon. */
-export interface SupervisorOptions {
-  /** Workers that may run at once. @default 8 */
-  readonly maxParallel?: number;
-  /** Between Ctrl+C, SIGTERM and SIGKILL when a worker is stopped. @default 3 */
-  readonly graceSeconds?: number;
-  /** Time: retry backoff, grace periods, watchdogs and waits. @default the real clock */
-  readonly clock?: Clock;
-  /** Milliseconds to wait before retry `n` (1-based). @default 1 s, 2 s, 4 s, ... capped at 30 s */
-  readonly retryDelayMs?: (retry: number) => number;
-  /** Where started workers run. @default here, each in a PTY (a workspace on a queue: on its hosts) */
-  readonly runner?: WorkerRunner;
-  /** The user's price files. @default `.baton/prices.yaml`, then the user config's `prices.yaml` */
-  readonly priceFiles?: readonly string[];
-}
 
 /**
  * The heart of the supervisor process, and the story of a worker: admitted (`spawn`), queued behind
