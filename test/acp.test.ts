@@ -84,8 +84,10 @@ describe("acp workers (gemini --acp)", () => {
   });
   after(() => g.cleanup());
 
+  // An agent that never answers ends within minutes, never hangs the suite (it starts in 1-2 s here).
+  const BOUND = ["--idle-timeout", "60"];
   const spawn = async (args: readonly string[]) =>
-    (await ws.ok(["spawn", "--backend", "acp:gemini", ...args])).trim();
+    (await ws.ok(["spawn", "--backend", "acp:gemini", ...BOUND, ...args])).trim();
   const resultOf = async (id: string) =>
     JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult;
   const run = async (name: string, steps: readonly GeminiScriptStep[], flags: string[] = []) => {
@@ -100,7 +102,7 @@ describe("acp workers (gemini --acp)", () => {
       "--task",
       `acp-parallel-${i}\n${scriptLine([{ type: "message", text: `acp answer ${i}` }])}`,
     ]);
-    const ids = (await ws.ok(["spawn", "--backend", "acp:gemini", ...tasks])).trim().split("\n");
+    const ids = (await ws.ok(["spawn", "--backend", "acp:gemini", ...BOUND, ...tasks])).trim().split("\n");
     const waited = await ws.baton(["wait", ...ids]);
     assert.equal(waited.code, 0, waited.stdout + waited.stderr);
     const threads = new Set<string>();
@@ -233,6 +235,7 @@ describe("acp workers (gemini --acp)", () => {
     const spawned = await ws.baton(
       [
         "spawn",
+        ...BOUND,
         "--unconfined", // its home is the caller's business: Baton's sandbox would keep it read-only
         "--agent-cmd",
         `${process.execPath} ${bin} --acp -m 'scripted-model'`,
@@ -249,22 +252,6 @@ describe("acp workers (gemini --acp)", () => {
     const spec = JSON.parse(readFileSync(join(ws.home, "workers", id, "spec.json"), "utf8"));
     assert.equal(spec.backend, "acp");
     assert.deepEqual(spec.agentArgs, [bin, "--acp", "-m", "scripted-model"]);
-
-    // A follow-up continues its session with session/load, which this CLI refuses for its ACP sessions.
-    const next = await ws.baton(["spawn", "--unconfined", "--continue", id, "acp-generic more"], { env });
-    assert.equal(next.code, 0, next.stderr);
-    const followed = next.stdout.trim();
-    await ws.baton(["wait", followed]);
-    const loaded = await resultOf(followed);
-    assert.equal(loaded.state, "failed");
-    assert.match(
-      transcript(followed),
-      new RegExp(`"method":"session/load","params":\\{"sessionId":"${result.threadId}"`),
-    );
-    assert.match(
-      (loaded.reason as { message?: string }).message ?? "",
-      /session\/load failed: Internal error: No previous sessions found for this project\. \(ACP error -32603\)/,
-    );
   });
 
   test("a nested spawn inside an ACP worker is refused", async () => {
