@@ -109,6 +109,21 @@ describe("command workers", () => {
     assert.equal(result.answerSource, "events");
     assert.equal((await ws.ok(["result", id])).trim(), "the last paragraph,\non two lines");
     assert.match(await ws.ok(["logs", id]), /working\.\.\.\nstep 1 done/, "baton logs shows what it printed");
+    // It reports no tokens: what it cost is not known, which is not $0.
+    assert.equal(result.cost?.source, "unpriced", JSON.stringify(result.cost));
+    const budget = await ws.baton([
+      "spawn",
+      "--cmd",
+      fixture("paragraph-command.sh"),
+      "--max-cost",
+      "1",
+      "x",
+    ]);
+    assert.equal(budget.code, 2, budget.stderr);
+    assert.match(
+      budget.stderr,
+      /^baton: --max-cost needs a price, and a command worker reports no tokens to price/,
+    );
   });
 
   test("a non-zero exit fails the worker, with what it said; it is not run again", async () => {

@@ -126,6 +126,11 @@ export interface Backend {
    */
   readonly reportsCost?: boolean;
   /**
+   * False for an agent that reports no tokens at all (a plain command): its cost is `unpriced`, never a
+   * silent $0, and a cost budget cannot be given to it. @default true
+   */
+  readonly reportsUsage?: boolean;
+  /**
    * The model the agent runs when the spec names none, where Baton can tell before it starts (a
    * default Baton passes, or the agent's own config): what a cost budget is checked against at spawn.
    */

@@ -24,6 +24,7 @@ const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-
  * it succeeded if it exited 0. It reports no tokens: its usage stays zero. See docs/backends.md.
  */
 export const commandBackend: Backend = {
+  reportsUsage: false,
   name: "command",
   transport: "pty",
 

@@ -177,6 +177,12 @@ function checkPriced(params: SpawnParams, backend: Backend, pricing: Pricing): v
         ? "--run-max-cost"
         : undefined;
   if (flag === undefined || backend.reportsCost) return;
+  if (backend.reportsUsage === false) {
+    throw new BatonError(
+      "usage",
+      `${flag} needs a price, and a ${backend.name} worker reports no tokens to price: drop ${flag}, and bound it with --timeout instead`,
+    );
+  }
   const model = params.model ?? backend.defaultModel?.(params.env);
   if (model === undefined) {
     throw new BatonError(

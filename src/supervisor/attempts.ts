@@ -99,7 +99,8 @@ async function attempts(
     // Only a thread continued carries the agent's earlier figure for it.
     ...(resumes && prior.threadUsd !== undefined ? { threadUsd: prior.threadUsd } : {}),
     ...modelOf(spec, backend, env),
-    price: (usage: Usage, model: string | undefined) => context.pricing.price(usage, model),
+    price: (usage: Usage, model: string | undefined) =>
+      backend.reportsUsage === false ? NO_TOKENS : context.pricing.price(usage, model),
   });
   let attempt = freshAttempt(entry, spending);
   let note: string | undefined;
@@ -215,3 +216,10 @@ function spentOf(result: WorkerResult): Pick<WorkerStatus, "model" | "cost" | "t
 function errorText(error: unknown): string {
   return (error as Error)?.message?.split("\n")[0] ?? String(error);
 }
+
+/** The cost of a worker whose agent reports no tokens: not known, and never $0. */
+const NO_TOKENS = {
+  usd: undefined,
+  source: "unpriced",
+  why: "its agent reports no tokens, so what it cost is not known",
+} as const;
