@@ -81,9 +81,12 @@ describe("the event stream", () => {
   after(() => ws.cleanup());
 
   test("watch --json delivers queued, running, succeeded in order; a reconnect from the last seq misses and repeats nothing", async () => {
-    // The supervisor first, so that the watcher's own start is not part of what is measured.
-    await ws.ok(["ls"]);
-    const first = new Watcher(ws, ["--json"]);
+    // From the seq of a snapshot taken before the spawns, as a dashboard does: however late the
+    // watcher's process connects, it starts where the snapshot ended.
+    const start = await Baton.open({ home: ws.home, env: ws.env });
+    const { seq } = await start.list();
+    start.close();
+    const first = new Watcher(ws, ["--json", "--since", String(seq)]);
     const ids = (
       await ws.ok([
         "spawn",
