@@ -71,7 +71,9 @@ export class Reporter {
         .add("update", update, {
           removeOnComplete: true,
           removeOnFail: { count: 1_000 },
-          attempts: 50,
+          // An update that comes before one still on its way (a coordinator killed while it held it:
+          // back within its 4 s lock plus a 2 s check) is tried again for a minute.
+          attempts: 300,
           backoff: { type: "fixed", delay: 200 },
         })
         .then(

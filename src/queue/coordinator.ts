@@ -251,7 +251,9 @@ export class Coordinator implements WorkerRunner {
             throw new Error("transcript text before this update has not arrived yet");
           }
         },
-        { connection: this.redis[3] as Redis, concurrency: 1 },
+        // A short lock: an update a killed coordinator had taken comes back within seconds, before the
+        // updates after it (which wait for it, see the host's Reporter) run out of attempts.
+        { connection: this.redis[3] as Redis, concurrency: 1, lockDuration: 4_000, stalledInterval: 2_000 },
       );
       this.updates.on("error", (error) => this.log(`updates: ${error.message}`));
     });

@@ -20,7 +20,7 @@ export interface RemoteParts {
 }
 
 /** How long a result waits for the transcript its host sent before it, in the updates queue. */
-const TRANSCRIPT_CATCH_UP_MS = 5_000;
+const TRANSCRIPT_CATCH_UP_MS = 15_000;
 
 /**
  * A worker running on a host, as its coordinator sees it: its transcript, thread and usage as the
