@@ -5,6 +5,7 @@ import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { BatonError, errnoOf } from "../errors.js";
 import { readStoreFileSync, StoreDamageError } from "../store/no-follow.js";
+import { gitEnv, SAFE_CONFIG } from "../worker/safe-git.js";
 import type { WorkerSpec } from "../worker/types.js";
 
 const run = promisify(execFile);
@@ -17,33 +18,11 @@ const run = promisify(execFile);
 // (--git-dir, recorded when Baton made the worktree) instead of reading the `.git` file a worker could
 // repoint, and that file is checked all the same, so a tampered worktree is reported, not used.
 
-/** Command-line settings: they win over any config file, the repository's and worktree's included. */
-const SAFE_CONFIG = [
-  "core.hooksPath=/dev/null", // no hook runs: nothing can exist below /dev/null
-  "core.fsmonitor=false", // no fsmonitor hook program
-  "protocol.allow=never", // no transport: no lazy fetch, no ssh or remote helper, no core.sshCommand
-  "submodule.recurse=false",
-  "commit.gpgSign=false", // no gpg.program
-  "safe.bareRepository=explicit", // a bare repository planted in a folder is never discovered
-  "user.name=Baton",
-  "user.email=baton@localhost",
-].flatMap((setting) => ["-c", setting]);
-
-/** The caller's environment without its GIT_* variables, and without system or global config. */
-function gitEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GIT_")));
-  return {
-    ...env,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_ATTR_NOSYSTEM: "1",
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_NO_LAZY_FETCH: "1",
-  };
-}
+/** Baton's commits in a worktree carry its own name, whatever config the repository holds. */
+const AUTHOR = ["-c", "user.name=Baton", "-c", "user.email=baton@localhost"];
 
 async function git(cwd: string, args: readonly string[]): Promise<string> {
-  const { stdout } = await run("git", ["-C", cwd, ...SAFE_CONFIG, ...args], {
+  const { stdout } = await run("git", ["-C", cwd, ...SAFE_CONFIG, ...AUTHOR, ...args], {
     maxBuffer: 64 * 1024 * 1024,
     env: gitEnv(),
   });

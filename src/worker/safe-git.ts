@@ -10,7 +10,8 @@ const run = promisify(execFile);
 // could run something switched off. Callers use only commands that read objects (rev-parse, diff of two
 // commits, cat-file): none of them runs a filter, textconv or external diff on a working tree.
 
-const SAFE_CONFIG = [
+/** Command-line settings: they win over any config file, the repository's and worktree's included. */
+export const SAFE_CONFIG = [
   "core.hooksPath=/dev/null",
   "core.fsmonitor=false",
   "protocol.allow=never",
@@ -19,7 +20,8 @@ const SAFE_CONFIG = [
   "safe.bareRepository=explicit",
 ].flatMap((setting) => ["-c", setting]);
 
-function gitEnv(): NodeJS.ProcessEnv {
+/** The caller's environment without its GIT_* variables, and without system or global config. */
+export function gitEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GIT_")));
   return {
     ...env,
