@@ -247,7 +247,7 @@ export class Coordinator implements WorkerRunner {
           const parsed = hostUpdate.safeParse(job.data);
           if (!parsed.success || parsed.data.workspace !== this.config.workspace) return;
           const remote = this.followed.get(parsed.data.job)?.remote;
-          if (remote?.apply(parsed.data) === "gap") {
+          if ((await remote?.apply(parsed.data)) === "gap") {
             throw new Error("transcript text before this update has not arrived yet");
           }
         },

@@ -91,14 +91,18 @@ export class RemoteRun implements RunHandle {
     return this.parts.placements.get(this.id);
   }
 
-  /** Applies a host's update; "gap" when transcript text before it has not arrived yet. */
-  apply(update: HostUpdate): "applied" | "gap" {
+  /**
+   * Applies a host's update; "gap" when transcript text before it has not arrived yet. Resolves once
+   * what a restarted coordinator needs to go on from it is on disk: the update is taken off the queue
+   * only then (a coordinator killed before would otherwise drop the rest of the run as a lost host's).
+   */
+  async apply(update: HostUpdate): Promise<"applied" | "gap"> {
     if (this.settled) return "applied";
     const { table, events } = this.parts.context;
     if (update.run !== this.run) {
       if (!update.started) return "applied"; // what a lost host had still queued
       if (this.run !== undefined) this.hostLost(); // its stall was not seen: it is lost all the same
-      this.begin(update);
+      await this.begin(update);
     }
     if (update.transcript) {
       const { offset, text } = update.transcript;
@@ -125,7 +129,7 @@ export class RemoteRun implements RunHandle {
   }
 
   /** A host's run of the job began: the first, or the one taking over from a lost host. */
-  private begin(update: HostUpdate): void {
+  private async begin(update: HostUpdate): Promise<void> {
     const { table, events } = this.parts.context;
     this.run = update.run;
     this.entry.host = update.host;
@@ -139,9 +143,13 @@ export class RemoteRun implements RunHandle {
     const placement = this.placement;
     if (placement) {
       const run = { run: update.run, runStart: this.transcriptBytes, priorUsage: this.priorUsage };
-      void this.parts.placements
+      await this.parts.placements
         .set(this.id, { ...placement, ...run, host: update.host, ...(resumed ? { resumed } : {}) })
-        .catch(() => {});
+        .catch((error: Error) => {
+          this.parts.context.problems.add(
+            `worker ${this.id}: its placement cannot be written: ${error.message}`,
+          );
+        });
     }
     events.emit({
       type: "started",
