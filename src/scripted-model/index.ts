@@ -1,3 +1,17 @@
+export { answerChat } from "./chat-answer.js";
+export {
+  SCRIPTED_TITLE,
+  type ScriptedChat,
+  type ScriptedChatOptions,
+  startScriptedChat,
+} from "./chat-server.js";
+export {
+  type ChatScript,
+  type ChatStep,
+  chatRequest,
+  isTitleRequest,
+  offeredFunctions,
+} from "./chat-steps.js";
 export { type DirectiveStep, directiveScript, modelScriptLine } from "./directives.js";
 export { type ScriptedGemini, type ScriptedGeminiOptions, startScriptedGemini } from "./gemini-server.js";
 export { declaredTools, type GeminiScript, type GeminiStep, geminiRequest } from "./gemini-steps.js";
