@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/directives.js";
-import { CLI, Workspace } from "./support/harness.js";
+import { CLI, FIXTURES, Workspace } from "./support/harness.js";
 import { TestHost } from "./support/hosts.js";
 import { TestRedis } from "./support/redis.js";
 
@@ -89,6 +90,17 @@ const task = (name: string, command: string, answer: string) =>
     { type: "shell", command },
     { type: "message", text: answer },
   ])}`;
+
+/** Polls the worker's new output (on the coordinator's store) until it shows `pattern`. */
+async function pollFor(id: string, pattern: RegExp): Promise<string> {
+  let seen = "";
+  for (let i = 0; i < 120; i++) {
+    const polled = await ws.json<{ output: string }>(["poll", id, "--reader", "t", "--wait", "1000"]);
+    seen += polled.output;
+    if (pattern.test(seen)) return seen;
+  }
+  throw new Error(`${id} never printed ${pattern}: ${JSON.stringify(seen.slice(-400))}`);
+}
 
 async function spawnAll(tasks: string[]): Promise<string[]> {
   const out = await ws.ok(["spawn", "--max-parallel", "16", ...tasks.flatMap((t) => ["--task", t])]);
@@ -226,6 +238,74 @@ describe("a workspace on a queue", () => {
     }
     const logs = await ws.ok(["logs", "--raw", ids[0] ?? ""]);
     assert.match(logs, /coord-0 done/);
+  });
+
+  test("send types into the worker's terminal on the host that holds it", async () => {
+    // A program that asks on its terminal and waits for a line: only the host running it can type there.
+    const interactive = join(FIXTURES, "interactive-agent.mjs");
+    const spawned = await ws.ok(["spawn", "--cmd", interactive, "talk to me across machines"]);
+    const worker = spawned.trim();
+    const watch = new Watch([worker]);
+    await watch
+      .until((e) => e.type === "started" && e.worker === worker, `${worker} started`, 20_000)
+      .catch(async (error: Error) => {
+        const shown = await ws.baton(["result", worker, "--json"]);
+        throw new Error(
+          `${error.message}: ${shown.stdout}${shown.stderr}\n${hosts.flatMap((h) => h.lines.slice(-5)).join("\n")}`,
+        );
+      });
+    await pollFor(worker, /ready> /);
+    await ws.ok(["send", worker, "hello from the coordinator"]);
+    await pollFor(worker, /you said hello from the coordinator/);
+    await ws.ok(["send", worker, "quit"]);
+    await watch.until(
+      (e) => e.type === "state" && e.worker === worker && e.to === "succeeded",
+      `${worker} ends`,
+    );
+    watch.stop();
+    const result = await ws.json<Result>(["result", worker]);
+    assert.equal(result.state, "succeeded");
+    assert.match(result.placement?.host ?? "", /^host-[abc]$/);
+    assert.match(await ws.ok(["logs", "--raw", worker]), /you said hello from the coordinator/);
+  });
+
+  test("baton run review across hosts: each lens on some host, findings merged on the coordinator", async () => {
+    const finding = (lens: string) => ({
+      title: "User input reaches eval",
+      severity: "high",
+      location: "calc.js:3",
+      evidence: `${lens} saw it at calc.js:3`,
+      recommendation: "parse the input instead",
+      sources: [],
+    });
+    const reviewer = (lens: string) => ({
+      type: "message" as const,
+      text: JSON.stringify({ summary: lens, findings: [finding(lens)] }),
+    });
+    // Each lens's worker gets the same task: the script answers by attempt, one per lens.
+    const script = modelScriptLine([{ type: "attempts", steps: [reviewer("one"), reviewer("two")] }]);
+    const ran = await ws.baton([
+      "run",
+      "review",
+      "--lens",
+      "security",
+      "--lens",
+      "correctness",
+      "--json",
+      `Review calc.js\n${script}`,
+    ]);
+    assert.equal(ran.code, 0, ran.stderr);
+    const out = JSON.parse(ran.stdout) as {
+      run: string;
+      result: { findings: { title: string; lenses: string[]; evidence: unknown[] }[] };
+    };
+    assert.equal(out.result.findings.length, 1, JSON.stringify(out.result.findings));
+    assert.deepEqual(out.result.findings[0]?.lenses, ["correctness", "security"]);
+    assert.equal(out.result.findings[0]?.evidence.length, 2);
+    const listed = await ws.json<{ workers: (Info & { label?: string })[] }>(["ls"]);
+    const reviewers = listed.workers.filter((w) => /:review-/.test(w.label ?? ""));
+    assert.equal(reviewers.length, 2, JSON.stringify(listed.workers.map((w) => w.label)));
+    for (const w of reviewers) assert.match(w.host ?? "", /^host-[abc]$/, `${w.id} ran on ${w.host}`);
   });
 
   test("stop reaches the host holding the worker; watch follows it there to its end", async () => {

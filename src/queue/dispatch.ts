@@ -2,9 +2,13 @@ import type { Store } from "../store/store.js";
 import type { Entry } from "../supervisor/worker-table.js";
 import { WIRE_VERSION, type WorkerJob, type WorkerRequest } from "./wire.js";
 
+/** The backends whose program is the worker's own (`--cmd`, `--agent-cmd`), not an agent a host finds. */
+const OWN_PROGRAM = new Set(["command", "acp"]);
+
 /**
  * A worker's job: its spawn as the coordinator admitted it (the rendered prompt, scope, limits, answer
- * schema), never the caller's environment. The agent binary is left out: a host finds its own.
+ * schema), never the caller's environment. An agent's binary is left out (a host finds its own); the
+ * program of a command or acp worker is part of what it is, so it goes, as the command line it was.
  */
 export async function dispatchOf(entry: Entry, store: Store, workspace: string): Promise<WorkerJob> {
   const { spec } = entry;
@@ -24,6 +28,9 @@ export async function dispatchOf(entry: Entry, store: Store, workspace: string):
     ...(spec.maxTokens !== undefined ? { maxTokens: spec.maxTokens } : {}),
     retries: spec.retries,
     backend: spec.backend,
+    ...(OWN_PROGRAM.has(spec.backend)
+      ? { agentCommand: commandLine([spec.bin, ...(spec.agentArgs ?? [])]) }
+      : {}),
     ...(spec.isolate ? { isolate: true } : {}),
     // Asked for by the caller (a writer is never unconfined otherwise); a reader's is the host's call.
     ...(spec.confinement === "unconfined" && spec.scope.kind === "write" ? { unconfined: true } : {}),
@@ -31,4 +38,11 @@ export async function dispatchOf(entry: Entry, store: Store, workspace: string):
     ...(spec.search !== undefined ? { search: spec.search } : {}),
   };
   return { v: WIRE_VERSION, workspace, worker: spec.id, request };
+}
+
+/** argv as a command line that `splitCommandLine` (src/backend/argv.ts) splits back into the same words. */
+export function commandLine(argv: readonly string[]): string {
+  return argv
+    .map((word) => (/^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`))
+    .join(" ");
 }
