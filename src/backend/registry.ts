@@ -6,6 +6,7 @@ import { claudeBackend } from "./claude.js";
 import { codexBackend } from "./codex.js";
 import { commandBackend } from "./command.js";
 import { geminiBackend } from "./gemini.js";
+import { BACKEND_NAMES as NAMES } from "./names.js";
 
 /** Backends by name; the core finds them here and knows nothing else about any of them. */
 const BACKENDS: ReadonlyMap<string, Backend> = new Map([
@@ -16,7 +17,9 @@ const BACKENDS: ReadonlyMap<string, Backend> = new Map([
   [commandBackend.name, commandBackend],
 ]);
 
-export const BACKEND_NAMES: readonly string[] = [...BACKENDS.keys()];
+export const BACKEND_NAMES: readonly string[] = NAMES;
+if (BACKEND_NAMES.join() !== [...BACKENDS.keys()].join())
+  throw new Error("src/backend/names.ts does not list the registry's backends in its order");
 
 export function backendNamed(name: string): Backend {
   const backend = BACKENDS.get(name);

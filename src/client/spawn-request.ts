@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { BatonError } from "../errors.js";
 import type { SpawnParams } from "../protocol/messages.js";
+import { spawnBackend } from "./named-agents.js";
 import type { SpawnOptions } from "./options.js";
 import { readWorkspaceConfig } from "./workspace-config.js";
 
@@ -58,14 +59,20 @@ export async function spawnRequest(
         })
       : undefined);
   // Given none, a new worker runs on the workspace's default backend; a follow-up on its parent's.
-  const backend =
+  const chosen =
     options.backend ??
     (options.continues === undefined && home !== undefined
       ? (await readWorkspaceConfig(home)).backend
       : undefined);
+  // A named agent of the config runs on its backend with its line, as --cmd / --agent-cmd would; its
+  // name is the worker's label unless it has one.
+  const named =
+    chosen === undefined ? undefined : await spawnBackend(chosen, home, env, options.agentCommand);
   return {
     ...withoutUndefined(rest),
-    ...(backend ? { backend } : {}),
+    ...(named ? { backend: named.backend } : {}),
+    ...(named?.agentCommand ? { agentCommand: named.agentCommand } : {}),
+    ...(named?.agent && options.label === undefined ? { label: named.agent } : {}),
     ...(prompt ? { prompt } : {}),
     ...(options.write ? { write: [...options.write] } : {}),
     // A follow-up left without a cwd takes its parent's.

@@ -5,6 +5,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { isBatonError } from "../errors.js";
 import { MAX_MESSAGE_BYTES } from "../protocol/lines.js";
 import { resolveHome } from "../store/home.js";
+import { ConfiguredAgents } from "./agents.js";
 import { boundedLines, type LongLine, requestOf } from "./bounded-lines.js";
 import { BatonSession } from "./session.js";
 import { keepMalformedArguments, registerTools, type Tool } from "./tool.js";
@@ -40,13 +41,15 @@ export function batonTools(
   cwd: string,
   shutdown: AbortSignal,
   runs: PatternRuns = new PatternRuns(),
+  /** The config's named agents, which the spawn and run_pattern tools list and take by name. */
+  agents: ConfiguredAgents = new ConfiguredAgents(home, process.env),
 ): Tool[] {
   const tools = [
-    ...workerTools(session, cwd),
+    ...workerTools(session, cwd, agents),
     ...resultTools(session),
     eventTool(session),
     ...planTools(home),
-    patternTool(session, cwd, shutdown, runs),
+    patternTool(session, cwd, shutdown, runs, agents),
   ];
   // A supervisor that went away (shut down, idle exit) is reached again on the next call.
   return tools.map((tool) => ({
@@ -75,7 +78,8 @@ export async function serveMcp(options: McpServeOptions = {}): Promise<void> {
   const session = new BatonSession({ home, cwd, env });
   const runs = new PatternRuns();
   const server = new McpServer({ name: "baton", version: packageVersion() }, { instructions: INSTRUCTIONS });
-  registerTools(server, batonTools(session, home, cwd, shutdown.signal, runs));
+  const agents = await ConfiguredAgents.at(home, env);
+  registerTools(server, batonTools(session, home, cwd, shutdown.signal, runs, agents));
   const closed = new Promise<void>((resolve) => {
     stdin.once("end", resolve);
     stdin.once("close", resolve);

@@ -149,7 +149,15 @@ export class PatternRun {
       // Ctrl+C at the wrong moment would leave a worker running that the run does not know to stop.
     );
     const named = namedAgent(agent);
-    const worker = { id, step: ask.step, label: ask.label, ...named };
+    // The record keeps the backend it ran on and, for a named agent, the name (what the run shows).
+    const worker = {
+      id,
+      step: ask.step,
+      label: ask.label,
+      ...named,
+      backend: agent.backend,
+      ...(agent.agent ? { agent: agent.agent } : {}),
+    };
     if (earlier) await this.record.replaceWorker(earlier.id, worker);
     else await this.record.addWorker(worker);
     this.current?.workers.push(id);
@@ -165,7 +173,7 @@ export class PatternRun {
   agentOf(id: string): Agent {
     const worker = this.record.workers.find((w) => w.id === id);
     return {
-      ...(worker?.backend ? { backend: worker.backend } : {}),
+      ...(worker?.backend ? { backend: worker.agent ?? worker.backend } : {}),
       ...(worker?.model ? { model: worker.model } : {}),
     };
   }

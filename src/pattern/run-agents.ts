@@ -1,35 +1,32 @@
 import { GEMINI_DEFAULT_MODEL } from "../backend/gemini.js";
-import { BACKEND_NAMES } from "../backend/registry.js";
+import type { NamedAgents } from "../client/agent-schema.js";
+import { knownBackend, loadNamedAgents, resolveBackend, unknownBackend } from "../client/named-agents.js";
 import { DEFAULT_BACKEND, readWorkspaceConfig } from "../client/workspace-config.js";
-import { BatonError } from "../errors.js";
 import type { Agent } from "../merge/index.js";
 import { type AgentChoice, roleKeyOf } from "./agents.js";
 import type { PatternRunOptions, WorkerAsk } from "./run-options.js";
 
 /**
  * The run options with the run's backend settled (the one given, else the workspace's default, else
- * codex) and every backend they name checked before any worker starts. Settled once, when the run
- * starts, and kept in its record: a resume runs on the same backends whatever the default is by then.
+ * codex), the config's named agents with it (those the options hold already, a resumed run's, win), and
+ * every backend they name checked before any worker starts. Settled once, when the run starts, and kept
+ * in its record: a resume runs on the same backends and programs whatever the config says by then.
  */
 export async function settleAgents<T extends Omit<PatternRunOptions, "cwd">>(
   home: string,
   options: T,
-): Promise<T & { readonly backend: string }> {
+): Promise<T & { readonly backend: string; readonly agents?: NamedAgents }> {
   const backend = options.backend ?? (await readWorkspaceConfig(home)).backend ?? DEFAULT_BACKEND;
-  checkBackend(backend, "the run's backend");
+  const agents = { ...(await loadNamedAgents(home)), ...options.agents };
+  checkBackend(backend, "the run's backend", agents);
   for (const [role, agent] of Object.entries(options.roleAgents ?? {}))
-    if (agent) checkBackend(agent.backend, `role ${role}`);
-  return { ...options, backend };
+    if (agent) checkBackend(agent.backend, `role ${role}`, agents);
+  return { ...options, backend, ...(Object.keys(agents).length > 0 ? { agents } : {}) };
 }
 
 /** Throws the one-line usage error for a backend Baton does not know, naming whose it was. */
-export function checkBackend(name: string, whose: string): void {
-  if (!BACKEND_NAMES.includes(name)) {
-    throw new BatonError(
-      "usage",
-      `unknown backend "${name}" (${whose}): choose one of ${BACKEND_NAMES.join(", ")}`,
-    );
-  }
+export function checkBackend(name: string, whose: string, agents: NamedAgents = {}): void {
+  if (!knownBackend(name, agents)) throw unknownBackend(name, agents, whose);
 }
 
 /** How one worker is started: its backend, the model it asks for, its binary, and its program's command. */
@@ -39,6 +36,8 @@ export interface WorkerAgent {
   readonly bin?: string;
   /** The `command` backend's program, or the `acp` backend's agent, with its arguments. */
   readonly agentCommand?: string;
+  /** The named agent of the config it runs as. */
+  readonly agent?: string;
 }
 
 /**
@@ -50,23 +49,25 @@ export function agentFor(options: PatternRunOptions, ask: WorkerAsk): WorkerAgen
   const role = roleKeyOf(ask);
   const chosen: AgentChoice | undefined =
     ask.agent ?? (role === undefined ? undefined : options.roleAgents?.[role]);
-  const backend = chosen?.backend ?? run;
-  const model = chosen?.model ?? (backend === run ? options.model : undefined);
+  const name = chosen?.backend ?? run;
+  const model = chosen?.model ?? (name === run ? options.model : undefined);
+  // A named agent runs on its backend with its own line (settled when the run started).
+  const { backend, agentCommand = options.commands?.[name], agent } = resolveBackend(name, options.agents);
   const bin = options.bins?.[backend] ?? (backend === "codex" ? options.bin : undefined);
-  const agentCommand = options.commands?.[backend];
   return {
     backend,
     ...(model ? { model } : {}),
     ...(bin ? { bin } : {}),
     ...(agentCommand ? { agentCommand } : {}),
+    ...(agent ? { agent } : {}),
   };
 }
 
 /**
- * The agent as a run's record and its findings name it: the backend, and the model it asked for, or
- * the one Baton asks for in its place (gemini's); absent where the agent picks its own default.
+ * The agent as a run's findings and progress name it: the backend (a named agent's name), and the model
+ * it asked for, or the one Baton asks for in its place (gemini's); absent where the agent picks its own.
  */
 export function namedAgent(agent: WorkerAgent): Agent {
   const model = agent.model ?? (agent.backend === "gemini" ? GEMINI_DEFAULT_MODEL : undefined);
-  return { backend: agent.backend, ...(model ? { model } : {}) };
+  return { backend: agent.agent ?? agent.backend, ...(model ? { model } : {}) };
 }

@@ -1,3 +1,4 @@
+import type { NamedAgents } from "../client/agent-schema.js";
 import type { ContextPack } from "../context/index.js";
 import type { Agent } from "../merge/index.js";
 import type { Role, WorkerResult } from "../worker/types.js";
@@ -72,6 +73,11 @@ export interface PatternRunOptions {
   readonly bins?: Readonly<Record<string, string>>;
   /** The program of the `command` and `acp` backends' workers, by backend name (`--cmd`, `--agent-cmd`). */
   readonly commands?: Readonly<Record<string, string>>;
+  /**
+   * The named agents of the config (`baton config --agent`), settled when the run starts and kept in its
+   * record: a resume runs the same programs whatever the config says by then.
+   */
+  readonly agents?: NamedAgents;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
   /**
@@ -99,6 +105,7 @@ const SETTINGS = [
   "bin",
   "bins",
   "commands",
+  "agents",
 ] as const satisfies readonly (keyof RunSettings & keyof PatternRunOptions)[];
 
 /** What of the run options is kept in the record (as plain JSON). */

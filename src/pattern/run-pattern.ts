@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { NamedAgents } from "../client/agent-schema.js";
 import type { Baton } from "../client/baton.js";
 import type { Spent } from "../cost/total.js";
 import { BatonError } from "../errors.js";
@@ -38,9 +39,16 @@ const PATTERNS: {
 
 export const PATTERN_NAMES = Object.keys(PATTERNS) as PatternName[];
 
-/** Checks a pattern's options that can be checked before any worker starts (a review's lenses). */
-export function checkPattern<K extends PatternName>(name: K, options: PatternOptionsByName[K]): void {
-  if (name === "review") checkReview(options as ReviewOptions);
+/**
+ * Checks a pattern's options that can be checked before any worker starts (a review's lenses, on Baton's
+ * backends or the config's named `agents`).
+ */
+export function checkPattern<K extends PatternName>(
+  name: K,
+  options: PatternOptionsByName[K],
+  agents?: NamedAgents,
+): void {
+  if (name === "review") checkReview(options as ReviewOptions, agents);
 }
 
 export interface PatternOutcome extends PatternResult {
@@ -62,8 +70,8 @@ export async function runPattern<K extends PatternName>(
   options: PatternOptionsByName[K],
   given: PatternRunOptions,
 ): Promise<PatternOutcome> {
-  checkPattern(name, options);
   const runOptions = await settleAgents(baton.home, given);
+  checkPattern(name, options, runOptions.agents);
   const record = await RunRecord.create(baton.home, name, options, runSettings(runOptions));
   const run = new PatternRun(baton, record, runOptions);
   return finishRun(baton, record, runOptions.signal, () =>

@@ -1,6 +1,7 @@
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import type { NamedAgents } from "../client/agent-schema.js";
 import { BatonError, errnoOf } from "../errors.js";
 import { DIR_MODE, writeFileAtomic, writeFileOnce } from "../store/atomic.js";
 import { inStore, readStoreFile } from "../store/no-follow.js";
@@ -13,6 +14,8 @@ export interface RunWorker {
   readonly step: string;
   readonly label: string;
   readonly backend?: string;
+  /** The named agent of the config it ran as (its backend is then `command` or `acp`). */
+  readonly agent?: string;
   /**
    * The model it ran, as the agent reported it, else the one it asked for (or that Baton names for it);
    * absent when neither is known (the agent's own default).
@@ -38,6 +41,7 @@ export interface RunSettings {
   readonly bin?: string;
   readonly bins?: Readonly<Record<string, string>>;
   readonly commands?: Readonly<Record<string, string>>;
+  readonly agents?: NamedAgents;
 }
 
 /** What `runs/<id>/run.json` records about a run: enough to show it and to resume it. */
@@ -70,6 +74,7 @@ const runStateSchema = z.object({
       step: z.string(),
       label: z.string(),
       backend: z.string().optional(),
+      agent: z.string().optional(),
       model: z.string().optional(),
     }),
   ),

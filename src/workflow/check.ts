@@ -1,4 +1,4 @@
-import { BACKEND_NAMES } from "../backend/registry.js";
+import { BACKEND_NAMES } from "../backend/names.js";
 import { closest } from "../context/suggest.js";
 import type { Problem } from "./problem.js";
 import { ITEM, type StepSpec, type WorkflowSpec } from "./schema.js";
@@ -10,7 +10,7 @@ const NOT_IN_MERGE = ["role", "lens", "for_each", "structured", "write"] as cons
  * What is wrong with each step on its own terms and with `result`, in file order. How steps refer to each
  * other (unknown ids, cycles) is graph.ts's part; a merge of a step that is not structured is checked here.
  */
-export function stepProblems(spec: WorkflowSpec): Problem[] {
+export function stepProblems(spec: WorkflowSpec, agents: readonly string[] = []): Problem[] {
   const problems: Problem[] = [];
   const byId = new Map(spec.steps.map((step) => [step.id, step]));
   spec.steps.forEach((step, index) => {
@@ -50,10 +50,10 @@ export function stepProblems(spec: WorkflowSpec): Problem[] {
     problems.push(...itemProblems(step, index));
   });
   spec.steps.forEach((step, index) => {
-    const problem = backendProblem(step.backend, ["steps", index, "backend"]);
+    const problem = backendProblem(step.backend, ["steps", index, "backend"], agents);
     if (problem) problems.push(problem);
   });
-  const fileBackend = backendProblem(spec.backend, ["backend"]);
+  const fileBackend = backendProblem(spec.backend, ["backend"], agents);
   if (fileBackend) problems.push(fileBackend);
   if (spec.result !== undefined && !byId.has(spec.result)) {
     const guess = closest(spec.result, [...byId.keys()]);
@@ -89,12 +89,17 @@ function itemProblems(step: StepSpec, index: number): Problem[] {
   return problems;
 }
 
-/** A backend Baton does not know, named in one line with the known ones (and a guess). */
-function backendProblem(name: string | undefined, path: (string | number)[]): Problem | undefined {
-  if (name === undefined || BACKEND_NAMES.includes(name)) return undefined;
-  const guess = closest(name, BACKEND_NAMES);
+/** A backend Baton does not know (nor a named agent of the config), named in one line with the known ones. */
+function backendProblem(
+  name: string | undefined,
+  path: (string | number)[],
+  agents: readonly string[],
+): Problem | undefined {
+  const known = [...BACKEND_NAMES, ...[...agents].sort()];
+  if (name === undefined || known.includes(name)) return undefined;
+  const guess = closest(name, known);
   return {
     path,
-    message: `unknown backend "${name}": choose one of ${BACKEND_NAMES.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`,
+    message: `unknown backend "${name}": choose one of ${known.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`,
   };
 }

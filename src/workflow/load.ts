@@ -17,6 +17,8 @@ export interface LoadWorkflowOptions {
    * @default the file's `cwd`, relative to the file, else the file's folder
    */
   readonly cwd?: string;
+  /** The named agents of the config, which a step's or the file's `backend:` may name. @default none */
+  readonly agents?: readonly string[];
 }
 
 /**
@@ -26,7 +28,7 @@ export interface LoadWorkflowOptions {
 export async function loadWorkflow(file: string, options: LoadWorkflowOptions = {}): Promise<Workflow> {
   if (!WORKFLOW_FILE.test(file)) throw usageAt(file, undefined, "a workflow file must end in .yaml or .yml");
   const text = await readTextFile(file, process.cwd(), "the workflow file");
-  const parsed = parseWorkflow(text, file);
+  const parsed = parseWorkflow(text, file, options.agents);
   const folder = dirname(resolve(file));
   const cwd = workersCwd(parsed, folder, options.cwd);
   const outside = writeOutside(parsed, cwd);

@@ -22,7 +22,7 @@ export interface ParsedWorkflow {
  * problems the one nearest the top of the file is reported, so fixing them top-down always makes progress;
  * a missing field comes last, since it is often the other half of a misspelt one.
  */
-export function parseWorkflow(text: string, file: string): ParsedWorkflow {
+export function parseWorkflow(text: string, file: string, agents: readonly string[] = []): ParsedWorkflow {
   const source = YamlSource.parse(text, file);
   const data = source.data;
   if (data === null || data === undefined) {
@@ -41,7 +41,7 @@ export function parseWorkflow(text: string, file: string): ParsedWorkflow {
   const steps = graphSteps(spec);
   const problems = [
     ...(context && isProblem(context) ? [context] : []),
-    ...stepProblems(spec),
+    ...stepProblems(spec, agents),
     ...[graphProblem(steps)].filter((problem) => problem !== undefined),
   ];
   if (problems.length > 0) throw problemError(source, problems);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Baton } from "../client/baton.js";
+import { loadNamedAgents } from "../client/named-agents.js";
 import { BatonError } from "../errors.js";
 import { fromSettings, type PatternRunOptions } from "../pattern/pattern-run.js";
 import { type PatternOutcome, resumePattern } from "../pattern/run-pattern.js";
@@ -40,7 +41,9 @@ export async function resumeRun(
   if (pattern !== "workflow") return resumePattern(baton, record, live);
   const file = (options as { file?: unknown } | undefined)?.file;
   if (typeof file !== "string") throw new BatonError("store", `run ${id} does not record its workflow file`);
-  const workflow = await loadWorkflow(file, settings ? { cwd: settings.cwd } : {});
+  // The named agents the run settled, and any the config names now (settleAgents keeps the run's).
+  const agents = [...Object.keys(settings?.agents ?? {}), ...Object.keys(await loadNamedAgents(baton.home))];
+  const workflow = await loadWorkflow(file, { ...(settings ? { cwd: settings.cwd } : {}), agents });
   const { cwd: _cwd, ...rest } = fromSettings(settings ?? { cwd: workflow.cwd });
   await record.reopen();
   return runWorkflow(baton, workflow, { ...rest, ...live, resume: true }, record);

@@ -4,6 +4,7 @@ import { BatonError } from "../../errors.js";
 import { DEFAULT_MAX_PARALLEL } from "../../protocol/limits.js";
 import { resolveHome } from "../../store/home.js";
 import { type GlobalOptions, printJson, withBaton } from "../context.js";
+import type { AgentFlags } from "./config-agents.js";
 
 /** `baton send ID TEXT`. */
 export async function send(
@@ -36,10 +37,13 @@ export async function stop(
   else process.stdout.write(stopped.length ? `stopped ${stopped.join(" ")}\n` : "nothing to stop\n");
 }
 
-/** `baton config [--max-parallel N] [--backend NAME]`: changes what is given; with nothing, shows it. */
+/**
+ * `baton config [--max-parallel N] [--backend NAME] [--agent NAME --cmd LINE | --agent-cmd LINE]
+ * [--remove-agent NAME]`: changes what is given; with nothing, shows it.
+ */
 export async function configure(
   global: GlobalOptions,
-  opts: { maxParallel?: number; backend?: string; redis?: string; json?: boolean },
+  opts: { maxParallel?: number; backend?: string; redis?: string; json?: boolean } & AgentFlags,
 ): Promise<void> {
   const home = global.home ?? resolveHome();
   if (opts.redis !== undefined)
@@ -47,9 +51,13 @@ export async function configure(
   const { readWorkspaceConfig, writeWorkspaceConfig, DEFAULT_BACKEND } = await import(
     "../../client/workspace-config.js"
   );
+  const agents = await import("./config-agents.js");
+  const named = await import("../../client/named-agents.js");
+  if (agents.givesAgent(opts)) await agents.configureAgents(home, opts);
   if (opts.backend !== undefined) {
-    const { backendNamed } = await import("../../backend/registry.js");
-    backendNamed(opts.backend); // an unknown name: one line that lists the known ones
+    // An unknown name: one line that lists the known ones, the named agents with them.
+    const known = await named.loadNamedAgents(home);
+    if (!named.knownBackend(opts.backend, known)) throw named.unknownBackend(opts.backend, known);
     const { prepareHome } = await import("../../store/open.js");
     await prepareHome(home);
     await writeWorkspaceConfig(home, { backend: opts.backend });
@@ -58,19 +66,22 @@ export async function configure(
     const max = opts.maxParallel;
     await withBaton(global, (baton) => baton.configure(max));
   }
-  if (opts.backend !== undefined || opts.maxParallel !== undefined) return;
+  if (opts.backend !== undefined || opts.maxParallel !== undefined || agents.givesAgent(opts)) return;
   const config = await readWorkspaceConfig(home);
+  const entries = await named.namedAgentEntries(home);
   const maxParallel = await runningMaxParallel(home);
   const shown = {
     backend: config.backend ?? DEFAULT_BACKEND,
     backendSource: config.backend ? "workspace" : "default",
     maxParallel: maxParallel ?? DEFAULT_MAX_PARALLEL,
     maxParallelSource: maxParallel === undefined ? "default" : "supervisor",
+    agents: agents.agentsJson(entries),
   };
   if (opts.json) return printJson(shown);
   process.stdout.write(
     `backend       ${shown.backend}${config.backend ? ` (this workspace's default, in ${join(home, "config.json")})` : " (Baton's default; set one with baton config --backend NAME)"}\n` +
-      `max-parallel  ${shown.maxParallel}${maxParallel === undefined ? " (the default: no supervisor is running)" : ""}\n`,
+      `max-parallel  ${shown.maxParallel}${maxParallel === undefined ? " (the default: no supervisor is running)" : ""}\n` +
+      agents.agentsText(entries),
   );
 }
 

@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { Baton } from "../../client/baton.js";
+import { loadNamedAgents } from "../../client/named-agents.js";
 import { closest } from "../../context/suggest.js";
 import { spentText } from "../../cost/total.js";
 import { BatonError } from "../../errors.js";
@@ -42,13 +43,13 @@ export async function runCommand(
   const lens = lenses?.map((l) => (l.agent ? { ...l, agent: withNames(l.agent, "--lens", names) } : l));
   const options = spec.build(task, { ...opts, ...(lens ? { lens } : {}) } as never, cwd);
   // A mistake (a lens count, a backend's name) is told before a supervisor or a run is started.
-  checkPattern(spec.name, options);
   const runOptions = await settleAgents(home, {
     cwd,
     ...(settings.context ? { context: settings.context } : {}),
     templates: settings.templates,
     ...workerOptions(opts, names),
   });
+  checkPattern(spec.name, options, runOptions.agents);
   await runToResult(home, cwd, opts, (baton, signal, onEvent) =>
     runPattern(baton, spec.name, options, { ...runOptions, signal, onEvent }),
   );
@@ -83,11 +84,13 @@ export async function workflowCommand(args: readonly string[], global: GlobalOpt
   if (rest.length > 0) {
     throw new BatonError("usage", `a workflow run takes one file, got more: "${rest.join(" ")}"`);
   }
-  const workflow = await loadWorkflow(
-    file,
-    parser.getOptionValueSource("cwd") === "cli" ? { cwd: String(opts.cwd) } : {},
-  );
   const home = global.home ?? resolveHome();
+  // A step may name one of the config's named agents as its backend.
+  const agents = Object.keys(await loadNamedAgents(home));
+  const workflow = await loadWorkflow(file, {
+    ...(parser.getOptionValueSource("cwd") === "cli" ? { cwd: String(opts.cwd) } : {}),
+    agents,
+  });
   // Context flags add to the file's pack; a --context file and pointers are relative to the workers' cwd.
   const settings = await promptSettings(opts, workflow.cwd, home);
   const names = await backendNames();
@@ -112,7 +115,7 @@ const workerOptions = (opts: Record<string, unknown>, names: readonly string[]) 
 });
 
 /** The backends Baton knows (loaded only when a run starts). */
-const backendNames = async () => (await import("../../backend/registry.js")).BACKEND_NAMES;
+const backendNames = async () => (await import("../../backend/names.js")).BACKEND_NAMES;
 
 /** The run's backend and model, each role's agent, each backend's binary and command, from the flags. */
 function agentOptions(

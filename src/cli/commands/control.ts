@@ -45,8 +45,15 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
     )
     .option(
       "--backend <name>",
-      "the backend workers run on when neither the spawn nor the run names one: codex, claude, gemini, acp:gemini, ... (default codex); kept in .baton/config.json",
+      "the backend workers run on when neither the spawn nor the run names one: codex, claude, gemini, acp:gemini, ..., or a named agent (default codex); kept in .baton/config.json",
     )
+    .option(
+      "--agent <name>",
+      "add or replace a named agent, usable wherever a backend's name is (--backend NAME, --lens L=NAME, a workflow step, the MCP tools): give its program with --cmd LINE or --agent-cmd LINE",
+    )
+    .option("--cmd <line>", "with --agent: the named agent is this program (the command backend)")
+    .option("--agent-cmd <line>", "with --agent: the named agent is this ACP agent (the acp backend)")
+    .option("--remove-agent <name>", "remove one of this workspace's named agents")
     .option(
       "--redis <url>",
       "run the workspace's workers on hosts, from a BullMQ queue on this Redis (prints the key to start hosts with; see docs/scale-out.md)",
@@ -54,7 +61,11 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
     .option("--json", "print the settings as JSON")
     .addHelpText(
       "after",
-      "\nWith no option it prints the settings. A spawn's or a run's --backend overrides the workspace's.",
+      "\nWith no option it prints the settings. A spawn's or a run's --backend overrides the workspace's.\n" +
+        "Named agents are kept in .baton/config.json, and for every workspace in $XDG_CONFIG_HOME/baton/config.json\n" +
+        "(else ~/.config/baton/config.json, {\"agents\": {...}}); the workspace's wins over the user's of the same name.\n" +
+        '  baton config --agent lint --cmd "./scripts/lint-agent.sh --strict"\n' +
+        '  baton spawn --backend lint "Check src/"',
     )
     .action(async (opts) => (await actions()).configure(global(), opts));
 

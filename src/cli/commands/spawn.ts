@@ -2,7 +2,9 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { BatonError } from "../../errors.js";
 import { MAX_NAME_CHARS, MAX_PARALLEL_LIMIT, MAX_TIMEOUT_SECONDS } from "../../protocol/limits.js";
+import { resolveHome } from "../../store/home.js";
 import { ROLES } from "../../worker/types.js";
+import { backendName } from "../backend-option.js";
 import { type GlobalOptions, positiveInteger, positiveNumber } from "../context.js";
 import { addLimitOptions } from "../limits.js";
 import { addPromptOptions } from "../prompt-options.js";
@@ -67,8 +69,8 @@ export function registerSpawn(program: Command, global: () => GlobalOptions): vo
     .addOption(
       new Option(
         "--backend <name>",
-        "the agent CLI (default: the workspace's, see baton config, else codex; a follow-up: its parent's)",
-      ).choices(["codex", "claude", "gemini", "acp", "acp:gemini", "acp:opencode", "command"]),
+        "the agent CLI: codex, claude, gemini, acp, acp:gemini, acp:opencode, command, or a named agent of the config (default: the workspace's, see baton config, else codex; a follow-up: its parent's)",
+      ).argParser(backendName(() => global().home ?? resolveHome())),
     )
     .option(
       "--cmd <command line>",

@@ -5,7 +5,8 @@ import { name } from "./limits.js";
 
 // `run_pattern`'s backends: the run's, a review lens's and a role's, each a backend and maybe a model.
 
-const BACKENDS = "codex, claude, gemini, acp:gemini, acp:opencode, ...";
+const BACKENDS =
+  "codex, claude, gemini, acp:gemini, acp:opencode, or a named agent of the config (listed in the tool's description)";
 
 /** A backend and, optionally, its model: which agent runs a lens's or a role's workers. */
 const agent = {
@@ -68,6 +69,15 @@ export function agentsOf(args: AgentArgs): Pick<PatternRunOptions, "backend" | "
     ...(args.model ? { model: args.model } : {}),
     ...(Object.keys(roleAgents).length > 0 ? { roleAgents } : {}),
   };
+}
+
+/** Every backend a call names: the run's, each lens's and each role's. */
+export function backendsOf(args: AgentArgs): (string | undefined)[] {
+  return [
+    args.backend,
+    ...(args.lenses ?? []).map((l) => (typeof l === "string" ? undefined : l.backend)),
+    ...Object.values(args.roleBackends ?? {}).map((given) => given?.backend),
+  ];
 }
 
 /** Review's lenses, and the agent of each lens given as `{"lens", "backend"}` (null: the run's). */

@@ -13,10 +13,11 @@ import {
 } from "../../pattern/index.js";
 import { MAX_COST_BUDGET_USD } from "../../protocol/limits.js";
 import { LENSES } from "../../roles/index.js";
+import type { ConfiguredAgents } from "../agents.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool, type ToolAnswer } from "../tool.js";
 import { list, path, task, text, writePaths } from "./limits.js";
-import { agentFields, agentsOf, lensesOf } from "./pattern-agents.js";
+import { agentFields, agentsOf, backendsOf, lensesOf } from "./pattern-agents.js";
 import { WAIT_DEFAULT_SECONDS, WAIT_MAX_SECONDS } from "./workers.js";
 
 const LENS_IDS = LENSES.map((l) => l.id) as [string, ...string[]];
@@ -123,14 +124,16 @@ export function patternTool(
   session: BatonSession,
   cwd: string,
   shutdown: AbortSignal,
-  runs: PatternRuns = new PatternRuns(),
+  runs: PatternRuns,
+  agents: ConfiguredAgents,
 ): Tool {
   const handles = runs.handles;
   return defineTool({
     name: "run_pattern",
     description:
       `Run an orchestration pattern to ONE curated result: ${PATTERN_NAMES.join(", ")}. Waits up to waitSeconds ` +
-      `(default ${WAIT_DEFAULT_SECONDS}); if still running, returns a run id: call again with {"run": id}.`,
+      `(default ${WAIT_DEFAULT_SECONDS}); if still running, returns a run id: call again with {"run": id}.` +
+      agents.sentence(),
     input,
     example: {
       pattern: "review",
@@ -153,6 +156,7 @@ export function patternTool(
           text: `run_pattern: give pattern and task, or run to wait again. Call it like: {"pattern": "review", "task": "Review src/auth/"}`,
         };
       }
+      await agents.refuseCommandLines(backendsOf(args));
       const workDir = resolve(cwd, args.cwd ?? ".");
       const options = patternOptions(args.pattern, args.task, args, workDir);
       const context = contextPackFromFlags(

@@ -4,6 +4,7 @@ import { contextPackFromFlags } from "../../context/index.js";
 import { MAX_COST_BUDGET_USD, MAX_LABEL_CHARS } from "../../protocol/messages.js";
 import { LENSES } from "../../roles/index.js";
 import { ROLES } from "../../worker/types.js";
+import type { ConfiguredAgents } from "../agents.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool } from "../tool.js";
 import { list, name, path, task, text, workerId, writePaths } from "./limits.js";
@@ -38,7 +39,7 @@ const ownFields = {
   backend: name()
     .optional()
     .describe(
-      "the agent: codex, claude, gemini, acp:gemini, acp:opencode (default: the workspace's; a follow-up: its parent's)",
+      "the agent: codex, claude, gemini, acp:gemini, acp:opencode, or a named agent of the config (listed in the tool's description; default: the workspace's; a follow-up: its parent's)",
     ),
   model: name().optional().describe("the model the agent uses (default: the backend's own)"),
 };
@@ -117,13 +118,14 @@ const SPAWN_EXAMPLE = {
 };
 
 /** The tool that starts workers: one, or several in one call. */
-export function spawnTool(session: BatonSession, cwd: string): Tool {
+export function spawnTool(session: BatonSession, cwd: string, agents: ConfiguredAgents): Tool {
   return defineTool({
     name: "spawn",
     description:
-      "Start workers (each an agent CLI, codex unless backend says another, in its own terminal) in the background: one with task, or several " +
-      "in one call with tasks. Returns their ids at once, one a line, in order; they keep running. " +
-      "Readers by default; give write paths (or role implementer) for a writer.",
+      "Start workers (each an agent CLI, codex unless backend says another) in the background: one with task, or several " +
+      "in one call with tasks. Returns their ids at once, in order; they keep running. " +
+      "Readers by default; give write paths (or role implementer) for a writer." +
+      agents.sentence(),
     input: spawnInput,
     example: SPAWN_EXAMPLE,
     async run(args, signal) {
@@ -143,6 +145,7 @@ export function spawnTool(session: BatonSession, cwd: string): Tool {
         ...shared
       } = args;
       const each = tasksOf(args);
+      await agents.refuseCommandLines(each.map((own) => own.backend));
       const workDir = resolve(cwd, args.cwd ?? ".");
       const pack = context
         ? contextPackFromFlags(

@@ -5,6 +5,7 @@ import { MAX_IDS, MAX_SEND_BYTES, textOfAtMost } from "../../protocol/messages.j
 import type { WaitResult } from "../../supervisor/supervisor.js";
 import { isFinal } from "../../worker/state.js";
 import type { WorkerInfo } from "../../worker/types.js";
+import type { ConfiguredAgents } from "../agents.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool } from "../tool.js";
 import { list, workerId } from "./limits.js";
@@ -21,9 +22,9 @@ const POLL_READER = "mcp";
 const workerIds = () => list(workerId, MAX_IDS);
 
 /** The tools that start, watch, steer and read workers: one library call each. */
-export function workerTools(session: BatonSession, cwd: string): Tool[] {
+export function workerTools(session: BatonSession, cwd: string, agents: ConfiguredAgents): Tool[] {
   return [
-    spawnTool(session, cwd),
+    spawnTool(session, cwd, agents),
     defineTool({
       name: "poll",
       description:

@@ -1,3 +1,4 @@
+import type { NamedAgents } from "../../client/agent-schema.js";
 import { BatonError } from "../../errors.js";
 import {
   type Agent,
@@ -37,7 +38,7 @@ export function findingsOf(answer: string) {
 
 /** Triangulated review: reviewers with different lenses in parallel, a deterministic merge, then synthesis. */
 export async function review(run: PatternRun, options: ReviewOptions): Promise<PatternResult> {
-  const agents = checkReview(options);
+  const agents = checkReview(options, run.options.agents);
   const labels = reviewerLabels(options.lenses, agents);
   const through = options.lenses.map((lens, index) => {
     const agent = agents[index];
@@ -102,7 +103,7 @@ export async function review(run: PatternRun, options: ReviewOptions): Promise<P
 }
 
 /** Checks a review's options before anything starts; returns each lens's own agent, if any. */
-export function checkReview(options: ReviewOptions): (AgentChoice | undefined)[] {
+export function checkReview(options: ReviewOptions, named?: NamedAgents): (AgentChoice | undefined)[] {
   if (options.lenses.length < 2 || options.lenses.length > 4) {
     throw new BatonError(
       "usage",
@@ -111,7 +112,7 @@ export function checkReview(options: ReviewOptions): (AgentChoice | undefined)[]
   }
   const agents = options.lenses.map((_, index) => options.agents?.[index] ?? undefined);
   for (const [index, agent] of agents.entries())
-    if (agent) checkBackend(agent.backend, `lens ${options.lenses[index]}`);
+    if (agent) checkBackend(agent.backend, `lens ${options.lenses[index]}`, named);
   return agents;
 }
 
