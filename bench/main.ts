@@ -20,6 +20,7 @@ import { crashToLost } from "./crash-to-lost.ts";
 import { fanout } from "./fanout.ts";
 import { idleMemory } from "./idle-memory.ts";
 import { machine, render, splice } from "./report.ts";
+import { SCALE_OUT_PLAN, scaleOut } from "./scale-out.ts";
 import { soak } from "./soak.ts";
 import { spawnToResult } from "./spawn-to-result.ts";
 import { waitLatency } from "./wait-latency.ts";
@@ -42,6 +43,7 @@ const BENCHMARKS = [
   "cli-fanout",
   "watch",
   "backends",
+  "scale-out",
 ] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 const RESULTS = join(ROOT, "bench/RESULTS.md");
@@ -153,6 +155,12 @@ async function main(argv: readonly string[]): Promise<void> {
       const ws = await opened("backends");
       sections.push(await backends(ws, root, model));
       await close(ws);
+    }
+
+    // Workspaces of its own, a Redis and hosts (needs redis-server, as the scale-out tests do).
+    if (only.has("scale-out")) {
+      const workers = Number(process.env.BENCH_SCALE_WORKERS) || SCALE_OUT_PLAN.workers; // smaller, for trying it out
+      sections.push(await scaleOut(root, { ...SCALE_OUT_PLAN, workers }));
     }
 
     // A partial run says, in each section it rewrites, when and under what load it was measured:

@@ -22,7 +22,7 @@ export class TestHost {
   }
 
   static async start(
-    ws: Workspace,
+    ws: Pick<Workspace, "env" | "dir">,
     redis: TestRedis,
     options: { name: string; workspace: string; slots?: number; lockMs?: number },
     dir = mkdtempSync(join(tmpdir(), `baton-host-${options.name}-`)),
@@ -77,7 +77,12 @@ export class TestHost {
   }
 
   /** A host started again in this one's folder (after `kill`): its store recovers, and it takes jobs. */
-  restart(ws: Workspace, redis: TestRedis, workspace: string, lockMs: number): Promise<TestHost> {
+  restart(
+    ws: Pick<Workspace, "env" | "dir">,
+    redis: TestRedis,
+    workspace: string,
+    lockMs: number,
+  ): Promise<TestHost> {
     return TestHost.start(ws, redis, { name: this.name, workspace, lockMs }, this.home);
   }
 
