@@ -245,7 +245,7 @@ export function addRunOptions(command: Command): Command {
     )
     .option(
       "--backend <name>",
-      "the backend every worker runs on, unless its lens, step or role names another: codex, claude, gemini, acp:gemini, ... (default: the workspace's, see baton config, else codex)",
+      "the backend every worker runs on, unless its lens, step or role names another: codex, claude, gemini, acp:gemini, ..., or a named agent of the config (default: the workspace's, see baton config, else codex)",
     )
     .option(
       "--role-backend <role=backend[:model]>",
