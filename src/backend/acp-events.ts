@@ -4,6 +4,7 @@ import {
   errorText,
   LINE_START,
   loadSessionParams,
+  modelOf,
   newSessionResult,
   pathsOf,
   permissionAnswer,
@@ -12,7 +13,6 @@ import {
   promptResult,
   type RpcMessage,
   rpcMessage,
-  sessionModels,
   sessionUpdate,
   type ToolCallInfo,
   toolCall,
@@ -143,7 +143,8 @@ export class AcpParser implements OutputParser {
     if (kind === "usage_update") {
       const usage = usageUpdate.safeParse(update);
       const cost = usage.success ? usage.data.cost : undefined;
-      if (cost && cost.currency.toUpperCase() === "USD") this.costUsd = cost.amount;
+      // Zero is what opencode reports for a model it has no price for: no figure, rather than a silent $0.
+      if (cost && cost.currency.toUpperCase() === "USD" && cost.amount > 0) this.costUsd = cost.amount;
       return [];
     }
     if (!this.inTurn) return []; // the history a loaded session replays, or chatter between turns
@@ -217,8 +218,8 @@ function thread(id: string): AgentEvent[] {
 }
 
 function model(result: unknown): AgentEvent[] {
-  const models = sessionModels.safeParse(result);
-  return models.success ? [{ type: "model", model: models.data.models.currentModelId }] : [];
+  const name = modelOf(result);
+  return name ? [{ type: "model", model: name }] : [];
 }
 
 function failed(method: string, error: RpcMessage["error"]): AgentEvent[] {

@@ -1,16 +1,13 @@
-import { randomUUID } from "node:crypto";
-import { mkdirSync, realpathSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
-import { BatonError } from "../errors.js";
-import { DIR_MODE, writeFileAtomicSync } from "../store/atomic.js";
-import { inStoreSync } from "../store/no-follow.js";
-import { THREAD_ID, type WorkerSpec } from "../worker/types.js";
+import { realpathSync } from "node:fs";
+import { relative } from "node:path";
+import type { WorkerSpec } from "../worker/types.js";
 import type { AcpPreset } from "./acp.js";
+import { noteHome, threadHome } from "./acp-homes.js";
 import type { LaunchContext } from "./backend.js";
 import { GEMINI_DEFAULT_MODEL, geminiBackend } from "./gemini.js";
 import { prepareHome } from "./gemini-home.js";
-import { findOnPath, isExecutableFile, nodeModulesUpFrom } from "./locate.js";
-import { readAgentFile } from "./untrusted-file.js";
+
+export { acpOpencode } from "./acp-opencode.js";
 
 /**
  * Tools an ACP Gemini CLI worker is never offered (a policy at the CLI's user tier): sub-agents, skills,
@@ -19,7 +16,6 @@ import { readAgentFile } from "./untrusted-file.js";
  */
 const GEMINI_DENIED = ["invoke_agent", "activate_skill", "enter_plan_mode", "exit_plan_mode", "ask_user"];
 const GEMINI_WEB = ["google_web_search", "web_fetch"];
-const HOME_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * `gemini --acp` (the Gemini CLI as an ACP agent), found as the gemini backend finds it. Each thread has
@@ -37,9 +33,7 @@ export const acpGemini: AcpPreset = {
   locate: (options) => geminiBackend.locate(options),
   start(spec: WorkerSpec, context: LaunchContext) {
     const root = context.agentStateDir;
-    const known = context.resumeThreadId ? homeOf(root, context.resumeThreadId) : undefined;
-    const id = known ?? randomUUID();
-    const home = join(root, "homes", id);
+    const { id, dir: home } = threadHome(root, context.resumeThreadId);
     prepareHome(root, home, geminiPolicy(spec.search === true));
     const outside = context.writeRoots.filter((dir) => relative(spec.cwd, dir).startsWith(".."));
     return {
@@ -61,47 +55,6 @@ export const acpGemini: AcpPreset = {
   defaultModel: () => GEMINI_DEFAULT_MODEL,
 };
 
-const OPENCODE_HINT =
-  "install it with `npm install -g opencode-ai`, or point Baton at it with --bin PATH or BATON_OPENCODE_BIN";
-
-/**
- * `opencode acp`. Its data (sessions, logs) goes to a folder of the run store shared by the opencode
- * workers (`XDG_DATA_HOME`, `XDG_STATE_HOME`, `XDG_CACHE_HOME`), where `session/load` finds a session
- * again; its config is the user's (`~/.config/opencode`, read only), with the models list fetch and
- * the update check off. Not tested here: opencode is not a dependency of Baton's tests.
- */
-export const acpOpencode: AcpPreset = {
-  name: "acp:opencode",
-  locate({ explicitBin, env, cwd }) {
-    const given = explicitBin ?? env.BATON_OPENCODE_BIN;
-    if (given) {
-      const path = resolve(cwd, given);
-      if (isExecutableFile(path)) return path;
-      throw new BatonError(
-        "backend",
-        `opencode binary ${path} does not exist or is not executable: ${OPENCODE_HINT}`,
-      );
-    }
-    const found = findOnPath("opencode", env) ?? inNodeModules(cwd, join(".bin", "opencode"));
-    if (!found) throw new BatonError("backend", `opencode was not found: ${OPENCODE_HINT}`);
-    return found;
-  },
-  start(spec, context) {
-    const data = join(context.agentStateDir, "data");
-    return {
-      command: [spec.bin, "acp"],
-      env: {
-        XDG_DATA_HOME: data,
-        XDG_STATE_HOME: data,
-        XDG_CACHE_HOME: data,
-        OPENCODE_DISABLE_MODELS_FETCH: "1",
-        OPENCODE_DISABLE_AUTOUPDATE: "1",
-      },
-    };
-  },
-  agentHomes: (env) => (env.XDG_DATA_HOME ? [env.XDG_DATA_HOME] : []),
-};
-
 /** The Gemini CLI's policy for an ACP worker: see {@link GEMINI_DENIED}. */
 export function geminiPolicy(search: boolean): string {
   const denied = [...GEMINI_DENIED, ...(search ? [] : GEMINI_WEB)];
@@ -115,27 +68,6 @@ export function geminiPolicy(search: boolean): string {
   ].join("\n");
 }
 
-/** The home that holds session `sessionId`, as Baton noted it; undefined if none was. */
-function homeOf(root: string, sessionId: string): string | undefined {
-  if (!THREAD_ID.test(sessionId)) return undefined;
-  try {
-    const id = inStoreSync(root, join(root, "sessions", sessionId), (at) => readAgentFile(at))?.trim();
-    return id && HOME_ID.test(id) ? id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Notes that `id` holds session `sessionId`. A store that refuses it costs the thread its resume only. */
-function noteHome(root: string, sessionId: string, id: string): void {
-  if (!THREAD_ID.test(sessionId)) return;
-  const dir = join(root, "sessions");
-  try {
-    inStoreSync(root, dir, (at) => mkdirSync(at, { recursive: true, mode: DIR_MODE }));
-    inStoreSync(root, join(dir, sessionId), (at) => writeFileAtomicSync(at, `${id}\n`));
-  } catch {}
-}
-
 /** How to run `bin`: a Node script (the CLI's bundle) runs under Baton's own Node. */
 function nodeScript(bin: string): string[] {
   let real = bin;
@@ -143,12 +75,4 @@ function nodeScript(bin: string): string[] {
     real = realpathSync(bin);
   } catch {}
   return /\.(c|m)?js$/.test(real) ? [process.execPath, real] : [bin];
-}
-
-function inNodeModules(from: string, path: string): string | undefined {
-  for (const modules of nodeModulesUpFrom(from)) {
-    const candidate = join(modules, path);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
 }

@@ -106,10 +106,29 @@ export const promptResult = z.object({
 });
 
 export const newSessionResult = z.object({ sessionId: z.string() });
+const modelId = z.string().min(1).max(200);
 /** The model a session runs, where the agent says (ACP's unstable `models` of session/new and load). */
-export const sessionModels = z.object({
-  models: z.object({ currentModelId: z.string().min(1).max(200) }),
+export const sessionModels = z.object({ models: z.object({ currentModelId: modelId }) });
+/** The session's config options (session/new and load): opencode names its model in the one of category `model`. */
+export const sessionConfig = z.object({
+  configOptions: z.array(
+    z
+      .object({ category: z.string().nullish(), currentValue: z.unknown() })
+      .passthrough()
+      .catch({ category: null, currentValue: null }),
+  ),
 });
+
+/** The model a session/new or session/load result names: its `models`, else its model config option. */
+export function modelOf(result: unknown): string | undefined {
+  const models = sessionModels.safeParse(result);
+  if (models.success) return models.data.models.currentModelId;
+  const config = sessionConfig.safeParse(result);
+  if (!config.success) return undefined;
+  const option = config.data.configOptions.find((o) => o.category === "model");
+  const value = modelId.safeParse(option?.currentValue);
+  return value.success ? value.data : undefined;
+}
 export const loadSessionParams = z.object({ sessionId: z.string() });
 
 export const permissionRequest = z.object({ sessionId: z.string(), toolCall });

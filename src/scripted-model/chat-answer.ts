@@ -30,7 +30,11 @@ export function answerChat(
   if (first?.type === "http_error" || first?.type === "failed") {
     const status = first.type === "failed" ? 400 : first.status;
     const message = first.type === "failed" ? first.message : `scripted HTTP ${status}`;
-    res.writeHead(status, { "content-type": "application/json" });
+    const retry = first.type === "http_error" && first.retryAfterMs !== undefined;
+    res.writeHead(status, {
+      "content-type": "application/json",
+      ...(retry ? { "retry-after-ms": String(first.retryAfterMs) } : {}),
+    });
     res.end(
       first.type === "http_error" && first.body
         ? first.body

@@ -8,8 +8,16 @@ export type ScriptStep =
   | { readonly type: "patch"; readonly patch: string }
   /** A call to a tool of an MCP server that codex was configured with. */
   | { readonly type: "mcp"; readonly server: string; readonly tool: string; readonly args: unknown }
-  /** An HTTP error status instead of a stream. */
-  | { readonly type: "http_error"; readonly status: number; readonly body?: string }
+  /**
+   * An HTTP error status instead of a stream. `retryAfterMs` adds a `retry-after-ms` header, which
+   * agents that retry on their own (opencode) wait for instead of their own backoff.
+   */
+  | {
+      readonly type: "http_error";
+      readonly status: number;
+      readonly body?: string;
+      readonly retryAfterMs?: number;
+    }
   /** Never send response headers. */
   | { readonly type: "hang" }
   /** Send headers and `response.created`, then go silent. */
