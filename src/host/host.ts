@@ -8,6 +8,7 @@ import { controlEvent } from "../queue/wire.js";
 import { Store } from "../store/store.js";
 import { endpointFor } from "../supervisor/endpoint.js";
 import { Supervisor } from "../supervisor/supervisor.js";
+import { Checkouts } from "./checkouts.js";
 import { type HostParts, RefusedJob, runJob } from "./job-run.js";
 
 /** How a host is started: `baton host`. */
@@ -70,6 +71,7 @@ export async function startHost(options: HostOptions, log: (line: string) => voi
     env,
     running: new Map(),
     log,
+    checkouts: new Checkouts(`${options.home}-files`),
   };
   const worker: Worker = new bull.Worker(
     names.jobs,

@@ -1,10 +1,13 @@
 import { StringDecoder } from "node:string_decoder";
 import type { Job, Queue } from "bullmq";
 import type { BatonEvent } from "../events/types.js";
+import { changeBranch, type GitFiles } from "../queue/git-remote.js";
 import { type JobOutcome, jobProgress, WIRE_VERSION, type WorkerJob, workerJob } from "../queue/wire.js";
 import type { Store } from "../store/store.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 import { isFinal } from "../worker/state.js";
+import type { WorkerResult } from "../worker/types.js";
+import { type Checkouts, inCheckout } from "./checkouts.js";
 import { Reporter } from "./reporter.js";
 
 /** What a host's jobs share. */
@@ -19,6 +22,8 @@ export interface HostParts {
   /** Local worker id of each job running here. */
   readonly running: Map<string, string>;
   readonly log: (line: string) => void;
+  /** The git-remote mode's checkouts (a job with `files`). */
+  readonly checkouts: Checkouts;
 }
 
 /** A job that must not be tried again: its data is not a worker of this host's workspace. */
@@ -46,7 +51,17 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
     run,
   });
   const since = parts.local.events.seq;
-  const { id: local } = await parts.local.spawn({ ...data.request, env: parts.env });
+  const files = data.files;
+  const checkout = files ? await parts.checkouts.take(files) : undefined;
+  let spawned: { id: string };
+  try {
+    const request = files && checkout ? inCheckout(data.request, files, checkout) : data.request;
+    spawned = await parts.local.spawn({ ...request, env: parts.env });
+  } catch (error) {
+    if (files) await parts.checkouts.release(files.commit);
+    throw error;
+  }
+  const local = spawned.id;
   parts.running.set(jobId, local);
   parts.log(
     `job ${jobId}: worker ${data.worker} runs here as ${local}${takeover ? ` (taken over from ${prior.success ? prior.data.host : "a lost host"})` : ""}`,
@@ -75,17 +90,32 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
     if (reporter.failure)
       parts.log(`job ${jobId}: an update did not reach Redis: ${reporter.failure.message}`);
     const result = await parts.local.result(local);
+    const isolation = files ? await changeOf(result.isolation, files, jobId, parts) : result.isolation;
     return {
       v: WIRE_VERSION,
       host: parts.host,
       run,
-      result: { ...result, id: data.worker },
+      result: { ...result, id: data.worker, ...(isolation ? { isolation } : {}) },
       transcriptBytes: transcript.sent,
       ...(resumed ? { resumed } : {}),
     };
   } finally {
     parts.running.delete(jobId);
+    if (files) await parts.checkouts.release(files.commit).catch(() => {});
   }
+}
+
+/** A writer's change in the git-remote mode: pushed to the remote as its branch, which the coordinator fetches. */
+async function changeOf(
+  isolation: WorkerResult["isolation"],
+  files: GitFiles,
+  jobId: string,
+  parts: HostParts,
+): Promise<WorkerResult["isolation"]> {
+  if (!isolation) return undefined;
+  const branch = changeBranch(parts.workspace, jobId);
+  if (isolation.commit) await parts.checkouts.push(files, isolation.commit, branch);
+  return { ...isolation, branch, conflicts: [] };
 }
 
 /** Passes one event of the local worker on; false when it is none to pass. */

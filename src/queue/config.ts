@@ -5,6 +5,7 @@ import { BatonError } from "../errors.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import { inStore, readStoreFile } from "../store/no-follow.js";
 import { storeError } from "../store/store-error.js";
+import { gitRemote, remoteProblem } from "./git-remote.js";
 import { WORKSPACE_KEY } from "./names.js";
 import { checkRedisUrl } from "./redis.js";
 
@@ -19,11 +20,14 @@ export interface QueueConfig {
   readonly redis: string;
   /** Names the workspace's queues: a host started with another key takes none of its jobs. */
   readonly workspace: string;
+  /** The git-remote files mode: the remote hosts check commits out from (absent: a shared folder). */
+  readonly gitRemote?: string;
 }
 
 const stored = z.strictObject({
   redis: z.string().min(1).max(2_000).optional(),
   workspace: z.string().regex(WORKSPACE_KEY),
+  gitRemote: gitRemote.optional(),
 });
 
 /** The stored file, if any: the key, and the URL unless only the environment gives one. */
@@ -60,16 +64,37 @@ export async function readQueueConfig(
   const url = env.BATON_REDIS_URL || file?.redis;
   if (!url) return undefined;
   checkRedisUrl(url, env.BATON_REDIS_URL ? "BATON_REDIS_URL" : `${join(home, QUEUE_FILE)}: redis`);
-  if (file) return { redis: url, workspace: file.workspace };
+  if (file)
+    return {
+      redis: url,
+      workspace: file.workspace,
+      ...(file.gitRemote ? { gitRemote: file.gitRemote } : {}),
+    };
   return { redis: url, workspace: (await write(home, { workspace: newKey() })).workspace };
 }
 
-/** `baton config --redis URL`: puts the workspace on the queue at `url`, keeping its key if it has one. */
-export async function writeQueueConfig(home: string, url: string): Promise<QueueConfig> {
+/**
+ * `baton config --redis URL [--git-remote URL | --shared-folder]`: puts the workspace on the queue at
+ * `url`, keeping its key if it has one, and its files mode unless one is given (null: the shared folder).
+ */
+export async function writeQueueConfig(
+  home: string,
+  url: string,
+  files: { readonly gitRemote: string | null } | undefined = undefined,
+): Promise<QueueConfig> {
   checkRedisUrl(url);
+  if (files?.gitRemote) {
+    const problem = remoteProblem(files.gitRemote);
+    if (problem) throw new BatonError("usage", `--git-remote ${JSON.stringify(files.gitRemote)}: ${problem}`);
+  }
   const file = await readStored(home);
-  const next = await write(home, { redis: url, workspace: file?.workspace ?? newKey() });
-  return { redis: url, workspace: next.workspace };
+  const gitRemote = files === undefined ? file?.gitRemote : (files.gitRemote ?? undefined);
+  const next = await write(home, {
+    redis: url,
+    workspace: file?.workspace ?? newKey(),
+    ...(gitRemote ? { gitRemote } : {}),
+  });
+  return { redis: url, workspace: next.workspace, ...(next.gitRemote ? { gitRemote: next.gitRemote } : {}) };
 }
 
 /** The workspace's key, when it has one (what `baton host --workspace` takes). */

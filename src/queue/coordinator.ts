@@ -8,6 +8,7 @@ import type { Entry } from "../supervisor/worker-table.js";
 import type { WorkerResult } from "../worker/types.js";
 import type { QueueConfig } from "./config.js";
 import { dispatchOf } from "./dispatch.js";
+import { type GitFiles, landChange, pushBase } from "./git-remote.js";
 import { epochKey, jobIdOf, queueNames } from "./names.js";
 import { Placements } from "./placements.js";
 import { bullmq, connectRedis, shownUrl } from "./redis.js";
@@ -39,6 +40,8 @@ export class Coordinator implements WorkerRunner {
   private reconciler: NodeJS.Timeout | undefined;
   private epoch = "";
   private closed = false;
+  /** Commits already pushed to the git remote (the git-remote mode). */
+  private readonly pushed = new Set<string>();
 
   private constructor(
     private readonly config: QueueConfig,
@@ -100,6 +103,9 @@ export class Coordinator implements WorkerRunner {
       workspace: this.config.workspace,
       control: (event) => this.control(event),
       removeWaiting: (job) => this.removeWaiting(job),
+      ...(this.config.gitRemote
+        ? { landChange: (isolation) => landChange(this.config.gitRemote ?? "", entry.spec.cwd, isolation) }
+        : {}),
     });
     // Registered before the first await: updates for it are routed from now on.
     const followed: Followed = { entry, context, remote };
@@ -159,7 +165,7 @@ export class Coordinator implements WorkerRunner {
       this.followed.set(placement.job, followed);
       await this.placements.set(id, placement);
     }
-    const data = await dispatchOf(entry, context.store, this.config.workspace);
+    const data = await dispatchOf(entry, context.store, this.config.workspace, await this.filesOf(entry));
     await this.queue.add("worker", data, {
       jobId: placement.job,
       attempts: 1,
@@ -167,6 +173,15 @@ export class Coordinator implements WorkerRunner {
       removeOnFail: { age: 7 * 24 * 3600 },
     });
     await this.placements.set(id, { ...(this.placements.get(id) ?? placement), added: true });
+  }
+
+  /** In the git-remote mode, the commit the worker starts from, pushed to the remote. */
+  private async filesOf(entry: Entry): Promise<GitFiles | undefined> {
+    const remote = this.config.gitRemote;
+    if (!remote) return undefined;
+    const { spec } = entry;
+    const paths = spec.scope.kind === "write" ? spec.scope.paths : [];
+    return pushBase(remote, this.config.workspace, spec.cwd, paths, this.pushed);
   }
 
   /** A job found ended in Redis settles its worker. */

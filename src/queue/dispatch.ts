@@ -1,5 +1,6 @@
 import type { Store } from "../store/store.js";
 import type { Entry } from "../supervisor/worker-table.js";
+import type { GitFiles } from "./git-remote.js";
 import { WIRE_VERSION, type WorkerJob, type WorkerRequest } from "./wire.js";
 
 /** The backends whose program is the worker's own (`--cmd`, `--agent-cmd`), not an agent a host finds. */
@@ -10,7 +11,12 @@ const OWN_PROGRAM = new Set(["command", "acp"]);
  * schema), never the caller's environment. An agent's binary is left out (a host finds its own); the
  * program of a command or acp worker is part of what it is, so it goes, as the command line it was.
  */
-export async function dispatchOf(entry: Entry, store: Store, workspace: string): Promise<WorkerJob> {
+export async function dispatchOf(
+  entry: Entry,
+  store: Store,
+  workspace: string,
+  files?: GitFiles,
+): Promise<WorkerJob> {
   const { spec } = entry;
   const prompt = await store.readText(spec.id, "prompt.txt");
   const schemaText = spec.outputSchema ? await store.readText(spec.id, "output-schema.json") : undefined;
@@ -37,7 +43,7 @@ export async function dispatchOf(entry: Entry, store: Store, workspace: string):
     ...(outputSchema ? { outputSchema } : {}),
     ...(spec.search !== undefined ? { search: spec.search } : {}),
   };
-  return { v: WIRE_VERSION, workspace, worker: spec.id, request };
+  return { v: WIRE_VERSION, workspace, worker: spec.id, request, ...(files ? { files } : {}) };
 }
 
 /** argv as a command line that `splitCommandLine` (src/backend/argv.ts) splits back into the same words. */

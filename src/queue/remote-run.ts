@@ -17,6 +17,10 @@ export interface RemoteParts {
   control(event: ControlEvent): Promise<void>;
   /** Removes the job while no host has taken it; true if it was removed. */
   removeWaiting(job: string): Promise<boolean>;
+  /** The git-remote mode: brings a writer's branch from the remote into the workspace's repository. */
+  landChange?(
+    isolation: NonNullable<WorkerResult["isolation"]>,
+  ): Promise<NonNullable<WorkerResult["isolation"]>>;
 }
 
 /** How long a result waits for the transcript its host sent before it, in the updates queue. */
@@ -202,8 +206,11 @@ export class RemoteRun implements RunHandle {
       ...(placement?.resumed ? { resumed: placement.resumed } : {}),
     };
     const overBudget = cause?.kind === "budget" && result.state === "canceled";
+    const isolation = await this.landed(result.isolation);
+    if (this.settled) return;
     this.finish({
       ...result,
+      ...(isolation ? { isolation } : {}),
       id: this.id,
       label: this.entry.spec.label,
       role: this.entry.spec.role,
@@ -212,6 +219,19 @@ export class RemoteRun implements RunHandle {
       placement: where,
       ...(overBudget ? { state: "over_budget" as const, reason: cause.reason } : {}),
     });
+  }
+
+  /** A writer's change brought home (git-remote mode); one that cannot be is reported, its branch left on the remote. */
+  private async landed(isolation: WorkerResult["isolation"]): Promise<WorkerResult["isolation"]> {
+    if (!isolation?.commit || !this.parts.landChange) return isolation;
+    try {
+      return await this.parts.landChange(isolation);
+    } catch (error) {
+      this.parts.context.problems.add(
+        `worker ${this.id}: its change (${isolation.branch} on the git remote) cannot be fetched: ${(error as Error).message}`,
+      );
+      return isolation;
+    }
   }
 
   /** The job failed on its host before a result (its data refused, its worker refused there). */

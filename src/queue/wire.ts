@@ -2,6 +2,7 @@ import { z } from "zod";
 import { spawnParams } from "../protocol/messages.js";
 import { resultSchema } from "../store/schema.js";
 import { THREAD_ID, type WorkerResult } from "../worker/types.js";
+import { gitFiles } from "./git-remote.js";
 import { WORKSPACE_KEY } from "./names.js";
 
 // What crosses Redis between a coordinator and its hosts. Read back from Redis it is untrusted input
@@ -38,6 +39,8 @@ export const workerJob = z.strictObject({
   workspace,
   worker: workerId,
   request: workerRequest,
+  /** The git-remote files mode: the commit the host checks out (absent: the shared folder). */
+  files: gitFiles.optional(),
 });
 export type WorkerJob = z.infer<typeof workerJob>;
 

@@ -160,7 +160,7 @@ export async function collectWorktree(worktree: Worktree, message: string): Prom
 }
 
 /** Files that would conflict if `branch` were merged into HEAD now (git merge-tree, nothing written). */
-async function conflictsWithHead(repo: string, branch: string): Promise<string[]> {
+export async function conflictsWithHead(repo: string, branch: string): Promise<string[]> {
   try {
     await git(repo, ["merge-tree", "--write-tree", "--name-only", "--no-messages", "HEAD", branch]);
     return [];

@@ -24,7 +24,7 @@ export class TestHost {
   static async start(
     ws: Pick<Workspace, "env" | "dir">,
     redis: TestRedis,
-    options: { name: string; workspace: string; slots?: number; lockMs?: number },
+    options: { name: string; workspace: string; slots?: number; lockMs?: number; cwd?: string },
     dir = mkdtempSync(join(tmpdir(), `baton-host-${options.name}-`)),
   ): Promise<TestHost> {
     const env: NodeJS.ProcessEnv = { ...ws.env, BATON_REDIS_URL: redis.url };
@@ -32,7 +32,8 @@ export class TestHost {
     const args = [CLI, "--home", join(dir, "store"), "host", "--workspace", options.workspace];
     args.push("--name", options.name, "--slots", String(options.slots ?? 4));
     args.push("--lock-ms", String(options.lockMs ?? 2_000));
-    const child = spawn(process.execPath, args, { env, cwd: ws.dir, stdio: ["ignore", "pipe", "pipe"] });
+    const cwd = options.cwd ?? ws.dir;
+    const child = spawn(process.execPath, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
     const host = new TestHost(options.name, dir, child);
     await new Promise<void>((resolve, reject) => {
       let buffer = "";

@@ -43,11 +43,23 @@ export async function stop(
  */
 export async function configure(
   global: GlobalOptions,
-  opts: { maxParallel?: number; backend?: string; redis?: string; json?: boolean } & AgentFlags,
+  opts: {
+    maxParallel?: number;
+    backend?: string;
+    redis?: string;
+    gitRemote?: string;
+    sharedFolder?: boolean;
+    json?: boolean;
+  } & AgentFlags,
 ): Promise<void> {
   const home = global.home ?? resolveHome();
   if (opts.redis !== undefined)
-    return (await import("./queue-config.js")).configureQueue(home, opts.redis, opts.json);
+    return (await import("./queue-config.js")).configureQueue(home, opts.redis, opts);
+  if (opts.gitRemote !== undefined || opts.sharedFolder)
+    throw new BatonError(
+      "usage",
+      "--git-remote and --shared-folder go with --redis URL: baton config --redis URL --git-remote REMOTE",
+    );
   const { readWorkspaceConfig, writeWorkspaceConfig, DEFAULT_BACKEND } = await import(
     "../../client/workspace-config.js"
   );

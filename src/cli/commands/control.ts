@@ -58,6 +58,14 @@ export function registerControl(program: Command, global: () => GlobalOptions): 
       "--redis <url>",
       "run the workspace's workers on hosts, from a BullMQ queue on this Redis (prints the key to start hosts with; see docs/scale-out.md)",
     )
+    .option(
+      "--git-remote <url>",
+      "with --redis: hosts check out the workspace's commit from this git remote instead of sharing its folder; a writer's change comes back as a branch",
+    )
+    .option(
+      "--shared-folder",
+      "with --redis: hosts use the workspace's folder at the same path (the default)",
+    )
     .option("--json", "print the settings as JSON")
     .addHelpText(
       "after",
