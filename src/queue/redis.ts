@@ -64,14 +64,22 @@ export async function connectRedis(url: string, name: string): Promise<Redis> {
     retryStrategy: (times: number) => Math.min(times * 100, 2_000),
     lazyConnect: true,
   });
-  client.on("error", () => {}); // reconnects are ioredis's; callers watch `ready` and `end`
+  // Reconnects are ioredis's; callers watch `ready` and `end`. The first error says why a connection
+  // failed (a refused port, a certificate nobody vouches for) where connect() says only that it closed.
+  let why: Error | undefined;
+  client.on("error", (error: Error) => {
+    why ??= error;
+  });
   try {
     await client.connect();
   } catch (error) {
     client.disconnect();
+    const reason = (why ?? (error as Error)).message.replace(/\.$/, "");
+    const tls = url.startsWith("rediss:") && /certificate|self.signed|TLS|SSL/i.test(reason);
     throw new BatonError(
       "supervisor",
-      `cannot reach Redis at ${shownUrl(url)}: ${(error as Error).message}: start it, or fix the URL (and its password)`,
+      `cannot reach Redis at ${shownUrl(url)}: ${reason}: ${tls ? "trust its certificate's CA (NODE_EXTRA_CA_CERTS=ca.pem)" : "start it, or fix the URL (and its password)"}`,
+      { cause: error },
     );
   }
   return client;

@@ -13,16 +13,18 @@ export class TestRedis {
   private constructor(
     readonly port: number,
     readonly password: string,
+    private readonly tls?: { readonly cert: string; readonly key: string },
   ) {}
 
-  /** `redis://:PASSWORD@127.0.0.1:PORT` */
+  /** `redis://:PASSWORD@127.0.0.1:PORT`, or `rediss://` when it speaks TLS only. */
   get url(): string {
-    return `redis://:${this.password}@127.0.0.1:${this.port}`;
+    return `${this.tls ? "rediss" : "redis"}://:${this.password}@127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<TestRedis> {
+  /** `tls`: PEM files of a certificate for 127.0.0.1 and its key; the server then speaks TLS only. */
+  static async start(tls?: { readonly cert: string; readonly key: string }): Promise<TestRedis> {
     for (let attempt = 0; ; attempt++) {
-      const redis = new TestRedis(await freePort(), randomBytes(16).toString("hex"));
+      const redis = new TestRedis(await freePort(), randomBytes(16).toString("hex"), tls);
       try {
         await redis.launch();
         return redis;
@@ -33,9 +35,19 @@ export class TestRedis {
   }
 
   private launch(): Promise<void> {
+    const listen = this.tls
+      ? ["--port", "0", "--tls-port", String(this.port), "--tls-cert-file", this.tls.cert].concat([
+          "--tls-key-file",
+          this.tls.key,
+          "--tls-ca-cert-file",
+          this.tls.cert,
+          "--tls-auth-clients",
+          "no",
+        ])
+      : ["--port", String(this.port)];
     const child = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--requirepass", this.password].concat([
+      [...listen, "--bind", "127.0.0.1", "--requirepass", this.password].concat([
         "--save",
         "",
         "--appendonly",
