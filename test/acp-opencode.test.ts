@@ -122,7 +122,12 @@ describe("acp:opencode workers (opencode acp)", () => {
     assert.match(logs, /tool permission\.edit .*notes\.txt: allowed/);
     assert.match(logs, new RegExp(`changed: ${notes}`));
     assert.match(logs, /outside\.txt is outside the worker's scope/);
-    assert.match(logs, /\$ cat .*notes\.txt; echo shell-ok\n {2}completed/);
+    assert.match(logs, /\$ cat .*notes\.txt; echo shell-ok\n {2}exit 0\n/, "its exit code, from opencode");
+    assert.doesNotMatch(
+      logs,
+      /^error:/m,
+      "its call of fs/write_text_file, which Baton does not offer, is no error",
+    );
     const offered = offeredFunctions(o.requestsFor("oc-writer")[0]!);
     for (const name of ["edit", "write", "bash"])
       assert.ok(offered.includes(name), `${name} is offered: Baton answers its permission request`);

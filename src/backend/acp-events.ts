@@ -1,6 +1,7 @@
 import { THREAD_ID, type Usage, ZERO_USAGE } from "../worker/types.js";
 import {
   chunk,
+  commandExit,
   errorText,
   LINE_START,
   loadSessionParams,
@@ -36,7 +37,8 @@ const EDIT_KINDS = new Set(["edit", "delete", "move"]);
 export class AcpParser implements OutputParser {
   /** Requests awaiting their response, by side and id: their method (and a load's session). */
   private readonly pending = new Map<string, { method: string; session?: string; call?: ToolCallInfo }>();
-  private readonly tools = new Map<string, { title: string; kind: string }>();
+  /** Each tool call's title and kind, and the status last shown (an agent repeats `in_progress`). */
+  private readonly tools = new Map<string, { title: string; kind: string; shown?: string }>();
   private inTurn = false;
   private message: { id: string | undefined; text: string } | undefined;
   private thought = "";
@@ -64,6 +66,9 @@ export class AcpParser implements OutputParser {
     const other = line.from === "agent" ? "baton" : "agent";
     const asked = this.pending.get(`${other}:${id}`);
     this.pending.delete(`${other}:${id}`);
+    // Baton refusing a method it never offered (opencode writes a file itself, then asks the client's
+    // `fs/write_text_file` too) is no failure of the agent's.
+    if (asked && line.from === "baton" && asked.method !== "session/request_permission") return [];
     return asked ? this.response(asked, message.data) : [];
   }
 
@@ -178,10 +183,10 @@ export class AcpParser implements OutputParser {
     const known = this.tools.get(call.toolCallId);
     const title = call.title ?? known?.title ?? call.toolCallId;
     const kind = call.kind ?? known?.kind ?? "other";
-    this.tools.set(call.toolCallId, { title, kind });
     const status = call.status ?? "pending";
-    if (status === "pending") return [];
-    if (kind === "execute") return [{ type: "command", command: title, status, exitCode: undefined }];
+    this.tools.set(call.toolCallId, { title, kind, shown: status === "pending" ? known?.shown : status });
+    if (status === "pending" || status === known?.shown) return [];
+    if (kind === "execute") return [{ type: "command", command: title, status, exitCode: exitOf(call) }];
     if (EDIT_KINDS.has(kind) && status === "completed") {
       const paths = pathsOf(call);
       if (paths.length > 0) return [{ type: "file_change", paths }];
@@ -195,9 +200,13 @@ export class AcpParser implements OutputParser {
     const why = answer.success ? answer.data._meta?.["baton/why"] : undefined;
     const title = call.title ?? call.toolCallId;
     const kind = call.kind ?? "other";
-    this.tools.set(call.toolCallId, { title, kind });
-    if (allowed && kind === "execute")
-      return [{ type: "command", command: title, status: "in_progress", exitCode: undefined }];
+    const command = allowed && kind === "execute";
+    const shown = this.tools.get(call.toolCallId)?.shown;
+    this.tools.set(call.toolCallId, { title, kind, shown: command ? "in_progress" : shown });
+    if (command)
+      return shown === "in_progress"
+        ? [] // shown once already (opencode says a call is in progress before it asks)
+        : [{ type: "command", command: title, status: "in_progress", exitCode: undefined }];
     const status = allowed ? "allowed" : `refused${why ? ` (${why})` : ""}`;
     return [{ type: "tool_call", server: "permission", tool: `${kind} ${title}`, status }];
   }
@@ -211,6 +220,12 @@ export class AcpParser implements OutputParser {
     this.message = undefined;
     return events;
   }
+}
+
+/** A command's exit code, where the agent says (opencode: `rawOutput.metadata.exit`). */
+function exitOf(call: ToolCallInfo): number | undefined {
+  const exit = commandExit.safeParse(call.rawOutput);
+  return exit.success ? exit.data.metadata.exit : undefined;
 }
 
 function thread(id: string): AgentEvent[] {

@@ -50,7 +50,11 @@ export const toolCall = z.object({
   status: z.string().nullish(),
   locations: z.array(location).nullish().catch(undefined),
   content: z.array(z.unknown()).nullish().catch(undefined),
+  rawOutput: z.unknown().optional(),
 });
+
+/** The exit code some agents put in a finished command's raw output (opencode's `metadata.exit`). */
+export const commandExit = z.object({ metadata: z.object({ exit: z.number().int().min(-255).max(255) }) });
 export type ToolCallInfo = z.infer<typeof toolCall>;
 
 /** The paths a tool call names: its locations and the files its diffs change. */
