@@ -226,7 +226,7 @@ describe("acp:opencode workers (opencode acp)", () => {
   test("a model that never answers is ended by Baton's idle watchdog, with no process left", async () => {
     const id = await o.spawn([
       "--idle-timeout",
-      "8",
+      "10",
       "--retries",
       "0",
       `oc-hang\n${scriptLine([{ type: "hang" }])}`,
@@ -234,7 +234,7 @@ describe("acp:opencode workers (opencode acp)", () => {
     assert.equal((await ws.baton(["wait", id, "--timeout", "90"])).code, 1);
     const result = await o.resultOf(id);
     assert.equal(result.state, "timed_out");
-    assert.deepEqual(result.reason, { kind: "timeout", limit: "idle", seconds: 8 });
+    assert.deepEqual(result.reason, { kind: "timeout", limit: "idle", seconds: 10 });
     assert.match(o.transcript(id), /"method":"session\/cancel"/, "Baton cancelled the turn first");
     assert.deepEqual(workerProcesses(ws, id), []);
   });
