@@ -4,6 +4,12 @@ import { terminalJson, textFor } from "../render/terminal-text.js";
 
 export interface GlobalOptions {
   readonly home?: string;
+  /**
+   * false: no supervisor running is a `NoSupervisor` error, and none is started (the quick path,
+   * quick.ts, leaves starting one to the full program).
+   * @default true
+   */
+  readonly autoStart?: boolean;
 }
 
 /** Opens the workspace's Baton for one command and closes it afterwards. */
@@ -11,11 +17,12 @@ export async function withBaton<T>(
   global: GlobalOptions & Pick<BatonOptions, "deadline">,
   work: (baton: Baton) => Promise<T>,
 ): Promise<T> {
-  const { home, deadline } = global;
+  const { home, deadline, autoStart } = global;
   const { Baton } = await import("../client/baton.js"); // loaded by the commands that talk to a supervisor
   const baton = await Baton.open({
     ...(home ? { home } : {}),
     ...(deadline === undefined ? {} : { deadline }),
+    ...(autoStart === undefined ? {} : { autoStart }),
   });
   try {
     return await work(baton);

@@ -1,6 +1,5 @@
 import { BatonError, errnoOf } from "../errors.js";
 import { endpointFor } from "../supervisor/endpoint.js";
-import { startSupervisor } from "./autostart.js";
 import { Connection, isNotListening } from "./connection.js";
 import { ANSWER_TIMEOUT_MS, lockHeld, notAnswering } from "./supervisor-process.js";
 
@@ -59,8 +58,10 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
       }
       if (Date.now() - startedAt >= START_EVERY_MS) {
         startedAt = Date.now();
-        const { Store } = await import("../store/store.js"); // only to start a supervisor
+        // Loaded only to start a supervisor: a command that finds one running spawns no process.
+        const { Store } = await import("../store/store.js");
         await Store.open(home); // a clear error now, rather than a supervisor that cannot start
+        const { startSupervisor } = await import("./autostart.js");
         started = (await startSupervisor(home, options.env)).kind === "started";
       }
     }

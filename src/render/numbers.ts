@@ -13,8 +13,13 @@ export function duration(ms: number): string {
 
 /** A count with thousands separated: `12,345`. */
 export function count(n: number): string {
-  return n.toLocaleString("en-US");
+  // What toLocaleString("en-US") writes, without it for whole numbers: its first call loads ICU's number
+  // formatting, 10 to 20 ms of a command such as `baton ls`.
+  if (!Number.isSafeInteger(n) || Object.is(n, -0)) return n.toLocaleString("en-US");
+  return n < 0 ? `-${grouped(String(-n))}` : grouped(String(n));
 }
+
+const grouped = (digits: string): string => digits.replace(/\B(?=(\d{3})+$)/g, ",");
 
 /** A number of tokens: `12,345 tokens`, `1 token`. */
 export function tokens(n: number): string {

@@ -2,16 +2,13 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Baton } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
-import { currentPlans } from "../../plan/current.js";
-import { renderPlan } from "../../plan/render.js";
-import { byWorkerId } from "../../render/numbers.js";
 import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
-import { damageOf } from "../../store/integrity.js";
 import { isFinal } from "../../worker/state.js";
 import type { WorkerInfo } from "../../worker/types.js";
-import { ExitWith, type GlobalOptions, printJson, withBaton, writeErr, writeOut } from "../context.js";
+import { ExitWith, type GlobalOptions, printJson, withBaton, writeOut } from "../context.js";
 import { interruptible } from "../interruptible.js";
-import { indent, isolationText, reasonText, workerTable } from "../render.js";
+import { reasonText } from "../render.js";
+import { rawText } from "./read.js";
 
 /** How long after `wait --timeout` a supervisor that has not answered is given up on. */
 const WAIT_MARGIN_MS = 1_000;
@@ -23,92 +20,6 @@ async function saveSummary(home: string, summary: string): Promise<string> {
   const file = join(dir, `wait-${new Date().toISOString().replaceAll(":", "-")}.md`);
   await writeFileAtomic(file, summary).catch(() => {});
   return file;
-}
-
-/** `baton ls`. */
-export async function ls(global: GlobalOptions, opts: { json?: boolean }): Promise<void> {
-  const { listing, plans } = await withBaton(global, async (baton) => ({
-    listing: await baton.list(),
-    plans: await currentPlans(baton.home),
-  }));
-  listing.workers.sort(byWorkerId); // w2 before w10, here and in --json
-  if (opts.json) return printJson({ ...listing, plans });
-  for (const { title, plan } of plans) writeOut(`${title}\n${indent(renderPlan(plan))}\n\n`);
-  writeOut(`${workerTable(listing.workers)}\n`);
-  for (const problem of [...listing.problems, ...plans.flatMap((p) => p.problem ?? [])]) {
-    writeErr(`baton: warning: ${problem}\n`);
-  }
-  for (const worker of listing.workers) {
-    const damage = damageOf(worker);
-    if (damage.length === 0) continue;
-    const files = damage.map((d) => `${d.file} ${d.what}`).join("; ");
-    writeErr(
-      `baton: warning: worker ${worker.id}: store damage: ${files}: Baton still serves what it recorded (\`baton result ${worker.id}\`)\n`,
-    );
-  }
-}
-
-export interface PollFlags {
-  readonly wait?: number;
-  readonly maxBytes?: number;
-  readonly reader: string;
-  readonly since?: number;
-  readonly raw?: boolean;
-  readonly json?: boolean;
-}
-
-/**
- * `baton poll ID`. For people, by default: the new whole lines, rendered (see transcript/readable.ts);
- * the cursor then stops before a line still being written, which comes whole next time. `--raw` and
- * `--json` give the bytes exactly as the transcript has them.
- */
-export async function poll(global: GlobalOptions, id: string, opts: PollFlags): Promise<void> {
-  const raw = opts.raw === true || opts.json === true;
-  const result = await withBaton(global, (baton) =>
-    baton.poll(id, {
-      reader: opts.reader,
-      ...(opts.since === undefined ? {} : { since: opts.since }),
-      ...(opts.wait === undefined ? {} : { waitMs: opts.wait }),
-      ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
-      ...(raw ? {} : { wholeLines: true }),
-    }),
-  );
-  if (opts.json) return printJson(result);
-  if (result.cut > 0) process.stdout.write(`[... ${result.cut} earlier bytes cut ...]\n`);
-  if (raw) {
-    writeOut(rawText(result.output));
-  } else {
-    const { readable } = await import("../../transcript/for-backend.js");
-    writeOut(await readable(result.output, result.backend, { ended: isFinal(result.state) }));
-  }
-  process.stderr.write(`[${id} ${result.state}, cursor ${result.cursor}]\n`);
-}
-
-/** `baton result ID`. */
-export async function result(
-  global: GlobalOptions,
-  ids: string[],
-  opts: { json?: boolean; all?: boolean },
-): Promise<void> {
-  const [id] = ids;
-  // Several, or all: each answer under a header naming its worker.
-  if (opts.all || ids.length !== 1 || id === undefined)
-    return (await import("./answers.js")).results(global, ids, opts);
-  const result = await withBaton(global, (baton) => baton.result(id));
-  if (opts.json) printJson(result);
-  else if (result.answer) writeOut(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
-  if (!opts.json && result.isolation) writeErr(`${isolationText(result.isolation)}\n`);
-  if (result.state !== "succeeded") {
-    throw new ExitWith(1, opts.json ? "" : `worker ${id} ${result.state}: ${reasonText(result)}`);
-  }
-}
-
-/**
- * Transcript bytes as `--raw` prints them: exact to a pipe (a script may want every byte); on a terminal,
- * with the pseudo-terminal's CR LF as plain line ends and every other control character shown, not run.
- */
-function rawText(text: string): string {
-  return process.stdout.isTTY ? text.replaceAll("\r\n", "\n") : text;
 }
 
 /** `baton logs ID`: the whole transcript for people, or its exact bytes with `--raw`. */

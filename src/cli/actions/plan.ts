@@ -9,6 +9,7 @@ import {
   renderPlan,
   UPDATE_SHAPE,
 } from "../../plan/index.js";
+import { count } from "../../render/numbers.js";
 import { resolveHome } from "../../store/home.js";
 import { type GlobalOptions, printJson, writeErr, writeOut } from "../context.js";
 
@@ -94,7 +95,7 @@ async function readUpdate() {
     throw new BatonError(
       "usage",
       `the plan update on stdin is ${mib(size)}, more than ${mib(MAX_UPDATE_BYTES)}: a plan has at most ` +
-        `${PLAN_LIMITS.steps} steps of at most ${PLAN_LIMITS.stepChars.toLocaleString("en-US")} characters`,
+        `${PLAN_LIMITS.steps} steps of at most ${count(PLAN_LIMITS.stepChars)} characters`,
     );
   }
   const text = Buffer.concat(chunks).toString("utf8");

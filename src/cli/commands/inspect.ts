@@ -2,8 +2,11 @@ import type { Command } from "commander";
 import { MAX_POLL_BYTES, MAX_POLL_WAIT_MS, MAX_WAIT_MS } from "../../protocol/limits.js";
 import { type GlobalOptions, nonNegativeInteger, positiveInteger, positiveNumber } from "../context.js";
 
-// What each command does is in ../actions/inspect.ts, loaded only when one of them runs.
+// What each command does is in ../actions/read.ts (ls, poll, result; the quick path, ../quick.ts, runs
+// them too, for the flags ../quick-argv.ts lists) and ../actions/inspect.ts (logs, wait), loaded only
+// when one of them runs.
 const actions = () => import("../actions/inspect.js");
+const reads = () => import("../actions/read.js");
 
 export function registerInspect(program: Command, global: () => GlobalOptions): void {
   program
@@ -12,7 +15,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       "list every worker with its label, role, state, elapsed time and tokens, under the current plan",
     )
     .option("--json", "print JSON")
-    .action(async (opts) => (await actions()).ls(global(), opts));
+    .action(async (opts) => (await reads()).ls(global(), opts));
 
   program
     .command("poll")
@@ -38,7 +41,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
     )
     .option("--raw", "print the transcript's exact bytes (agent JSON lines and all), not the readable view")
     .option("--json", "print JSON (the exact bytes, with the cursor and state)")
-    .action(async (id: string, opts) => (await actions()).poll(global(), id, opts));
+    .action(async (id: string, opts) => (await reads()).poll(global(), id, opts));
 
   program
     .command("result")
@@ -52,7 +55,7 @@ export function registerInspect(program: Command, global: () => GlobalOptions): 
       "after",
       "\nExamples:\n  baton result w3\n  baton result w1 w2 w3     # ## w1 (label): succeeded, then its answer, ...\n  baton result --all --json",
     )
-    .action(async (ids: string[], opts) => (await actions()).result(global(), ids, opts));
+    .action(async (ids: string[], opts) => (await reads()).result(global(), ids, opts));
 
   program
     .command("logs")

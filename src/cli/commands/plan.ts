@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { PLAN_LIMITS, UPDATE_SHAPE } from "../../plan/limits.js";
+import { count } from "../../render/numbers.js";
 import type { GlobalOptions } from "../context.js";
 
 // What each command does is in ../actions/plan.ts, loaded only when one of them runs.
@@ -10,7 +11,7 @@ Rules (those of Codex's update_plan):
   - one short sentence per step; 3 to 6 steps is the recommended size (outside it: a warning)
   - exactly one step is in_progress while any step is not completed
   - once every step is completed, none is in_progress
-  - at most ${PLAN_LIMITS.steps} steps of at most ${PLAN_LIMITS.stepChars.toLocaleString("en-US")} characters, an explanation of at most ${PLAN_LIMITS.explanationChars.toLocaleString("en-US")}
+  - at most ${PLAN_LIMITS.steps} steps of at most ${count(PLAN_LIMITS.stepChars)} characters, an explanation of at most ${count(PLAN_LIMITS.explanationChars)}
   - every accepted version is appended to plan-history.jsonl in the run store
 
 update reads ${UPDATE_SHAPE} from stdin.

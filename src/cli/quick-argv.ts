@@ -1,0 +1,69 @@
+// The command lines the quick path runs without commander: `ls`, `result` and `poll` in the plain forms
+// an orchestrator types once per worker or per look, which is where start-up time shows. Anything else
+// (help, an unknown or repeated-with-a-value flag, a value that looks like a flag, `--`) is left to
+// commander, so every mistake is reported exactly as before. Values are checked later, in quick.ts,
+// which also leaves a bad one to commander.
+
+/** A command line the quick path understands, in the shapes commander would have given its action. */
+export type QuickLine =
+  | { readonly command: "ls"; readonly home?: string; readonly flags: ReadonlySet<string> }
+  | {
+      readonly command: "result";
+      readonly home?: string;
+      readonly ids: readonly string[];
+      readonly flags: ReadonlySet<string>;
+    }
+  | {
+      readonly command: "poll";
+      readonly home?: string;
+      readonly ids: readonly string[];
+      readonly flags: ReadonlySet<string>;
+      readonly values: ReadonlyMap<string, string>;
+    };
+
+type Command = QuickLine["command"];
+
+/** Per command: its flags, and its flags that take a value (as registered in commands/inspect.ts). */
+const GRAMMAR: Record<Command, { flags: readonly string[]; values: readonly string[] }> = {
+  ls: { flags: ["--json"], values: [] },
+  result: { flags: ["--json", "--all"], values: [] },
+  poll: { flags: ["--raw", "--json"], values: ["--wait", "--max-bytes", "--reader", "--since"] },
+};
+
+const isCommand = (word: string): word is Command => Object.hasOwn(GRAMMAR, word);
+
+/** The quick form of `argv` (the words after `baton`), or undefined when commander should parse it. */
+export function quickLine(argv: readonly string[]): QuickLine | undefined {
+  let home: string | undefined;
+  let command: Command | undefined;
+  const ids: string[] = [];
+  const flags = new Set<string>();
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    const eq = word.startsWith("--") ? word.indexOf("=") : -1;
+    const name = eq < 0 ? word : word.slice(0, eq);
+    const inline = eq < 0 ? undefined : word.slice(eq + 1);
+    const grammar = command === undefined ? undefined : GRAMMAR[command];
+    if (name === "--home" || grammar?.values.includes(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === "" || value.startsWith("-")) return undefined;
+      if (name === "--home") home = value;
+      else values.set(name, value);
+    } else if (word.startsWith("-")) {
+      if (!grammar?.flags.includes(word)) return undefined;
+      flags.add(word);
+    } else if (command === undefined) {
+      if (!isCommand(word)) return undefined;
+      command = word;
+    } else {
+      if (word === "") return undefined;
+      ids.push(word);
+    }
+  }
+  if (command === undefined) return undefined;
+  const base = home === undefined ? {} : { home };
+  if (command === "ls") return ids.length === 0 ? { ...base, command, flags } : undefined;
+  if (command === "poll") return ids.length === 1 ? { ...base, command, ids, flags, values } : undefined;
+  return { ...base, command, ids, flags };
+}

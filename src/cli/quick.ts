@@ -1,0 +1,71 @@
+import { NoSupervisor } from "../client/reach.js";
+import { MAX_POLL_BYTES, MAX_POLL_WAIT_MS } from "../protocol/limits.js";
+import { ls, type PollFlags, poll, result } from "./actions/read.js";
+import { type GlobalOptions, nonNegativeInteger, positiveInteger } from "./context.js";
+import { exitCodeOf } from "./failure.js";
+import type { QuickLine } from "./quick-argv.js";
+
+// The quick path: `ls`, `result` and `poll` run their actions (the very functions commander calls, with
+// the options it would give them) without loading commander and every command's registration, which
+// took longer than the command itself. `npm run build` bundles it into one file (scripts/bundle.mjs).
+
+/** The numbers `poll` takes, checked as commands/inspect.ts has commander check them. */
+const NUMBERS = {
+  "--wait": nonNegativeInteger("--wait", MAX_POLL_WAIT_MS),
+  "--max-bytes": positiveInteger("--max-bytes", MAX_POLL_BYTES),
+  "--since": nonNegativeInteger("--since"),
+};
+
+/** An action call, with the worker ids and options commander would have given it. */
+export type QuickCall =
+  | { readonly command: "ls"; readonly opts: { readonly json: boolean } }
+  | {
+      readonly command: "result";
+      readonly ids: string[];
+      readonly opts: { readonly json: boolean; readonly all: boolean };
+    }
+  | { readonly command: "poll"; readonly id: string; readonly opts: PollFlags };
+
+/** The action call `line` stands for; throws on a value commander would refuse. */
+export function quickCall(line: QuickLine): QuickCall {
+  const json = line.flags.has("--json");
+  if (line.command === "ls") return { command: "ls", opts: { json } };
+  if (line.command === "result")
+    return { command: "result", ids: [...line.ids], opts: { json, all: line.flags.has("--all") } };
+  const number = (flag: keyof typeof NUMBERS) => {
+    const value = line.values.get(flag);
+    return value === undefined ? undefined : NUMBERS[flag](value);
+  };
+  const opts: PollFlags = {
+    reader: line.values.get("--reader") ?? "default",
+    wait: number("--wait"),
+    maxBytes: number("--max-bytes"),
+    since: number("--since"),
+    raw: line.flags.has("--raw"),
+    json,
+  };
+  return { command: "poll", id: line.ids[0]!, opts };
+}
+
+/**
+ * Runs `line`; resolves with the exit code, or with undefined, having printed nothing, when the full
+ * program should run it instead: a value commander would refuse (it reports the mistake in its own
+ * words), or no supervisor running (it starts one).
+ */
+export async function runQuick(line: QuickLine): Promise<number | undefined> {
+  let call: QuickCall;
+  try {
+    call = quickCall(line);
+  } catch {
+    return undefined;
+  }
+  const global: GlobalOptions = { ...(line.home === undefined ? {} : { home: line.home }), autoStart: false };
+  try {
+    if (call.command === "ls") await ls(global, call.opts);
+    else if (call.command === "result") await result(global, call.ids, call.opts);
+    else await poll(global, call.id, call.opts);
+    return 0;
+  } catch (error) {
+    return error instanceof NoSupervisor ? undefined : exitCodeOf(error);
+  }
+}

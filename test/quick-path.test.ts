@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Command } from "commander";
+import { buildProgram } from "../dist/cli/program.js";
+import { quickCall } from "../dist/cli/quick.js";
+import { quickLine } from "../dist/cli/quick-argv.js";
+
+// `baton ls`, `result` and `poll` skip commander (src/cli/quick.ts). For every command line it takes, the
+// quick path must call the same action with the same ids and options as commander would; every other
+// line, help and mistakes included, it must leave to commander.
+
+type Call = { command: string; home: string | undefined; args: unknown[] };
+
+/** Drops what an action cannot tell from absent: undefined values and false flags. */
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined && v !== false)
+      .map(([k, v]) => [k, plain(v)]),
+  );
+}
+
+/** What commander does with `argv`: the action it calls, or "refused" (help, a usage error). */
+async function byCommander(argv: readonly string[]): Promise<Call | "refused"> {
+  const program = buildProgram();
+  let call: Call | undefined;
+  const silence = (command: Command) => {
+    command.configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
+    command.commands.forEach(silence);
+  };
+  silence(program);
+  for (const name of ["ls", "result", "poll"]) {
+    const command = program.commands.find((c) => c.name() === name)!;
+    command.action((...args: unknown[]) => {
+      call = { command: name, home: program.opts().home, args: args.slice(0, -1) };
+    });
+  }
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch {
+    return "refused";
+  }
+  return call ?? "refused";
+}
+
+/** What the quick path does with `argv`: the action it calls, or undefined (commander's turn). */
+function byQuickPath(argv: readonly string[]): Call | undefined {
+  const line = quickLine(argv);
+  if (!line) return undefined;
+  let call: ReturnType<typeof quickCall>;
+  try {
+    call = quickCall(line);
+  } catch {
+    return undefined;
+  }
+  const args =
+    call.command === "ls"
+      ? [call.opts]
+      : call.command === "result"
+        ? [call.ids, call.opts]
+        : [call.id, { ...call.opts }];
+  return { command: call.command, home: line.home, args };
+}
+
+const QUICK: string[][] = [
+  ["ls"],
+  ["ls", "--json"],
+  ["--home", "/tmp/h", "ls"],
+  ["--home=/tmp/h", "ls", "--json"],
+  ["ls", "--home", "/tmp/h"],
+  ["result", "w1"],
+  ["result", "w1", "--json"],
+  ["result", "w1", "w2", "w10"],
+  ["result", "--all"],
+  ["result", "--all", "--json"],
+  ["result"],
+  ["result", "--all", "w1"],
+  ["poll", "w1"],
+  ["poll", "w1", "--wait", "5000"],
+  ["poll", "--wait=0", "w1"],
+  ["poll", "w1", "--raw", "--max-bytes", "100", "--reader", "lead", "--since", "12"],
+  ["poll", "w1", "--json", "--reader=me"],
+  ["poll", "w1", "--wait", "1e3"],
+  ["poll", "w1", "--wait", "5", "--wait", "6"],
+  ["poll", "ls"],
+  ["ls", "--json", "--json"],
+];
+
+const OTHERS: string[][] = [
+  [],
+  ["ls", "--help"],
+  ["ls", "-h"],
+  ["--version"],
+  ["ls", "w1"],
+  ["ls", "--json=1"],
+  ["ls", "--bogus"],
+  ["--json", "ls"],
+  ["lss"],
+  ["poll"],
+  ["poll", "w1", "w2"],
+  ["poll", "w1", "--wait"],
+  ["poll", "w1", "--wait", "-1"],
+  ["poll", "w1", "--wait", "0x10"],
+  ["poll", "w1", "--wait", ""],
+  ["poll", "w1", "--wait", "1.5"],
+  ["poll", "w1", "--wait", "99999999999"],
+  ["poll", "w1", "--max-bytes", "0"],
+  ["poll", "w1", "--reader", "--raw"],
+  ["poll", "w1", "--reader="],
+  ["poll", "w1", "--no-raw"],
+  ["poll", "w1", "--"],
+  ["poll", "--", "w1"],
+  ["poll", "-w1"],
+  ["poll", ""],
+  ["result", ""],
+  ["result", "w1", "--raw"],
+  ["--home"],
+  ["--home", "--json", "ls"],
+  ["spawn", "ls"],
+  ["wait", "w1"],
+];
+
+describe("the quick path for ls, result and poll", () => {
+  test("takes the usual forms, and calls the action commander would, with the same ids and options", async () => {
+    for (const argv of QUICK) {
+      const quick = byQuickPath(argv);
+      assert.ok(quick, `baton ${argv.join(" ")} takes the quick path`);
+      const commander = await byCommander(argv);
+      assert.notEqual(commander, "refused", `commander takes baton ${argv.join(" ")} too`);
+      assert.deepEqual(plain(quick), plain(commander), `baton ${argv.join(" ")}`);
+    }
+  });
+
+  test("leaves help, mistakes and every other command to commander", async () => {
+    for (const argv of OTHERS) {
+      assert.equal(byQuickPath(argv), undefined, `baton ${argv.join(" ")} goes through commander`);
+    }
+  });
+
+  test("never calls an action commander would not call, or call otherwise", async () => {
+    const words = [
+      "ls",
+      "result",
+      "poll",
+      "w1",
+      "w2",
+      "--json",
+      "--all",
+      "--raw",
+      "--home",
+      "/h",
+      "--wait",
+      "5",
+    ];
+    const more = ["--reader", "r", "--since", "-1", "--max-bytes", "0", "--", "-x", "=", "--wait=7"];
+    const pool = [...words, ...more];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    let quick = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const tail = Array.from({ length: next() % 5 }, () => pool[next() % pool.length]!);
+      const argv = [...(next() % 4 === 0 ? [] : [["ls", "result", "poll"][next() % 3]!]), ...tail];
+      const fast = byQuickPath(argv);
+      if (!fast) continue;
+      quick++;
+      assert.deepEqual(plain(fast), plain(await byCommander(argv)), `baton ${argv.join(" ")}`);
+    }
+    assert.ok(quick > 300, `enough random lines took the quick path (${quick})`);
+  });
+});
