@@ -25,6 +25,7 @@ interface Result {
   state: string;
   answer: string;
   resumes: number;
+  threadId?: string;
   placement?: { host: string; lostHosts: string[]; resumed?: string };
 }
 interface WatchEvent {
@@ -153,23 +154,26 @@ describe("a workspace on a queue", () => {
 
   test("a host killed with SIGKILL: its workers are lost within the bound and finish on the others, no result lost", async (t) => {
     const watch = new Watch();
-    // The first run of each waits 8 s; a run taken over from a lost host answers at once.
+    // The first run of each waits 12 s; the thread taken over from a lost host answers at once.
     const slow = (name: string) =>
       `${name}\n${modelScriptLine([
         {
           type: "attempts",
           steps: [
-            { type: "shell", command: "sleep 8" },
+            { type: "shell", command: "sleep 12" },
             { type: "message", text: `${name} done` },
           ],
         },
         { type: "message", text: `${name} done` },
       ])}`;
     const ids = await spawnAll(Array.from({ length: 6 }, (_, i) => slow(`kill-${i}`)));
-    for (const id of ids) await watch.until((e) => e.type === "started" && e.worker === id, `${id} started`);
+    // Each has its thread (which its host records on the job) before the machine dies.
+    for (const id of ids) await watch.until((e) => e.type === "thread" && e.worker === id, `${id}'s thread`);
     const listed = await ws.json<{ workers: Info[] }>(["ls"]);
     const byHost = new Map<string, string[]>();
-    for (const w of listed.workers.filter((w) => ids.includes(w.id))) {
+    // The victims: the workers still running on the host that runs the most (on a loaded machine one
+    // may have ended already; it is not lost, and its result says so).
+    for (const w of listed.workers.filter((w) => ids.includes(w.id) && w.state === "running")) {
       byHost.set(w.host ?? "-", [...(byHost.get(w.host ?? "-") ?? []), w.id]);
     }
     const [victimName, victims] = [...byHost].sort((a, b) => b[1].length - a[1].length)[0] ?? ["", []];
@@ -196,7 +200,12 @@ describe("a workspace on a queue", () => {
       if (victims.includes(result.id)) {
         assert.notEqual(result.placement?.host, victimName);
         assert.deepEqual(result.placement?.lostHosts, [victimName]);
-        assert.equal(result.placement?.resumed, "rerun");
+        // The hosts share this machine's CODEX_HOME: the thread's session files are reachable, so the
+        // thread goes on (its next model turn), where a host without them would run the prompt again.
+        const takeovers = hosts.flatMap((h) => h.lines.filter((line) => line.includes("taken over")));
+        assert.equal(result.placement?.resumed, "thread", takeovers.join("\n"));
+        const before = watch.events.find((e) => e.type === "thread" && e.worker === result.id);
+        assert.equal(result.threadId, (before as { threadId?: string } | undefined)?.threadId);
         assert.equal(result.resumes, 1);
       } else assert.deepEqual(result.placement?.lostHosts, []);
     }

@@ -121,6 +121,15 @@ export interface Backend {
   /** Whether `launch` can continue a thread (`resumeThreadId`). */
   readonly canResume: boolean;
   /**
+   * Whether this machine holds what `launch` needs to continue `threadId` (its session files, in the
+   * agent's home or in `agentStateDir`): a host taking over a lost worker continues its thread only
+   * then, and runs it again from its prompt otherwise. Absent: never.
+   */
+  hasThread?(
+    threadId: string,
+    where: { readonly env: Readonly<Record<string, string>>; readonly agentStateDir: string },
+  ): boolean;
+  /**
    * Whether the agent reports what its thread cost in dollars (`turn_completed`'s `costUsd`): its
    * workers are priced by the agent, whatever the price tables hold.
    */

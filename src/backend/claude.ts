@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { BatonError } from "../errors.js";
 import type { WorkerSpec } from "../worker/types.js";
@@ -86,6 +86,9 @@ export const claudeBackend: Backend = {
   agentHomes(env) {
     return env.CLAUDE_CONFIG_DIR ? [env.CLAUDE_CONFIG_DIR] : [];
   },
+
+  // The session lives in the thread's own config home, in the store of the machine that ran it.
+  hasThread: (threadId, { agentStateDir }) => existsSync(join(agentStateDir, threadId)),
 
   parser: claudeParser,
 

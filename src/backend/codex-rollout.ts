@@ -110,6 +110,12 @@ function minus(a: Usage, b: Usage): Usage {
  * day folders listed, which a shared CODEX_HOME with thousands of logs makes costly, so at most every
  * few seconds.
  */
+/** Whether the thread's rollout log is in this machine's CODEX_HOME (what `codex exec resume` needs). */
+export function codexHasThread(threadId: string, env: Readonly<Record<string, string>>): boolean {
+  const root = join(env.CODEX_HOME || join(env.HOME || homedir(), ".codex"), "sessions");
+  return findRollout(root, threadId, { listedAt: 0 }) !== undefined;
+}
+
 function findRollout(root: string, threadId: string, state: { listedAt: number }): string | undefined {
   for (const path of likelyPaths(root, threadId)) if (existsSync(path)) return path;
   if (Date.now() - state.listedAt < LIST_EVERY_MS) return undefined;

@@ -6,7 +6,7 @@ import type { WorkerSpec } from "../worker/types.js";
 import type { AgentOutcome, Backend, LaunchContext, LaunchPlan, OutputParser } from "./backend.js";
 import { fromCodexEvent } from "./codex-events.js";
 import { codexConfigModel } from "./codex-model.js";
-import { codexRolloutUsage } from "./codex-rollout.js";
+import { codexHasThread, codexRolloutUsage } from "./codex-rollout.js";
 import { findOnPath, isExecutableFile, nodeModulesUpFrom } from "./locate.js";
 import { readAgentFile } from "./untrusted-file.js";
 
@@ -77,6 +77,8 @@ export const codexBackend: Backend = {
   },
 
   liveUsage: codexRolloutUsage,
+
+  hasThread: (threadId, { env }) => codexHasThread(threadId, env),
 
   // What it runs is also in its rollout log (each turn's `turn_context`), read once the thread starts.
   defaultModel: codexConfigModel,

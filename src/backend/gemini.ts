@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { BatonError } from "../errors.js";
 import type { WorkerSpec } from "../worker/types.js";
@@ -108,6 +108,9 @@ export const geminiBackend: Backend = {
   agentHomes(env) {
     return env.GEMINI_CLI_HOME ? [env.GEMINI_CLI_HOME] : [];
   },
+
+  // The session lives in the thread's own home, in the store of the machine that ran it.
+  hasThread: (threadId, { agentStateDir }) => existsSync(join(agentStateDir, threadId)),
 
   liveUsage(threadId) {
     const attempt = launched.get(threadId);

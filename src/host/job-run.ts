@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { Job, Queue } from "bullmq";
+import { backendNamed } from "../backend/registry.js";
 import type { BatonEvent } from "../events/types.js";
 import { changeBranch, type GitFiles } from "../queue/git-remote.js";
 import { type JobOutcome, jobProgress, WIRE_VERSION, type WorkerJob, workerJob } from "../queue/wire.js";
@@ -37,11 +39,13 @@ export class RefusedJob extends Error {}
 export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
   const data = checked(job, parts.workspace);
   const jobId = job.id ?? "";
-  // Taken over from a host that was lost: run again from the prompt (the thread's session files were
-  // that host's). Its earlier host's progress names the thread, kept in the result.
+  // Taken over from a host that was lost: its thread goes on where this machine holds its session
+  // files (the lost host's progress names the thread), else the worker runs again from its prompt.
   const takeover = job.stalledCounter > 0 || job.attemptsStarted > 1;
   const prior = jobProgress.safeParse(job.progress);
-  const resumed = takeover ? ("rerun" as const) : undefined;
+  const thread = takeover && prior.success ? prior.data.threadId : undefined;
+  const continues = thread !== undefined && holdsThread(data.request.backend, thread, parts);
+  const resumed = takeover ? (continues ? ("thread" as const) : ("rerun" as const)) : undefined;
   const run = `${parts.host}.${process.pid}.${Date.now().toString(36)}`;
   await job.updateProgress({ host: parts.host });
   const reporter = new Reporter(parts.updates, {
@@ -56,7 +60,11 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
   let spawned: { id: string };
   try {
     const request = files && checkout ? inCheckout(data.request, files, checkout) : data.request;
-    spawned = await parts.local.spawn({ ...request, env: parts.env });
+    spawned = await parts.local.spawn({
+      ...request,
+      env: parts.env,
+      ...(continues ? { resumeThread: thread } : {}),
+    });
   } catch (error) {
     if (files) await parts.checkouts.release(files.commit);
     throw error;
@@ -64,7 +72,7 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
   const local = spawned.id;
   parts.running.set(jobId, local);
   parts.log(
-    `job ${jobId}: worker ${data.worker} runs here as ${local}${takeover ? ` (taken over from ${prior.success ? prior.data.host : "a lost host"})` : ""}`,
+    `job ${jobId}: worker ${data.worker} runs here as ${local}${takeover ? ` (taken over from ${prior.success ? prior.data.host : "a lost host"}: ${continues ? `its thread ${thread} goes on` : thread ? `its thread ${thread} is not on this machine: from its prompt again` : "no thread known: from its prompt again"})` : ""}`,
   );
   const transcript = new TranscriptTail(parts.store, local);
   let first = true;
@@ -116,6 +124,17 @@ async function changeOf(
   const branch = changeBranch(parts.workspace, jobId);
   if (isolation.commit) await parts.checkouts.push(files, isolation.commit, branch);
   return { ...isolation, branch, conflicts: [] };
+}
+
+/** Whether this host can continue `thread` of a worker on `backend` (see `Backend.hasThread`). */
+function holdsThread(name: string | undefined, thread: string, parts: HostParts): boolean {
+  try {
+    const backend = backendNamed(name ?? "codex");
+    const agentStateDir = join(parts.store.home, "agents", backend.name);
+    return backend.canResume && backend.hasThread?.(thread, { env: parts.env, agentStateDir }) === true;
+  } catch {
+    return false; // a backend this host does not know runs nothing anyway: its spawn says why
+  }
 }
 
 /** Passes one event of the local worker on; false when it is none to pass. */

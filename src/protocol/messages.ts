@@ -1,6 +1,6 @@
 import { isAbsolute } from "node:path";
 import { z } from "zod";
-import { ROLES } from "../worker/types.js";
+import { ROLES, THREAD_ID } from "../worker/types.js";
 import {
   MAX_COST_BUDGET_USD,
   MAX_GRACE_SECONDS,
@@ -101,6 +101,11 @@ export const spawnParams = z.strictObject({
   prompt: prompt("the prompt").optional(),
   /** Continue the agent thread of this ended worker (a follow-up); unset options are taken from it. */
   continues: workerId.optional(),
+  /**
+   * Continue this agent thread, cut off with the run that had it (a host taking over a lost worker's
+   * job): the worker's first attempt resumes it with a short "continue" prompt. Its backend must resume.
+   */
+  resumeThread: z.string().regex(THREAD_ID, "must be an agent thread id").optional(),
   /** The agent's web search: on or off; unset, on for the research role and the agent's default otherwise. */
   search: z.boolean().optional(),
   /**

@@ -44,6 +44,8 @@ export interface Admitted {
   readonly env: Record<string, string>;
   /** Lets go of its paths once its files are written (it then holds them as a worker of the table). */
   readonly release: () => void;
+  /** A thread its first attempt continues (`resumeThread`: a host taking over a lost worker). */
+  readonly resumeFrom?: { readonly threadId: string };
 }
 
 /**
@@ -70,6 +72,13 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     throw new BatonError("usage", "--read-only and --write exclude each other: choose one");
   }
   const backend = backendNamed(params.backend ?? "codex");
+  if (params.resumeThread && (params.continues || !backend.canResume))
+    throw new BatonError(
+      "usage",
+      params.continues
+        ? "resumeThread and continues exclude each other: a follow-up continues its parent's thread"
+        : `${backend.name} cannot continue a thread: run it again from its prompt`,
+    );
   // --cmd / --agent-cmd: its program is found as a binary is; a follow-up keeps its parent's arguments.
   const command = agentCommand(params.agentCommand, backend.name);
   const agentArgs =
@@ -148,7 +157,7 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
   const threadUsd = params.continues ? table.find(params.continues)?.status.threadUsd : undefined;
   const status = {
     ...blankStatus(id, "queued", clock),
-    threadId,
+    threadId: threadId ?? params.resumeThread,
     ...(threadUsd !== undefined ? { threadUsd } : {}),
   };
   // A follow-up is a new message in a thread that has its brief already: it goes as it was given.
@@ -161,7 +170,8 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
         : workerPrompt(params.task, scope);
   // No await since the --no-wait check: its paths are held from the same tick.
   const release = scheduler.hold(spec);
-  return { spec, status, prompt, outputSchema: params.outputSchema, env: params.env, release };
+  const resumeFrom = params.resumeThread ? { resumeFrom: { threadId: params.resumeThread } } : {};
+  return { spec, status, prompt, outputSchema: params.outputSchema, env: params.env, release, ...resumeFrom };
 }
 
 /**

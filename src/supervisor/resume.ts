@@ -14,7 +14,7 @@ export interface ResumeOutcome {
   readonly threadId: string | undefined;
 }
 
-const RESUME_PROMPT = `Baton: your previous session was cut off before you finished (the process supervising you stopped).
+export const RESUME_PROMPT = `Baton: your previous session was cut off before you finished (the process supervising you stopped).
 Continue the same task from where you left off. Do not redo work that is already done.
 End with your final answer, as the task asked.
 `;

@@ -25,7 +25,7 @@ import type { SupervisorOptions } from "./options.js";
 import { Problems } from "./problems.js";
 import { recover } from "./recovery.js";
 import { endedWithout, recordResult, resultOf, STOPPED } from "./results.js";
-import { type ResumeOutcome, resumeLost } from "./resume.js";
+import { RESUME_PROMPT, type ResumeOutcome, resumeLost } from "./resume.js";
 import type { WorkerRunner } from "./runner.js";
 import { Scheduler } from "./scheduling.js";
 import { type PollResult, TranscriptReader } from "./transcript-reader.js";
@@ -149,13 +149,16 @@ export class Supervisor {
     const { spec } = worker;
     try {
       await this.store.createWorker(spec, worker.prompt, worker.status, worker.outputSchema);
+      if (worker.resumeFrom) await this.store.writeText(spec.id, "resume.txt", RESUME_PROMPT);
     } catch (error) {
       worker.release();
       this.scheduler.pump(); // a later writer it held back may go now
       throw error;
     }
     worker.release();
-    this.table.add(newEntry(spec, worker.status, { env: worker.env }));
+    const entry = newEntry(spec, worker.status, { env: worker.env });
+    if (worker.resumeFrom) entry.resumeFrom = worker.resumeFrom;
+    this.table.add(entry);
     this.reader.fresh(spec.id);
     this.scheduler.enqueue(spec.id, true);
     this.scheduler.pump();
