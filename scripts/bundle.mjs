@@ -74,10 +74,11 @@ const result = await build({
 });
 
 // The quick path, whole in one file: it and everything it imports, the client included (one file to
-// resolve, read and compile rather than some thirty chunks). What it imports only at need (a backend's
-// transcript parser for `poll`, the plan code for `ls` when there is a plan) it loads as the chunk
-// that the build above made of that module, so that no schema library is bundled into it.
-const INLINE = new Set(["dist/client/baton.js", "dist/transcript/for-backend.js"]);
+// resolve, read and compile rather than some thirty chunks), and the codex backend, whose parser `poll`
+// of a worker of the default backend needs. What else it imports only at need (another backend's
+// parser, the plan code for `ls` when there is a plan) it loads as the chunk that the build above made
+// of that module, so that no schema library is bundled into it.
+const INLINE = new Set(["dist/client/baton.js", "dist/transcript/for-backend.js", "dist/backend/codex.js"]);
 const chunkOf = new Map(
   Object.entries(result.metafile.outputs)
     .filter(([, output]) => output.entryPoint)
