@@ -6,6 +6,7 @@ import { RunLogs } from "../supervisor/run-logs.js";
 import type { Entry, RunHandle } from "../supervisor/worker-table.js";
 import { type Usage, type WorkerResult, ZERO_USAGE } from "../worker/types.js";
 import type { Placement, Placements } from "./placements.js";
+import { budgetCrossed, plus } from "./remote-usage.js";
 import type { ControlEvent, HostUpdate, JobOutcome } from "./wire.js";
 
 /** What a remote run asks of the coordinator. */
@@ -123,7 +124,8 @@ export class RemoteRun implements RunHandle {
       this.threadId = update.threadId ?? this.threadId;
       this.usage = plus(this.priorUsage, this.runUsage);
       table.move(this.entry, { threadId: this.threadId, usage: this.usage });
-      this.enforceBudgets();
+      const over = budgetCrossed(this.entry, this.usage, this.parts.context);
+      if (over) for (const run of over.runs) void run.stopFor({ kind: "budget", reason: over.reason });
     }
     if (update.retry) {
       table.move(this.entry, { retries: update.retry.retry });
@@ -307,25 +309,6 @@ export class RemoteRun implements RunHandle {
     }
   }
 
-  /** A run's budget is workspace-wide: its hosts' usage together, checked here. */
-  private enforceBudgets(): void {
-    const { budgets, table } = this.parts.context;
-    const { maxTokens, group } = this.entry.spec;
-    const used = this.usage.inputTokens + this.usage.outputTokens;
-    if (maxTokens !== undefined && used > maxTokens) {
-      void this.stopFor({
-        kind: "budget",
-        reason: { kind: "budget", scope: "worker", limit: maxTokens, used },
-      });
-      return;
-    }
-    const over = group ? budgets.runOver(group.id) : undefined;
-    if (!over) return;
-    for (const other of table.all()) {
-      if (other.spec.group?.id === group?.id) void other.run?.stopFor({ kind: "budget", reason: over });
-    }
-  }
-
   private append(text: string): void {
     if (!this.logs?.transcript(text)) return;
     this.entry.output.ring();
@@ -336,13 +319,4 @@ export class RemoteRun implements RunHandle {
   private note(text: string): void {
     this.append(`\r\n[baton] ${text}\r\n`);
   }
-}
-
-function plus(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    reasoningOutputTokens: a.reasoningOutputTokens + b.reasoningOutputTokens,
-  };
 }
