@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Redis } from "ioredis";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/directives.js";
 import { CLI, FIXTURES, Workspace } from "./support/harness.js";
 import { TestHost } from "./support/hosts.js";
@@ -150,6 +151,44 @@ describe("a workspace on a queue", () => {
     for (const id of ids) assert.match(table, new RegExp(`^${id} .* host-[abc]\\s*$`, "m"));
     // Each host's own store has the workers it ran; the stranger ran none.
     assert.ok(!stranger.lines.some((line) => line.includes("job ")), stranger.lines.join("\n"));
+  });
+
+  test("nothing of the caller's environment reaches Redis: the job holds the prompt and settings", async () => {
+    const secret = `sk-baton-${randomBytes(12).toString("hex")}`;
+    const env = { ...ws.env, OPENAI_API_KEY: secret, MY_TOKEN: secret };
+    const spawned = await ws.baton(["spawn", task("env-check", "echo checked", "env checked")], { env });
+    assert.equal(spawned.code, 0, spawned.stderr);
+    const id = spawned.stdout.trim();
+    assert.equal((await ws.baton(["wait", id])).code, 0);
+    const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      let seen = "";
+      for (const key of await client.keys("*")) {
+        const type = await client.type(key);
+        const values =
+          type === "string"
+            ? [await client.get(key)]
+            : type === "hash"
+              ? Object.entries(await client.hgetall(key)).flat()
+              : type === "list"
+                ? await client.lrange(key, 0, -1)
+                : type === "zset"
+                  ? await client.zrange(key, 0, -1)
+                  : type === "set"
+                    ? await client.smembers(key)
+                    : type === "stream"
+                      ? (await client.xrange(key, "-", "+")).flatMap(([, fields]) => fields)
+                      : [];
+        seen += `${key}\n${values.join("\n")}\n`;
+      }
+      assert.match(seen, /env-check/, "the job's prompt is in Redis (the scan reads jobs)");
+      assert.ok(!seen.includes(secret), "a variable of the caller's environment reached Redis");
+      assert.ok(!seen.includes(redis.password), "Redis's password reached Redis");
+    } finally {
+      client.disconnect();
+    }
   });
 
   test("a host killed with SIGKILL: its workers are lost within the bound and finish on the others, no result lost", async (t) => {
