@@ -11,6 +11,12 @@ export interface ScriptedModelOptions {
   readonly host?: string;
   /** @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * How long the model thinks before each answer, in ms: what a real model takes to its first token,
+   * for measurements that should not see an agent answered at once.
+   * @default 0
+   */
+  readonly delayMs?: number;
 }
 
 /**
@@ -69,7 +75,8 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
         res.writeHead(500).end(`script failed: ${String(error)}`);
         return;
       }
-      answer(res, steps);
+      if (options.delayMs) setTimeout(() => answer(res, steps), options.delayMs);
+      else answer(res, steps);
     });
   });
   await new Promise<void>((resolve, reject) => {
