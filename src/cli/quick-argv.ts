@@ -1,8 +1,8 @@
 // The command lines the quick path runs without commander: `ls`, `result` and `poll` in the plain forms
 // an orchestrator types once per worker or per look, which is where start-up time shows. Anything else
-// (help, an unknown or repeated-with-a-value flag, a value that looks like a flag, `--`) is left to
-// commander, so every mistake is reported exactly as before. Values are checked later, in quick.ts,
-// which also leaves a bad one to commander.
+// (help, an unknown flag, a flag with no value or a value that looks like a flag, `--`) is left to
+// commander, so every mistake is reported exactly as before. A repeated flag's last value wins, as in
+// commander. Values are checked later, in quick.ts, which also leaves a bad one to commander.
 
 /** A command line the quick path understands, in the shapes commander would have given its action. */
 export type QuickLine =
