@@ -153,6 +153,30 @@ describe("a workspace on a queue", () => {
     assert.ok(!stranger.lines.some((line) => line.includes("job ")), stranger.lines.join("\n"));
   });
 
+  test("a follow-up (spawn --continue) of a worker that ran on a host continues its thread there", async () => {
+    const [parent = ""] = await spawnAll([task("follow-me", "echo first", "first answer")]);
+    assert.equal((await ws.baton(["wait", parent])).code, 0);
+    const first = await ws.json<Result>(["result", parent]);
+    assert.equal(first.state, "succeeded");
+    assert.ok(first.threadId);
+    const child = (await ws.ok(["spawn", "--continue", parent, "and now the second part"])).trim();
+    assert.equal((await ws.baton(["wait", child])).code, 0);
+    const second = await ws.json<Result>(["result", child]);
+    assert.equal(second.state, "succeeded", JSON.stringify(second));
+    assert.equal(second.threadId, first.threadId, "the same agent thread");
+    assert.match(second.placement?.host ?? "", /^host-[abc]$/);
+    // The model saw the follow-up in the parent's session, with the earlier conversation before it.
+    const asked = ws.model.requests.filter((r) => r.userText.includes("and now the second part"));
+    assert.ok(asked.length > 0);
+    const parentSessions = new Set(
+      ws.model.requests.filter((r) => r.userText.includes("follow-me\n")).map((r) => r.sessionId),
+    );
+    for (const request of asked) {
+      assert.ok(parentSessions.has(request.sessionId), "the follow-up ran in the parent's session");
+      assert.match(request.userText, /follow-me\n/, "the earlier conversation came with it");
+    }
+  });
+
   test("nothing of the caller's environment reaches Redis: the job holds the prompt and settings", async () => {
     const secret = `sk-baton-${randomBytes(12).toString("hex")}`;
     const env = { ...ws.env, OPENAI_API_KEY: secret, MY_TOKEN: secret };

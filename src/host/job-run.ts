@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { Job, Queue } from "bullmq";
 import { backendNamed } from "../backend/registry.js";
+import { BatonError } from "../errors.js";
 import type { BatonEvent } from "../events/types.js";
 import { changeBranch, type GitFiles } from "../queue/git-remote.js";
 import { type JobOutcome, jobProgress, WIRE_VERSION, type WorkerJob, workerJob } from "../queue/wire.js";
@@ -46,6 +47,12 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
   const thread = takeover && prior.success ? prior.data.threadId : undefined;
   const continues = thread !== undefined && holdsThread(data.request.backend, thread, parts);
   const resumed = takeover ? (continues ? ("thread" as const) : ("rerun" as const)) : undefined;
+  const followed = data.request.inThread;
+  if (followed && !holdsThread(data.request.backend, followed, parts))
+    throw new BatonError(
+      "usage",
+      `this follow-up continues thread ${followed}, whose session files are not on host ${parts.host}: run it where they are (a shared CODEX_HOME), or spawn a new worker`,
+    );
   const run = `${parts.host}.${process.pid}.${Date.now().toString(36)}`;
   await job.updateProgress({ host: parts.host });
   const reporter = new Reporter(parts.updates, {
@@ -60,11 +67,10 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
   let spawned: { id: string };
   try {
     const request = files && checkout ? inCheckout(data.request, files, checkout) : data.request;
-    spawned = await parts.local.spawn({
-      ...request,
-      env: parts.env,
-      ...(continues ? { resumeThread: thread } : {}),
-    });
+    // A thread taken over goes on with the "continue" prompt (a follow-up's too: its text was sent).
+    const { inThread: _, ...rest } = request;
+    const inThread = continues ? { ...rest, resumeThread: thread } : request;
+    spawned = await parts.local.spawn({ ...inThread, env: parts.env });
   } catch (error) {
     if (files) await parts.checkouts.release(files.commit);
     throw error;

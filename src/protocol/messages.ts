@@ -106,6 +106,11 @@ export const spawnParams = z.strictObject({
    * job): the worker's first attempt resumes it with a short "continue" prompt. Its backend must resume.
    */
   resumeThread: z.string().regex(THREAD_ID, "must be an agent thread id").optional(),
+  /**
+   * A follow-up in this agent thread, whose parent ran elsewhere (a host running a follow-up its
+   * coordinator admitted): its prompt goes as given, as `continues` sends it.
+   */
+  inThread: z.string().regex(THREAD_ID, "must be an agent thread id").optional(),
   /** The agent's web search: on or off; unset, on for the research role and the agent's default otherwise. */
   search: z.boolean().optional(),
   /**

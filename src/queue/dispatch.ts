@@ -34,6 +34,8 @@ export async function dispatchOf(
     ...(spec.maxTokens !== undefined ? { maxTokens: spec.maxTokens } : {}),
     retries: spec.retries,
     backend: spec.backend,
+    // A follow-up: its host continues the parent's thread (the parent ran on some host, not there).
+    ...(spec.continues && entry.status.threadId ? { inThread: entry.status.threadId } : {}),
     ...(OWN_PROGRAM.has(spec.backend)
       ? { agentCommand: commandLine([spec.bin, ...(spec.agentArgs ?? [])]) }
       : {}),

@@ -74,6 +74,7 @@ export const specSchema = z.object({
   confinement: z.enum(["baton", "unconfined"]).default("unconfined"),
   createdAt: z.string(),
   continues: z.string().optional(),
+  inThread: z.string().optional(),
   search: z.boolean().optional(),
   agentArgs: z.array(z.string()).optional(),
 });

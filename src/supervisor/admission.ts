@@ -149,6 +149,7 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     confinement,
     createdAt: isoNow(clock),
     ...(params.continues ? { continues: params.continues } : {}),
+    ...(params.inThread ? { inThread: params.inThread } : {}),
     ...(search === undefined ? {} : { search }),
     ...(agentArgs ? { agentArgs } : {}),
   };

@@ -196,7 +196,7 @@ function freshAttempt(
   spending: (prior: Spent, resumes: boolean) => Attempt,
   prior: Spent = entry.status,
 ): Attempt {
-  const threadId = entry.spec.continues ? entry.status.threadId : undefined;
+  const threadId = entry.spec.continues || entry.spec.inThread ? entry.status.threadId : undefined;
   // A retry in the thread starts from the thread's total as the last attempt left it.
   const spent = { ...prior, threadUsd: prior.threadUsd ?? entry.status.threadUsd };
   return threadId ? { ...spending(spent, true), resumeThreadId: threadId, threadId } : spending(spent, false);

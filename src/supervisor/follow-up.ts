@@ -14,6 +14,14 @@ export function followUp(
   table: WorkerTable,
   request: SpawnParams,
 ): { params: SpawnParams; threadId: string | undefined } {
+  if (request.inThread) {
+    if (request.continues || request.resumeThread || !backendNamed(request.backend ?? "codex").canResume)
+      throw new BatonError(
+        "usage",
+        "inThread is a follow-up on a backend that resumes, alone: not with continues or resumeThread",
+      );
+    return { params: request, threadId: request.inThread };
+  }
   if (!request.continues) return { params: request, threadId: undefined };
   const parentId = request.continues;
   const { spec, status } = table.get(parentId);

@@ -74,6 +74,8 @@ export interface WorkerSpec {
   readonly createdAt: string;
   /** The worker whose agent thread this one continues (a follow-up, `spawn --continue`). */
   readonly continues?: string;
+  /** A follow-up whose parent ran elsewhere (on a coordinator): the agent thread it continues. */
+  readonly inThread?: string;
   /** The agent's web search turned on (true) or off (false); absent: the agent's default. */
   readonly search?: boolean;
   /** The arguments after the program of `--cmd` / `--agent-cmd` (the command and acp backends). */

@@ -24,7 +24,15 @@ export class TestHost {
   static async start(
     ws: Pick<Workspace, "env" | "dir">,
     redis: TestRedis,
-    options: { name: string; workspace: string; slots?: number; lockMs?: number; cwd?: string },
+    options: {
+      name: string;
+      workspace: string;
+      slots?: number;
+      lockMs?: number;
+      cwd?: string;
+      /** Runs the host through this (a network namespace of its own). */
+      wrap?: (file: string, args: string[]) => [string, string[]];
+    },
     dir = mkdtempSync(join(tmpdir(), `baton-host-${options.name}-`)),
   ): Promise<TestHost> {
     const env: NodeJS.ProcessEnv = { ...ws.env, BATON_REDIS_URL: redis.url };
@@ -33,7 +41,8 @@ export class TestHost {
     args.push("--name", options.name, "--slots", String(options.slots ?? 4));
     args.push("--lock-ms", String(options.lockMs ?? 2_000));
     const cwd = options.cwd ?? ws.dir;
-    const child = spawn(process.execPath, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const [file, argv] = options.wrap ? options.wrap(process.execPath, args) : [process.execPath, args];
+    const child = spawn(file, argv, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
     const host = new TestHost(options.name, dir, child);
     await new Promise<void>((resolve, reject) => {
       let buffer = "";
