@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/directives.js";
-import { CLI, FIXTURES, Workspace } from "./support/harness.js";
+import { busy, CLI, FIXTURES, Workspace } from "./support/harness.js";
 import { TestHost } from "./support/hosts.js";
 import { TestRedis } from "./support/redis.js";
 
@@ -174,6 +175,60 @@ describe("a workspace on a queue", () => {
     for (const request of asked) {
       assert.ok(parentSessions.has(request.sessionId), "the follow-up ran in the parent's session");
       assert.match(request.userText, /follow-me\n/, "the earlier conversation came with it");
+    }
+  });
+
+  test("the writer lock stays workspace-wide: two writers of one file run one after the other, on any hosts", async () => {
+    writeFileSync(join(ws.dir, "shared.txt"), "start\n");
+    const watch = new Watch();
+    const writer = (name: string) =>
+      `${name}\n${modelScriptLine([
+        { type: "shell", command: `sleep 2; echo ${name} >> shared.txt` },
+        { type: "message", text: `${name} wrote` },
+      ])}`;
+    const out = await ws.ok([
+      "spawn",
+      "--write",
+      "shared.txt",
+      "--task",
+      writer("first-writer"),
+      "--task",
+      writer("second-writer"),
+    ]);
+    const [a = "", b = ""] = out.trim().split("\n");
+    assert.equal((await ws.baton(["wait", a, b])).code, 0);
+    const ended = await watch.until(
+      (e) => e.type === "state" && e.worker === a && e.to === "succeeded",
+      `${a} ended`,
+    );
+    const started = await watch.until((e) => e.type === "started" && e.worker === b, `${b} started`);
+    watch.stop();
+    assert.ok(
+      started.seq > ended.seq,
+      `${b} started (seq ${started.seq}) before ${a} ended (seq ${ended.seq})`,
+    );
+    assert.equal(readFileSync(join(ws.dir, "shared.txt"), "utf8"), "start\nfirst-writer\nsecond-writer\n");
+  });
+
+  test("a run's token budget stays workspace-wide: reviewers on different hosts are stopped together", async () => {
+    // Each reviewer reports 2,000 tokens with its first command, then keeps working: 4,000 > 3,000.
+    const spending = `Review what spends\n${modelScriptLine([
+      { type: "shell", command: "sleep 60", usage: { input_tokens: 2000, output_tokens: 0 } },
+      ...busy(),
+    ])}`;
+    const review = ["run", "review", "--lens", "security", "--lens", "correctness", "--json"];
+    const ran = await ws.baton([...review, "--run-max-tokens", "3000", spending]);
+    assert.notEqual(ran.code, 0, "the run fails when its reviewers are stopped");
+    const listed = await ws.json<{ workers: (Info & { label?: string })[] }>(["ls"]);
+    const reviewers = listed.workers.filter((w) => /:review-/.test(w.label ?? "") && w.state !== "succeeded");
+    assert.equal(reviewers.length, 2, ran.stderr);
+    for (const w of reviewers) {
+      const result = JSON.parse((await ws.baton(["result", w.id, "--json"])).stdout) as Result & {
+        reason?: { kind: string; scope?: string };
+      };
+      assert.equal(result.state, "over_budget", JSON.stringify(result.reason));
+      assert.equal(result.reason?.scope, "run");
+      assert.match(result.placement?.host ?? "", /^host-[abc]$/);
     }
   });
 
