@@ -217,10 +217,11 @@ describe("a workspace on a queue", () => {
       ...busy(),
     ])}`;
     const review = ["run", "review", "--lens", "security", "--lens", "correctness", "--json"];
+    const before = new Set((await ws.json<{ workers: Info[] }>(["ls"])).workers.map((w) => w.id));
     const ran = await ws.baton([...review, "--run-max-tokens", "3000", spending]);
     assert.notEqual(ran.code, 0, "the run fails when its reviewers are stopped");
     const listed = await ws.json<{ workers: (Info & { label?: string })[] }>(["ls"]);
-    const reviewers = listed.workers.filter((w) => /:review-/.test(w.label ?? "") && w.state !== "succeeded");
+    const reviewers = listed.workers.filter((w) => !before.has(w.id) && /:review-/.test(w.label ?? ""));
     assert.equal(reviewers.length, 2, ran.stderr);
     for (const w of reviewers) {
       const result = JSON.parse((await ws.baton(["result", w.id, "--json"])).stdout) as Result & {
@@ -430,7 +431,7 @@ describe("a workspace on a queue", () => {
     assert.deepEqual(out.result.findings[0]?.lenses, ["correctness", "security"]);
     assert.equal(out.result.findings[0]?.evidence.length, 2);
     const listed = await ws.json<{ workers: (Info & { label?: string })[] }>(["ls"]);
-    const reviewers = listed.workers.filter((w) => /:review-/.test(w.label ?? ""));
+    const reviewers = listed.workers.filter((w) => (w.label ?? "").startsWith(`${out.run}:review-`));
     assert.equal(reviewers.length, 2, JSON.stringify(listed.workers.map((w) => w.label)));
     for (const w of reviewers) assert.match(w.host ?? "", /^host-[abc]$/, `${w.id} ran on ${w.host}`);
   });
