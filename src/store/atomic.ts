@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
+  fstatSync,
   fsyncSync,
+  linkSync,
   openSync,
   renameSync,
   type Stats,
@@ -42,12 +44,13 @@ async function writeTemp(
   data: string | Uint8Array,
   durable: boolean,
 ): Promise<{ temp: string; written: Stats }> {
-  const temp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = tempBeside(path);
+  if (!durable) return { temp, written: writeTempSync(temp, data) };
   const handle = await open(temp, CREATE, FILE_MODE);
   let written: Stats;
   try {
     await handle.writeFile(data);
-    if (durable) await handle.sync();
+    await handle.sync();
     written = await handle.stat();
   } catch (error) {
     await handle.close().catch(() => {});
@@ -56,6 +59,34 @@ async function writeTemp(
   }
   await handle.close();
   return { temp, written };
+}
+
+const tempBeside = (path: string) => join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
+
+/**
+ * A small file that needs no flush, written on the calling thread: four system calls of a few
+ * microseconds each cost the supervisor less than four trips through libuv's thread pool and their
+ * promises (a status is written several times a worker). A flush is never made this way: it waits on
+ * the disk.
+ */
+function writeTempSync(temp: string, data: string | Uint8Array, flush = false): Stats {
+  const fd = openSync(temp, CREATE, FILE_MODE);
+  try {
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    if (flush) fsyncSync(fd);
+    const written = fstatSync(fd);
+    closeSync(fd);
+    return written;
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {}
+    try {
+      unlinkSync(temp);
+    } catch {}
+    throw error;
+  }
 }
 
 /**
@@ -86,7 +117,8 @@ export async function writeFileAtomic(
   const { temp, written } = await writeTemp(path, data, durable);
   try {
     beforePublish?.(written);
-    await rename(temp, path);
+    if (durable) await rename(temp, path);
+    else renameSync(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => {});
     throw error;
@@ -114,34 +146,33 @@ export async function writeOnce(
   const { temp, written } = await writeTemp(path, data, durable);
   try {
     beforePublish?.(written);
-    await link(temp, path);
+    if (durable) await link(temp, path);
+    else linkSync(temp, path);
   } catch (error) {
     if (errnoOf(error) === "EEXIST") return undefined;
     throw error;
   } finally {
-    await unlink(temp).catch(() => {});
+    if (durable) await unlink(temp).catch(() => {});
+    else removeQuietly(temp);
   }
   if (durable) await syncFolder(dirname(path));
   return written;
 }
 
-/** {@link writeFileAtomic}, for synchronous callers. */
+/** {@link writeFileAtomic}, for synchronous callers (always flushed). */
 export function writeFileAtomicSync(path: string, data: string): void {
-  const temp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
-  const fd = openSync(temp, CREATE, FILE_MODE);
+  const temp = tempBeside(path);
+  writeTempSync(temp, data, true);
   try {
-    const bytes = Buffer.from(data, "utf8");
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
-    closeSync(fd);
     renameSync(temp, path);
   } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {}
-    try {
-      unlinkSync(temp);
-    } catch {}
+    removeQuietly(temp);
     throw error;
   }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {}
 }
