@@ -13,6 +13,7 @@ import {
 import { Bell } from "./bell.js";
 import { type Clock, isoNow } from "./clock.js";
 import type { Problems } from "./problems.js";
+import { StatusWriter } from "./status-writer.js";
 import type { WorkerRun } from "./worker-run.js";
 
 /** What the supervisor asks of a running attempt: a {@link WorkerRun} here, or one on a host. */
@@ -87,14 +88,13 @@ export function blankStatus(id: string, state: WorkerStatus["state"], clock: Clo
 /**
  * Every worker of the workspace, by id, and the one place a worker's status changes: {@link move},
  * which passes every state change through the guard in worker/state.ts, announces what moved (state,
- * thread id, usage) on the event bus, and writes the status to the store, one write at a time.
+ * thread id, usage) on the event bus, and has the status written to the store (see StatusWriter).
  */
 export class WorkerTable {
   private readonly entries = new Map<string, Entry>();
   /** Workers whose spec cannot be read, and why: left out of the table, and named when asked for. */
   private readonly damaged = new Map<string, string>();
-  /** Each worker's status write under way: one at a time, the newest last. */
-  private readonly writes = new Map<string, Promise<void>>();
+  private readonly statuses: StatusWriter;
   private lastNumber = 0;
   /** Rings whenever a worker ends. */
   readonly ended = new Bell();
@@ -104,7 +104,9 @@ export class WorkerTable {
     private readonly events: EventBus,
     private readonly problems: Problems,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.statuses = new StatusWriter(store, problems);
+  }
 
   /** The worker `id`, or a one-line error: unknown, or stored but unreadable. */
   get(id: string): Entry {
@@ -182,20 +184,13 @@ export class WorkerTable {
     }
     (entry as { status: WorkerStatus }).status = next;
     this.announce(entry.spec.id, before, next);
-    const id = entry.spec.id;
-    const write = (this.writes.get(id) ?? Promise.resolve())
-      .then(() => this.store.writeStatus(next))
-      .catch((error: Error) => {
-        entry.unrecorded = true;
-        this.problems.add(`worker ${id}: ${error.message}`);
-      });
-    this.writes.set(id, write);
+    this.statuses.changed(entry, before.state !== next.state);
     return true;
   }
 
-  /** Resolves once every status write under way has ended. */
-  async flush(): Promise<void> {
-    await Promise.all(this.writes.values());
+  /** Resolves once every status write, those waiting to settle too, has ended. */
+  flush(): Promise<void> {
+    return this.statuses.flush();
   }
 
   /** What `ls` shows of a worker; `queuePosition` counts from 1. */
