@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync } from "node:fs";
 
 // Linux /proc readers. Elsewhere they see nothing, and stopping falls back to the worker's own pid.
 
@@ -80,11 +80,7 @@ function allPids(): number[] {
 
 /** The `NAME=value` entries a process started with; empty when unreadable. */
 export function environOf(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
-  } catch {
-    return [];
-  }
+  return readEnviron(pid)?.toString("latin1").split("\0") ?? [];
 }
 
 /** What a scan looks for: the processes of the worker whose agent is `root`, carrying `marker`. */
@@ -149,6 +145,7 @@ export function scan(queries: readonly WorkerQuery[]): ProcessId[][] {
   const markers = new Map(queries.map((q, i) => [q.marker, i]));
   for (const info of infos) {
     if (info.startTime < since || info.pid === process.pid) continue;
+    if (found.every((mine) => mine.has(info.pid))) continue; // every worker asked for has it already
     const carried = markersIn(info.pid, markers);
     for (const i of carried) found[i]!.add(info.pid);
   }
@@ -164,12 +161,8 @@ export function scan(queries: readonly WorkerQuery[]): ProcessId[][] {
 
 /** Which of `markers` (each a whole `NAME=value` entry) process `pid` started with: their indexes. */
 function markersIn(pid: number, markers: ReadonlyMap<string, number>): number[] {
-  let environ: Buffer;
-  try {
-    environ = readFileSync(`/proc/${pid}/environ`);
-  } catch {
-    return []; // gone, or not ours (then it cannot be a worker's either)
-  }
+  const environ = readEnviron(pid);
+  if (!environ) return []; // gone, or not ours (then it cannot be a worker's either)
   if (markers.size === 1) {
     // The usual case: one marker, looked for in the bytes without decoding the environment.
     const [[marker, index]] = [...markers] as [[string, number]];
@@ -185,6 +178,35 @@ function markersIn(pid: number, markers: ReadonlyMap<string, number>): number[] 
     if (index !== undefined) hits.push(index);
   }
   return hits;
+}
+
+/** One buffer for every environment read of a scan, grown when one does not fit. */
+let environBuffer = Buffer.alloc(64 * 1024);
+
+/**
+ * The environment process `pid` started with, as bytes valid until the next read; undefined when it
+ * cannot be read. Open, read and close only (a /proc file has no size to stat), into a shared buffer.
+ */
+function readEnviron(pid: number): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(`/proc/${pid}/environ`, "r");
+    let length = 0;
+    for (;;) {
+      if (length === environBuffer.length) {
+        const bigger = Buffer.alloc(length * 2);
+        environBuffer.copy(bigger);
+        environBuffer = bigger;
+      }
+      const n = readSync(fd, environBuffer, length, environBuffer.length - length, null);
+      if (n === 0) return environBuffer.subarray(0, length);
+      length += n;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 let pending: { query: WorkerQuery; resolve: (ids: ProcessId[]) => void }[] = [];
