@@ -10,11 +10,13 @@ interface Entry {
 }
 
 /**
- * How long a status change within one state (its pid, thread id, usage, dollars) may wait before it is
- * written: the changes of a worker's turn come in bursts (its thread, then its usage just before it
- * ends), and one write then carries them all. A change of state is written at once.
+ * How long a status change may wait before it is written, unless it ends the worker: a worker's
+ * changes come in bursts (running, its pid, its thread, its usage), and one write then carries them
+ * all. Each write makes a new file (the old one is replaced whole), and on ext4 a new inode is most of
+ * a write's cost. A stored status that is not final reads the same to a supervisor that starts after
+ * a crash (the worker is lost either way), and a final one is written at once, after the result.
  */
-export const STATUS_SETTLE_MS = 50;
+export const STATUS_SETTLE_MS = 200;
 
 /**
  * Writes each worker's status.json, one write at a time, always the status as it is when the write
@@ -34,7 +36,7 @@ export class StatusWriter {
     private readonly problems: Problems,
   ) {}
 
-  /** The entry's status changed: written now when `now` (a change of state), else once it settles. */
+  /** The entry's status changed: written now when `now` (it ended, or left an end), else once it settles. */
   changed(entry: Entry, now: boolean): void {
     const id = entry.spec.id;
     if (now) {

@@ -1,7 +1,7 @@
 import { BatonError } from "../errors.js";
 import type { EventBus } from "../events/bus.js";
 import type { Store } from "../store/store.js";
-import { refusedMove } from "../worker/state.js";
+import { isFinal, refusedMove } from "../worker/state.js";
 import {
   totalTokens,
   type WorkerInfo,
@@ -184,7 +184,8 @@ export class WorkerTable {
     }
     (entry as { status: WorkerStatus }).status = next;
     this.announce(entry.spec.id, before, next);
-    this.statuses.changed(entry, before.state !== next.state);
+    // Leaving an end (a resume) is written at once too: a stored end must never outlive the memory one.
+    this.statuses.changed(entry, isFinal(next.state) || isFinal(before.state));
     return true;
   }
 
