@@ -13,8 +13,8 @@ interface Entry {
  * How long a status change may wait before it is written, unless it ends the worker: a worker's
  * changes come in bursts (running, its pid, its thread, its usage), and one write then carries them
  * all. Each write makes a new file (the old one is replaced whole), and on ext4 a new inode is most of
- * a write's cost. A stored status that is not final reads the same to a supervisor that starts after
- * a crash (the worker is lost either way), and a final one is written at once, after the result.
+ * a write's cost. Only changes within a state that a restarted supervisor does not need (usage, cost,
+ * pid) wait: a new state or thread is written at once, and a final one after the result.
  */
 export const STATUS_SETTLE_MS = 200;
 

@@ -185,7 +185,10 @@ export class WorkerTable {
     (entry as { status: WorkerStatus }).status = next;
     this.announce(entry.spec.id, before, next);
     // Leaving an end (a resume) is written at once too: a stored end must never outlive the memory one.
-    this.statuses.changed(entry, isFinal(next.state) || isFinal(before.state));
+    // So is a new state or thread: a supervisor that restarts after a crash resumes a lost worker in
+    // the thread its status names. Usage, cost and pid wait to share a write.
+    const now = isFinal(next.state) || isFinal(before.state) || next.state !== before.state;
+    this.statuses.changed(entry, now || next.threadId !== before.threadId);
     return true;
   }
 
