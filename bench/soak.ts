@@ -118,10 +118,12 @@ interface Check {
   lost: string[];
   /** Killed workers that did not end failed by signal 9, with their transcript. */
   killedWrong: string[];
+  /** Killed workers whose transcript is empty: killed before the agent printed anything. */
+  killedSilent: number;
 }
 
 function check(ws: Workspace, ids: readonly string[], tasks: readonly string[], killed: Set<string>): Check {
-  const out: Check = { definite: 0, byState: new Map(), lost: [], killedWrong: [] };
+  const out: Check = { definite: 0, byState: new Map(), lost: [], killedWrong: [], killedSilent: 0 };
   ids.forEach((id, i) => {
     let result: WorkerResult | undefined;
     try {
@@ -133,7 +135,14 @@ function check(ws: Workspace, ids: readonly string[], tasks: readonly string[], 
     if (killed.has(id)) {
       const transcript = statSync(join(ws.home, "workers", id, "transcript.log"), { throwIfNoEntry: false });
       const bySignal = result?.reason?.kind === "signal" && result.reason.signal === 9;
-      if (result?.state !== "failed" || !bySignal || !transcript?.size) out.killedWrong.push(id);
+      // An agent killed before it printed anything leaves an empty transcript: kept, all the same.
+      if (transcript?.size === 0) out.killedSilent += 1;
+      if (result?.state !== "failed" || !bySignal || !transcript?.isFile()) {
+        const how = result?.reason ? JSON.stringify(result.reason) : "no reason";
+        out.killedWrong.push(
+          `${id} (${result?.state ?? state}, ${how}, transcript ${transcript?.size ?? 0} B)`,
+        );
+      }
     } else if (result?.state !== "succeeded" || result.answer !== expectedAnswer(tasks[i]!)) {
       out.lost.push(id);
     }
@@ -265,7 +274,7 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
         `have their agent killed with SIGKILL a random 0 to ${KILL_WINDOW_MS} ms after their \`status.json\` ` +
         "first shows its pid (the pid is checked against the worker's marker in `/proc/<pid>/environ` first). " +
         "Afterwards every worker's `result.json` is read from disk: the killed ones must have ended `failed` " +
-        "by signal 9 with a transcript, every other one `succeeded` with its own `done: <task>` answer. " +
+        "by signal 9 with their transcript kept (empty if the agent was killed before it printed anything), every other one `succeeded` with its own `done: <task>` answer. " +
         `Supervisor RSS is \`VmRSS\` from \`/proc/<pid>/status\`: start is the median over 3 s before the ` +
         `spawns, "after the spawns" one reading once all ${count} spawn calls had returned (the workers queued), middle the sample (every ${SAMPLE_MS} ms) when half the workers had a result on disk, end ` +
         "the median over 3 s, 2 s after the last worker ended (the supervisor then holds all " +
@@ -321,7 +330,8 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
         `has never run a worker; the others include up to ${cap} running workers, the queue, and the table ` +
         "of finished ones.",
       `The killed workers end early, so Baton's run does slightly less work than the baseline ` +
-        `(${killed.size} of ${count} runs cut short).`,
+        `(${killed.size} of ${count} runs cut short). ${checked.killedSilent} of them were killed before ` +
+        "their agent printed anything (an empty transcript).",
       `Leftovers: ${left.bare.describe("bare")}; ${left.baton.describe("Baton")}.`,
       ...(checked.lost.length ? [`Lost or wrong: ${checked.lost.join(", ")}.`] : []),
       ...(checked.killedWrong.length

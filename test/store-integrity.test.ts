@@ -24,7 +24,7 @@ const COUNT = join(FIXTURES, "count-agent.sh");
 const INTERACTIVE = join(FIXTURES, "interactive-agent.mjs");
 const PLANT = join(FIXTURES, "plant-agent.mjs");
 
-type Action = ["link" | "write", string, string];
+type Action = ["link" | "hardlink" | "write", string, string];
 
 /** A prompt for plant-agent.mjs: the actions, as its last line. */
 const plantPrompt = (actions: Action[], wait = false) => `plant\n${JSON.stringify({ wait, actions })}`;
@@ -108,6 +108,49 @@ describe("a run store a worker tampers with", () => {
     const ls = await ws.baton(["ls"]);
     assert.equal(ls.code, 0);
     assert.match(ls.stderr, /baton: warning: worker w3: store damage: .*transcript\.log is a symbolic link/);
+  });
+
+  test("a status is rewritten in place, and never through a hard link a writer puts in its place", async () => {
+    const mine = await spawn(["--read-only", "--codex-bin", INTERACTIVE, "hold on"]);
+    const target = await spawn(["--read-only", "--codex-bin", INTERACTIVE, "hold on too"]);
+    await waitForState(ws, mine, "running");
+    await waitForState(ws, target, "running");
+    const running = lstatSync(worker(mine, "status.json")).ino;
+    await ws.ok(["send", mine, "quit"]);
+    assert.equal((await ws.baton(["wait", mine])).code, 0);
+    const ended = JSON.parse(readFileSync(worker(mine, "status.json"), "utf8")) as { state: string };
+    assert.equal(ended.state, "succeeded", "the rewritten status reads whole, padding and all");
+    assert.equal(lstatSync(worker(mine, "status.json")).ino, running, "the same file, rewritten in place");
+
+    const planted = victim("status-hardlink");
+    const planter = await spawn([
+      "--unconfined",
+      "--write",
+      "scratch",
+      "--codex-bin",
+      PLANT,
+      plantPrompt([["hardlink", worker(target, "status.json"), planted]]),
+    ]);
+    assert.equal((await ws.baton(["wait", planter])).code, 0);
+    assert.equal(
+      lstatSync(worker(target, "status.json")).ino,
+      lstatSync(planted).ino,
+      "the link was planted",
+    );
+    await ws.ok(["send", target, "quit"]);
+    assert.equal((await ws.baton(["wait", target])).code, 0);
+    assert.equal(readFileSync(planted, "utf8"), UNTOUCHED, "the linked file was not written");
+    assert.notEqual(
+      lstatSync(worker(target, "status.json")).ino,
+      lstatSync(planted).ino,
+      "replaced, not written",
+    );
+    const status = JSON.parse(readFileSync(worker(target, "status.json"), "utf8")) as { state: string };
+    assert.equal(status.state, "succeeded");
+    assert.deepEqual(
+      (await damageOf(target)).map((d) => `${d.file} ${d.what}`),
+      ["status.json was changed outside Baton"],
+    );
   });
 
   test("a worker folder a writer swaps for a link is never written through; that worker fails, naming the damage", async () => {

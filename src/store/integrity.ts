@@ -65,6 +65,11 @@ export class Ledger {
     return this.marks.get(path)?.now !== undefined;
   }
 
+  /** Whether `stats` is the file the supervisor last wrote or read at `path`, unchanged since. */
+  holds(path: string, stats: Stats): boolean {
+    return matches(this.marks.get(path)?.now, stats);
+  }
+
   /** Forgets `path`: the supervisor no longer vouches for it (a write of it failed). */
   forget(path: string): void {
     this.marks.delete(path);

@@ -3,6 +3,7 @@ import { rename } from "node:fs/promises";
 import { writeFileAtomic, writeOnce } from "./atomic.js";
 import type { Ledger } from "./integrity.js";
 import { damageError, inStore } from "./no-follow.js";
+import { rewriteInPlace } from "./rewrite.js";
 import { guarded } from "./store-error.js";
 
 /** One file the supervisor vouches for, to be written into a worker's folder. */
@@ -11,8 +12,12 @@ export interface Publication {
   readonly name: string;
   readonly path: string;
   readonly data: string;
-  /** "once": a link, never over an existing file; "replace": an atomic replace. */
-  readonly how: "once" | "replace";
+  /**
+   * "once": a link, never over an existing file; "replace": an atomic replace; "rewrite": the
+   * supervisor's own file rewritten where it is when that is whole or not at all (see rewrite.ts),
+   * else an atomic replace.
+   */
+  readonly how: "once" | "replace" | "rewrite";
   /** Flushed to disk, with its folder, before it counts as written. */
   readonly durable: boolean;
 }
@@ -33,8 +38,14 @@ export function publish(home: string, ledger: Ledger, file: Publication): Promis
   return guarded(home, path, () =>
     inStore(home, path, async (at) => {
       const options = { durable, beforePublish: (written: Stats) => ledger.expect(path, written) };
-      if (how === "replace") {
+      if (how !== "once") {
         ledger.check(id, name, path); // what is replaced is checked first: its damage stays reported
+        const clean = how === "rewrite" && !ledger.damage(id).some((d) => d.file === name);
+        const rewritten = clean ? rewriteInPlace(at, data, (found) => ledger.holds(path, found)) : undefined;
+        if (rewritten) {
+          settle(ledger, file, at, rewritten);
+          return true;
+        }
         settle(ledger, file, at, await writeFileAtomic(at, data, options));
         return true;
       }

@@ -86,7 +86,7 @@ export class Store {
   }
 
   async writeStatus(status: WorkerStatus): Promise<void> {
-    await this.publish(status.id, "status.json", json(status), "replace");
+    await this.publish(status.id, "status.json", json(status), "rewrite");
   }
 
   /**
@@ -117,7 +117,7 @@ export class Store {
     id: string,
     name: WorkerFile,
     data: string,
-    how: "once" | "replace",
+    how: "once" | "replace" | "rewrite",
     durable = false,
   ): Promise<boolean> {
     return publish(this.home, this.ledger, { id, name, path: this.file(id, name), data, how, durable });

@@ -12,9 +12,9 @@ interface Entry {
 /**
  * How long a status change may wait before it is written, unless it ends the worker: a worker's
  * changes come in bursts (running, its pid, its thread, its usage), and one write then carries them
- * all. Each write makes a new file (the old one is replaced whole), and on ext4 a new inode is most of
- * a write's cost. Only changes within a state that a restarted supervisor does not need (usage, cost,
- * pid) wait: a new state or thread is written at once, and a final one after the result.
+ * all. Only changes within a state that a restarted supervisor does not need (usage, cost, pid) wait:
+ * a new state or thread is written at once, and a final one after the result. Each write rewrites the
+ * file in place where that is whole or not at all (../store/rewrite.ts), else replaces it.
  */
 export const STATUS_SETTLE_MS = 200;
 

@@ -190,8 +190,13 @@ export class Supervisor {
 
   /** Its result is recorded, then its final state announced; waiters wake, and the queue moves on. */
   private async settle(entry: Entry, result: WorkerResult, started = true): Promise<void> {
-    if (started) this.scheduler.ended();
     entry.result = result;
+    if (started) {
+      // Its place is free now: the next worker need not wait for this result to reach the disk. A
+      // writer it holds back still waits, as this one counts as running until its result is recorded.
+      this.scheduler.ended();
+      this.scheduler.pump();
+    }
     await recordResult(this.store, this.problemList, entry);
     this.pulse.end(entry.spec.id);
     this.events.emit({
