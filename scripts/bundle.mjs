@@ -15,7 +15,7 @@ const DIST = join(ROOT, "dist");
 const ENTRY = join(DIST, "cli/baton.js");
 const CHUNKS = join(DIST, "cli/bundle");
 const QUICK = join(DIST, "cli/quick.js");
-const QUICK_OUT = join(CHUNKS, "quick.js");
+const QUICK_SPAWN = join(DIST, "cli/quick-spawn.js");
 
 // A module that finds files next to itself (the supervisor's entry, the skill, package.json) does so by
 // import.meta.url. In a chunk that URL is the chunk's: rewrite it to the URL of the file tsc wrote, as
@@ -37,12 +37,14 @@ const moduleUrls = {
   },
 };
 
-// main.js loads the quick path's own bundle, built below, rather than a chunk of this build.
+// main.js loads the quick path's own bundles, built below, rather than chunks of this build.
 const quickApart = {
   name: "quick-apart",
   setup(esbuild) {
-    esbuild.onResolve({ filter: /^\.\/quick\.js$/ }, (args) =>
-      args.importer === ENTRY ? { path: `./${relative(dirname(ENTRY), QUICK_OUT)}`, external: true } : undefined,
+    esbuild.onResolve({ filter: /^\.\/quick(-spawn)?\.js$/ }, (args) =>
+      args.importer === ENTRY
+        ? { path: `./${relative(dirname(ENTRY), join(CHUNKS, basename(args.path)))}`, external: true }
+        : undefined,
     );
   },
 };
@@ -78,7 +80,14 @@ const result = await build({
 // of a worker of the default backend needs. What else it imports only at need (another backend's
 // parser, the plan code for `ls` when there is a plan) it loads as the chunk that the build above made
 // of that module, so that no schema library is bundled into it.
-const INLINE = new Set(["dist/client/baton.js", "dist/transcript/for-backend.js", "dist/backend/codex.js"]);
+// `baton spawn` (quick-spawn.js) likewise, with the code of several tasks and of --wait.
+const INLINE = new Set([
+  "dist/client/baton.js",
+  "dist/transcript/for-backend.js",
+  "dist/backend/codex.js",
+  "dist/cli/actions/spawn-tasks.js",
+  "dist/roles/index.js",
+]);
 const chunkOf = new Map(
   Object.entries(result.metafile.outputs)
     .filter(([, output]) => output.entryPoint)
@@ -100,8 +109,8 @@ const lazyChunks = {
   },
 };
 const quick = await build({
-  entryPoints: [QUICK],
-  outfile: QUICK_OUT,
+  entryPoints: { quick: QUICK, "quick-spawn": QUICK_SPAWN },
+  outdir: CHUNKS,
   bundle: true,
   format: "esm",
   platform: "node",
@@ -112,7 +121,7 @@ const quick = await build({
   plugins: [moduleUrls, lazyChunks],
 });
 if (Object.keys(quick.metafile.inputs).some((input) => input.includes("node_modules/"))) {
-  throw new Error(`${relative(ROOT, QUICK_OUT)} bundles a package: the quick path should import none`);
+  throw new Error("a quick path bundle bundles a package: the quick path should import none");
 }
 
 for (const [output, { inputs }] of Object.entries({ ...result.metafile.outputs, ...quick.metafile.outputs })) {

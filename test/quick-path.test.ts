@@ -4,8 +4,9 @@ import type { Command } from "commander";
 import { buildProgram } from "../dist/cli/program.js";
 import { quickCall } from "../dist/cli/quick.js";
 import { quickLine } from "../dist/cli/quick-argv.js";
+import { spawnFlags } from "../dist/cli/quick-spawn.js";
 
-// `baton ls`, `result` and `poll` skip commander (src/cli/quick.ts). For every command line it takes, the
+// `baton ls`, `result`, `poll` and `spawn` skip commander (src/cli/quick.ts, quick-spawn.ts). For every command line it takes, the
 // quick path must call the same action with the same ids and options as commander would; every other
 // line, help and mistakes included, it must leave to commander.
 
@@ -31,7 +32,7 @@ async function byCommander(argv: readonly string[]): Promise<Call | "refused"> {
     command.commands.forEach(silence);
   };
   silence(program);
-  for (const name of ["ls", "result", "poll"]) {
+  for (const name of ["ls", "result", "poll", "spawn"]) {
     const command = program.commands.find((c) => c.name() === name)!;
     command.action((...args: unknown[]) => {
       call = { command: name, home: program.opts().home, args: args.slice(0, -1) };
@@ -49,6 +50,13 @@ async function byCommander(argv: readonly string[]): Promise<Call | "refused"> {
 function byQuickPath(argv: readonly string[]): Call | undefined {
   const line = quickLine(argv);
   if (!line) return undefined;
+  if (line.command === "spawn") {
+    try {
+      return { command: "spawn", home: line.home, args: [line.ids, spawnFlags(line)] };
+    } catch {
+      return undefined;
+    }
+  }
   let call: ReturnType<typeof quickCall>;
   try {
     call = quickCall(line);
@@ -86,6 +94,14 @@ const QUICK: string[][] = [
   ["poll", "w1", "--wait", "5", "--wait", "6"],
   ["poll", "ls"],
   ["ls", "--json", "--json"],
+  ["spawn", "map the parser"],
+  ["spawn", "map", "the", "parser", "--label", "scout", "--role", "scout"],
+  ["spawn", "--task", "one", "--task", "two", "--json"],
+  ["spawn", "--wait", "--role", "research", "--no-search", "look it up"],
+  ["spawn", "--no-wait", "--write", "src/a.ts", "--write=src/b.ts", "fix it"],
+  ["spawn", "--read-only", "--cwd", "/tmp", "--model", "m1", "--timeout", "90", "x"],
+  ["spawn", "--isolate", "--unconfined", "--search", "--wait", "--no-wait", "x"],
+  ["--home", "/tmp/h", "spawn", "--timeout=1.5", "x"],
 ];
 
 const OTHERS: string[][] = [
@@ -118,11 +134,22 @@ const OTHERS: string[][] = [
   ["result", "w1", "--raw"],
   ["--home"],
   ["--home", "--json", "ls"],
-  ["spawn", "ls"],
   ["wait", "w1"],
+  ["spawn"],
+  ["spawn", "-"],
+  ["spawn", "x", "--task", "y"],
+  ["spawn", "--role", "boss", "x"],
+  ["spawn", "--timeout", "0", "x"],
+  ["spawn", "--continue", "w1", "more"],
+  ["spawn", "--tasks", "f.jsonl"],
+  ["spawn", "--label"],
+  ["spawn", "--no-json", "x"],
+  ["spawn", "--backend", "claude", "x"],
+  ["spawn", "--context", "c.yaml", "x"],
+  ["spawn", "--help"],
 ];
 
-describe("the quick path for ls, result and poll", () => {
+describe("the quick path for ls, result, poll and spawn", () => {
   test("takes the usual forms, and calls the action commander would, with the same ids and options", async () => {
     for (const argv of QUICK) {
       const quick = byQuickPath(argv);
@@ -155,7 +182,9 @@ describe("the quick path for ls, result and poll", () => {
       "5",
     ];
     const more = ["--reader", "r", "--since", "-1", "--max-bytes", "0", "--", "-x", "=", "--wait=7"];
-    const pool = [...words, ...more];
+    const spawnWords = ["--task", "t", "--write", "--label", "--role", "scout", "--no-wait", "--search"];
+    const spawnMore = ["--no-search", "--read-only", "--timeout", "--isolate", "--cwd", "boss", "-"];
+    const pool = [...words, ...more, ...spawnWords, ...spawnMore];
     let seed = 7;
     const next = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -164,7 +193,7 @@ describe("the quick path for ls, result and poll", () => {
     let quick = 0;
     for (let i = 0; i < 20_000; i++) {
       const tail = Array.from({ length: next() % 5 }, () => pool[next() % pool.length]!);
-      const argv = [...(next() % 4 === 0 ? [] : [["ls", "result", "poll"][next() % 3]!]), ...tail];
+      const argv = [...(next() % 5 === 0 ? [] : [["ls", "result", "poll", "spawn"][next() % 4]!]), ...tail];
       const fast = byQuickPath(argv);
       if (!fast) continue;
       quick++;

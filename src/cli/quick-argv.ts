@@ -1,8 +1,9 @@
-// The command lines the quick path runs without commander: `ls`, `result` and `poll` in the plain forms
-// an orchestrator types once per worker or per look, which is where start-up time shows. Anything else
-// (help, an unknown flag, a flag with no value or a value that looks like a flag, `--`) is left to
-// commander, so every mistake is reported exactly as before. A repeated flag's last value wins, as in
-// commander. Values are checked later, in quick.ts, which also leaves a bad one to commander.
+// The command lines the quick path runs without commander: `ls`, `result`, `poll` and `spawn` in the
+// plain forms an orchestrator types once per worker or per look, which is where start-up time shows.
+// Anything else (help, an unknown flag, a flag with no value or a value that looks like a flag, `--`,
+// a prompt on stdin) is left to commander, so every mistake is reported exactly as before. A repeated
+// flag's last value wins, as in commander, but for the ones spawn collects (`--task`, `--write`).
+// Values are checked later, in quick.ts, which also leaves a bad one to commander.
 
 /** A command line the quick path understands, in the shapes commander would have given its action. */
 export type QuickLine =
@@ -14,6 +15,18 @@ export type QuickLine =
       readonly flags: ReadonlySet<string>;
     }
   | {
+      readonly command: "spawn";
+      readonly home?: string;
+      /** The prompt's words. */
+      readonly ids: readonly string[];
+      readonly flags: ReadonlySet<string>;
+      readonly values: ReadonlyMap<string, string>;
+      /** Each collected flag's values, in order. */
+      readonly lists: ReadonlyMap<string, readonly string[]>;
+      /** `--wait`/`--no-wait` and `--search`/`--no-search`: the last one given, by the positive name. */
+      readonly toggles: ReadonlyMap<string, boolean>;
+    }
+  | {
       readonly command: "poll";
       readonly home?: string;
       readonly ids: readonly string[];
@@ -23,11 +36,25 @@ export type QuickLine =
 
 type Command = QuickLine["command"];
 
-/** Per command: its flags, and its flags that take a value (as registered in commands/inspect.ts). */
-const GRAMMAR: Record<Command, { flags: readonly string[]; values: readonly string[] }> = {
+/** Per command: its flags, flags that take a value, and the ones of those it collects (see commands/). */
+interface Grammar {
+  readonly flags: readonly string[];
+  readonly values: readonly string[];
+  readonly lists?: readonly string[];
+  /** Flags that also have a `--no-` form. */
+  readonly toggles?: readonly string[];
+}
+
+const GRAMMAR: Record<Command, Grammar> = {
   ls: { flags: ["--json"], values: [] },
   result: { flags: ["--json", "--all"], values: [] },
   poll: { flags: ["--raw", "--json"], values: ["--wait", "--max-bytes", "--reader", "--since"] },
+  spawn: {
+    flags: ["--json", "--read-only", "--isolate", "--unconfined"],
+    values: ["--label", "--role", "--cwd", "--model", "--timeout"],
+    lists: ["--task", "--write"],
+    toggles: ["--wait", "--search"],
+  },
 };
 
 const isCommand = (word: string): word is Command => Object.hasOwn(GRAMMAR, word);
@@ -39,17 +66,23 @@ export function quickLine(argv: readonly string[]): QuickLine | undefined {
   const ids: string[] = [];
   const flags = new Set<string>();
   const values = new Map<string, string>();
+  const lists = new Map<string, string[]>();
+  const toggles = new Map<string, boolean>();
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
     const eq = word.startsWith("--") ? word.indexOf("=") : -1;
     const name = eq < 0 ? word : word.slice(0, eq);
     const inline = eq < 0 ? undefined : word.slice(eq + 1);
     const grammar = command === undefined ? undefined : GRAMMAR[command];
-    if (name === "--home" || grammar?.values.includes(name)) {
+    const toggle = word.startsWith("--no-") ? `--${word.slice(5)}` : word;
+    if (name === "--home" || grammar?.values.includes(name) || grammar?.lists?.includes(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined || value === "" || value.startsWith("-")) return undefined;
       if (name === "--home") home = value;
+      else if (grammar?.lists?.includes(name)) lists.set(name, [...(lists.get(name) ?? []), value]);
       else values.set(name, value);
+    } else if (grammar?.toggles?.includes(toggle)) {
+      toggles.set(toggle, toggle === word);
     } else if (word.startsWith("-")) {
       if (!grammar?.flags.includes(word)) return undefined;
       flags.add(word);
@@ -65,5 +98,10 @@ export function quickLine(argv: readonly string[]): QuickLine | undefined {
   const base = home === undefined ? {} : { home };
   if (command === "ls") return ids.length === 0 ? { ...base, command, flags } : undefined;
   if (command === "poll") return ids.length === 1 ? { ...base, command, ids, flags, values } : undefined;
+  if (command === "spawn") {
+    // One way of giving the tasks, and a spawn, not a follow-up (`--continue`) or a stdin prompt.
+    if (ids.length > 0 === lists.has("--task")) return undefined;
+    return { ...base, command, ids, flags, values, lists, toggles };
+  }
   return { ...base, command, ids, flags };
 }

@@ -1,11 +1,10 @@
-import { NoSupervisor } from "../client/reach.js";
 import { MAX_POLL_BYTES, MAX_POLL_WAIT_MS } from "../protocol/limits.js";
 import { ls, type PollFlags, poll, result } from "./actions/read.js";
-import { type GlobalOptions, nonNegativeInteger, positiveInteger } from "./context.js";
-import { exitCodeOf } from "./failure.js";
+import { nonNegativeInteger, positiveInteger } from "./context.js";
 import type { QuickLine } from "./quick-argv.js";
+import { runQuickly } from "./quick-run.js";
 
-// The quick path: `ls`, `result` and `poll` run their actions (the very functions commander calls, with
+// The quick path: `ls`, `result` and `poll` (and `spawn`, in quick-spawn.ts) run their actions (the very functions commander calls, with
 // the options it would give them) without loading commander and every command's registration, which
 // took longer than the command itself. `npm run build` bundles it into one file (scripts/bundle.mjs).
 
@@ -27,7 +26,7 @@ export type QuickCall =
   | { readonly command: "poll"; readonly id: string; readonly opts: PollFlags };
 
 /** The action call `line` stands for; throws on a value commander would refuse. */
-export function quickCall(line: QuickLine): QuickCall {
+export function quickCall(line: Exclude<QuickLine, { command: "spawn" }>): QuickCall {
   const json = line.flags.has("--json");
   if (line.command === "ls") return { command: "ls", opts: { json } };
   if (line.command === "result")
@@ -47,25 +46,15 @@ export function quickCall(line: QuickLine): QuickCall {
   return { command: "poll", id: line.ids[0]!, opts };
 }
 
-/**
- * Runs `line`; resolves with the exit code, or with undefined, having printed nothing, when the full
- * program should run it instead: a value commander would refuse (it reports the mistake in its own
- * words), or no supervisor running (it starts one).
- */
-export async function runQuick(line: QuickLine): Promise<number | undefined> {
-  let call: QuickCall;
-  try {
-    call = quickCall(line);
-  } catch {
-    return undefined;
-  }
-  const global: GlobalOptions = { ...(line.home === undefined ? {} : { home: line.home }), autoStart: false };
-  try {
-    if (call.command === "ls") await ls(global, call.opts);
-    else if (call.command === "result") await result(global, call.ids, call.opts);
-    else await poll(global, call.id, call.opts);
-    return 0;
-  } catch (error) {
-    return error instanceof NoSupervisor ? undefined : exitCodeOf(error);
-  }
+/** Runs `line`; resolves with the exit code, or undefined when the full program should run it (quick-run.ts). */
+export function runQuick(line: Exclude<QuickLine, { command: "spawn" }>): Promise<number | undefined> {
+  return runQuickly(
+    line.home,
+    () => quickCall(line),
+    async (global, call) => {
+      if (call.command === "ls") await ls(global, call.opts);
+      else if (call.command === "result") await result(global, call.ids, call.opts);
+      else await poll(global, call.id, call.opts);
+    },
+  );
 }
