@@ -66,6 +66,17 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/**
+ * CPU time the whole machine has used since boot (user, nice, system, irq, softirq; not idle or I/O
+ * wait), in seconds: the difference over a run is what the run cost the machine, plus anything else
+ * running meanwhile.
+ */
+export function machineCpuSeconds(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
+  const [user, nice, system, , , irq, softirq] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq!) / CLOCK_TICKS;
+}
+
 /** The last `agent_message` in a `codex exec --json` stream. */
 export function lastAgentMessage(jsonl: string): string | undefined {
   let text: string | undefined;

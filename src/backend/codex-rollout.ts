@@ -10,6 +10,8 @@ import type { LiveUsage } from "./backend.js";
 // turn's `turn_context` names the model it runs, which `--json` never does: what prices its tokens.
 
 const CHUNK = 64 * 1024;
+/** One read buffer for every log: reads are synchronous, so no two use it at once. */
+const BUFFER = Buffer.allocUnsafe(CHUNK);
 
 /** Follows one thread's rollout log. Usage is counted from where the log stood when this started. */
 export function codexRolloutUsage(threadId: string, env: Readonly<Record<string, string>>): LiveUsage {
@@ -29,12 +31,11 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
     let fd: number | undefined;
     try {
       fd = openSync(path, "r");
-      const buffer = Buffer.alloc(CHUNK);
       for (;;) {
-        const n = readSync(fd, buffer, 0, CHUNK, offset);
+        const n = readSync(fd, BUFFER, 0, CHUNK, offset);
         if (n <= 0) break;
         offset += n;
-        pending += buffer.subarray(0, n).toString("utf8");
+        pending += BUFFER.subarray(0, n).toString("utf8");
         const lines = pending.split("\n");
         pending = lines.pop() ?? "";
         for (const line of lines) {
