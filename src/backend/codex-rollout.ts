@@ -17,7 +17,9 @@ const BUFFER = Buffer.allocUnsafe(CHUNK);
 export function codexRolloutUsage(threadId: string, env: Readonly<Record<string, string>>): LiveUsage {
   const root = join(env.CODEX_HOME || join(env.HOME || homedir(), ".codex"), "sessions");
   let path: string | undefined;
-  const listing = { listedAt: 0 };
+  // The log appears a moment after the thread starts: until then only its exact names are tried. The
+  // day folders are listed (costly, see findRollout) only if none of them is there after a while.
+  const listing = { listedAt: Date.now() };
   let offset = 0;
   let pending = "";
   let baseline: Usage | undefined;
