@@ -64,27 +64,15 @@ export async function backends(
     waiting,
     ...extra,
   });
+  // The agent CLIs, each with the scripted model whose requests show that it was asked.
+  const agents: [name: string, bin: string, requests: () => readonly ModelRequest[]][] = [
+    ["codex", CODEX_BIN, () => codexModel.requests],
+    ["claude", CLAUDE_BIN, () => messages.requests],
+    ["gemini", GEMINI_BIN, () => gemini.requests],
+    ["acp:opencode", OPENCODE_BIN, () => chat.requests],
+  ];
   const subjects: Subject[] = [
-    subject(
-      "codex",
-      CODEX_BIN,
-      asked(() => codexModel.requests),
-    ),
-    subject(
-      "claude",
-      CLAUDE_BIN,
-      asked(() => messages.requests),
-    ),
-    subject(
-      "gemini",
-      GEMINI_BIN,
-      asked(() => gemini.requests),
-    ),
-    subject(
-      "acp:opencode",
-      OPENCODE_BIN,
-      asked(() => chat.requests),
-    ),
+    ...agents.map(([name, bin, requests]) => subject(name, bin, asked(requests))),
     subject("command", ANSWER_AGENT, (_, pids) => sleeping(pids), {
       spawn: { agentCommand: ANSWER_AGENT },
     }),

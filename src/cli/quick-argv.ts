@@ -5,34 +5,30 @@
 // flag's last value wins, as in commander, but for the ones spawn collects (`--task`, `--write`).
 // Values are checked later, in quick.ts, which also leaves a bad one to commander.
 
+/** What every quick line has: the store it names, if any, and its plain flags. */
+interface Line {
+  readonly home?: string;
+  readonly flags: ReadonlySet<string>;
+}
+
+/** A line with words (worker ids; spawn's prompt words) and flags that take a value. */
+interface Worded extends Line {
+  readonly ids: readonly string[];
+  readonly values: ReadonlyMap<string, string>;
+}
+
 /** A command line the quick path understands, in the shapes commander would have given its action. */
 export type QuickLine =
-  | { readonly command: "ls"; readonly home?: string; readonly flags: ReadonlySet<string> }
-  | {
-      readonly command: "result";
-      readonly home?: string;
-      readonly ids: readonly string[];
-      readonly flags: ReadonlySet<string>;
-    }
-  | {
+  | (Line & { readonly command: "ls" })
+  | (Line & { readonly command: "result"; readonly ids: readonly string[] })
+  | (Worded & { readonly command: "poll" })
+  | (Worded & {
       readonly command: "spawn";
-      readonly home?: string;
-      /** The prompt's words. */
-      readonly ids: readonly string[];
-      readonly flags: ReadonlySet<string>;
-      readonly values: ReadonlyMap<string, string>;
       /** Each collected flag's values, in order. */
       readonly lists: ReadonlyMap<string, readonly string[]>;
       /** `--wait`/`--no-wait` and `--search`/`--no-search`: the last one given, by the positive name. */
       readonly toggles: ReadonlyMap<string, boolean>;
-    }
-  | {
-      readonly command: "poll";
-      readonly home?: string;
-      readonly ids: readonly string[];
-      readonly flags: ReadonlySet<string>;
-      readonly values: ReadonlyMap<string, string>;
-    };
+    });
 
 type Command = QuickLine["command"];
 

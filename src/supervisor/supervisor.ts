@@ -1,8 +1,6 @@
 import { createHash } from "node:crypto";
-import { backendNamed } from "../backend/registry.js";
 import { Pricing } from "../cost/pricing.js";
 import { priceFiles } from "../cost/user-prices.js";
-import { BatonError } from "../errors.js";
 import { EventBus } from "../events/bus.js";
 import { EventLog } from "../events/log.js";
 import { OutputPulse } from "../events/pulse.js";
@@ -28,6 +26,7 @@ import { endedWithout, recordResult, resultOf, STOPPED } from "./results.js";
 import { RESUME_PROMPT, type ResumeOutcome, resumeLost } from "./resume.js";
 import type { WorkerRunner } from "./runner.js";
 import { Scheduler } from "./scheduling.js";
+import { interruptRun, typeInto } from "./terminal-input.js";
 import { type PollResult, TranscriptReader } from "./transcript-reader.js";
 import { markerOf } from "./worker-env.js";
 import { type Entry, newEntry, WorkerTable } from "./worker-table.js";
@@ -238,26 +237,11 @@ export class Supervisor {
 
   /** Types into the worker's terminal, where its agent reads it. */
   send(id: string, text: string, enter = true): void {
-    const entry = this.table.get(id);
-    if (!entry.run)
-      throw new BatonError("usage", `worker ${id} is ${entry.status.state}, not running: nothing to send to`);
-    if (!backendNamed(entry.spec.backend).acceptsInput(entry.spec.bin)) {
-      throw new BatonError(
-        "usage",
-        `worker ${id} runs ${entry.spec.backend} headless, which reads its prompt once and then no input: nothing typed reaches it; once it ends, continue its thread with \`baton spawn --continue ${id} "..."\``,
-      );
-    }
-    entry.run.write(enter ? `${text}\r` : text);
+    typeInto(this.table.get(id), text, enter);
   }
 
   interrupt(id: string): void {
-    const entry = this.table.get(id);
-    if (!entry.run)
-      throw new BatonError(
-        "usage",
-        `worker ${id} is ${entry.status.state}, not running: nothing to interrupt`,
-      );
-    entry.run.interrupt();
+    interruptRun(this.table.get(id));
   }
 
   /** Stops workers gracefully and resolves once each has ended. Returns the ids it stopped. */
