@@ -104,6 +104,11 @@ export class Ledger {
     );
   }
 
+  /** Whether damage was noted to worker `id`'s `file`. */
+  damaged(id: string, file: string): boolean {
+    return this.found.get(id)?.has(file) ?? false;
+  }
+
   /** The damage noted for worker `id`, in the order found. */
   damage(id: string): StoreDamage[] {
     return [...(this.found.get(id) ?? [])].map(([file, what]) => ({ file, what }));

@@ -40,7 +40,7 @@ export function publish(home: string, ledger: Ledger, file: Publication): Promis
       const options = { durable, beforePublish: (written: Stats) => ledger.expect(path, written) };
       if (how !== "once") {
         ledger.check(id, name, path); // what is replaced is checked first: its damage stays reported
-        const clean = how === "rewrite" && !ledger.damage(id).some((d) => d.file === name);
+        const clean = how === "rewrite" && !ledger.damaged(id, name);
         const rewritten = clean ? rewriteInPlace(at, data, (found) => ledger.holds(path, found)) : undefined;
         if (rewritten) {
           settle(ledger, file, at, rewritten);
@@ -52,7 +52,7 @@ export function publish(home: string, ledger: Ledger, file: Publication): Promis
       let written = await writeOnce(at, data, options);
       if (!written) {
         ledger.check(id, name, path);
-        if (ledger.vouches(path) && !ledger.damage(id).some((d) => d.file === name)) return false; // the supervisor's own, written before
+        if (ledger.vouches(path) && !ledger.damaged(id, name)) return false; // the supervisor's own, written before
         // Not the supervisor's: kept aside for a person to look at, and the real one written.
         ledger.note(id, name, "was put there before Baton wrote it (kept aside as .damaged)");
         await rename(at, `${at}.damaged-${Date.now()}`);
