@@ -6,7 +6,7 @@ import { quickCall } from "../dist/cli/quick.js";
 import { quickLine } from "../dist/cli/quick-argv.js";
 import { spawnFlags } from "../dist/cli/quick-spawn.js";
 
-// `baton ls`, `result`, `poll` and `spawn` skip commander (src/cli/quick.ts, quick-spawn.ts). For every command line it takes, the
+// `baton ls`, `result`, `poll`, `wait` and `spawn` skip commander (src/cli/quick.ts, quick-spawn.ts). For every command line it takes, the
 // quick path must call the same action with the same ids and options as commander would; every other
 // line, help and mistakes included, it must leave to commander.
 
@@ -32,7 +32,7 @@ async function byCommander(argv: readonly string[]): Promise<Call | "refused"> {
     command.commands.forEach(silence);
   };
   silence(program);
-  for (const name of ["ls", "result", "poll", "spawn"]) {
+  for (const name of ["ls", "result", "poll", "wait", "spawn"]) {
     const command = program.commands.find((c) => c.name() === name)!;
     command.action((...args: unknown[]) => {
       call = { command: name, home: program.opts().home, args: args.slice(0, -1) };
@@ -66,7 +66,7 @@ function byQuickPath(argv: readonly string[]): Call | undefined {
   const args =
     call.command === "ls"
       ? [call.opts]
-      : call.command === "result"
+      : call.command === "result" || call.command === "wait"
         ? [call.ids, call.opts]
         : [call.id, { ...call.opts }];
   return { command: call.command, home: line.home, args };
@@ -94,6 +94,10 @@ const QUICK: string[][] = [
   ["poll", "w1", "--wait", "5", "--wait", "6"],
   ["poll", "ls"],
   ["ls", "--json", "--json"],
+  ["wait"],
+  ["wait", "w1", "w2"],
+  ["wait", "--any", "w1", "--timeout", "30", "--json"],
+  ["wait", "--timeout=0.5", "w3"],
   ["spawn", "map the parser"],
   ["spawn", "map", "the", "parser", "--label", "scout", "--role", "scout"],
   ["spawn", "--task", "one", "--task", "two", "--json"],
@@ -134,7 +138,10 @@ const OTHERS: string[][] = [
   ["result", "w1", "--raw"],
   ["--home"],
   ["--home", "--json", "ls"],
-  ["wait", "w1"],
+  ["wait", "w1", "--timeout", "0"],
+  ["wait", "w1", "--timeout"],
+  ["wait", "--all"],
+  ["wait", "w1", "--raw"],
   ["spawn"],
   ["spawn", "-"],
   ["spawn", "x", "--task", "y"],
@@ -149,7 +156,7 @@ const OTHERS: string[][] = [
   ["spawn", "--help"],
 ];
 
-describe("the quick path for ls, result, poll and spawn", () => {
+describe("the quick path for ls, result, poll, wait and spawn", () => {
   test("takes the usual forms, and calls the action commander would, with the same ids and options", async () => {
     for (const argv of QUICK) {
       const quick = byQuickPath(argv);
@@ -180,6 +187,8 @@ describe("the quick path for ls, result, poll and spawn", () => {
       "/h",
       "--wait",
       "5",
+      "wait",
+      "--any",
     ];
     const more = ["--reader", "r", "--since", "-1", "--max-bytes", "0", "--", "-x", "=", "--wait=7"];
     const spawnWords = ["--task", "t", "--write", "--label", "--role", "scout", "--no-wait", "--search"];
@@ -193,7 +202,7 @@ describe("the quick path for ls, result, poll and spawn", () => {
     let quick = 0;
     for (let i = 0; i < 20_000; i++) {
       const tail = Array.from({ length: next() % 5 }, () => pool[next() % pool.length]!);
-      const argv = [...(next() % 5 === 0 ? [] : [["ls", "result", "poll", "spawn"][next() % 4]!]), ...tail];
+      const argv = [...(next() % 5 === 0 ? [] : [["ls", "result", "poll", "wait", "spawn"][next() % 5]!]), ...tail];
       const fast = byQuickPath(argv);
       if (!fast) continue;
       quick++;

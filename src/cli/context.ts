@@ -1,6 +1,7 @@
 import type { Baton, BatonOptions } from "../client/baton.js";
 import { BatonError } from "../errors.js";
 import { terminalJson, textFor } from "../render/terminal-text.js";
+import { type Io, processIo } from "./io.js";
 
 export interface GlobalOptions {
   readonly home?: string;
@@ -10,7 +11,12 @@ export interface GlobalOptions {
    * @default true
    */
   readonly autoStart?: boolean;
+  /** Where the command writes, and its caller's folder and environment (default: this process's). */
+  readonly io?: Io;
 }
+
+/** The Io of a command given these options. */
+export const ioOf = (global: GlobalOptions): Io => global.io ?? processIo;
 
 /** Opens the workspace's Baton for one command and closes it afterwards. */
 export async function withBaton<T>(
@@ -18,8 +24,11 @@ export async function withBaton<T>(
   work: (baton: Baton) => Promise<T>,
 ): Promise<T> {
   const { home, deadline, autoStart } = global;
+  const { cwd, env } = ioOf(global);
   const { Baton } = await import("../client/baton.js"); // loaded by the commands that talk to a supervisor
   const baton = await Baton.open({
+    cwd,
+    env,
     ...(home ? { home } : {}),
     ...(deadline === undefined ? {} : { deadline }),
     ...(autoStart === undefined ? {} : { autoStart }),
@@ -32,21 +41,21 @@ export async function withBaton<T>(
 }
 
 /** Prints `value` as JSON: the exact text of every string, with no control character left raw. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${terminalJson(value, 2)}\n`);
+export function printJson(value: unknown, io: Io = processIo): void {
+  io.out.write(`${terminalJson(value, 2)}\n`);
 }
 
 /**
  * Writes to stdout. Text from workers and models passes here: on a terminal its control characters are
  * shown as `\x1b` and the like, never acted on; to a pipe or a file it stays exact.
  */
-export function writeOut(text: string): void {
-  process.stdout.write(textFor(process.stdout, text));
+export function writeOut(text: string, io: Io = processIo): void {
+  io.out.write(textFor(io.out, text));
 }
 
 /** Writes to stderr, as {@link writeOut} does to stdout. */
-export function writeErr(text: string): void {
-  process.stderr.write(textFor(process.stderr, text));
+export function writeErr(text: string, io: Io = processIo): void {
+  io.err.write(textFor(io.err, text));
 }
 
 /** Ends the command with `code` after printing `message` as one line on stderr. */

@@ -1,5 +1,5 @@
-// The command lines the quick path runs without commander: `ls`, `result`, `poll` and `spawn` in the
-// plain forms an orchestrator types once per worker or per look, which is where start-up time shows.
+// The command lines the quick path runs without commander: `ls`, `result`, `poll`, `wait` and `spawn`
+// in the plain forms an orchestrator types once per worker or per look, which is where start-up time shows.
 // Anything else (help, an unknown flag, a flag with no value or a value that looks like a flag, `--`,
 // a prompt on stdin) is left to commander, so every mistake is reported exactly as before. A repeated
 // flag's last value wins, as in commander, but for the ones spawn collects (`--task`, `--write`).
@@ -21,7 +21,7 @@ interface Worded extends Line {
 export type QuickLine =
   | (Line & { readonly command: "ls" })
   | (Line & { readonly command: "result"; readonly ids: readonly string[] })
-  | (Worded & { readonly command: "poll" })
+  | (Worded & { readonly command: "poll" | "wait" })
   | (Worded & {
       readonly command: "spawn";
       /** Each collected flag's values, in order. */
@@ -45,6 +45,7 @@ const GRAMMAR: Record<Command, Grammar> = {
   ls: { flags: ["--json"], values: [] },
   result: { flags: ["--json", "--all"], values: [] },
   poll: { flags: ["--raw", "--json"], values: ["--wait", "--max-bytes", "--reader", "--since"] },
+  wait: { flags: ["--any", "--json"], values: ["--timeout"] },
   spawn: {
     flags: ["--json", "--read-only", "--isolate", "--unconfined"],
     values: ["--label", "--role", "--cwd", "--model", "--timeout"],
@@ -94,6 +95,7 @@ export function quickLine(argv: readonly string[]): QuickLine | undefined {
   const base = home === undefined ? {} : { home };
   if (command === "ls") return ids.length === 0 ? { ...base, command, flags } : undefined;
   if (command === "poll") return ids.length === 1 ? { ...base, command, ids, flags, values } : undefined;
+  if (command === "wait") return { ...base, command, ids, flags, values };
   if (command === "spawn") {
     // One way of giving the tasks, and a spawn, not a follow-up (`--continue`) or a stdin prompt.
     if (ids.length > 0 === lists.has("--task")) return undefined;

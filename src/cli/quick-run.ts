@@ -1,6 +1,7 @@
 import { NoSupervisor } from "../client/reach.js";
 import type { GlobalOptions } from "./context.js";
 import { exitCodeOf } from "./failure.js";
+import type { Io } from "./io.js";
 
 /**
  * Runs a quick path's action (see quick.ts); resolves with the exit code, or with undefined, having
@@ -9,7 +10,7 @@ import { exitCodeOf } from "./failure.js";
  * program starts one).
  */
 export async function runQuickly<C>(
-  home: string | undefined,
+  where: { readonly home: string | undefined; readonly io: Io | undefined },
   call: () => C,
   run: (global: GlobalOptions, call: C) => Promise<void>,
 ): Promise<number | undefined> {
@@ -19,11 +20,16 @@ export async function runQuickly<C>(
   } catch {
     return undefined;
   }
-  const global: GlobalOptions = { ...(home === undefined ? {} : { home }), autoStart: false };
+  const { home, io } = where;
+  const global: GlobalOptions = {
+    ...(home === undefined ? {} : { home }),
+    ...(io === undefined ? {} : { io }),
+    autoStart: false,
+  };
   try {
     await run(global, made);
     return 0;
   } catch (error) {
-    return error instanceof NoSupervisor ? undefined : exitCodeOf(error);
+    return error instanceof NoSupervisor ? undefined : exitCodeOf(error, io);
   }
 }

@@ -2,6 +2,7 @@ import { MAX_TIMEOUT_SECONDS } from "../protocol/limits.js";
 import { ROLES, type Role } from "../worker/types.js";
 import { type SpawnFlags, spawn } from "./actions/spawn.js";
 import { positiveNumber } from "./context.js";
+import type { Io } from "./io.js";
 import type { QuickLine } from "./quick-argv.js";
 import { runQuickly } from "./quick-run.js";
 
@@ -41,9 +42,9 @@ export function spawnFlags(line: SpawnLine): SpawnFlags {
 }
 
 /** Runs a `spawn` line; resolves with the exit code, or undefined when the full program should run it. */
-export function runQuickSpawn(line: SpawnLine): Promise<number | undefined> {
+export function runQuickSpawn(line: SpawnLine, io?: Io): Promise<number | undefined> {
   return runQuickly(
-    line.home,
+    { home: line.home, io },
     () => spawnFlags(line),
     (global, flags) => spawn(global, [...line.ids], flags),
   );

@@ -1,6 +1,7 @@
 import type { Baton, ResultError } from "../../client/baton.js";
 import type { WorkerResult } from "../../worker/types.js";
-import { ExitWith, type GlobalOptions, printJson, withBaton, writeErr, writeOut } from "../context.js";
+import { ExitWith, type GlobalOptions, ioOf, printJson, withBaton, writeErr, writeOut } from "../context.js";
+import type { Io } from "../io.js";
 import { isolationText, reasonText } from "../render.js";
 
 // Several workers' final answers at once (`baton result ID... | --all`, `baton spawn --wait`): each
@@ -22,18 +23,22 @@ function header(answer: Answer): string {
  * Prints `answers` (one alone as its bare answer, as `baton result ID` does; several each under its
  * header), or JSON; then exits 1, naming them, if any did not succeed.
  */
-export function printAnswers(answers: readonly Answer[], opts: { json?: boolean; single?: boolean }): void {
+export function printAnswers(
+  answers: readonly Answer[],
+  opts: { json?: boolean; single?: boolean },
+  io: Io,
+): void {
   const one = opts.single === true && answers.length === 1 ? answers[0] : undefined;
-  if (opts.json) printJson(one ?? answers);
+  if (opts.json) printJson(one ?? answers, io);
   else if (one && failed(one)) throw new ExitWith(1, one.error.message);
   else {
     answers.forEach((answer, i) => {
-      if (!one) writeOut(`${i > 0 ? "\n" : ""}${header(answer)}\n\n`);
+      if (!one) writeOut(`${i > 0 ? "\n" : ""}${header(answer)}\n\n`, io);
       if (failed(answer)) return;
-      if (answer.answer) writeOut(answer.answer.endsWith("\n") ? answer.answer : `${answer.answer}\n`);
+      if (answer.answer) writeOut(answer.answer.endsWith("\n") ? answer.answer : `${answer.answer}\n`, io);
       if (answer.isolation) {
-        if (one) writeErr(`${isolationText(answer.isolation)}\n`);
-        else writeOut(`\n${isolationText(answer.isolation)}\n`);
+        if (one) writeErr(`${isolationText(answer.isolation)}\n`, io);
+        else writeOut(`\n${isolationText(answer.isolation)}\n`, io);
       }
     });
   }
@@ -66,9 +71,9 @@ export async function results(
     baton.results(opts.all ? await allIds(baton) : ids),
   );
   if (opts.all && answers.length === 0) {
-    if (opts.json) printJson([]);
-    else writeErr("baton: no workers in this workspace\n");
+    if (opts.json) printJson([], ioOf(global));
+    else writeErr("baton: no workers in this workspace\n", ioOf(global));
     return;
   }
-  printAnswers(answers, { ...opts, single: !opts.all });
+  printAnswers(answers, { ...opts, single: !opts.all }, ioOf(global));
 }

@@ -5,8 +5,9 @@ import { BatonError } from "../../errors.js";
 import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
 import { isFinal } from "../../worker/state.js";
 import type { WorkerInfo } from "../../worker/types.js";
-import { ExitWith, type GlobalOptions, printJson, withBaton, writeOut } from "../context.js";
+import { ExitWith, type GlobalOptions, ioOf, printJson, withBaton, writeOut } from "../context.js";
 import { interruptible } from "../interruptible.js";
+import type { Io } from "../io.js";
 import { reasonText } from "../render.js";
 import { rawText } from "./read.js";
 
@@ -32,7 +33,7 @@ export async function logs(global: GlobalOptions, id: string, opts: { raw?: bool
     }
     return { text: await baton.logs(id), worker };
   });
-  if (opts.raw) return writeOut(rawText(text));
+  if (opts.raw) return writeOut(rawText(text, ioOf(global)));
   const { readable } = await import("../../transcript/for-backend.js");
   writeOut(await readable(text, worker.backend ?? "codex", { ended: isFinal(worker.state) }));
   const follows = worker.continues ? `, continues ${worker.continues}` : "";
@@ -56,6 +57,7 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
     }
     throw error;
   };
+  const io = ioOf(global);
   const open = { ...global, ...(deadline === undefined ? {} : { deadline }) };
   const printed = new Set<string>(); // workers whose line a pipe already got as they ended
   const result = await withBaton(open, async (baton) => {
@@ -64,11 +66,11 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
       ? ids
       : (await baton.list()).workers.filter((w) => !isFinal(w.state)).map((w) => w.id);
     const controller = new AbortController();
-    const stopper = interruptible(controller, async () => awaited, baton);
-    if (process.stderr.isTTY && awaited.length > 0) {
-      process.stderr.write(`baton: waiting for ${awaited.join(" ")} (Ctrl+C stops them)\n`);
+    const stopper = interruptible(controller, async () => awaited, baton, io);
+    if (io.err.isTTY && awaited.length > 0) {
+      io.err.write(`baton: waiting for ${awaited.join(" ")} (Ctrl+C stops them)\n`);
     }
-    const progress = await liveProgress(baton, awaited, opts, printed);
+    const progress = await liveProgress(baton, awaited, opts, printed, io);
     try {
       return await baton.wait(
         ids,
@@ -90,15 +92,15 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
         "Wait stopped (Ctrl+C): the workers were stopped",
       );
       const saved = await saveSummary(baton.home, summary);
-      writeOut(summary);
+      writeOut(summary, io);
       throw new ExitWith(130, `the workers were stopped; summary saved in ${saved}`);
     } finally {
       progress?.stop();
       stopper.dispose();
     }
   }).catch(timedOut);
-  if (opts.json) printJson(result);
-  else for (const w of result.workers) if (!printed.has(w.id)) writeOut(waitLine(w));
+  if (opts.json) printJson(result, io);
+  else for (const w of result.workers) if (!printed.has(w.id)) writeOut(waitLine(w), io);
   if (result.timedOut) throw new ExitWith(124, opts.json ? "" : "timed out waiting (--timeout)");
   const ended = result.workers.filter((w) => isFinal(w.state));
   const judged = opts.any ? ended : result.workers;
@@ -116,18 +118,24 @@ function waitLine(w: Pick<WorkerInfo, "id" | "label" | "state" | "reason">): str
  * tui/wait-progress.ts); to a pipe, each worker's line on stdout as it ends (`printed` records it, so
  * that the end prints only the others). Nothing with --json, or when nothing is left to wait for.
  */
-async function liveProgress(baton: Baton, awaited: readonly string[], opts: WaitFlags, printed: Set<string>) {
-  const live = process.stderr.isTTY === true;
-  const piped = process.stdout.isTTY !== true;
+async function liveProgress(
+  baton: Baton,
+  awaited: readonly string[],
+  opts: WaitFlags,
+  printed: Set<string>,
+  io: Io,
+) {
+  const live = io.err.isTTY ? io.err.stream : undefined; // a display needs the terminal itself
+  const piped = !io.out.isTTY;
   if (opts.json || awaited.length === 0 || (!live && !piped)) return undefined;
   const { waitProgress } = await import("../../tui/wait-progress.js");
   return waitProgress(baton, awaited, {
-    ...(live ? { live: process.stderr } : {}),
+    ...(live ? { live } : {}),
     ...(piped
       ? {
           onEnded: (worker: WorkerInfo) => {
             printed.add(worker.id);
-            writeOut(waitLine(worker));
+            writeOut(waitLine(worker), io);
           },
         }
       : {}),

@@ -23,6 +23,7 @@ import { loadWorkflow, runWorkflow, WORKFLOW_FILE } from "../../workflow/index.j
 import { addRunOptions, type PatternCommand } from "../commands/run.js";
 import { ExitWith, type GlobalOptions, printJson, writeErr, writeOut } from "../context.js";
 import { interruptible } from "../interruptible.js";
+import { processIo } from "../io.js";
 import { limitSettings } from "../limits.js";
 import { promptSettings } from "../prompt-settings.js";
 
@@ -155,7 +156,7 @@ export async function runToResult(
 ): Promise<void> {
   const controller = new AbortController();
   const baton = await Baton.open({ home, cwd });
-  const stopper = interruptible(controller, () => runWorkersOf(home), baton);
+  const stopper = interruptible(controller, () => runWorkersOf(home), baton, processIo);
   const progress = await liveProgress(baton, opts);
   // Once the run has ended, a worker still being waited on inside it prints nothing more after the result.
   let ended = false;

@@ -5,6 +5,7 @@ import { MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_PROMPT_BYTES } from "../../protoco
 import { ROLES, type Role } from "../../worker/types.js";
 import { ExitWith } from "../context.js";
 import { interruptible } from "../interruptible.js";
+import type { Io } from "../io.js";
 import { printAnswers } from "./answers.js";
 
 // Several workers from one `baton spawn`: repeated `--task TEXT`, or `--tasks FILE` (`-` for stdin)
@@ -127,9 +128,10 @@ export async function waitAndPrint(
   baton: Baton,
   ids: readonly string[],
   opts: { json?: boolean; single: boolean },
+  io: Io,
 ): Promise<void> {
   const controller = new AbortController();
-  const stopper = interruptible(controller, async () => ids, baton);
+  const stopper = interruptible(controller, async () => ids, baton, io);
   let stopped = false;
   try {
     await baton.wait(ids, {}, controller.signal);
@@ -142,7 +144,7 @@ export async function waitAndPrint(
   }
   const answers = await baton.results(ids);
   try {
-    printAnswers(answers, opts);
+    printAnswers(answers, opts, io);
   } catch (error) {
     if (!stopped) throw error;
   }

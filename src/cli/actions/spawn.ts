@@ -4,7 +4,7 @@ import { readWorkspaceConfig } from "../../client/workspace-config.js";
 import { BatonError } from "../../errors.js";
 import { MAX_PROMPT_BYTES } from "../../protocol/limits.js";
 import type { Role } from "../../worker/types.js";
-import { type GlobalOptions, printJson, withBaton } from "../context.js";
+import { type GlobalOptions, ioOf, printJson, withBaton } from "../context.js";
 import { limitSettings } from "../limits.js";
 import { promptSettings } from "../prompt-settings.js";
 
@@ -87,13 +87,14 @@ function commandLineOf(opts: SpawnFlags): string | undefined {
 
 /** `baton spawn`. */
 export async function spawn(global: GlobalOptions, words: string[], opts: SpawnFlags): Promise<void> {
-  refuseInsideWorker(process.env);
+  const io = ioOf(global);
+  refuseInsideWorker(io.env);
   // Several tasks (--task, --tasks) share the other options; each may have its own label, role, ...
   const several = opts.task !== undefined || opts.tasks !== undefined;
   const { tasksOf } = await import("./spawn-tasks.js");
   const tasks = await tasksOf(words, opts, readStdin);
   const follows = opts.continue;
-  const cwd = resolve(opts.cwd ?? ".");
+  const cwd = resolve(io.cwd, opts.cwd ?? ".");
   await withBaton(global, async (baton) => {
     const settings = await promptSettings(opts, cwd, baton.home);
     // Given none, the workspace's default (a follow-up: its parent's): `--codex-bin` is for codex only.
@@ -136,12 +137,12 @@ export async function spawn(global: GlobalOptions, words: string[], opts: SpawnF
     const ids = await baton.spawnMany(each);
     if (opts.wait === true) {
       const { waitAndPrint } = await import("./spawn-tasks.js");
-      return waitAndPrint(baton, ids, { json: opts.json, single: !several });
+      return waitAndPrint(baton, ids, { json: opts.json, single: !several }, io);
     }
     if (!several) {
-      if (opts.json) printJson({ id: ids[0] });
-      else process.stdout.write(`${ids[0]}\n`);
-    } else if (opts.json) printJson(ids);
-    else process.stdout.write(ids.map((id) => `${id}\n`).join(""));
+      if (opts.json) printJson({ id: ids[0] }, io);
+      else io.out.write(`${ids[0]}\n`);
+    } else if (opts.json) printJson(ids, io);
+    else io.out.write(ids.map((id) => `${id}\n`).join(""));
   });
 }
