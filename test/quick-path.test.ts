@@ -202,7 +202,10 @@ describe("the quick path for ls, result, poll, wait and spawn", () => {
     let quick = 0;
     for (let i = 0; i < 20_000; i++) {
       const tail = Array.from({ length: next() % 5 }, () => pool[next() % pool.length]!);
-      const argv = [...(next() % 5 === 0 ? [] : [["ls", "result", "poll", "wait", "spawn"][next() % 5]!]), ...tail];
+      const argv = [
+        ...(next() % 5 === 0 ? [] : [["ls", "result", "poll", "wait", "spawn"][next() % 5]!]),
+        ...tail,
+      ];
       const fast = byQuickPath(argv);
       if (!fast) continue;
       quick++;

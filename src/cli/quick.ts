@@ -37,7 +37,11 @@ export function quickCall(line: Exclude<QuickLine, { command: "spawn" }>): Quick
     return { command: "result", ids: [...line.ids], opts: { json, all: line.flags.has("--all") } };
   if (line.command === "wait") {
     const timeout = line.values.get("--timeout");
-    const opts = { any: line.flags.has("--any"), json, timeout: timeout === undefined ? undefined : WAIT_TIMEOUT(timeout) };
+    const opts = {
+      any: line.flags.has("--any"),
+      json,
+      timeout: timeout === undefined ? undefined : WAIT_TIMEOUT(timeout),
+    };
     return { command: "wait", ids: [...line.ids], opts };
   }
   const number = (flag: keyof typeof NUMBERS) => {
