@@ -6,7 +6,7 @@ import pty from "@lydell/node-pty";
 import type { PollResult, WorkerResult } from "../dist/index.js";
 import { terminalJson, terminalText } from "../dist/render/terminal-text.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { CLI, FIXTURES, Workspace } from "./support/harness.ts";
+import { CLI, FIXTURES, ROOT, Workspace } from "./support/harness.ts";
 
 // Text from a worker or a model is shown on a terminal, never obeyed by it: each command runs in a real
 // pseudo-terminal, and what reaches the screen must hold no control character but the terminal's own
@@ -35,10 +35,23 @@ interface Screen {
   readonly code: number;
 }
 
-/** Runs the CLI in a real pseudo-terminal (stdout and stderr both a TTY) and returns what it drew. */
-function onScreen(ws: Workspace, args: readonly string[], env: NodeJS.ProcessEnv = ws.env): Promise<Screen> {
+/** The bin, the native client (native/baton.c), which runs result, poll, wait and ls in the supervisor. */
+const NATIVE = join(ROOT, "dist/cli/baton");
+const CLIENTS = ["node", "native"] as const;
+
+/**
+ * Runs the CLI (Node's, or the native client) in a real pseudo-terminal (stdout and stderr both a TTY)
+ * and returns what it drew.
+ */
+function onScreen(
+  ws: Workspace,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = ws.env,
+  client: (typeof CLIENTS)[number] = "node",
+): Promise<Screen> {
   return new Promise((resolve) => {
-    const terminal = pty.spawn(process.execPath, [CLI, ...args], {
+    const [file, argv] = client === "native" ? [NATIVE, [...args]] : [process.execPath, [CLI, ...args]];
+    const terminal = pty.spawn(file, argv, {
       cwd: ws.dir,
       env: env as Record<string, string>,
       cols: 250,
@@ -95,14 +108,16 @@ describe("worker text on a terminal", () => {
     const id = (await ws.ok(["spawn", "--label", "codex-escapes", prompt])).trim();
     assert.equal((await ws.baton(["wait", id])).code, 0);
 
-    const screen = await onScreen(ws, ["result", id]);
-    assert.equal(screen.code, 0, screen.output);
-    assertShownAsText(screen);
+    for (const client of CLIENTS) {
+      const screen = await onScreen(ws, ["result", id], ws.env, client);
+      assert.equal(screen.code, 0, screen.output);
+      assertShownAsText(screen);
 
-    // --json on a terminal: still nothing raw, and it parses back to the exact answer.
-    const json = await onScreen(ws, ["result", id, "--json"]);
-    assertShownAsText(json, []);
-    assert.equal((JSON.parse(json.output) as WorkerResult).answer, ANSWER);
+      // --json on a terminal: still nothing raw, and it parses back to the exact answer.
+      const json = await onScreen(ws, ["result", id, "--json"], ws.env, client);
+      assertShownAsText(json, []);
+      assert.equal((JSON.parse(json.output) as WorkerResult).answer, ANSWER);
+    }
 
     // A pipe gets the exact bytes: a script may want them.
     assert.equal((await ws.json<WorkerResult>(["result", id])).answer, ANSWER);
@@ -117,9 +132,11 @@ describe("worker text on a terminal", () => {
     assert.equal(logs.code, 0, logs.output);
     assertShownAsText(logs, transcriptParts);
 
-    const poll = await onScreen(ws, ["poll", id, "--reader", "screen"]);
-    assert.equal(poll.code, 0, poll.output);
-    assertShownAsText(poll, transcriptParts);
+    for (const client of CLIENTS) {
+      const poll = await onScreen(ws, ["poll", id, "--reader", `screen-${client}`], ws.env, client);
+      assert.equal(poll.code, 0, poll.output);
+      assertShownAsText(poll, transcriptParts);
+    }
 
     // Piped, both keep the bytes; --json keeps them exactly, escaped by JSON.
     assert.ok((await ws.ok(["logs", id])).includes(`transcript: ${HOSTILE}`));
@@ -135,17 +152,19 @@ describe("worker text on a terminal", () => {
     const id = await spawnEscapeAgent({ ...ws.env, ESCAPE_FAIL: "1" }, label);
     const failure = ["clear\\x1b[2J", "title\\x1b]0;pwned\\x07", "csi\\x9b31m", "bidi\\u202eevil"];
 
-    const result = await onScreen(ws, ["result", id]);
-    assert.equal(result.code, 1, result.output);
-    assertShownAsText(result, [`worker ${id} failed: exit code 3: failed: `, ...failure]);
+    for (const client of CLIENTS) {
+      const result = await onScreen(ws, ["result", id], ws.env, client);
+      assert.equal(result.code, 1, result.output);
+      assertShownAsText(result, [`worker ${id} failed: exit code 3: failed: `, ...failure]);
 
-    const waited = await onScreen(ws, ["wait", id]);
-    assert.equal(waited.code, 1, waited.output);
-    assertShownAsText(waited, [`${id} (bidi\\u202elabel) failed`, ...failure]);
+      const waited = await onScreen(ws, ["wait", id], ws.env, client);
+      assert.equal(waited.code, 1, waited.output);
+      assertShownAsText(waited, [`${id} (bidi\\u202elabel) failed`, ...failure]);
 
-    const listed = await onScreen(ws, ["ls"]);
-    assert.equal(listed.code, 0, listed.output);
-    assertShownAsText(listed, ["bidi\\u202elabel"]);
+      const listed = await onScreen(ws, ["ls"], ws.env, client);
+      assert.equal(listed.code, 0, listed.output);
+      assertShownAsText(listed, ["bidi\\u202elabel"]);
+    }
     const json = await ws.json<{ workers: { id: string; label?: string }[] }>(["ls"]);
     assert.equal(json.workers.find((w) => w.id === id)?.label, label);
   });
@@ -155,7 +174,7 @@ describe("worker text on a terminal", () => {
     await ws.ok(["plan", "set", step, "Fix it", "Test it"]);
     const shown = ["Scout\\x1b[2J the \\x9bparser\\u202e"];
     assertShownAsText(await onScreen(ws, ["plan", "show"]), shown);
-    assertShownAsText(await onScreen(ws, ["ls"]), shown);
+    for (const client of CLIENTS) assertShownAsText(await onScreen(ws, ["ls"], ws.env, client), shown);
     const plan = await ws.json<{ steps: { step: string }[] }>(["plan", "show"]);
     assert.equal(plan.steps[0]?.step, step);
     await ws.ok(["plan", "set", "Done"]);

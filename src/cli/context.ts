@@ -24,7 +24,7 @@ export async function withBaton<T>(
   work: (baton: Baton) => Promise<T>,
 ): Promise<T> {
   const { home, deadline, autoStart } = global;
-  const { cwd, env } = ioOf(global);
+  const { cwd, env, signal } = ioOf(global);
   const { Baton } = await import("../client/baton.js"); // loaded by the commands that talk to a supervisor
   const baton = await Baton.open({
     cwd,
@@ -33,9 +33,12 @@ export async function withBaton<T>(
     ...(deadline === undefined ? {} : { deadline }),
     ...(autoStart === undefined ? {} : { autoStart }),
   });
+  const gone = () => baton.close(); // its requests fail, and the command with them
+  signal?.addEventListener("abort", gone, { once: true });
   try {
     return await work(baton);
   } finally {
+    signal?.removeEventListener("abort", gone);
     baton.close();
   }
 }

@@ -19,6 +19,8 @@ export interface Io {
   readonly cwd: string;
   /** The caller's environment. */
   readonly env: NodeJS.ProcessEnv;
+  /** Aborted when the caller is gone: what the command still awaits is dropped. */
+  readonly signal?: AbortSignal;
   /** Calls `handler` at each Ctrl+C until the returned function is called. */
   onInterrupt(handler: () => void): () => void;
   /** Ends the command at once with `code`, whatever it still awaits (a forced stop). */

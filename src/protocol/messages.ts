@@ -212,6 +212,18 @@ export const helloParams = z.strictObject({
     .optional(),
 });
 
+/**
+ * `cli`: a command line of the native client (native/baton.c), run by the supervisor as the quick path
+ * would run it in a process of its own, with the client's folder, environment and terminals.
+ */
+export const cliParams = z.strictObject({
+  argv: z.array(z.string()).max(4096),
+  cwd: z.string().refine(isAbsolute, "must be an absolute path"),
+  env: z.record(z.string(), z.string()),
+  out: z.strictObject({ tty: z.boolean() }),
+  err: z.strictObject({ tty: z.boolean() }),
+});
+
 export const request = z.object({
   id: z.number().int(),
   method: z.string(),

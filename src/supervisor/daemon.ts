@@ -8,7 +8,7 @@ import { appendStoreFileSync, inStoreSync } from "../store/no-follow.js";
 import { Store } from "../store/store.js";
 import { checkCaller } from "./caller.js";
 import { endpointFor, secureSocketDir } from "./endpoint.js";
-import { type Admit, handlers, parse, serve } from "./server.js";
+import { type Admit, type Handler, handlers, parse, serve } from "./server.js";
 import { Supervisor } from "./supervisor.js";
 
 // The supervisor daemon: one per workspace, started on demand by a client (like tmux's server).
@@ -52,8 +52,11 @@ function listen(server: net.Server, path: string): Promise<void> {
   });
 }
 
-/** Runs the supervisor for the store at `home` until it is shut down or idle. */
-export async function runSupervisor(home: string): Promise<void> {
+/**
+ * Runs the supervisor of the store at `home` until it is shut down or loses its store. `more` adds
+ * request handlers of other layers (the CLI's relay), given by the entry point that starts it.
+ */
+export async function runSupervisor(home: string, more: Record<string, Handler> = {}): Promise<void> {
   process.umask(0o077);
   const store = await Store.open(home);
   const storeIdentity = identityOf(home);
@@ -128,7 +131,7 @@ export async function runSupervisor(home: string): Promise<void> {
       throw error;
     }
   };
-  const table = handlers(supervisor, { shutdown: () => void shutdown() });
+  const table = { ...more, ...handlers(supervisor, { shutdown: () => void shutdown() }) };
   // Connections per server: after listening again, the old server keeps serving its connections.
   const connections = new Map<net.Server, number>();
   const listenOnSocket = async (): Promise<{ server: net.Server; identity: Identity }> => {
@@ -193,14 +196,17 @@ export async function runSupervisor(home: string): Promise<void> {
 }
 
 /** Entry point for a daemon started by a client: `node daemon.js --home DIR`. */
-export function runSupervisorFromArgv(argv: readonly string[]): void {
+export function runSupervisorFromArgv(
+  argv: readonly string[],
+  more: (home: string) => Record<string, Handler>,
+): void {
   const homeIndex = argv.indexOf("--home");
   const home = homeIndex > 0 ? argv[homeIndex + 1] : undefined;
   if (!home) {
     say("error: the supervisor needs --home DIR");
     process.exit(2);
   }
-  runSupervisor(home).catch((error: unknown) => {
+  runSupervisor(home, more(home)).catch((error: unknown) => {
     say(`error: ${(error as Error)?.message ?? String(error)}`);
     process.exit(1);
   });

@@ -20,7 +20,18 @@ import {
 } from "../protocol/messages.js";
 import type { Supervisor } from "./supervisor.js";
 
-type Handler = (params: unknown, signal: AbortSignal) => Promise<unknown> | unknown;
+/** What a request's handler may do besides replying once. */
+export interface Call {
+  /** Sends `{id, ...body}` before the reply (a relayed command's output as it comes); nothing after it. */
+  notify(body: Record<string, unknown>): void;
+  /** Calls `listener` each time the client sends "cancel" for this request. */
+  onCancel(listener: () => void): void;
+  /** Aborted when the connection closes. */
+  readonly closed: AbortSignal;
+}
+
+/** A request's handler: its signal aborts when the client cancels the request or goes. */
+export type Handler = (params: unknown, signal: AbortSignal, call: Call) => Promise<unknown> | unknown;
 
 /** Validates a request's parameters; a usage error names the field. */
 export function parse<T>(schema: z.ZodType<T>, params: unknown, method: string): T {
@@ -99,7 +110,7 @@ export function serve(
     onActivity(connections);
     const controller = new AbortController();
     // Each request can be cancelled on its own ("cancel"), and all of them by closing the connection.
-    const inFlight = new Map<number, AbortController>();
+    const inFlight = new Map<number, { readonly own: AbortController; readonly cancels: (() => void)[] }>();
     const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
     // Settles once the hello is judged; requests that come before that wait for it.
     let admitted: Promise<boolean> | undefined;
@@ -159,7 +170,9 @@ export function serve(
         id = parsed.data.id;
         if (parsed.data.method === "cancel") {
           const target = (parsed.data.params as { id?: unknown } | undefined)?.id;
-          if (typeof target === "number") inFlight.get(target)?.abort();
+          const call = typeof target === "number" ? inFlight.get(target) : undefined;
+          call?.own.abort();
+          for (const listener of call?.cancels ?? []) listener();
           reply({ id, ok: true, result: {} });
           return;
         }
@@ -174,11 +187,23 @@ export function serve(
           );
         }
         const own = new AbortController();
-        inFlight.set(id, own);
+        const cancels: (() => void)[] = [];
+        inFlight.set(id, { own, cancels });
+        let replied = false;
+        const call: Call = {
+          notify: (body) => {
+            if (!replied && !socket.destroyed) socket.write(`${JSON.stringify({ id, ...body })}\n`);
+          },
+          onCancel: (listener) => cancels.push(listener),
+          closed: controller.signal,
+        };
         try {
           const signal = AbortSignal.any([controller.signal, own.signal]);
-          reply({ id, ok: true, result: await handler(parsed.data.params, signal) });
+          const result = await handler(parsed.data.params, signal, call);
+          replied = true;
+          reply({ id, ok: true, result });
         } finally {
+          replied = true;
           inFlight.delete(id);
         }
       } catch (error) {

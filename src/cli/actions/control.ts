@@ -138,6 +138,9 @@ export async function shutdown(global: GlobalOptions): Promise<void> {
 /** `baton supervisor`: runs until shut down. */
 export async function supervisor(global: GlobalOptions): Promise<never> {
   const { runSupervisor } = await import("../../supervisor/daemon.js"); // the supervisor's own code
-  await runSupervisor(global.home ?? resolveHome());
+  const home = global.home ?? resolveHome();
+  // It runs the native client's commands too, as the supervisor's own entry point has it do.
+  const { relayHandlers } = await import("../relay.js");
+  await runSupervisor(home, relayHandlers(home));
   return new Promise<never>(() => {}); // runs until shut down
 }

@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { WorkerInfo, WorkerResult } from "../dist/index.js";
+import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
+import { ROOT, type RunResult, Workspace } from "./support/harness.ts";
+
+// dist/cli/baton, the bin, is the native client (native/baton.c): it runs spawn, wait, result, poll and
+// ls inside the workspace's supervisor (src/cli/relay.ts) and hands every other command line to
+// `node dist/cli/main.js`. Real codex workers against the scripted model. Each quick command must print
+// exactly what Node's CLI prints, and start no Node: the client runs with a `node` first on PATH that
+// only leaves a mark, so a command that reached Node shows.
+
+const NATIVE = join(ROOT, "dist/cli/baton");
+
+/** A task whose worker answers `answer`. */
+const asking = (name: string, answer: string) =>
+  `${name}\n${modelScriptLine([{ type: "message", text: answer }])}`;
+
+function runNative(
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd: string },
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = execFile(NATIVE, [...args], { ...options, encoding: "utf8" }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end();
+  });
+}
+
+describe("the native client", () => {
+  let ws: Workspace;
+  let other: Workspace;
+  let fake: string;
+  let marks: string;
+  /** ws's environment with the marking `node` first on PATH. */
+  let noNode: NodeJS.ProcessEnv;
+  const native = (args: readonly string[], env = noNode, cwd = ws.dir) => runNative(args, { env, cwd });
+  const nodeRan = () => (existsSync(marks) ? readFileSync(marks, "utf8") : "");
+
+  before(async () => {
+    ws = await Workspace.create(directiveScript(() => ({ type: "message", text: "unscripted" })));
+    other = await Workspace.create(directiveScript(() => ({ type: "message", text: "the other model" })));
+    fake = mkdtempSync(join(tmpdir(), "baton-fake-node-"));
+    marks = join(fake, "ran");
+    writeFileSync(join(fake, "node"), `#!/bin/sh\necho "node $*" >> '${marks}'\nexit 99\n`, { mode: 0o755 });
+    noNode = { ...ws.env, PATH: `${fake}:${process.env.PATH}` };
+    await ws.ok(["ls"]); // the supervisor starts
+  });
+  after(async () => {
+    await ws.cleanup();
+    await other.cleanup();
+    rmSync(fake, { recursive: true, force: true });
+  });
+
+  test("is what `npm run build` made of native/baton.c", () => {
+    assert.deepEqual([...readFileSync(NATIVE).subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], "an ELF executable");
+  });
+
+  test("runs spawn, wait, result, poll and ls in the supervisor, printing what Node's CLI prints", async () => {
+    const spawned = await native([
+      "spawn",
+      "--task",
+      asking("one", "answer-one"),
+      "--task",
+      asking("two", "answer-two"),
+    ]);
+    assert.equal(spawned.code, 0, spawned.stderr);
+    const ids = spawned.stdout.trim().split("\n");
+    assert.equal(ids.length, 2, spawned.stdout);
+    const [a, b] = ids as [string, string];
+    const waited = await native(["wait", a, b]);
+    assert.deepEqual(waited, await ws.baton(["wait", a, b]), "wait");
+    assert.equal(waited.code, 0);
+    assert.equal((await native(["result", a])).stdout, "answer-one\n");
+    const lines = [
+      ["result", a],
+      ["result", a, b],
+      ["result", "--all"],
+      ["result", b, "--json"],
+      ["result", "w999"],
+      ["wait", a, "--json"],
+      ["ls"],
+      ["ls", "--json"],
+    ];
+    for (const line of lines) assert.deepEqual(await native(line), await ws.baton(line), line.join(" "));
+    for (const flags of [[], ["--raw"], ["--json"]]) {
+      const mine = await native(["poll", a, ...flags, "--reader", `native${flags.join("")}`]);
+      const node = await ws.baton(["poll", a, ...flags, "--reader", `node${flags.join("")}`]);
+      assert.deepEqual(mine, node, `poll ${flags.join(" ")}`);
+      assert.match(mine.stdout, /answer-one/);
+    }
+    assert.equal(nodeRan(), "", "no command went to Node");
+  });
+
+  test("a spawn takes the caller's folder and environment", async () => {
+    mkdirSync(join(ws.dir, "sub"), { recursive: true });
+    mkdirSync(join(ws.dir, "elsewhere"), { recursive: true });
+    // The other workspace's CODEX_HOME points codex at the other scripted model.
+    const env = { ...noNode, CODEX_HOME: other.codexHome };
+    const spawned = await native(
+      ["spawn", "--cwd", "../elsewhere", "--wait", "--json", "which model?"],
+      env,
+      join(ws.dir, "sub"),
+    );
+    assert.equal(spawned.code, 0, spawned.stderr);
+    const result = JSON.parse(spawned.stdout) as WorkerResult;
+    assert.equal(result.answer, "the other model");
+    const spec = JSON.parse(readFileSync(join(ws.home, "workers", result.id, "spec.json"), "utf8"));
+    assert.equal(spec.cwd, join(ws.dir, "elsewhere"), "--cwd is taken from the caller's folder");
+    assert.equal(nodeRan(), "");
+  });
+
+  test("hands every other command line to Node's CLI, and refuses a worker as Node's CLI does", async () => {
+    for (const line of [["--version"], ["logs", "w1"], ["wait", "--bogus"], ["spawn", "-"], ["shutdown"]]) {
+      rmSync(marks, { force: true });
+      const ran = await native(line);
+      assert.equal(ran.code, 99, `${line.join(" ")} went to node`);
+      assert.equal(nodeRan(), `node ${join(ROOT, "dist/cli/main.js")} ${line.join(" ")}\n`);
+    }
+    rmSync(marks, { force: true });
+    assert.deepEqual(await native(["wait", "--bogus"], ws.env), await ws.baton(["wait", "--bogus"]));
+    // A worker's process (its variables are what the supervisor checks) is refused at the hello; Node's
+    // CLI then says why.
+    const inWorker = { ...ws.env, BATON_WORKER_ID: "w1" };
+    const refused = await native(["spawn", "nested"], inWorker);
+    assert.deepEqual(refused, await ws.baton(["spawn", "nested"], { env: inWorker }));
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /^baton: workers cannot/);
+    assert.equal(
+      JSON.parse((await native(["ls", "--json"])).stdout).workers.length,
+      3,
+      "no worker was started",
+    );
+  });
+
+  test("Ctrl+C on wait stops the awaited workers gracefully, as Node's CLI does", async () => {
+    const spawned = await native(["spawn", `hang\n${modelScriptLine([{ type: "hang" }])}`]);
+    const id = spawned.stdout.trim();
+    const child = spawn(NATIVE, ["wait", id], {
+      env: noNode,
+      cwd: ws.dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const ended = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // Once the client catches SIGINT (its first act), the interrupt is the command's.
+    while (!/^SigCgt:\s*[0-9a-f]*[2367abef]$/m.test(readFileSync(`/proc/${child.pid}/status`, "utf8"))) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    child.kill("SIGINT");
+    assert.equal(await ended, 130, stderr);
+    assert.match(stderr, /stopping the workers gracefully/);
+    assert.match(stderr, /the workers were stopped; summary saved in /);
+    assert.match(stdout, new RegExp(id));
+    const worker = (
+      JSON.parse((await native(["ls", "--json"])).stdout) as { workers: WorkerInfo[] }
+    ).workers.find((w) => w.id === id);
+    assert.equal(worker?.state, "canceled");
+    assert.equal(nodeRan(), "");
+  });
+});
