@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
-  CLI,
+  commandLine,
   expect,
   expectedAnswer,
   log,
@@ -12,6 +12,7 @@ import {
   ratio,
   type Section,
   type Target,
+  type Via,
   verdict,
   type Workspace,
 } from "./common.ts";
@@ -19,13 +20,14 @@ import {
 /** How far over `node -e 0` each command may be, in ms; shutdown's is absolute. */
 const OVER: Record<string, number> = { ls: 60, result: 60, poll: 60, spawn: 100 };
 const SHUTDOWN_MS = 300;
+const VIAS: readonly Via[] = ["bin", "node"];
 
-/** Runs `node ARGS` with stdout and stderr piped, as an agent's shell tool would; resolves with its wall time. */
-function timed(args: readonly string[], ws: { dir: string; env: NodeJS.ProcessEnv }) {
+/** Runs `FILE ARGS` with stdout and stderr piped, as an agent's shell tool would; resolves with its wall time. */
+function timed(file: string, args: readonly string[], ws: { dir: string; env: NodeJS.ProcessEnv }) {
   return new Promise<{ ms: number; code: number | null; stdout: string; stderr: string }>(
     (resolve, reject) => {
       const start = now();
-      const child = spawn(process.execPath, [...args], {
+      const child = spawn(file, [...args], {
         cwd: ws.dir,
         env: ws.env,
         stdio: ["ignore", "pipe", "pipe"],
@@ -56,61 +58,72 @@ export async function cliStartup(ws: Workspace, root: string, runs = 15): Promis
     env: { ...ws.env, BATON_HOME: join(root, "cli-idle", ".baton") },
   };
   mkdirSync(idle.dir, { recursive: true });
-  const times: Record<string, number[]> = { node: [], ls: [], result: [], poll: [], spawn: [], shutdown: [] };
+  const times: Record<string, number[]> = { node: [], shutdown: [] };
+  const record = (key: string, value: number) => {
+    times[key] ??= [];
+    times[key].push(value);
+  };
   const said = new Set<string>();
+  const run1 = (args: readonly string[], via: Via, where: { dir: string; env: NodeJS.ProcessEnv } = ws) =>
+    timed(...commandLine(args, via), where);
   for (let run = 1; run <= runs; run++) {
-    times.node!.push((await timed(["-e", "0"], ws)).ms);
-    for (const [name, args] of [
-      ["ls", ["ls"]],
-      ["result", ["result", first]],
-      ["poll", ["poll", first]],
-    ] as const) {
-      const r = await timed([CLI, ...args], ws);
-      expect(r.code === 0, `baton ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-      times[name]!.push(r.ms);
+    times.node!.push((await timed(process.execPath, ["-e", "0"], ws)).ms);
+    for (const via of VIAS) {
+      for (const [name, args] of [
+        ["ls", ["ls"]],
+        ["result", ["result", first]],
+        ["poll", ["poll", first]],
+      ] as const) {
+        const r = await run1(args, via);
+        expect(r.code === 0, `baton ${args.join(" ")} (${via}) exited ${r.code}: ${r.stderr}`);
+        record(`${name} ${via}`, r.ms);
+      }
+      const task = `startup spawn ${via} ${run}`;
+      const spawned = await run1(["spawn", task], via);
+      expect(spawned.code === 0, `baton spawn (${via}) exited ${spawned.code}: ${spawned.stderr}`);
+      record(`spawn ${via}`, spawned.ms);
+      // Its worker runs to the end before the next command, outside the timing: the machine is quiet again.
+      const id = spawned.stdout.trim();
+      await ws.baton.wait([id]);
+      const result = await ws.baton.result(id);
+      expect(result.answer === expectedAnswer(task), `${id}: answer ${result.answer}`);
     }
-    const task = `startup spawn ${run}`;
-    const spawned = await timed([CLI, "spawn", task], ws);
-    expect(spawned.code === 0, `baton spawn exited ${spawned.code}: ${spawned.stderr}`);
-    times.spawn!.push(spawned.ms);
-    // Its worker runs to the end before the next run, outside the timing: the machine is quiet again.
-    const id = spawned.stdout.trim();
-    await ws.baton.wait([id]);
-    const result = await ws.baton.result(id);
-    expect(result.answer === expectedAnswer(task), `${id}: answer ${result.answer}`);
 
-    const started = await timed([CLI, "ls"], idle); // a fresh supervisor, idle
+    const started = await run1(["ls"], "node", idle); // a fresh supervisor, idle
     expect(started.code === 0, `baton ls (idle workspace) exited ${started.code}: ${started.stderr}`);
-    const stopped = await timed([CLI, "shutdown"], idle);
+    const stopped = await run1(["shutdown"], "bin", idle);
     expect(stopped.code === 0, `baton shutdown exited ${stopped.code}: ${stopped.stderr}`);
     times.shutdown!.push(stopped.ms);
     said.add(stopped.stdout.trim().replace(/pid \d+/, "pid N"));
     log(
-      `(h) run ${run}/${runs}: node ${ms(times.node!.at(-1)!)}, ls ${ms(times.ls!.at(-1)!)}, spawn ${ms(times.spawn!.at(-1)!)}, shutdown ${ms(times.shutdown!.at(-1)!)}`,
+      `(h) run ${run}/${runs}: node ${ms(times.node!.at(-1)!)}, ls ${ms(times["ls bin"]!.at(-1)!)} (by node ${ms(times["ls node"]!.at(-1)!)}), spawn ${ms(times["spawn bin"]!.at(-1)!)} (by node ${ms(times["spawn node"]!.at(-1)!)}), shutdown ${ms(times.shutdown!.at(-1)!)}`,
     );
   }
   const base = median(times.node!);
   const rows: string[][] = [["`node -e 0` (baseline)", ms(median(times.node!)), "", "", "", ""]];
   const targets: Target[] = [];
-  for (const name of ["ls", "result", "poll", "spawn"]) {
-    const m = median(times[name]!);
+  for (const [name, via] of ["ls", "result", "poll", "spawn"].flatMap((n) =>
+    VIAS.map((v) => [n, v] as const),
+  )) {
+    const m = median(times[`${name} ${via}`]!);
     const over = m - base;
     const pass = over <= OVER[name]!;
     const args = name === "ls" ? "ls" : name === "spawn" ? 'spawn "TASK"' : `${name} ID`;
     rows.push([
-      `\`baton ${args}\``,
+      via === "bin" ? `\`baton ${args}\`` : `\`node dist/cli/main.js ${args}\``,
       ms(m),
       ms(over),
       ratio(m / base),
-      `≤ ${OVER[name]} ms over`,
-      verdict(pass),
+      via === "bin" ? `≤ ${OVER[name]} ms over` : "",
+      via === "bin" ? verdict(pass) : "",
     ]);
-    targets.push({
-      name: `(h) baton ${name}: over node -e 0`,
-      figure: ms(over),
-      target: `≤ ${OVER[name]} ms`,
-      pass,
-    });
+    if (via === "bin")
+      targets.push({
+        name: `(h) baton ${name}: over node -e 0`,
+        figure: ms(over),
+        target: `≤ ${OVER[name]} ms`,
+        pass,
+      });
   }
   const down = median(times.shutdown!);
   rows.push([
@@ -130,7 +143,9 @@ export async function cliStartup(ws: Workspace, root: string, runs = 15): Promis
   return {
     title: "(h) CLI start-up: one command against `node -e 0`",
     about: [
-      `Each command is a new \`node dist/cli/main.js ...\` process with stdout and stderr piped, as an agent's ` +
+      "Each command is a new process of the `baton` bin (dist/cli/baton, the native client, which has the " +
+        "supervisor run it: native/baton.c), and again of Node's CLI (`node dist/cli/main.js ...`), " +
+        `with stdout and stderr piped, as an agent's ` +
         `shell tool runs it, timed from spawn to exit; the baseline is \`node -e 0\` started the same way. ` +
         `${runs} runs, interleaved (baseline, ls, result, poll, spawn, shutdown), medians. The supervisor is ` +
         "warm (already running); `result` and `poll` read a finished worker; each spawned worker (the real " +

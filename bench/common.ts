@@ -225,10 +225,21 @@ export class Leftovers {
   }
 }
 
-/** Runs the baton CLI as its own Node process. */
-export function runCli(ws: Workspace, args: readonly string[]): Promise<string> {
+/** The `baton` bin: the native client (native/baton.c), which hands what it does not run to the CLI. */
+export const BIN = join(ROOT, "dist/cli/baton");
+
+/** How a command is started: the `baton` bin, or Node's CLI (`node dist/cli/main.js`). */
+export type Via = "bin" | "node";
+
+/** The program and arguments that run `baton ARGS` by `via`. */
+export const commandLine = (args: readonly string[], via: Via): [string, string[]] =>
+  via === "bin" ? [BIN, [...args]] : [process.execPath, [CLI, ...args]];
+
+/** Runs the baton CLI as its own process: Node's CLI, or the bin. */
+export function runCli(ws: Workspace, args: readonly string[], via: Via = "node"): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ws.dir, env: ws.env }, (error, stdout, stderr) => {
+    const [file, argv] = commandLine(args, via);
+    execFile(file, argv, { cwd: ws.dir, env: ws.env }, (error, stdout, stderr) => {
       if (error) reject(new Error(`baton ${args.join(" ")} failed: ${stderr}${stdout}`));
       else resolvePromise(stdout);
     });
