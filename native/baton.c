@@ -317,6 +317,7 @@ int main(int argc, char **argv) {
         return 1;
       }
       start = end + 1;
+      if (message.id == -1 && message.failed && !printed) by_node(); /* a request it would not read */
       if (message.id == HELLO_ID) {
         if (proof_fd >= 0) close(proof_fd);
         proof_fd = -1;
