@@ -13,6 +13,8 @@ export interface GlobalOptions {
   readonly autoStart?: boolean;
   /** Where the command writes, and its caller's folder and environment (default: this process's). */
   readonly io?: Io;
+  /** Opens the Baton in process rather than by the socket: a command the supervisor runs (relay.ts). */
+  readonly open?: (deadline: number | undefined) => Baton;
 }
 
 /** The Io of a command given these options. */
@@ -23,16 +25,18 @@ export async function withBaton<T>(
   global: GlobalOptions & Pick<BatonOptions, "deadline">,
   work: (baton: Baton) => Promise<T>,
 ): Promise<T> {
-  const { home, deadline, autoStart } = global;
+  const { home, deadline, autoStart, open } = global;
   const { cwd, env, signal } = ioOf(global);
-  const { Baton } = await import("../client/baton.js"); // loaded by the commands that talk to a supervisor
-  const baton = await Baton.open({
-    cwd,
-    env,
-    ...(home ? { home } : {}),
-    ...(deadline === undefined ? {} : { deadline }),
-    ...(autoStart === undefined ? {} : { autoStart }),
-  });
+  const baton = open
+    ? open(deadline)
+    : await (await import("../client/baton.js")).Baton.open({
+        // loaded by the commands that talk to a supervisor
+        cwd,
+        env,
+        ...(home ? { home } : {}),
+        ...(deadline === undefined ? {} : { deadline }),
+        ...(autoStart === undefined ? {} : { autoStart }),
+      });
   const gone = () => baton.close(); // its requests fail, and the command with them
   signal?.addEventListener("abort", gone, { once: true });
   try {

@@ -1,7 +1,6 @@
 import { NoSupervisor } from "../client/reach.js";
 import type { GlobalOptions } from "./context.js";
 import { exitCodeOf } from "./failure.js";
-import type { Io } from "./io.js";
 
 /**
  * Runs a quick path's action (see quick.ts); resolves with the exit code, or with undefined, having
@@ -10,7 +9,7 @@ import type { Io } from "./io.js";
  * program starts one).
  */
 export async function runQuickly<C>(
-  where: { readonly home: string | undefined; readonly io: Io | undefined },
+  where: Pick<GlobalOptions, "home" | "io" | "open">,
   call: () => C,
   run: (global: GlobalOptions, call: C) => Promise<void>,
 ): Promise<number | undefined> {
@@ -20,10 +19,11 @@ export async function runQuickly<C>(
   } catch {
     return undefined;
   }
-  const { home, io } = where;
+  const { home, io, open } = where;
   const global: GlobalOptions = {
     ...(home === undefined ? {} : { home }),
     ...(io === undefined ? {} : { io }),
+    ...(open === undefined ? {} : { open }),
     autoStart: false,
   };
   try {

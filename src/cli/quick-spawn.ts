@@ -1,8 +1,7 @@
 import { MAX_TIMEOUT_SECONDS } from "../protocol/limits.js";
 import { ROLES, type Role } from "../worker/types.js";
 import { type SpawnFlags, spawn } from "./actions/spawn.js";
-import { positiveNumber } from "./context.js";
-import type { Io } from "./io.js";
+import { type GlobalOptions, positiveNumber } from "./context.js";
 import type { QuickLine } from "./quick-argv.js";
 import { runQuickly } from "./quick-run.js";
 
@@ -42,9 +41,12 @@ export function spawnFlags(line: SpawnLine): SpawnFlags {
 }
 
 /** Runs a `spawn` line; resolves with the exit code, or undefined when the full program should run it. */
-export function runQuickSpawn(line: SpawnLine, io?: Io): Promise<number | undefined> {
+export function runQuickSpawn(
+  line: SpawnLine,
+  where: Pick<GlobalOptions, "io" | "open"> = {},
+): Promise<number | undefined> {
   return runQuickly(
-    { home: line.home, io },
+    { home: line.home, ...where },
     () => spawnFlags(line),
     (global, flags) => spawn(global, [...line.ids], flags),
   );

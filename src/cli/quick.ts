@@ -1,8 +1,7 @@
 import { MAX_POLL_BYTES, MAX_POLL_WAIT_MS, MAX_WAIT_MS } from "../protocol/limits.js";
 import { type WaitFlags, wait } from "./actions/inspect.js";
 import { ls, type PollFlags, poll, result } from "./actions/read.js";
-import { nonNegativeInteger, positiveInteger, positiveNumber } from "./context.js";
-import type { Io } from "./io.js";
+import { type GlobalOptions, nonNegativeInteger, positiveInteger, positiveNumber } from "./context.js";
 import type { QuickLine } from "./quick-argv.js";
 import { runQuickly } from "./quick-run.js";
 
@@ -62,10 +61,10 @@ export function quickCall(line: Exclude<QuickLine, { command: "spawn" }>): Quick
 /** Runs `line`; resolves with the exit code, or undefined when the full program should run it (quick-run.ts). */
 export function runQuick(
   line: Exclude<QuickLine, { command: "spawn" }>,
-  io?: Io,
+  where: Pick<GlobalOptions, "io" | "open"> = {},
 ): Promise<number | undefined> {
   return runQuickly(
-    { home: line.home, io },
+    { home: line.home, ...where },
     () => quickCall(line),
     async (global, call) => {
       if (call.command === "ls") await ls(global, call.opts);

@@ -54,17 +54,22 @@ export async function relay(home: string, params: unknown, call: Call): Promise<
   // The client's Ctrl+C arrives as a cancel of this request. A command that handles it (wait, spawn
   // --wait) gets each, those that came before it was ready included; any other ends at once, as a
   // process of its own would.
-  const handles = line.command === "wait" || (line.command === "spawn" && line.toggles.get("--wait") === true);
+  const handles =
+    line.command === "wait" || (line.command === "spawn" && line.toggles.get("--wait") === true);
   let early = 0;
   call.onCancel(() => {
     if (!handles) return finish(130);
     if (interrupts.size === 0) early += 1;
     for (const handler of [...interrupts]) handler();
   });
+  // The command's requests go to this supervisor's handlers in process: the caller was admitted.
+  const { Baton } = await import("../client/baton.js");
+  const open = (deadline: number | undefined) =>
+    Baton.over(call.local(), { home, cwd, env, ...(deadline === undefined ? {} : { deadline }) });
   const run = async (): Promise<number | undefined> =>
     line.command === "spawn"
-      ? (await import("./quick-spawn.js")).runQuickSpawn(line, io)
-      : (await import("./quick.js")).runQuick(line, io);
+      ? (await import("./quick-spawn.js")).runQuickSpawn(line, { io, open })
+      : (await import("./quick.js")).runQuick(line, { io, open });
   const code = await Promise.race([run(), ended]);
   // A value commander would refuse: nothing was written, and Node's run reports it.
   return code === undefined ? { fallback: "a line for commander" } : { exit: code };

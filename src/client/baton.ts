@@ -4,6 +4,7 @@ import type { EventQuery } from "../events/bus.js";
 import type { Targets } from "../events/targets.js";
 import type { BatonEvent, EventBatch, PublishedBody } from "../events/types.js";
 import { DEFAULT_GRACE_SECONDS } from "../protocol/limits.js";
+import type { Transport } from "../protocol/transport.js";
 import { resolveHome } from "../store/home.js";
 import { readStoreFile } from "../store/no-follow.js";
 import { isAlive, readStat } from "../supervisor/processes.js";
@@ -11,7 +12,6 @@ import type { PollResult, ResumeOutcome, WaitResult } from "../supervisor/superv
 import { WORKER_ENV } from "../supervisor/worker-env.js";
 import { isFinal } from "../worker/state.js";
 import type { WorkerInfo, WorkerResult } from "../worker/types.js";
-import type { Connection } from "./connection.js";
 import type { BatonOptions, PollOptions, ResultError, SpawnOptions } from "./options.js";
 import { NoSupervisor, reachSupervisor } from "./reach.js";
 import { spawnRequest, stringEnv } from "./spawn-request.js";
@@ -32,9 +32,25 @@ export class Baton {
     readonly home: string,
     private readonly cwd: string,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly connection: Connection,
+    private readonly connection: Transport,
     private readonly deadline: number | undefined,
   ) {}
+
+  /**
+   * @internal A Baton whose requests go to `transport`: the supervisor's own handlers, for a command it
+   * runs on behalf of a caller it has admitted (cli/relay.ts).
+   */
+  static over(
+    transport: Transport,
+    where: {
+      readonly home: string;
+      readonly cwd: string;
+      readonly env: NodeJS.ProcessEnv;
+      readonly deadline?: number;
+    },
+  ): Baton {
+    return new Baton(where.home, where.cwd, where.env, transport, where.deadline);
+  }
 
   static async open(options: BatonOptions = {}): Promise<Baton> {
     const cwd = options.cwd ?? process.cwd();

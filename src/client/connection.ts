@@ -3,6 +3,7 @@ import { BatonError, type BatonErrorCode, errnoOf } from "../errors.js";
 import { proveCaller } from "../protocol/caller-proof.js";
 import { LineSplitter, MAX_MESSAGE_BYTES, MAX_REPLY_BYTES } from "../protocol/lines.js";
 import type { Response } from "../protocol/messages.js";
+import type { RequestOptions, Transport } from "../protocol/transport.js";
 import { checkSocketDir } from "../supervisor/endpoint.js";
 import { ANSWER_TIMEOUT_MS, notAnswering } from "./supervisor-process.js";
 
@@ -21,14 +22,10 @@ interface Pending {
   readonly ping: boolean;
 }
 
-export interface RequestOptions {
-  readonly signal?: AbortSignal | undefined;
-  /** Reject with the supervisor's pid named if no reply came within this. */
-  readonly timeoutMs?: number | undefined;
-}
+export type { RequestOptions } from "../protocol/transport.js";
 
 /** One socket to the supervisor, carrying any number of concurrent requests. */
-export class Connection {
+export class Connection implements Transport {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private failure: BatonError | undefined;

@@ -18,6 +18,8 @@ import {
   stopParams,
   waitParams,
 } from "../protocol/messages.js";
+import type { Transport } from "../protocol/transport.js";
+import { localTransport } from "./local-transport.js";
 import type { Supervisor } from "./supervisor.js";
 
 /** What a request's handler may do besides replying once. */
@@ -28,6 +30,8 @@ export interface Call {
   onCancel(listener: () => void): void;
   /** Aborted when the connection closes. */
   readonly closed: AbortSignal;
+  /** Requests to this supervisor's handlers, in process, on behalf of this connection's (admitted) caller. */
+  local(): Transport;
 }
 
 /** A request's handler: its signal aborts when the client cancels the request or goes. */
@@ -176,16 +180,7 @@ export function serve(
           reply({ id, ok: true, result: {} });
           return;
         }
-        const handler = Object.hasOwn(table, parsed.data.method) ? table[parsed.data.method] : undefined;
-        if (!handler) throw new BatonError("usage", `unknown method "${parsed.data.method}"`);
-        // No path, argument, environment entry or prompt can carry one to a process or a file intact.
-        const nul = nulAt(parsed.data.params);
-        if (nul !== undefined) {
-          throw new BatonError(
-            "usage",
-            `${parsed.data.method}: ${nul || "params"} contains a NUL byte: remove it`,
-          );
-        }
+        const handler = handlerOf(table, parsed.data.method, parsed.data.params);
         const own = new AbortController();
         const cancels: (() => void)[] = [];
         inFlight.set(id, { own, cancels });
@@ -196,6 +191,7 @@ export function serve(
           },
           onCancel: (listener) => cancels.push(listener),
           closed: controller.signal,
+          local: () => localTransport(table, controller.signal),
         };
         try {
           const signal = AbortSignal.any([controller.signal, own.signal]);
@@ -218,6 +214,17 @@ export function serve(
     });
   });
   return server;
+}
+
+/** The handler of `method`, for `params`; a usage error for an unknown method or a NUL byte. */
+export function handlerOf(table: Record<string, Handler>, method: string, params: unknown): Handler {
+  const handler = Object.hasOwn(table, method) ? table[method] : undefined;
+  if (!handler) throw new BatonError("usage", `unknown method "${method}"`);
+  // No path, argument, environment entry or prompt can carry one to a process or a file intact.
+  const nul = nulAt(params);
+  if (nul !== undefined)
+    throw new BatonError("usage", `${method}: ${nul || "params"} contains a NUL byte: remove it`);
+  return handler;
 }
 
 /** Where in `value` a string (or a key) holds a NUL byte, as `a.b.0`; undefined if nowhere. */
@@ -244,7 +251,7 @@ function parseJson(line: string): unknown {
   }
 }
 
-function errorOf(error: unknown): { code: string; message: string } {
+export function errorOf(error: unknown): { code: string; message: string } {
   if (error instanceof BatonError) return { code: error.code, message: error.message };
   return { code: "internal", message: `internal error: ${(error as Error)?.message ?? String(error)}` };
 }
