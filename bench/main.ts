@@ -125,7 +125,7 @@ async function main(argv: readonly string[]): Promise<void> {
         sections.push(
           await cliFanout(ws, [
             [1, 5],
-            [8, 3],
+            [8, 5],
             [32, 2],
           ]),
         );

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo } from "../dist/index.js";
 import { resolveHome } from "../dist/store/home.js";
-import { CLI, FIXTURES, type RunResult, runNode, Workspace } from "./support/harness.ts";
+import { CLI, FIXTURES, ROOT, type RunResult, runNode, Workspace } from "./support/harness.ts";
 
 // What a new user meets first: the store ignores itself, the workspace is found as git finds it,
 // `baton ls` lists by id, and `baton try` runs a worker with no account, followed as it is printed.
@@ -183,9 +183,7 @@ describe("baton try", () => {
     // Another terminal: a shell in a project folder, with `baton` on PATH as an install puts it.
     const bin = join(dir, "bin");
     mkdirSync(bin);
-    writeFileSync(join(bin, "baton"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
-      mode: 0o755,
-    });
+    symlinkSync(join(ROOT, "dist/cli/baton"), join(bin, "baton")); // the package's bin, linked as npm links it
     const project = join(dir, "project");
     mkdirSync(project);
     const env = bareEnv({ PATH: `${bin}:${process.env.PATH}` });

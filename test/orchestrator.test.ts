@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ModelRequest, ScriptStep } from "../dist/scripted-model/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { CLI, CODEX_BIN, type RunResult, Workspace } from "./support/harness.ts";
+import { CODEX_BIN, ROOT, type RunResult, Workspace } from "./support/harness.ts";
 
 // A real `codex exec` is the orchestrator, with Baton's MCP server registered the way
 // `baton skill install --codex` registers it; real codex workers run underneath. The scripted
@@ -70,9 +70,8 @@ describe("a real codex as the orchestrator", () => {
     bin = join(ws.dir, "bin");
     mkdirSync(home);
     mkdirSync(bin);
-    // `baton` on PATH, as a global install would put it.
-    writeFileSync(join(bin, "baton"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
-    chmodSync(join(bin, "baton"), 0o755);
+    // `baton` on PATH, as a global install puts it: the package's bin (the native client), linked.
+    symlinkSync(join(ROOT, "dist/cli/baton"), join(bin, "baton"));
     env = { ...ws.env, HOME: home, PATH: `${bin}:${process.env.PATH}` };
     const installed = await ws.baton(["skill", "install", "--codex"], { env });
     assert.equal(installed.code, 0, installed.stderr);
