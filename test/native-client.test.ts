@@ -124,6 +124,46 @@ describe("the native client", () => {
     assert.equal(nodeRan(), "");
   });
 
+  test("a spawn with a context pack and limits starts the worker Node's CLI starts", async () => {
+    mkdirSync(join(ws.dir, "sub", "src"), { recursive: true });
+    const line = (task: string) => [
+      "spawn",
+      "--role",
+      "reviewer",
+      "--lens",
+      "security",
+      "--goal",
+      "parseRange handles open ranges",
+      "--constraint",
+      "keep the public API",
+      "--pointer",
+      "src",
+      "--success",
+      "npm test passes",
+      "--max-tokens",
+      "100000",
+      "--retries",
+      "0",
+      task,
+    ];
+    const sub = join(ws.dir, "sub");
+    const mine = await native(line(asking("packed", "packed")), noNode, sub);
+    const node = await ws.baton(line(asking("packed", "packed")), { cwd: sub });
+    assert.equal(mine.code, 0, mine.stderr);
+    assert.equal(node.code, 0, node.stderr);
+    const [a, b] = [mine.stdout.trim(), node.stdout.trim()];
+    const read = (id: string, file: string) => readFileSync(join(ws.home, "workers", id, file), "utf8");
+    assert.equal(read(a, "prompt.txt"), read(b, "prompt.txt"), "the same prompt, context pack and all");
+    assert.match(read(a, "prompt.txt"), /parseRange handles open ranges/);
+    const spec = (id: string) => {
+      const { id: _, createdAt: __, ...rest } = JSON.parse(read(id, "spec.json"));
+      return rest;
+    };
+    assert.deepEqual(spec(a), spec(b), "the same spec: role, lens, limits, cwd");
+    assert.equal(nodeRan(), "");
+    await ws.baton(["wait", a, b]);
+  });
+
   test("hands every other command line to Node's CLI, and refuses a worker as Node's CLI does", async () => {
     for (const line of [["--version"], ["logs", "w1"], ["wait", "--bogus"], ["spawn", "-"], ["shutdown"]]) {
       rmSync(marks, { force: true });
@@ -135,16 +175,14 @@ describe("the native client", () => {
     assert.deepEqual(await native(["wait", "--bogus"], ws.env), await ws.baton(["wait", "--bogus"]));
     // A worker's process (its variables are what the supervisor checks) is refused at the hello; Node's
     // CLI then says why.
+    const count = async () => JSON.parse((await native(["ls", "--json"])).stdout).workers.length;
+    const before = await count();
     const inWorker = { ...ws.env, BATON_WORKER_ID: "w1" };
     const refused = await native(["spawn", "nested"], inWorker);
     assert.deepEqual(refused, await ws.baton(["spawn", "nested"], { env: inWorker }));
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /^baton: workers cannot/);
-    assert.equal(
-      JSON.parse((await native(["ls", "--json"])).stdout).workers.length,
-      3,
-      "no worker was started",
-    );
+    assert.equal(await count(), before, "no worker was started");
   });
 
   test("Ctrl+C on wait stops the awaited workers gracefully, as Node's CLI does", async () => {

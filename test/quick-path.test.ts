@@ -106,6 +106,23 @@ const QUICK: string[][] = [
   ["spawn", "--read-only", "--cwd", "/tmp", "--model", "m1", "--timeout", "90", "x"],
   ["spawn", "--isolate", "--unconfined", "--search", "--wait", "--no-wait", "x"],
   ["--home", "/tmp/h", "spawn", "--timeout=1.5", "x"],
+  ["spawn", "--role", "reviewer", "--lens", "security", "--goal", "g", "--success", "s", "review"],
+  [
+    "spawn",
+    "--non-goal",
+    "a",
+    "--non-goal=b",
+    "--constraint",
+    "c",
+    "--pointer",
+    "src",
+    "--decision",
+    "d",
+    "x",
+  ],
+  ["spawn", "--context", "pack.yaml", "--template", "scout=t.md", "--template", "reviewer=r.md", "x"],
+  ["spawn", "--idle-timeout", "30", "--max-tokens", "1000", "--max-cost", "$0.50", "--retries", "0", "x"],
+  ["spawn", "--max-parallel", "4", "--bin", "/b/codex", "--codex-bin", "/c/codex", "--task", "t"],
 ];
 
 const OTHERS: string[][] = [
@@ -152,8 +169,14 @@ const OTHERS: string[][] = [
   ["spawn", "--label"],
   ["spawn", "--no-json", "x"],
   ["spawn", "--backend", "claude", "x"],
-  ["spawn", "--context", "c.yaml", "x"],
   ["spawn", "--help"],
+  ["spawn", "--lens", "x".repeat(201), "x"],
+  ["spawn", "--max-cost", "free", "x"],
+  ["spawn", "--retries", "1.5", "x"],
+  ["spawn", "--max-tokens", "0", "x"],
+  ["spawn", "--max-parallel", "100000", "x"],
+  ["spawn", "--idle-timeout", "-5", "x"],
+  ["spawn", "--goal", "x"],
 ];
 
 describe("the quick path for ls, result, poll, wait and spawn", () => {
@@ -193,7 +216,17 @@ describe("the quick path for ls, result, poll, wait and spawn", () => {
     const more = ["--reader", "r", "--since", "-1", "--max-bytes", "0", "--", "-x", "=", "--wait=7"];
     const spawnWords = ["--task", "t", "--write", "--label", "--role", "scout", "--no-wait", "--search"];
     const spawnMore = ["--no-search", "--read-only", "--timeout", "--isolate", "--cwd", "boss", "-"];
-    const pool = [...words, ...more, ...spawnWords, ...spawnMore];
+    const packWords = [
+      "--goal",
+      "--non-goal",
+      "--pointer",
+      "--template",
+      "--max-cost",
+      "$1",
+      "--retries",
+      "--lens",
+    ];
+    const pool = [...words, ...more, ...spawnWords, ...spawnMore, ...packWords];
     let seed = 7;
     const next = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;

@@ -1,5 +1,6 @@
 import type { Baton, BatonOptions } from "../client/baton.js";
 import { BatonError } from "../errors.js";
+import { MAX_NAME_CHARS } from "../protocol/limits.js";
 import { terminalJson, textFor } from "../render/terminal-text.js";
 import { type Io, processIo } from "./io.js";
 
@@ -89,6 +90,14 @@ function numberFlag(name: string, rule: string, ok: (n: number) => boolean, max?
     }
     return n;
   };
+}
+
+/** `--lens`: an id from the list, or a short free-text lens. */
+export function lensName(value: string): string {
+  if (value.length > MAX_NAME_CHARS) {
+    throw new BatonError("usage", `--lens must be at most ${MAX_NAME_CHARS} characters, got ${value.length}`);
+  }
+  return value;
 }
 
 export const positiveNumber = (name: string, max?: number) =>

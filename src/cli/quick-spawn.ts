@@ -1,7 +1,14 @@
-import { MAX_TIMEOUT_SECONDS } from "../protocol/limits.js";
+import { MAX_PARALLEL_LIMIT, MAX_TIMEOUT_SECONDS } from "../protocol/limits.js";
 import { ROLES, type Role } from "../worker/types.js";
 import { type SpawnFlags, spawn } from "./actions/spawn.js";
-import { type GlobalOptions, positiveNumber } from "./context.js";
+import {
+  type GlobalOptions,
+  lensName,
+  nonNegativeInteger,
+  positiveInteger,
+  positiveNumber,
+} from "./context.js";
+import { dollars } from "./limits.js";
 import type { QuickLine } from "./quick-argv.js";
 import { runQuickly } from "./quick-run.js";
 
@@ -11,8 +18,19 @@ import { runQuickly } from "./quick-run.js";
 
 type SpawnLine = Extract<QuickLine, { command: "spawn" }>;
 
-/** `--timeout`, checked as commands/spawn.ts has commander check it. */
-const timeout = positiveNumber("--timeout", MAX_TIMEOUT_SECONDS);
+/** The flags with a value that commander checks or converts, as commands/spawn.ts and limits.ts have it. */
+const PARSED: Record<string, (value: string) => unknown> = {
+  "--timeout": positiveNumber("--timeout", MAX_TIMEOUT_SECONDS),
+  "--lens": lensName,
+  "--idle-timeout": positiveNumber("--idle-timeout"),
+  "--max-tokens": positiveInteger("--max-tokens"),
+  "--max-cost": dollars("--max-cost"),
+  "--retries": nonNegativeInteger("--retries"),
+  "--max-parallel": positiveInteger("--max-parallel", MAX_PARALLEL_LIMIT),
+};
+
+/** Commander's name for a flag's value: `--max-cost` is `maxCost`. */
+const camel = (flag: string) => flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
 
@@ -20,17 +38,15 @@ const isRole = (value: string): value is Role => (ROLES as readonly string[]).in
 export function spawnFlags(line: SpawnLine): SpawnFlags {
   const role = line.values.get("--role");
   if (role !== undefined && !isRole(role)) throw new Error(`--role ${role}: not a role`);
-  const seconds = line.values.get("--timeout");
-  const list = (flag: string) => (line.lists.has(flag) ? [...line.lists.get(flag)!] : undefined);
   const given = (flag: string) => (line.flags.has(flag) ? true : undefined);
+  const values = Object.fromEntries(
+    [...line.values].map(([flag, value]) => [camel(flag), PARSED[flag] ? PARSED[flag](value) : value]),
+  );
+  const lists = Object.fromEntries([...line.lists].map(([flag, all]) => [camel(flag), [...all]]));
   return {
-    task: list("--task"),
-    write: list("--write"),
-    label: line.values.get("--label"),
+    ...values,
+    ...lists,
     role,
-    cwd: line.values.get("--cwd"),
-    model: line.values.get("--model"),
-    timeout: seconds === undefined ? undefined : timeout(seconds),
     readOnly: given("--read-only"),
     isolate: given("--isolate"),
     unconfined: given("--unconfined"),

@@ -1,23 +1,14 @@
 import type { Command } from "commander";
 import { Option } from "commander";
-import { BatonError } from "../../errors.js";
-import { MAX_NAME_CHARS, MAX_PARALLEL_LIMIT, MAX_TIMEOUT_SECONDS } from "../../protocol/limits.js";
+import { MAX_PARALLEL_LIMIT, MAX_TIMEOUT_SECONDS } from "../../protocol/limits.js";
 import { resolveHome } from "../../store/home.js";
 import { ROLES } from "../../worker/types.js";
 import { backendName } from "../backend-option.js";
-import { type GlobalOptions, positiveInteger, positiveNumber } from "../context.js";
+import { type GlobalOptions, lensName, positiveInteger, positiveNumber } from "../context.js";
 import { addLimitOptions } from "../limits.js";
 import { addPromptOptions } from "../prompt-options.js";
 
 // What spawn does is in ../actions/spawn.ts, loaded only when it runs.
-
-/** `--lens`: an id from the list, or a short free-text lens. */
-function lensName(value: string): string {
-  if (value.length > MAX_NAME_CHARS) {
-    throw new BatonError("usage", `--lens must be at most ${MAX_NAME_CHARS} characters, got ${value.length}`);
-  }
-  return value;
-}
 
 export function registerSpawn(program: Command, global: () => GlobalOptions): void {
   const command = program
