@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -206,6 +207,14 @@ static int hello(Text *line, const char *socket_file, int *proof_fd) {
                      *proof_fd >= 0 ? ",\"proof\":\"" : "", *proof_fd >= 0 ? secret : "", *proof_fd >= 0 ? "\"" : "");
 }
 
+/* Whether `fd` is a terminal, and its size when it is one. */
+static int terminal(Text *line, int fd) {
+  struct winsize size;
+  if (!isatty(fd)) return text_printf(line, "{\"tty\":false}");
+  if (ioctl(fd, TIOCGWINSZ, &size) != 0 || size.ws_col == 0 || size.ws_row == 0) return text_printf(line, "{\"tty\":true}");
+  return text_printf(line, "{\"tty\":true,\"columns\":%u,\"rows\":%u}", (unsigned)size.ws_col, (unsigned)size.ws_row);
+}
+
 /* The `cli` request: the command line, folder, environment, and which outputs are terminals. */
 static int cli_request(Text *line, const char *cwd) {
   int ok = text_printf(line, "{\"id\":%d,\"method\":\"cli\",\"params\":{\"argv\":[", CLI_ID);
@@ -213,9 +222,9 @@ static int cli_request(Text *line, const char *cwd) {
     if (i > 1) ok |= text_put(line, ",", 1);
     ok |= json_string(line, given_argv[i], strlen(given_argv[i]));
   }
-  ok |= text_put(line, "],\"cwd\":", 8);
+  ok |= text_printf(line, "],\"cwd\":");
   ok |= json_string(line, cwd, strlen(cwd));
-  ok |= text_put(line, ",\"env\":{", 8);
+  ok |= text_printf(line, ",\"env\":{");
   int first = 1;
   for (char **entry = environ; *entry; entry++) {
     const char *eq = strchr(*entry, '=');
@@ -226,9 +235,11 @@ static int cli_request(Text *line, const char *cwd) {
     ok |= text_put(line, ":", 1);
     ok |= json_string(line, eq + 1, strlen(eq + 1));
   }
-  ok |= text_printf(line, "},\"out\":{\"tty\":%s},\"err\":{\"tty\":%s}}}\n", isatty(1) ? "true" : "false",
-                    isatty(2) ? "true" : "false");
-  return ok;
+  ok |= text_printf(line, "},\"out\":");
+  ok |= terminal(line, 1);
+  ok |= text_printf(line, ",\"err\":");
+  ok |= terminal(line, 2);
+  return ok | text_printf(line, "}}\n");
 }
 
 int main(int argc, char **argv) {

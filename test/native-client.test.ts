@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import pty from "@lydell/node-pty";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
 import { ROOT, type RunResult, Workspace } from "./support/harness.ts";
@@ -216,5 +217,37 @@ describe("the native client", () => {
     ).workers.find((w) => w.id === id);
     assert.equal(worker?.state, "canceled");
     assert.equal(nodeRan(), "");
+  });
+
+  test("wait on a terminal draws its live lines and takes Ctrl+C from the terminal, in the supervisor", async () => {
+    const id = (
+      await native(["spawn", "--label", "long", `hang\n${modelScriptLine([{ type: "hang" }])}`])
+    ).stdout.trim();
+    const terminal = pty.spawn(NATIVE, ["wait", id], {
+      cwd: ws.dir,
+      env: noNode as Record<string, string>,
+      cols: 100,
+      rows: 30,
+    });
+    let screen = "";
+    let seen: () => void = () => {};
+    const drawn = new Promise<void>((resolve) => {
+      seen = resolve;
+    });
+    terminal.onData((data) => {
+      screen += data;
+      if (new RegExp(`${id} +long +(\x1b\\[[0-9;]*m)?running`).test(screen)) seen();
+    });
+    const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
+    await drawn; // the live line of the running worker
+    terminal.write("\x03");
+    assert.equal(await exited, 130, screen);
+    assert.match(screen, /stopping the workers gracefully/);
+    assert.match(screen, /the workers were stopped; summary saved in /);
+    const worker = (
+      JSON.parse((await native(["ls", "--json"])).stdout) as { workers: WorkerInfo[] }
+    ).workers.find((w) => w.id === id);
+    assert.equal(worker?.state, "canceled");
+    assert.equal(nodeRan(), "", "no command went to Node");
   });
 });

@@ -8,8 +8,9 @@ export interface Output {
   /** Whether it is a terminal: text from workers then has its control characters shown, not run. */
   readonly isTTY: boolean;
   write(text: string): void;
-  /** The terminal itself, for a live display; only a command in its own process has one. */
-  readonly stream?: NodeJS.WriteStream;
+  /** A terminal's size, when known. */
+  readonly columns?: number | undefined;
+  readonly rows?: number | undefined;
 }
 
 export interface Io {
@@ -21,8 +22,11 @@ export interface Io {
   readonly env: NodeJS.ProcessEnv;
   /** Aborted when the caller is gone: what the command still awaits is dropped. */
   readonly signal?: AbortSignal;
-  /** Calls `handler` at each Ctrl+C until the returned function is called. */
-  onInterrupt(handler: () => void): () => void;
+  /**
+   * Calls `handler` at each Ctrl+C until the returned function is called; `first`: before the
+   * handlers already there (a live display that must be gone before they write).
+   */
+  onInterrupt(handler: () => void, options?: { readonly first?: boolean }): () => void;
   /** Ends the command at once with `code`, whatever it still awaits (a forced stop). */
   exit(code: number): void;
 }
@@ -34,7 +38,12 @@ const output = (stream: NodeJS.WriteStream): Output => ({
   write: (text) => {
     stream.write(text);
   },
-  stream,
+  get columns() {
+    return stream.columns;
+  },
+  get rows() {
+    return stream.rows;
+  },
 });
 
 /** The Io of a command run in its own process. */
@@ -47,8 +56,9 @@ export const processIo: Io = {
   get env() {
     return process.env;
   },
-  onInterrupt: (handler) => {
-    process.on("SIGINT", handler);
+  onInterrupt: (handler, options) => {
+    if (options?.first) process.prependListener("SIGINT", handler);
+    else process.on("SIGINT", handler);
     return () => process.off("SIGINT", handler);
   },
   exit: (code) => process.exit(code),

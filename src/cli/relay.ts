@@ -24,30 +24,32 @@ export async function relay(home: string, params: unknown, call: Call): Promise<
   // Only a command for this very store: the client found it as Node would, and this checks it did.
   const wanted = line.home === undefined ? resolveHome(cwd, env) : resolve(cwd, line.home);
   if (wanted !== resolve(home)) return { fallback: "a command for another store" };
-  // `wait` on a terminal draws a live display, which needs the terminal itself.
-  if (line.command === "wait" && err.tty) return { fallback: "a live display" };
 
   let finish: (code: number) => void = () => {};
   const ended = new Promise<number>((settle) => {
     finish = settle;
   });
-  const interrupts = new Set<() => void>();
+  let interrupts: (() => void)[] = [];
   const gone = new AbortController();
   call.closed.addEventListener("abort", () => gone.abort(), { once: true });
-  const output = (tty: boolean, key: "out" | "err"): Output => ({
-    isTTY: tty,
+  const output = (terminal: typeof out, key: "out" | "err"): Output => ({
+    isTTY: terminal.tty,
+    columns: terminal.columns,
+    rows: terminal.rows,
     write: (text) => call.notify({ [key]: text }),
   });
   const io: Io = {
-    out: output(out.tty, "out"),
-    err: output(err.tty, "err"),
+    out: output(out, "out"),
+    err: output(err, "err"),
     cwd,
     env,
     signal: gone.signal,
-    onInterrupt: (handler) => {
-      interrupts.add(handler);
+    onInterrupt: (handler, options) => {
+      interrupts = options?.first ? [handler, ...interrupts] : [...interrupts, handler];
       for (; early > 0; early--) handler();
-      return () => interrupts.delete(handler);
+      return () => {
+        interrupts = interrupts.filter((h) => h !== handler);
+      };
     },
     exit: (code) => finish(code),
   };
@@ -59,8 +61,8 @@ export async function relay(home: string, params: unknown, call: Call): Promise<
   let early = 0;
   call.onCancel(() => {
     if (!handles) return finish(130);
-    if (interrupts.size === 0) early += 1;
-    for (const handler of [...interrupts]) handler();
+    if (interrupts.length === 0) early += 1;
+    for (const handler of interrupts) handler();
   });
   // The command's requests go to this supervisor's handlers in process: the caller was admitted.
   const { Baton } = await import("../client/baton.js");

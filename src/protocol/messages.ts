@@ -216,12 +216,17 @@ export const helloParams = z.strictObject({
  * `cli`: a command line of the native client (native/baton.c), run by the supervisor as the quick path
  * would run it in a process of its own, with the client's folder, environment and terminals.
  */
+const terminalParams = z.strictObject({
+  tty: z.boolean(),
+  columns: z.number().int().min(1).max(10_000).optional(),
+  rows: z.number().int().min(1).max(10_000).optional(),
+});
 export const cliParams = z.strictObject({
   argv: z.array(z.string()).max(4096),
   cwd: z.string().refine(isAbsolute, "must be an absolute path"),
   env: z.record(z.string(), z.string()),
-  out: z.strictObject({ tty: z.boolean() }),
-  err: z.strictObject({ tty: z.boolean() }),
+  out: terminalParams,
+  err: terminalParams,
 });
 
 export const request = z.object({

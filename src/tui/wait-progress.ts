@@ -17,9 +17,21 @@ import { colourAllowed, STATE_SGR } from "./palette.js";
 /** How often the elapsed times are redrawn when nothing else happens. */
 const TICK_MS = 1_000;
 
+/** Where the live lines are drawn: a terminal (stderr), with its size when known. */
+export interface Terminal {
+  write(text: string): void;
+  readonly columns?: number | undefined;
+  readonly rows?: number | undefined;
+}
+
 export interface WaitProgressOptions {
   /** A terminal to draw the live lines on (stderr); none: nothing is drawn. */
-  readonly live?: NodeJS.WriteStream;
+  readonly live?: Terminal;
+  /**
+   * Calls `handler` at Ctrl+C, before the command's own handler, until the returned function is
+   * called. @default the process's SIGINT
+   */
+  readonly onInterrupt?: (handler: () => void) => () => void;
   /** Called once for each awaited worker as it ends (the moment it is seen ended). */
   readonly onEnded?: (worker: WorkerInfo) => void;
   /** @default process.env */
@@ -51,6 +63,7 @@ export function waitProgress(
   let latest: LiveSnapshot | undefined;
   let drawn = 0;
   let stopped = false;
+  let dispose = () => {};
 
   const shown = (snapshot: LiveSnapshot): LiveSnapshot =>
     options.select ? { ...snapshot, workers: snapshot.workers.filter(options.select) } : snapshot;
@@ -66,14 +79,14 @@ export function waitProgress(
     stopped = true;
     controller.abort();
     clearInterval(ticker);
-    process.off("SIGINT", stop);
+    dispose();
     if (out && drawn > 0) out.write(`\x1b[${drawn}F\x1b[J`);
     drawn = 0;
   };
   const ticker = setInterval(draw, TICK_MS);
   ticker.unref();
   // Ctrl+C: the lines go before the command's own handler writes what it does about it.
-  if (out) process.prependListener("SIGINT", stop);
+  if (out) dispose = (options.onInterrupt ?? firstAtSigint)(stop);
 
   followWorkspace(baton, {
     ...(ids.length > 0 ? { workers: ids } : {}),
@@ -95,6 +108,11 @@ export function waitProgress(
     else draw(text);
   };
   return { stop, above };
+}
+
+function firstAtSigint(handler: () => void): () => void {
+  process.prependListener("SIGINT", handler);
+  return () => process.off("SIGINT", handler);
 }
 
 /** The live lines: one per worker, cut to the terminal's width; the unfinished first if they do not fit. */

@@ -125,12 +125,14 @@ async function liveProgress(
   printed: Set<string>,
   io: Io,
 ) {
-  const live = io.err.isTTY ? io.err.stream : undefined; // a display needs the terminal itself
+  const live = io.err.isTTY ? io.err : undefined;
   const piped = !io.out.isTTY;
   if (opts.json || awaited.length === 0 || (!live && !piped)) return undefined;
   const { waitProgress } = await import("../../tui/wait-progress.js");
   return waitProgress(baton, awaited, {
     ...(live ? { live } : {}),
+    env: io.env,
+    onInterrupt: (handler) => io.onInterrupt(handler, { first: true }),
     ...(piped
       ? {
           onEnded: (worker: WorkerInfo) => {
