@@ -29,11 +29,11 @@
 
 #include "json.h"
 #include "sha256.h"
+#include "workspace.h"
 
 extern char **environ;
 
-/* As in src/supervisor/endpoint.ts and src/client/connection.ts. */
-#define MAX_SOCKET_PATH 100
+/* As in src/client/connection.ts. */
 #define PING_AFTER_MS 1000
 #define ANSWER_TIMEOUT_MS 5000
 #define HELLO_ID 1
@@ -70,89 +70,6 @@ _Noreturn static void by_node(void) {
   execvp("node", args);
   fprintf(stderr, "baton: cannot run node (%s): install Node.js 20 or later, or put it on PATH\n", strerror(errno));
   exit(127);
-}
-
-/* `path` resolved against `base` as Node's path.resolve does: absolute, no `.`, `..` or double slash. */
-static int resolve_path(const char *base, const char *path, char out[PATH_MAX]) {
-  char joined[2 * PATH_MAX + 2];
-  if (path[0] == '/') snprintf(joined, sizeof joined, "%s", path);
-  else snprintf(joined, sizeof joined, "%s/%s", base, path);
-  size_t len = 0;
-  out[0] = '\0';
-  for (char *part = strtok(joined, "/"); part; part = strtok(NULL, "/")) {
-    if (strcmp(part, ".") == 0) continue;
-    if (strcmp(part, "..") == 0) {
-      while (len > 0 && out[len] != '/') len--;
-      out[len] = '\0';
-      continue;
-    }
-    size_t size = strlen(part);
-    if (len + size + 2 >= PATH_MAX) return -1;
-    out[len++] = '/';
-    memcpy(out + len, part, size);
-    len += size;
-    out[len] = '\0';
-  }
-  if (len == 0) strcpy(out, "/");
-  return 0;
-}
-
-/* Whether something is at `path`, not followed; as src/store/home.ts's present(). */
-static int present(const char *path) {
-  struct stat info;
-  if (lstat(path, &info) == 0) return 1;
-  return errno != ENOENT && errno != ENOTDIR;
-}
-
-/* The run store, found as src/store/home.ts's resolveHome() finds it, or --home. */
-static int find_home(const char *cwd, const char *flag, char home[PATH_MAX]) {
-  if (flag) {
-    /* The supervisor knows its store by the name it was given: take only a plain absolute one. */
-    if (resolve_path("/", flag, home) != 0 || strcmp(home, flag) != 0) return -1;
-    return 0;
-  }
-  const char *env = getenv("BATON_HOME");
-  if (env && *env) return resolve_path(cwd, env, home);
-  char dir[PATH_MAX], probe[PATH_MAX + 16];
-  if (resolve_path(cwd, ".", dir) != 0) return -1;
-  for (;;) {
-    const char *sep = strcmp(dir, "/") == 0 ? "" : "/";
-    snprintf(probe, sizeof probe, "%s%s.baton", dir, sep);
-    int has_store = present(probe);
-    snprintf(probe, sizeof probe, "%s%s.git", dir, sep);
-    if (has_store || present(probe)) return snprintf(home, PATH_MAX, "%s%s.baton", dir, sep) < PATH_MAX ? 0 : -1;
-    if (strcmp(dir, "/") == 0) break;
-    *strrchr(dir, '/') = '\0';
-    if (dir[0] == '\0') strcpy(dir, "/");
-  }
-  return resolve_path(cwd, ".baton", home);
-}
-
-/* The supervisor's socket, as src/supervisor/endpoint.ts's endpointFor() names it. */
-static int socket_path(const char *home, char out[PATH_MAX]) {
-  if (strlen(home) + strlen("/supervisor.sock") <= MAX_SOCKET_PATH) {
-    snprintf(out, PATH_MAX, "%s/supervisor.sock", home);
-    return 0;
-  }
-  const char *tmp = getenv("TMPDIR");
-  if (!tmp || !*tmp) tmp = getenv("TMP");
-  if (!tmp || !*tmp) tmp = getenv("TEMP");
-  if (!tmp || !*tmp) tmp = "/tmp";
-  char dir[PATH_MAX], hex[65];
-  if (tmp[0] != '/' || resolve_path("/", tmp, dir) != 0) return -1;
-  sha256_hex(home, strlen(home), hex);
-  hex[16] = '\0';
-  return snprintf(out, PATH_MAX, "%s/baton-%u/%s.sock", strcmp(dir, "/") == 0 ? "" : dir, (unsigned)getuid(), hex) <
-                 PATH_MAX
-             ? 0
-             : -1;
-}
-
-/* The socket's folder is this user's alone (see checkSocketDir in endpoint.ts); else Node says why. */
-static int safe_folder(const char *dir) {
-  struct stat info;
-  if (lstat(dir, &info) != 0 || !S_ISDIR(info.st_mode)) return 0;
-  return info.st_uid == getuid() && (info.st_mode & 022) == 0;
 }
 
 static long now_ms(void) {
