@@ -7,23 +7,18 @@ import type { WorkerRunner } from "../supervisor/runner.js";
 import type { Entry } from "../supervisor/worker-table.js";
 import type { WorkerResult } from "../worker/types.js";
 import type { QueueConfig } from "./config.js";
-import { dispatchOf } from "./dispatch.js";
+import { dispatchOf, removeWaiting } from "./dispatch.js";
 import { type GitFiles, landChange, pushBase } from "./git-remote.js";
 import { epochKey, jobIdOf, queueNames } from "./names.js";
 import { Placements } from "./placements.js";
 import { bullmq, connectRedis, shownUrl } from "./redis.js";
+import { settle } from "./remote-result.js";
 import { RemoteRun } from "./remote-run.js";
-import { type ControlEvent, hostUpdate, readOutcome } from "./wire.js";
+import { type ControlEvent, hostUpdate } from "./wire.js";
 
 /** How often followed jobs are checked against Redis, in case an event was missed (a reconnect). */
 const RECONCILE_MS = 15_000;
 
-/**
- * A workspace's supervisor as a coordinator: a worker whose turn comes is put on the workspace's
- * BullMQ queue instead of started here; a host takes it, runs it under its own supervisor, and sends
- * back its transcript, thread and usage (the updates queue) and its result (the job's return value).
- * Everything else (the table, the store, the cap, the writer lock, run budgets) stays here.
- */
 /** A worker being followed: what its job needs to be dispatched again. */
 interface Followed {
   readonly entry: Entry;
@@ -33,6 +28,12 @@ interface Followed {
   busy?: Promise<void>;
 }
 
+/**
+ * A workspace's supervisor as a coordinator: a worker whose turn comes is put on the workspace's
+ * BullMQ queue instead of started here; a host takes it, runs it under its own supervisor, and sends
+ * back its transcript, thread and usage (the updates queue) and its result (the job's return value).
+ * Everything else (the table, the store, the cap, the writer lock, run budgets) stays here.
+ */
 export class Coordinator implements WorkerRunner {
   /** By job id. */
   private readonly followed = new Map<string, Followed>();
@@ -102,7 +103,7 @@ export class Coordinator implements WorkerRunner {
       placements: this.placements,
       workspace: this.config.workspace,
       control: (event) => this.control(event),
-      removeWaiting: (job) => this.removeWaiting(job),
+      removeWaiting: (job) => removeWaiting(this.queue, job),
       ...(this.config.gitRemote
         ? { landChange: (isolation) => landChange(this.config.gitRemote ?? "", entry.spec.cwd, isolation) }
         : {}),
@@ -187,20 +188,14 @@ export class Coordinator implements WorkerRunner {
   /** A job found ended in Redis settles its worker. */
   private async settleFrom(job: Job, remote: RemoteRun): Promise<void> {
     const state = await job.getState();
-    if (state === "completed") {
-      const outcome = readOutcome(job.returnvalue);
-      if (typeof outcome === "string") remote.fail(outcome);
-      else await remote.complete(outcome);
-    } else if (state === "failed") remote.fail(job.failedReason || "the job failed");
+    if (state === "completed") await settle(remote, job.returnvalue);
+    else if (state === "failed") remote.fail(job.failedReason || "the job failed");
   }
 
   private async listen(): Promise<void> {
     this.events.on("completed", ({ jobId, returnvalue }) => {
       const remote = this.followed.get(jobId)?.remote;
-      if (!remote) return;
-      const outcome = readOutcome(returnvalue);
-      if (typeof outcome === "string") remote.fail(outcome);
-      else void remote.complete(outcome);
+      if (remote) void settle(remote, returnvalue);
     });
     this.events.on("failed", ({ jobId, failedReason }) =>
       this.followed.get(jobId)?.remote.fail(failedReason),
@@ -276,19 +271,6 @@ export class Coordinator implements WorkerRunner {
 
   private async control(event: ControlEvent): Promise<void> {
     await this.producer.publishEvent(event);
-  }
-
-  private async removeWaiting(jobId: string): Promise<boolean> {
-    const job = await this.queue.getJob(jobId);
-    if (!job) return false;
-    const state = await job.getState();
-    if (state !== "waiting" && state !== "delayed" && state !== "prioritized") return false;
-    try {
-      await job.remove();
-      return true;
-    } catch {
-      return false; // a host took it meanwhile
-    }
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Queue } from "bullmq";
 import type { Store } from "../store/store.js";
 import type { Entry } from "../supervisor/worker-table.js";
 import type { GitFiles } from "./git-remote.js";
@@ -53,4 +54,18 @@ export function commandLine(argv: readonly string[]): string {
   return argv
     .map((word) => (/^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`))
     .join(" ");
+}
+
+/** Removes a job while no host has taken it; true if it was removed. */
+export async function removeWaiting(queue: Queue, jobId: string): Promise<boolean> {
+  const job = await queue.getJob(jobId);
+  if (!job) return false;
+  const state = await job.getState();
+  if (state !== "waiting" && state !== "delayed" && state !== "prioritized") return false;
+  try {
+    await job.remove();
+    return true;
+  } catch {
+    return false; // a host took it meanwhile
+  }
 }

@@ -6,6 +6,7 @@ import { RunLogs } from "../supervisor/run-logs.js";
 import type { Entry, RunHandle } from "../supervisor/worker-table.js";
 import { type Usage, type WorkerResult, ZERO_USAGE } from "../worker/types.js";
 import type { Placement, Placements } from "./placements.js";
+import { completedResult, landed } from "./remote-result.js";
 import { budgetCrossed, plus } from "./remote-usage.js";
 import type { ControlEvent, HostUpdate, JobOutcome } from "./wire.js";
 
@@ -199,41 +200,10 @@ export class RemoteRun implements RunHandle {
       await this.arrived.wait(this.parts.context.clock, left);
     }
     if (this.settled) return;
-    const { result } = outcome;
-    const cause = this.stopCause;
-    const placement = this.placement;
-    const where = {
-      host: outcome.host,
-      lostHosts: placement?.lostHosts ?? [],
-      ...(placement?.resumed ? { resumed: placement.resumed } : {}),
-    };
-    const overBudget = cause?.kind === "budget" && result.state === "canceled";
-    const isolation = await this.landed(result.isolation);
+    const { stopCause: cause, placement, priorUsage } = this;
+    const isolation = await landed(this.id, outcome.result.isolation, this.parts);
     if (this.settled) return;
-    this.finish({
-      ...result,
-      ...(isolation ? { isolation } : {}),
-      id: this.id,
-      label: this.entry.spec.label,
-      role: this.entry.spec.role,
-      usage: plus(this.priorUsage, result.usage),
-      resumes: this.entry.status.resumes,
-      placement: where,
-      ...(overBudget ? { state: "over_budget" as const, reason: cause.reason } : {}),
-    });
-  }
-
-  /** A writer's change brought home (git-remote mode); one that cannot be is reported, its branch left on the remote. */
-  private async landed(isolation: WorkerResult["isolation"]): Promise<WorkerResult["isolation"]> {
-    if (!isolation?.commit || !this.parts.landChange) return isolation;
-    try {
-      return await this.parts.landChange(isolation);
-    } catch (error) {
-      this.parts.context.problems.add(
-        `worker ${this.id}: its change (${isolation.branch} on the git remote) cannot be fetched: ${(error as Error).message}`,
-      );
-      return isolation;
-    }
+    this.finish(completedResult({ entry: this.entry, outcome, placement, priorUsage, cause, isolation }));
   }
 
   /** The job failed on its host before a result (its data refused, its worker refused there). */

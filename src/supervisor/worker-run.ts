@@ -10,6 +10,7 @@ import {
   type WorkerSpec,
   ZERO_USAGE,
 } from "../worker/types.js";
+import { AgentLines } from "./agent-lines.js";
 import { type AgentTerminal, spawnAgent } from "./agent-terminal.js";
 import { type Clock, isoNow, realClock } from "./clock.js";
 import { identify, leftoversOf, type ProcessId, signalAll, terminate, workerProcesses } from "./processes.js";
@@ -38,7 +39,6 @@ export interface Attempt extends SpendStart {
 }
 
 const CTRL_C = "\x03";
-const MAX_LINE = 64 * 1024 * 1024;
 
 /**
  * One worker's agent in a pseudo-terminal: spawn, stream, settle, record. The transcript and events
@@ -69,7 +69,7 @@ export class WorkerRun {
   private readonly watchdogs: Watchdogs;
   /** Its tokens, model and dollars as they grow. */
   readonly spend: RunSpend;
-  private pendingLine = "";
+  private readonly lines = new AgentLines();
   private stopping: StopCause | undefined;
   private interrupted = false;
   /** The agent has ended: no watchdog or limit can stop it any more, only its leftovers remain. */
@@ -210,15 +210,7 @@ export class WorkerRun {
   }
 
   private parse(data: string): void {
-    const text = this.pendingLine + data;
-    const lines = text.split("\n");
-    this.pendingLine = lines.pop() ?? "";
-    if (this.pendingLine.length > MAX_LINE) this.pendingLine = "";
-    for (const line of lines) this.onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
-  }
-
-  private onLine(line: string): void {
-    this.take(this.parser.line(line));
+    for (const line of this.lines.push(data)) this.take(this.parser.line(line));
   }
 
   private take(events: readonly AgentEvent[]): void {
@@ -251,9 +243,9 @@ export class WorkerRun {
     const leftovers = await leftoversOf(this.root, this.marker);
     if (leftovers.length > 0) await terminate(leftovers, LEFTOVER_GRACE_MS);
     this.appendTranscript(this.redactor.flush());
-    if (this.pendingLine) this.onLine(this.pendingLine.replace(/\r$/, ""));
+    const last = this.lines.end();
+    if (last !== undefined) this.take(this.parser.line(last));
     this.take(this.parser.end?.() ?? []);
-    this.pendingLine = "";
     this.spend.refresh();
     const outcome = this.backend.outcome({
       events: this.events,
