@@ -30,8 +30,6 @@ export async function relay(home: string, params: unknown, call: Call): Promise<
     finish = settle;
   });
   let interrupts: (() => void)[] = [];
-  const gone = new AbortController();
-  call.closed.addEventListener("abort", () => gone.abort(), { once: true });
   const output = (terminal: typeof out, key: "out" | "err"): Output => ({
     isTTY: terminal.tty,
     columns: terminal.columns,
@@ -43,7 +41,7 @@ export async function relay(home: string, params: unknown, call: Call): Promise<
     err: output(err, "err"),
     cwd,
     env,
-    signal: gone.signal,
+    signal: call.closed, // the client is gone
     onInterrupt: (handler, options) => {
       interrupts = options?.first ? [handler, ...interrupts] : [...interrupts, handler];
       for (; early > 0; early--) handler();

@@ -23,18 +23,20 @@ export function localTransport(table: Record<string, Handler>, closed: AbortSign
       if (signal.aborted) throw new BatonError("aborted", `${method} was aborted`);
       const copy: unknown = JSON.parse(JSON.stringify(params ?? {}));
       let result: unknown;
+      let onAbort = () => {};
       try {
         const handler = handlerOf(table, method, copy);
-        const aborted = new Promise<never>((_, reject) =>
-          signal.addEventListener("abort", () => reject(new BatonError("aborted", `${method} was aborted`)), {
-            once: true,
-          }),
-        );
+        const aborted = new Promise<never>((_, reject) => {
+          onAbort = () => reject(new BatonError("aborted", `${method} was aborted`));
+          signal.addEventListener("abort", onAbort, { once: true });
+        });
         result = await Promise.race([handler(copy, signal, call), aborted]);
       } catch (error) {
         if (error instanceof BatonError && error.code === "aborted") throw error;
         const { code, message } = errorOf(error);
         throw new BatonError(code as BatonErrorCode, message);
+      } finally {
+        signal.removeEventListener("abort", onAbort);
       }
       return (result === undefined ? undefined : JSON.parse(JSON.stringify(result))) as T;
     },
