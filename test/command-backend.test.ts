@@ -60,7 +60,7 @@ describe("command workers", () => {
   const resultOf = async (id: string) =>
     JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult;
 
-  test("the answer is the file the command wrote at $BATON_ANSWER_FILE, in its own TMPDIR", async () => {
+  test("the answer is the file the command wrote at $BATON_ANSWER_FILE, in its own folder", async () => {
     const ids = (
       await ws.ok([
         "spawn",
@@ -82,8 +82,8 @@ describe("command workers", () => {
       assert.equal(result.answerSource, "last-message-file");
       assert.match(result.answer, new RegExp(`^answer for .*${i === 0 ? "first" : "second"} task`));
       assert.ok(
-        result.answer.endsWith(`(file in ${join(ws.home, "workers", id, "tmp")})`),
-        "its answer file lies in its own TMPDIR",
+        result.answer.endsWith(`(file in ${join(ws.home, "workers", id)})`),
+        "its answer file lies in its own store folder",
       );
       assert.equal(result.confinement, "baton", "inside Baton's sandbox");
       assert.deepEqual(
@@ -91,12 +91,35 @@ describe("command workers", () => {
         [0, 0],
         "a command reports no tokens",
       );
+      // Confined, its TMPDIR was its sandbox's own: what it left there never reached the disk.
       assert.ok(!existsSync(join(ws.home, "workers", id, "tmp")), "its TMPDIR is gone");
     }
     const listed = await ws.json<{ workers: { id: string; backend?: string }[] }>(["ls"]);
     assert.deepEqual(
       listed.workers.filter((w) => ids.includes(w.id)).map((w) => w.backend),
       ["command", "command"],
+    );
+  });
+
+  test("unconfined, its TMPDIR is a folder of its own in the store, removed once it has ended", async () => {
+    const id = (
+      await ws.ok([
+        "spawn",
+        "--cmd",
+        fixture("answer-file-command.sh"),
+        "--write",
+        "out.txt",
+        "--unconfined",
+        "t",
+      ])
+    ).trim();
+    assert.equal((await ws.baton(["wait", id])).code, 0);
+    const result = await resultOf(id);
+    assert.equal(result.confinement, "unconfined");
+    assert.match(result.answer, new RegExp(`^answer for .*t \\(file in ${join(ws.home, "workers", id)}\\)$`));
+    assert.ok(
+      !existsSync(join(ws.home, "workers", id, "tmp")),
+      "its TMPDIR and the file it left there are gone",
     );
   });
 

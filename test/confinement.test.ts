@@ -139,6 +139,34 @@ describe("confinement: every worker writes only its scope", () => {
     assertUntouched();
   });
 
+  test("a writer of a file beside the run store neither sees nor writes the store", async () => {
+    const file = join(ws.dir, "notes.txt");
+    const targets = [file, ...forbidden()];
+    const peek = `if cat '${join(ws.home, "supervisor.json")}' >/dev/null 2>&1; then echo STORE-READ; else echo STORE-UNSEEN; fi`;
+    const result = await run(
+      ["--write", "notes.txt"],
+      [
+        {
+          type: "shell",
+          command: `${attempt(targets)}; ${peek}; echo "tmp $TMPDIR" > "$TMPDIR/t" && cat "$TMPDIR/t"`,
+        },
+        { type: "message", text: "{{output}}" },
+      ],
+    );
+    const seen = verdicts(result.answer);
+    assert.equal(seen.get(file), "WROTE", result.answer);
+    for (const target of targets.slice(1))
+      assert.equal(seen.get(target), "DENIED", `${target}: ${result.answer}`);
+    // Its folder is writable for its file's sake, yet the store in that folder stays hidden.
+    assert.match(result.answer, /STORE-UNSEEN/);
+    // Its TMPDIR is writable, and its sandbox's own: nothing of it is left on disk.
+    const tmp = join(ws.home, "workers", result.id, "tmp");
+    assert.match(result.answer, new RegExp(`^tmp ${tmp}$`, "m"));
+    assert.equal(existsSync(tmp), false);
+    writeFileSync(file, "original\n");
+    assertUntouched();
+  });
+
   test("a folder-scoped writer writes anywhere in its folder and nowhere else", async () => {
     const targets = [
       join(ws.dir, "dir/x.txt"),

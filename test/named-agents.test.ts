@@ -191,7 +191,7 @@ describe("named agents", () => {
     await ws.ok(["wait", id]);
     const result = JSON.parse(await ws.ok(["result", id, "--json"])) as WorkerResult;
     assert.equal(result.state, "succeeded");
-    assert.match(result.answer ?? "", /^answer for TASK: lint the thing \(file in .*\/workers\/w\d+\/tmp\)$/);
+    assert.match(result.answer ?? "", /^answer for TASK: lint the thing \(file in .*\/workers\/w\d+\)$/);
     const spec = JSON.parse(readFileSync(join(ws.home, "workers", id, "spec.json"), "utf8"));
     assert.equal(spec.backend, "command");
     assert.equal(spec.label, "lint");

@@ -2,10 +2,13 @@ import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { exists, isFolder, isWithin, writeRootOf } from "./paths.js";
 
-/** One mount of the sandbox: a host path seen at the same place, writable, read-only, or hidden. */
+/**
+ * One mount of the sandbox: a host path seen at the same place, writable, read-only, or hidden; or
+ * a private empty folder of the sandbox's own (a tmpfs that nothing outside sees, gone with it).
+ */
 export interface Mount {
   readonly path: string;
-  readonly kind: "rw" | "ro" | "hidden";
+  readonly kind: "rw" | "ro" | "hidden" | "private";
 }
 
 /**
@@ -35,8 +38,13 @@ export interface LayoutInput {
   readonly hidden: readonly string[];
   /** Paths inside hidden folders the agent must read (its prompt, an isolated writer's worktree). */
   readonly readable: readonly string[];
-  /** Places the agent needs besides its scope: its temporary folder, its own home. */
+  /** Places the agent needs besides its scope: its own home, its answer file. */
   readonly scratch: readonly string[];
+  /**
+   * Its temporary folder: an empty folder of the sandbox's own at this path, which need not exist
+   * on the host. Nothing is made or removed on disk for it; it is gone when the sandbox is.
+   */
+  readonly private: readonly string[];
 }
 
 /**
@@ -57,7 +65,7 @@ export function layoutFor(input: LayoutInput): Layout {
   }
   const mounts: (Mount & { order: number })[] = [];
   // Outer before inner; at one depth a folder is hidden first, then mounted read-only, then writable.
-  const rank = { hidden: 0, ro: 1, rw: 2 } as const;
+  const rank = { hidden: 0, ro: 1, rw: 2, private: 2 } as const;
   const add = (path: string, kind: Mount["kind"]) =>
     mounts.push({ path, kind, order: depth(path) * 3 + rank[kind] });
   for (const folder of outermost(folders)) add(folder, "rw");
@@ -69,7 +77,8 @@ export function layoutFor(input: LayoutInput): Layout {
       const path = join(dir, name);
       const link = symlinkTarget(path);
       before.set(name, link);
-      if (link === undefined && !allowed.includes(path)) add(path, "ro");
+      // A hidden folder here (the store) stays hidden: mounted read-only over itself, it would show.
+      if (link === undefined && !allowed.includes(path) && !input.hidden.includes(path)) add(path, "ro");
     }
     guarded.push({ dir, allowed, before });
   }
@@ -79,6 +88,7 @@ export function layoutFor(input: LayoutInput): Layout {
     if (exists(path) && mounts.some((m) => m.kind === "rw" && isWithin(path, m.path))) add(path, "ro");
   }
   for (const path of input.scratch) add(path, "rw");
+  for (const path of input.private) add(path, "private");
   mounts.sort((a, b) => a.order - b.order);
   return { mounts: mounts.map(({ path, kind }) => ({ path, kind })), guarded };
 }

@@ -69,7 +69,9 @@ export class Sandbox {
   /** `file args` run inside the sandbox, in `cwd`. */
   wrap(file: string, args: readonly string[], cwd: string): { file: string; args: string[] } {
     const mounts = this.layout.mounts.flatMap((m) =>
-      m.kind === "hidden" ? ["--tmpfs", m.path] : [m.kind === "rw" ? "--bind" : "--ro-bind", m.path, m.path],
+      m.kind === "hidden" || m.kind === "private"
+        ? ["--tmpfs", m.path]
+        : [m.kind === "rw" ? "--bind" : "--ro-bind", m.path, m.path],
     );
     // A hidden folder is an empty tmpfs, read-only once what is mounted inside it is in place.
     for (const m of this.layout.mounts) if (m.kind === "hidden") mounts.push("--remount-ro", m.path);

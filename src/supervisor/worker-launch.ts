@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
 import { confiner, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
@@ -11,8 +11,12 @@ export interface WorkerLaunch {
   readonly file: string;
   readonly args: readonly string[];
   readonly env: Record<string, string>;
-  /** The worker's own temporary folder; codex's last-message file lies in it. */
+  /**
+   * The worker's own temporary folder. Confined, it is the sandbox's own (a tmpfs, never on disk);
+   * unconfined, a folder in the store, made for each attempt and removed after it.
+   */
   readonly tmpDir: string;
+  /** Where the agent leaves its answer (codex's `-o`): in the worker's store folder, empty at the start. */
   readonly lastMessageFile: string;
   /** Baton's sandbox, when the worker is confined. */
   readonly sandbox: Sandbox | undefined;
@@ -22,7 +26,7 @@ export interface WorkerLaunch {
 
 /**
  * The agent's command for one attempt: the backend's launch plan, in Baton's sandbox unless the
- * worker is unconfined, with a fresh TMPDIR of its own under the store. Throws when it cannot start.
+ * worker is unconfined, with a fresh TMPDIR of its own. Throws when it cannot start.
  */
 export function launchWorker(
   store: Store,
@@ -32,8 +36,10 @@ export function launchWorker(
   attempt: { readonly promptFile?: string; readonly resumeThreadId?: string },
 ): WorkerLaunch {
   const scopePaths = spec.scope.kind === "write" ? spec.scope.paths : [];
-  const tmpDir = freshTmpDir(store, spec.id);
-  const lastMessageFile = join(tmpDir, "last-message.txt");
+  const confining = spec.confinement === "baton";
+  const tmpDir = join(store.workerDir(spec.id), "tmp");
+  if (!confining) freshTmpDir(store, tmpDir);
+  const lastMessageFile = emptyAnswerFile(store, spec.id);
   const promptFile = attempt.promptFile ?? store.file(spec.id, "prompt.txt");
   const schemaFile = spec.outputSchema ? store.file(spec.id, "output-schema.json") : undefined;
   const plan = backend.launch(spec, {
@@ -47,7 +53,7 @@ export function launchWorker(
     agentStateDir: join(store.home, "agents", backend.name),
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
-  if (spec.confinement !== "baton") {
+  if (!confining) {
     return { ...plan, env, tmpDir, lastMessageFile, sandbox: undefined };
   }
   const confined = confiner();
@@ -62,7 +68,8 @@ export function launchWorker(
     readOnly: [join(worktree, ".git")],
     hidden: [store.home],
     readable: [promptFile, ...(schemaFile ? [schemaFile] : []), ...(spec.isolate ? [worktree] : [])],
-    scratch: [tmpDir, ...homes],
+    scratch: [lastMessageFile, ...homes],
+    private: [tmpDir],
   });
   const converse = plan.converse ? { converse: plan.converse } : {};
   return {
@@ -76,8 +83,8 @@ export function launchWorker(
 }
 
 /**
- * Once the agent has ended: its TMPDIR is removed and what a file-scoped writer made beside its file
- * is moved into its store folder. A store that cannot be changed now (full, read-only, immutable)
+ * Once the agent has ended: an unconfined worker's TMPDIR is removed (a confined one's went with its
+ * sandbox) and what a file-scoped writer made beside its file is moved into its store folder. A store that cannot be changed now (full, read-only, immutable)
  * must not keep the end from being recorded: the problem is returned, the folder found again later.
  */
 export function clearAfter(
@@ -87,7 +94,8 @@ export function clearAfter(
 ): { outsideScope: SweepReport | undefined; problem: string | undefined } {
   let problem: string | undefined;
   try {
-    inStoreSync(store.home, launch.tmpDir, (at) => rmSync(at, { recursive: true, force: true }));
+    if (!launch.sandbox)
+      inStoreSync(store.home, launch.tmpDir, (at) => rmSync(at, { recursive: true, force: true }));
   } catch (error) {
     problem = `its temporary folder stays: ${(error as Error).message}`;
   }
@@ -97,14 +105,28 @@ export function clearAfter(
   return { outsideScope, problem };
 }
 
-/** The worker's own temporary folder, empty at the start of each attempt. */
-function freshTmpDir(store: Store, id: string): string {
-  const dir = join(store.workerDir(id), "tmp");
+/** An unconfined worker's temporary folder, empty at the start of each attempt. */
+function freshTmpDir(store: Store, dir: string): void {
   // Reached through the store's own folders (never a link in their place); `rm` never follows a link
   // the agent left inside.
   inStoreSync(store.home, dir, (at) => {
     rmSync(at, { recursive: true, force: true });
     mkdirSync(at, { mode: 0o700 });
   });
-  return dir;
+}
+
+/**
+ * The file the agent's answer goes to, emptied for this attempt (an earlier attempt's answer is not
+ * this one's). A sandbox makes it, and nothing else of the store, writable.
+ */
+function emptyAnswerFile(store: Store, id: string): string {
+  const file = join(store.workerDir(id), "last-message.txt");
+  inStoreSync(store.home, file, (at) => {
+    // A link left in its place (by an unconfined agent) is removed, never followed.
+    rmSync(at, { force: true });
+    closeSync(
+      openSync(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600),
+    );
+  });
+  return file;
 }
