@@ -83,21 +83,25 @@ export function launchWorker(
 }
 
 /**
- * Once the agent has ended: an unconfined worker's TMPDIR is removed (a confined one's went with its
- * sandbox) and what a file-scoped writer made beside its file is moved into its store folder. A store that cannot be changed now (full, read-only, immutable)
+ * Once the agent has ended and its answer has been read: the answer file is removed (it holds the
+ * agent's words unredacted, and a secret they repeat must not stay on disk), an unconfined worker's
+ * TMPDIR too (a confined one's went with its sandbox), and what a file-scoped writer made beside its
+ * file is moved into its store folder. A store that cannot be changed now (full, read-only, immutable)
  * must not keep the end from being recorded: the problem is returned, the folder found again later.
  */
 export function clearAfter(
   store: Store,
   spec: WorkerSpec,
-  launch: Pick<WorkerLaunch, "tmpDir" | "sandbox">,
+  launch: Pick<WorkerLaunch, "tmpDir" | "lastMessageFile" | "sandbox">,
 ): { outsideScope: SweepReport | undefined; problem: string | undefined } {
   let problem: string | undefined;
-  try {
-    if (!launch.sandbox)
-      inStoreSync(store.home, launch.tmpDir, (at) => rmSync(at, { recursive: true, force: true }));
-  } catch (error) {
-    problem = `its temporary folder stays: ${(error as Error).message}`;
+  const gone = [launch.lastMessageFile, ...(launch.sandbox ? [] : [launch.tmpDir])];
+  for (const path of gone) {
+    try {
+      inStoreSync(store.home, path, (at) => rmSync(at, { recursive: true, force: true }));
+    } catch (error) {
+      problem ??= `${path === launch.tmpDir ? "its temporary folder" : "its answer file"} stays: ${(error as Error).message}`;
+    }
   }
   const report = launch.sandbox?.sweep(join(store.workerDir(spec.id), "outside-scope"));
   const outsideScope =
