@@ -33,6 +33,13 @@ describe("the library API", () => {
         "from alpha",
         "from beta",
       ]);
+      // The listing of some workers only: those asked for that there are, nothing else.
+      const some = await baton.list(undefined, { workers: [ids[1]!, "w999"] });
+      assert.deepEqual(
+        some.workers.map((w) => [w.id, w.state]),
+        [[ids[1], "succeeded"]],
+      );
+      assert.ok((await baton.list()).workers.length >= 2);
     } finally {
       baton.close();
     }

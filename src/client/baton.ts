@@ -119,11 +119,16 @@ export class Baton {
     return id;
   }
 
-  /** Every worker, the cap, the store's problems, and `seq`: the last event's number (watch from it). */
+  /**
+   * Every worker (or only those of `query.workers`), the cap, the store's problems, and `seq`: the last
+   * event's number (watch from it).
+   */
   async list(
     signal?: AbortSignal,
+    query: { readonly workers?: readonly string[] } = {},
   ): Promise<{ workers: WorkerInfo[]; maxParallel: number; problems: string[]; seq: number }> {
-    return this.ask("list", {}, signal, REPLY_TIMEOUT_MS);
+    const params = query.workers ? { workers: [...query.workers] } : {};
+    return this.ask("list", params, signal, REPLY_TIMEOUT_MS);
   }
 
   /** The events after `since` (a sequence number; 0 for all kept); waits up to `waitMs` for the first. */

@@ -189,7 +189,7 @@ export class PatternRun {
 
   /** Whether an earlier worker can stand for this one: yes unless it was canceled or is gone. */
   private async reuse(id: string): Promise<boolean> {
-    const { workers } = await this.baton.list(this.options.signal);
+    const { workers } = await this.baton.list(this.options.signal, { workers: [id] });
     const state = workers.find((w) => w.id === id)?.state;
     if (state === undefined || state === "canceled") return false;
     if (state === "lost") {

@@ -159,6 +159,9 @@ export const resumeParams = z.strictObject({
 });
 export type ResumeParams = z.infer<typeof resumeParams>;
 
+/** `list`: every worker, or only those named (what `wait` follows). */
+export const listParams = z.strictObject({ workers: workerIds.optional() });
+
 export const eventsParams = z.strictObject({
   since: z.number().int().min(0),
   max: z.number().int().min(1).max(1_000).optional(),

@@ -86,38 +86,78 @@ export async function checkCaller(check: CallerCheck): Promise<CallerVerdict> {
  */
 export function workerOf(pid: number, workers: ReadonlyMap<number, string>): string | undefined {
   const markers = [`${WORKER_ENV.id}=`, `${WORKER_ENV.marker}=`];
-  const terminals = terminalsOf(workers);
+  let terminals: Map<string, string> | undefined;
+  const now = Date.now();
   let current = pid;
   for (let depth = 0; depth < MAX_ANCESTORS && current > 1; depth++) {
     const info = readStat(current);
     if (!info) break;
+    const key = `${current}:${info.startTime}`;
+    if (current !== pid && (cleared.get(key) ?? 0) > now) {
+      current = info.ppid;
+      continue;
+    }
+    terminals ??= terminalsOf(workers);
     const who = current === pid ? "is" : `descends from process ${current}, which is`;
     const worker =
       workers.get(current) ??
       workers.get(info.session) ??
       workers.get(info.pgrp) ??
       (terminals.size === 0 ? [] : fdLinks(current))
-        .map((link) => terminals.get(link))
+        .map((link) => terminals?.get(link))
         .find((id) => id !== undefined);
     if (worker) return `${who} part of worker ${worker}`;
     if (environOf(current).some((entry) => markers.some((marker) => entry.startsWith(marker)))) {
       return `${who} a Baton worker's process`;
     }
+    if (current !== pid) clear(key, now);
     current = info.ppid;
   }
   return undefined;
 }
 
+/**
+ * Ancestors found to be no worker's part, by pid and start time, until when. A lead runs many
+ * commands from one shell: its shell and their parents are looked at once a while, not at each
+ * command (each look lists their open files). What a process was when it was looked at stays true:
+ * it cannot join a later worker's session or group, and what it started with does not change.
+ */
+const cleared = new Map<string, number>();
+const CLEARED_MS = 10_000;
+const MAX_CLEARED = 256;
+
+function clear(key: string, now: number): void {
+  if (cleared.size >= MAX_CLEARED) {
+    for (const [k, until] of cleared) if (until <= now) cleared.delete(k);
+    if (cleared.size >= MAX_CLEARED) cleared.clear();
+  }
+  cleared.set(key, now + CLEARED_MS);
+}
+
+/** Each live worker's pseudo-terminal (its agent's stdout when first seen), by worker and agent pid. */
+const knownTerminals = new Map<string, string | undefined>();
+
 /** Each worker's pseudo-terminal (the agent's stdout), with the worker's id. */
 function terminalsOf(workers: ReadonlyMap<number, string>): Map<string, string> {
+  const live = new Set([...workers].map(([pid, id]) => `${id} ${pid}`));
+  for (const key of knownTerminals.keys()) if (!live.has(key)) knownTerminals.delete(key);
   const terminals = new Map<string, string>();
   for (const [pid, id] of workers) {
-    try {
-      const link = readlinkSync(`/proc/${pid}/fd/1`);
-      if (link.startsWith("/dev/pts/")) terminals.set(link, id);
-    } catch {}
+    const key = `${id} ${pid}`;
+    if (!knownTerminals.has(key)) knownTerminals.set(key, ptyOf(pid));
+    const link = knownTerminals.get(key);
+    if (link) terminals.set(link, id);
   }
   return terminals;
+}
+
+function ptyOf(pid: number): string | undefined {
+  try {
+    const link = readlinkSync(`/proc/${pid}/fd/1`);
+    return link.startsWith("/dev/pts/") ? link : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function fdLinks(pid: number): string[] {

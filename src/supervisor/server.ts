@@ -8,6 +8,7 @@ import {
   describeIssue,
   eventsParams,
   idParams,
+  listParams,
   pollParams,
   publishParams,
   type Response,
@@ -50,8 +51,8 @@ export function handlers(supervisor: Supervisor, hooks: { shutdown(): void }): R
     // Admission (see `serve`) has checked the caller by the time this runs.
     hello: () => ({ pid: process.pid, maxParallel: supervisor.maxParallel, problems: supervisor.problems }),
     spawn: (p) => supervisor.spawn(parse(spawnParams, p, "spawn")),
-    list: () => ({
-      workers: supervisor.list(),
+    list: (p) => ({
+      workers: supervisor.list(parse(listParams, p, "list").workers),
       maxParallel: supervisor.maxParallel,
       problems: supervisor.problems,
       seq: supervisor.events.seq,

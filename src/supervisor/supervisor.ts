@@ -221,8 +221,10 @@ export class Supervisor {
     this.scheduler.pump();
   }
 
-  list(): WorkerInfo[] {
-    return this.table.all().map((entry) => this.info(entry));
+  /** Every worker, or those of `ids` that there are. */
+  list(ids?: readonly string[]): WorkerInfo[] {
+    const entries = ids ? ids.flatMap((id) => this.table.find(id) ?? []) : this.table.all();
+    return entries.map((entry) => this.info(entry));
   }
 
   private info(entry: Entry): WorkerInfo {

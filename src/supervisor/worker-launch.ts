@@ -1,8 +1,9 @@
 import { closeSync, constants, mkdirSync, openSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
 import { confiner, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
-import { inStoreSync } from "../store/no-follow.js";
+import { inStore, inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
 import type { WorkerSpec } from "../worker/types.js";
 
@@ -89,16 +90,17 @@ export function launchWorker(
  * file is moved into its store folder. A store that cannot be changed now (full, read-only, immutable)
  * must not keep the end from being recorded: the problem is returned, the folder found again later.
  */
-export function clearAfter(
+export async function clearAfter(
   store: Store,
   spec: WorkerSpec,
   launch: Pick<WorkerLaunch, "tmpDir" | "lastMessageFile" | "sandbox">,
-): { outsideScope: SweepReport | undefined; problem: string | undefined } {
+): Promise<{ outsideScope: SweepReport | undefined; problem: string | undefined }> {
   let problem: string | undefined;
   const gone = [launch.lastMessageFile, ...(launch.sandbox ? [] : [launch.tmpDir])];
   for (const path of gone) {
     try {
-      inStoreSync(store.home, path, (at) => rmSync(at, { recursive: true, force: true }));
+      // Off the event loop: an unlink can wait on the file system's journal while agents write theirs.
+      await inStore(store.home, path, (at) => rm(at, { recursive: true, force: true }));
     } catch (error) {
       problem ??= `${path === launch.tmpDir ? "its temporary folder" : "its answer file"} stays: ${(error as Error).message}`;
     }

@@ -253,7 +253,7 @@ export class WorkerRun {
       lastMessageFile: this.launch?.lastMessageFile,
     });
     if (this.launch) {
-      const cleared = clearAfter(this.store, this.spec, this.launch);
+      const cleared = await clearAfter(this.store, this.spec, this.launch);
       this.outsideScope = cleared.outsideScope;
       if (cleared.problem) this.logs.problem(cleared.problem);
     }

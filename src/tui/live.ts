@@ -77,7 +77,8 @@ export async function followWorkspace(baton: Baton, options: FollowOptions): Pro
   const list = async () => {
     const wait = listed.listedAt + LIST_EVERY_MS - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const listing = await baton.list(signal);
+    // Only the followed workers are listed: a long history of others costs nothing then.
+    const listing = await baton.list(signal, wanted ? { workers: [...wanted] } : {});
     const workers = listing.workers.filter((w) => !wanted || wanted.has(w.id)).sort(byWorkerId);
     listed = { workers, listedAt: Date.now(), problems: listing.problems };
     listedSeq = listing.seq;

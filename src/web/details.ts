@@ -22,7 +22,7 @@ export function workerId(id: string): string {
 }
 
 async function infoOf(baton: Baton, id: string) {
-  const worker = (await baton.list()).workers.find((w) => w.id === id);
+  const worker = (await baton.list(undefined, { workers: [id] })).workers.find((w) => w.id === id);
   if (!worker) throw new BatonError("not_found", `no worker "${id}" in this workspace`);
   return worker;
 }
