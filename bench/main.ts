@@ -125,7 +125,7 @@ async function main(argv: readonly string[]): Promise<void> {
         sections.push(
           await cliFanout(ws, [
             [1, 5],
-            [8, 5],
+            [8, 7],
             [32, 2],
           ]),
         );
