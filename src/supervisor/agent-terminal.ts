@@ -1,4 +1,7 @@
-import pty from "@lydell/node-pty";
+import { readSync } from "node:fs";
+import type { Socket } from "node:net";
+import { StringDecoder } from "node:string_decoder";
+import pty, { type IPty } from "@lydell/node-pty";
 import type { Converse, Transport } from "../backend/pipes.js";
 import { PipeTerminal } from "./pipe-run.js";
 
@@ -30,5 +33,44 @@ export function spawnAgent(
     if (!converse) throw new Error("a backend on pipes gave no conversation to hold with its agent");
     return new PipeTerminal(file, args, { cwd, env }, converse);
   }
-  return pty.spawn(file, [...args], { name: "xterm-256color", cols: 200, rows: 50, cwd, env });
+  const terminal = pty.spawn(file, [...args], { name: "xterm-256color", cols: 200, rows: 50, cwd, env });
+  readToTheEnd(terminal);
+  return terminal;
 }
+
+/**
+ * node-pty gives a terminal 200 ms after its process has exited to reach the end of what it printed,
+ * then destroys it, and what was still unread is lost. A supervisor busy with other workers can be
+ * slower than that, and the end of an agent's output is often its answer. So before the terminal is
+ * destroyed, what is left in it is read and handed on.
+ */
+export function readToTheEnd(terminal: IPty): void {
+  const inner = terminal as unknown as { _socket?: Socket; _fd?: unknown };
+  const socket = inner._socket;
+  const fd = inner._fd;
+  if (!socket || typeof fd !== "number") return; // another node-pty inside: as it is
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (error?: Error) => {
+    if (!socket.destroyed) {
+      const decoder = new StringDecoder("utf8");
+      const chunk = Buffer.alloc(64 * 1024);
+      for (let total = 0; total < MAX_LATE_BYTES; ) {
+        let n = 0;
+        try {
+          n = readSync(fd, chunk, 0, chunk.length, null);
+        } catch {
+          break; // nothing more now (EAGAIN), or the other end is closed (EIO)
+        }
+        if (n <= 0) break;
+        total += n;
+        socket.emit("data", decoder.write(chunk.subarray(0, n)));
+      }
+      const rest = decoder.end();
+      if (rest) socket.emit("data", rest);
+    }
+    return destroy(error);
+  };
+}
+
+/** Past this much, a terminal still being written to (a process left holding it) is left. */
+const MAX_LATE_BYTES = 1024 * 1024;
