@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { processesWithEnv, resumableTask, sleep, Workspace } from "./support/harness.ts";
+import { FIXTURES, processesWithEnv, resumableTask, sleep, Workspace } from "./support/harness.ts";
 
 // The supervisor is killed with SIGKILL while workers run: nothing finished is lost, nothing keeps
 // running unseen, and `baton resume` continues each worker in its own codex thread.
@@ -114,5 +114,22 @@ describe("supervisor crash and baton resume", () => {
     assert.match(result.stderr, new RegExp(`worker ${id} is succeeded, not lost`));
     const none = await ws.ok(["resume"]);
     assert.match(none, /no lost workers to resume/);
+  });
+
+  test("a lost worker's result keeps the answer its agent had written", async () => {
+    const id = (
+      await ws.ok(["spawn", "--cmd", join(FIXTURES, "answer-then-sleep.sh"), "answer, then wait"])
+    ).trim();
+    let seen = "";
+    for (let i = 0; i < 50 && !seen.includes("written"); i++)
+      seen += (await ws.json<{ output: string }>(["poll", id, "--wait", "1000"])).output;
+    assert.match(seen, /written/);
+    const supervisor = ws.supervisorPid();
+    assert.ok(supervisor);
+    process.kill(supervisor, "SIGKILL");
+    const result = JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult;
+    assert.equal(result.state, "lost");
+    assert.equal(result.answer.trim(), "answered before the crash");
+    assert.deepEqual(marked(id), [], "its agent was stopped");
   });
 });

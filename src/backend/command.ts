@@ -20,8 +20,8 @@ const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-
 /**
  * Runs any program as a worker (`--backend command --cmd "my-agent --flag"`): in a pseudo-terminal
  * like the other agents, its prompt on stdin from a file, inside Baton's sandbox. Its answer is the
- * file it wrote at `$BATON_ANSWER_FILE` (in its TMPDIR), else the last paragraph of what it printed;
- * it succeeded if it exited 0. It reports no tokens: its usage stays zero. See docs/backends.md.
+ * file it wrote at `$BATON_ANSWER_FILE` (in its store folder, written in place), else the last
+ * paragraph of what it printed; it succeeded if it exited 0. It reports no tokens: its usage stays zero. See docs/backends.md.
  */
 export const commandBackend: Backend = {
   reportsUsage: false,

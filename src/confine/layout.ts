@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { exists, isFolder, isWithin, writeRootOf } from "./paths.js";
 
@@ -70,6 +70,8 @@ export function layoutFor(input: LayoutInput): Layout {
     mounts.push({ path, kind, order: depth(path) * 3 + rank[kind] });
   for (const folder of outermost(folders)) add(folder, "rw");
   const guarded: GuardedFolder[] = [];
+  // Scope paths are real paths; a hidden folder reached through a link is compared by its real one.
+  const hidden = new Set(input.hidden.map(realOrSame));
   for (const [dir, allowed] of byDir) {
     add(dir, "rw");
     const before = new Map<string, string | undefined>();
@@ -78,7 +80,7 @@ export function layoutFor(input: LayoutInput): Layout {
       const link = symlinkTarget(path);
       before.set(name, link);
       // A hidden folder here (the store) stays hidden: mounted read-only over itself, it would show.
-      if (link === undefined && !allowed.includes(path) && !input.hidden.includes(path)) add(path, "ro");
+      if (link === undefined && !allowed.includes(path) && !hidden.has(path)) add(path, "ro");
     }
     guarded.push({ dir, allowed, before });
   }
@@ -91,6 +93,14 @@ export function layoutFor(input: LayoutInput): Layout {
   for (const path of input.private) add(path, "private");
   mounts.sort((a, b) => a.order - b.order);
   return { mounts: mounts.map(({ path, kind }) => ({ path, kind })), guarded };
+}
+
+function realOrSame(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function depth(path: string): number {

@@ -189,6 +189,7 @@ export class PatternRun {
 
   /** Whether an earlier worker can stand for this one: yes unless it was canceled or is gone. */
   private async reuse(id: string): Promise<boolean> {
+    if (!/^w[1-9][0-9]*$/.test(id)) return false; // not a worker's id: nothing to stand for it
     const { workers } = await this.baton.list(this.options.signal, { workers: [id] });
     const state = workers.find((w) => w.id === id)?.state;
     if (state === undefined || state === "canceled") return false;

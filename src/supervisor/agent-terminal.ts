@@ -52,7 +52,9 @@ export function readToTheEnd(terminal: IPty): void {
   const destroy = socket.destroy.bind(socket);
   socket.destroy = (error?: Error) => {
     if (!socket.destroyed) {
-      const decoder = new StringDecoder("utf8");
+      // The socket's own decoder, which may hold the first bytes of a character cut in two.
+      const own = (socket as unknown as { _readableState?: { decoder?: StringDecoder } })._readableState;
+      const decoder = own?.decoder ?? new StringDecoder("utf8");
       const chunk = Buffer.alloc(64 * 1024);
       for (let total = 0; total < MAX_LATE_BYTES; ) {
         let n = 0;

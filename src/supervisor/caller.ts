@@ -135,7 +135,7 @@ function clear(key: string, now: number): void {
 }
 
 /** Each live worker's pseudo-terminal (its agent's stdout when first seen), by worker and agent pid. */
-const knownTerminals = new Map<string, string | undefined>();
+const knownTerminals = new Map<string, string>();
 
 /** Each worker's pseudo-terminal (the agent's stdout), with the worker's id. */
 function terminalsOf(workers: ReadonlyMap<number, string>): Map<string, string> {
@@ -144,20 +144,39 @@ function terminalsOf(workers: ReadonlyMap<number, string>): Map<string, string> 
   const terminals = new Map<string, string>();
   for (const [pid, id] of workers) {
     const key = `${id} ${pid}`;
-    if (!knownTerminals.has(key)) knownTerminals.set(key, ptyOf(pid));
-    const link = knownTerminals.get(key);
+    const link = knownTerminals.get(key) ?? ptyOf(pid);
+    if (link) knownTerminals.set(key, link);
     if (link) terminals.set(link, id);
   }
   return terminals;
 }
 
+/**
+ * The pseudo-terminal on the agent's stdout. Right after the fork, before the child has put its
+ * terminal there, fd 1 is still the supervisor's: then nothing is known yet (and nothing kept).
+ */
 function ptyOf(pid: number): string | undefined {
   try {
     const link = readlinkSync(`/proc/${pid}/fd/1`);
-    return link.startsWith("/dev/pts/") ? link : undefined;
+    return link.startsWith("/dev/pts/") && !ownTerminals().has(link) ? link : undefined;
   } catch {
     return undefined;
   }
+}
+
+let own: Set<string> | undefined;
+/** The supervisor's own stdin, stdout and stderr, as links. */
+function ownTerminals(): Set<string> {
+  own ??= new Set(
+    [0, 1, 2].flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return own;
 }
 
 function fdLinks(pid: number): string[] {

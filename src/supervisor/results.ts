@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { readAgentFile } from "../backend/untrusted-file.js";
 import { BatonError } from "../errors.js";
 import type { Store } from "../store/store.js";
@@ -73,7 +72,7 @@ export function resultOf(store: Store, entry: Entry): WorkerResult {
     label: entry.spec.label,
     role: entry.spec.role,
     state,
-    answer: readAgentFile(join(store.workerDir(id), "tmp", "last-message.txt")) ?? "",
+    answer: readAgentFile(store.file(id, "last-message.txt")) ?? "",
     answerSource: "none",
     answerMismatch: false,
     exitCode: entry.status.exitCode,

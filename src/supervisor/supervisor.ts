@@ -223,7 +223,7 @@ export class Supervisor {
 
   /** Every worker, or those of `ids` that there are. */
   list(ids?: readonly string[]): WorkerInfo[] {
-    const entries = ids ? ids.flatMap((id) => this.table.find(id) ?? []) : this.table.all();
+    const entries = ids ? [...new Set(ids)].flatMap((id) => this.table.find(id) ?? []) : this.table.all();
     return entries.map((entry) => this.info(entry));
   }
 

@@ -126,10 +126,10 @@ function freshTmpDir(store: Store, dir: string): void {
  * this one's). A sandbox makes it, and nothing else of the store, writable.
  */
 function emptyAnswerFile(store: Store, id: string): string {
-  const file = join(store.workerDir(id), "last-message.txt");
+  const file = store.file(id, "last-message.txt");
   inStoreSync(store.home, file, (at) => {
-    // A link left in its place (by an unconfined agent) is removed, never followed.
-    rmSync(at, { force: true });
+    // A link (or anything else) an unconfined agent left in its place is removed, never followed.
+    rmSync(at, { recursive: true, force: true });
     closeSync(
       openSync(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600),
     );
