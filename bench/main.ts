@@ -113,7 +113,7 @@ async function main(argv: readonly string[]): Promise<void> {
           await fanout(ws, [
             [1, 7],
             [8, 4],
-            [32, 3],
+            [32, 5],
           ]),
         );
       if (idleSection) sections.push(idleSection);
