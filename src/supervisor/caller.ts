@@ -145,8 +145,9 @@ function terminalsOf(workers: ReadonlyMap<number, string>): Map<string, string> 
   for (const [pid, id] of workers) {
     const key = `${id} ${pid}`;
     const link = knownTerminals.get(key) ?? ptyOf(pid);
-    if (link) knownTerminals.set(key, link);
-    if (link) terminals.set(link, id);
+    if (!link) continue;
+    knownTerminals.set(key, link);
+    terminals.set(link, id);
   }
   return terminals;
 }

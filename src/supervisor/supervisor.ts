@@ -223,8 +223,7 @@ export class Supervisor {
 
   /** Every worker, or those of `ids` that there are. */
   list(ids?: readonly string[]): WorkerInfo[] {
-    const entries = ids ? [...new Set(ids)].flatMap((id) => this.table.find(id) ?? []) : this.table.all();
-    return entries.map((entry) => this.info(entry));
+    return this.table.select(ids).map((entry) => this.info(entry));
   }
 
   private info(entry: Entry): WorkerInfo {
@@ -278,9 +277,7 @@ export class Supervisor {
 
   /** The agent pid of each running worker, with the worker's id: what callers are checked against. */
   workerPids(): Map<number, string> {
-    const pids = new Map<number, string>();
-    for (const entry of this.table.all()) if (entry.run?.pid) pids.set(entry.run.pid, entry.spec.id);
-    return pids;
+    return this.table.agentPids();
   }
 
   /** Stops every worker and waits for their records to be written. */

@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
 import { confiner, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
+import { FILE_MODE } from "../store/atomic.js";
 import { inStore, inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
 import type { WorkerSpec } from "../worker/types.js";
@@ -130,9 +131,8 @@ function emptyAnswerFile(store: Store, id: string): string {
   inStoreSync(store.home, file, (at) => {
     // A link (or anything else) an unconfined agent left in its place is removed, never followed.
     rmSync(at, { recursive: true, force: true });
-    closeSync(
-      openSync(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600),
-    );
+    const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+    closeSync(openSync(at, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE));
   });
   return file;
 }

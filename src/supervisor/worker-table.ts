@@ -123,6 +123,18 @@ export class WorkerTable {
   }
 
   /** The worker `id`, if the table holds it. */
+  /** Every entry, or those of `ids` that there are (each once). */
+  select(ids?: readonly string[]): Entry[] {
+    return ids ? [...new Set(ids)].flatMap((id) => this.entries.get(id) ?? []) : this.all();
+  }
+
+  /** The agent pid of each running worker, with the worker's id. */
+  agentPids(): Map<number, string> {
+    const pids = new Map<number, string>();
+    for (const entry of this.entries.values()) if (entry.run?.pid) pids.set(entry.run.pid, entry.spec.id);
+    return pids;
+  }
+
   find(id: string): Entry | undefined {
     return this.entries.get(id);
   }
