@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { Baton, type WorkerInfo } from "../dist/index.js";
@@ -93,7 +93,7 @@ async function served(ws: Workspace): Promise<Workspace | undefined> {
   }
 }
 
-/** Shuts down whatever supervisor serves `ws`, kills anything of its workers still alive, removes it. */
+/** Shuts down whatever supervisor serves `ws` and kills anything of its workers still alive (see closeWorkspace). */
 async function dispose(ws: Workspace): Promise<void> {
   const current = await served(ws);
   if (current) await closeWorkspace(current);
@@ -102,7 +102,6 @@ async function dispose(ws: Workspace): Promise<void> {
       process.kill(pid, "SIGKILL");
     } catch {}
   }
-  rmSync(ws.dir, { recursive: true, force: true });
 }
 
 /** Stops the supervisor gracefully, so that the next `ls` has to start one. */

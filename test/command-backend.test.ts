@@ -93,6 +93,8 @@ describe("command workers", () => {
       );
       // Confined, its TMPDIR was its sandbox's own: what it left there never reached the disk.
       assert.ok(!existsSync(join(ws.home, "workers", id, "tmp")), "its TMPDIR is gone");
+      // Once read, the answer file is emptied where it is: the agent's unredacted words leave the disk.
+      assert.equal(readFileSync(join(ws.home, "workers", id, "last-message.txt"), "utf8"), "");
     }
     const listed = await ws.json<{ workers: { id: string; backend?: string }[] }>(["ls"]);
     assert.deepEqual(

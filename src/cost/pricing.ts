@@ -15,14 +15,35 @@ export class Pricing {
   private tables: readonly PriceTable[] = [];
   /** What the files looked like when last read: size, time and inode of each, or "-" if missing. */
   private seen: string | undefined;
+  /** The look at the files under way, and the one that follows it for calls made meanwhile. */
+  private looking: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
 
   constructor(private readonly files: readonly string[]) {}
 
   /**
    * Reads the tables again if a file changed. A table that is wrong throws its one-line error (naming
    * the file and line) and is tried again next time; the tables read before stay in use meanwhile.
+   * Calls made while a look is under way share the one look that follows it (a burst of spawns costs
+   * two looks, not one each), and every call still sees the files as they were when it was made.
    */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    if (!this.looking) {
+      this.looking = this.look().finally(() => {
+        this.looking = undefined;
+      });
+      return this.looking;
+    }
+    this.next ??= this.looking
+      .catch(() => {})
+      .then(() => {
+        this.next = undefined;
+        return this.refresh();
+      });
+    return this.next;
+  }
+
+  private async look(): Promise<void> {
     const now = (
       await Promise.all(
         this.files.map((file) =>

@@ -3,13 +3,20 @@ import { join } from "node:path";
 import { appendStoreFileSync, inStoreSync, readStoreFileSync } from "../store/no-follow.js";
 import type { BatonEvent } from "./types.js";
 
+/**
+ * Events are written this long after the first of a batch: readers are served from memory, and the log
+ * is for catching up after a restart, so one write serves every event of a burst (workers starting and
+ * ending together). A supervisor killed outright loses at most this much of the log; shutdown writes all.
+ */
+const FLUSH_MS = 50;
+
 /** Past this size the log is set aside (one generation kept) when a supervisor starts. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
 
 /**
  * The workspace's events on disk, one JSON object a line, so that sequence numbers go on across
  * supervisor restarts and a reader that fell behind the memory window can still catch up. Written in
- * batches (one append a tick), through the store's no-follow helpers like every store file.
+ * batches (one append per {@link FLUSH_MS}), through the store's no-follow helpers like every store file.
  */
 export class EventLog {
   private readonly path: string;
@@ -51,7 +58,7 @@ export class EventLog {
     this.pending.push(`${JSON.stringify(event)}\n`);
     if (this.flushing) return;
     this.flushing = true;
-    setImmediate(() => this.flush());
+    setTimeout(() => this.flush(), FLUSH_MS).unref();
   }
 
   /** Writes what is pending now (also called at close). */

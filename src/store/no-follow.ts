@@ -131,6 +131,29 @@ export async function inStore<T>(root: string, path: string, work: (at: string) 
   }
 }
 
+/**
+ * {@link inStore} for several files of the folder `dir`: the folders are opened once, and `work` gets
+ * a function that spells each file's path through them.
+ */
+export async function inStoreFolder<T>(
+  root: string,
+  dir: string,
+  work: (spell: (path: string) => string) => Promise<T>,
+): Promise<T> {
+  const fd = openFolder(root, dir);
+  const through = BY_FD ? `/proc/self/fd/${fd}/` : undefined;
+  try {
+    return await work((path) => spelling(fd, path));
+  } catch (error) {
+    const spelled = (error as { path?: unknown } | null)?.path;
+    if (through && typeof spelled === "string" && spelled.startsWith(through))
+      withPath(error, join(dir, spelled.slice(through.length)));
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** {@link inStore}, for synchronous work. */
 export function inStoreSync<T>(root: string, path: string, work: (at: string) => T): T {
   const fd = openFolder(root, dirname(path));

@@ -7,7 +7,7 @@ import { DIR_MODE, writeFileAtomic } from "./atomic.js";
 import { Ledger, type StoreDamage } from "./integrity.js";
 import { appendStoreFile, inStore, readStoreFile } from "./no-follow.js";
 import { prepareHome } from "./open.js";
-import { publish } from "./publish.js";
+import { type Publication, publish, publishAll } from "./publish.js";
 import { type ReadOutcome, readJson } from "./read-json.js";
 import { cursorsSchema, resultSchema, specSchema, statusSchema } from "./schema.js";
 import { guarded } from "./store-error.js";
@@ -72,12 +72,21 @@ export class Store {
   ): Promise<void> {
     const dir = this.workerDir(spec.id);
     await guarded(this.home, dir, () => inStore(this.home, dir, (at) => mkdir(at, { mode: DIR_MODE })));
+    const file = (name: WorkerFile, data: string, how: Publication["how"]): Publication => ({
+      id: spec.id,
+      name,
+      path: this.file(spec.id, name),
+      data,
+      how,
+      durable: false,
+    });
     try {
-      await this.publish(spec.id, "prompt.txt", prompt, "once");
-      if (outputSchema !== undefined)
-        await this.publish(spec.id, "output-schema.json", json(outputSchema), "once");
-      await this.publish(spec.id, "spec.json", json(spec), "once");
-      await this.publish(spec.id, "status.json", json(status), "replace");
+      await publishAll(this.home, this.ledger, [
+        file("prompt.txt", prompt, "once"),
+        ...(outputSchema === undefined ? [] : [file("output-schema.json", json(outputSchema), "once")]),
+        file("spec.json", json(spec), "once"),
+        file("status.json", json(status), "replace"),
+      ]);
     } catch (error) {
       // A worker is stored whole or not at all: no half-made folder is left for a later load to trip on.
       await rm(dir, { recursive: true, force: true }).catch(() => {});

@@ -1,51 +1,9 @@
-import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
+import { allPids, type ProcessId, type ProcInfo, readStat, StatScanner } from "./proc-stat.js";
+
+export { type ProcessId, type ProcInfo, readStat } from "./proc-stat.js";
 
 // Linux /proc readers. Elsewhere they see nothing, and stopping falls back to the worker's own pid.
-
-/**
- * A process, told apart from any later one that gets the same pid: its start time (clock ticks after
- * boot, /proc/<pid>/stat field 22) never repeats for one pid. `undefined` where /proc is not there.
- */
-export interface ProcessId {
-  readonly pid: number;
-  readonly startTime: number | undefined;
-}
-
-export interface ProcInfo {
-  readonly pid: number;
-  /** R, S, D, Z (a zombie: dead, waiting to be reaped), ... */
-  readonly state: string;
-  readonly ppid: number;
-  readonly pgrp: number;
-  readonly session: number;
-  readonly startTime: number;
-}
-
-/** One buffer for every stat read: a stat line is well under 1 KiB, and the reads are synchronous. */
-const STAT_BUFFER = Buffer.alloc(4096);
-
-export function readStat(pid: number): ProcInfo | undefined {
-  let fd: number | undefined;
-  try {
-    // open, read, close and nothing else: a scan reads one of these per process on the machine.
-    fd = openSync(`/proc/${pid}/stat`, "r");
-    const text = STAT_BUFFER.toString("latin1", 0, readSync(fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0));
-    // "pid (comm) state ppid pgrp session tty ... starttime ..."; comm may hold spaces and parentheses.
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ", 20);
-    return {
-      pid,
-      state: fields[0] ?? "",
-      ppid: Number(fields[1]),
-      pgrp: Number(fields[2]),
-      session: Number(fields[3]),
-      startTime: Number(fields[19]),
-    };
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 const HAS_PROC = (() => {
   try {
@@ -66,16 +24,6 @@ export function identify(pid: number): ProcessId | undefined {
 export function isSameProcess(id: ProcessId): boolean {
   if (id.startTime === undefined) return isAlive(id.pid);
   return readStat(id.pid)?.startTime === id.startTime;
-}
-
-function allPids(): number[] {
-  try {
-    return readdirSync("/proc")
-      .filter((name) => /^[0-9]+$/.test(name))
-      .map(Number);
-  } catch {
-    return [];
-  }
 }
 
 /** The `NAME=value` entries a process started with; empty when unreadable. */
@@ -112,14 +60,8 @@ export function workerProcesses(root: ProcessId | undefined, marker: string): Pr
  * That is what keeps a scan cheap on a busy machine: the environment reads were most of its cost.
  */
 export function scan(queries: readonly WorkerQuery[]): ProcessId[][] {
-  const infos: ProcInfo[] = [];
-  const byPid = new Map<number, ProcInfo>();
-  for (const pid of allPids()) {
-    const info = readStat(pid);
-    if (!info) continue;
-    infos.push(info);
-    byPid.set(pid, info);
-  }
+  const infos = stats.all();
+  const byPid = new Map<number, ProcInfo>(infos.map((info) => [info.pid, info]));
   const found = queries.map(() => new Set<number>());
   queries.forEach(({ root }, i) => {
     const now = root && byPid.get(root.pid);
@@ -143,8 +85,10 @@ export function scan(queries: readonly WorkerQuery[]): ProcessId[][] {
   // An agent with no start time (no /proc) gives no bound: every environment is read then.
   const since = Math.min(...queries.map((q) => q.root?.startTime ?? Number.NEGATIVE_INFINITY));
   const markers = new Map(queries.map((q, i) => [q.marker, i]));
+  const othersSessions = sessionsOfOtherAgents(queries, byPid);
   for (const info of infos) {
     if (info.startTime < since || info.pid === process.pid) continue;
+    if (othersSessions.has(info.session)) continue; // another running worker's, by where it was born
     if (found.every((mine) => mine.has(info.pid))) continue; // every worker asked for has it already
     const carried = markersIn(info.pid, markers);
     for (const i of carried) found[i]!.add(info.pid);
@@ -157,6 +101,39 @@ export function scan(queries: readonly WorkerQuery[]): ProcessId[][] {
     if (!HAS_PROC && root && isAlive(root.pid)) ids.push(root);
     return ids;
   });
+}
+
+/** Every scan's stat reads, kept open while scans follow each other. */
+const stats = new StatScanner();
+
+/** The agents of the workers running now, each the leader of its own session. */
+const runningAgents = new Map<number, ProcessId>();
+
+/**
+ * {@link identify} for a worker's agent that has just started: it is recorded as running until its
+ * leftovers are asked for ({@link leftoversOf}). A scan for another worker's processes need not read the environment of any
+ * process in its session: a process joins a session only by being born into it (or makes a new one of
+ * its own), so none of those can be another worker's.
+ */
+export function agentStarted(pid: number): ProcessId | undefined {
+  const agent = identify(pid);
+  if (agent) runningAgents.set(agent.pid, agent);
+  return agent;
+}
+
+/** The sessions of running agents other than the ones asked about, each checked to be that agent's still. */
+function sessionsOfOtherAgents(
+  queries: readonly WorkerQuery[],
+  byPid: ReadonlyMap<number, ProcInfo>,
+): Set<number> {
+  const asked = new Set(queries.map((q) => q.root?.pid));
+  const sessions = new Set<number>();
+  for (const agent of runningAgents.values()) {
+    const now = byPid.get(agent.pid);
+    if (asked.has(agent.pid) || agent.startTime === undefined || now?.startTime !== agent.startTime) continue;
+    if (now.session === agent.pid) sessions.add(agent.pid);
+  }
+  return sessions;
 }
 
 /** Which of `markers` (each a whole `NAME=value` entry) process `pid` started with: their indexes. */
@@ -218,6 +195,7 @@ let pending: { query: WorkerQuery; resolve: (ids: ProcessId[]) => void }[] = [];
  * so it sees everything its worker left.
  */
 export function leftoversOf(root: ProcessId | undefined, marker: string): Promise<ProcessId[]> {
+  if (root && runningAgents.get(root.pid) === root) runningAgents.delete(root.pid);
   return new Promise((resolve) => {
     if (pending.length === 0) {
       setImmediate(() => {

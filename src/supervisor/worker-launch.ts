@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdirSync, openSync, rmSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
@@ -85,7 +85,7 @@ export function launchWorker(
 }
 
 /**
- * Once the agent has ended and its answer has been read: the answer file is removed (it holds the
+ * Once the agent has ended and its answer has been read: the answer file is emptied (it holds the
  * agent's words unredacted, and a secret they repeat must not stay on disk), an unconfined worker's
  * TMPDIR too (a confined one's went with its sandbox), and what a file-scoped writer made beside its
  * file is moved into its store folder. A store that cannot be changed now (full, read-only, immutable)
@@ -101,7 +101,10 @@ export async function clearAfter(
   for (const path of gone) {
     try {
       // Off the event loop: an unlink can wait on the file system's journal while agents write theirs.
-      await inStore(store.home, path, (at) => rm(at, { recursive: true, force: true }));
+      await inStore(store.home, path, async (at) => {
+        if (path !== launch.lastMessageFile || !emptyInPlace(at))
+          await rm(at, { recursive: true, force: true });
+      });
     } catch (error) {
       problem ??= `${path === launch.tmpDir ? "its temporary folder" : "its answer file"} stays: ${(error as Error).message}`;
     }
@@ -129,10 +132,37 @@ function freshTmpDir(store: Store, dir: string): void {
 function emptyAnswerFile(store: Store, id: string): string {
   const file = store.file(id, "last-message.txt");
   inStoreSync(store.home, file, (at) => {
+    if (emptyInPlace(at)) return; // the one an earlier attempt left
     // A link (or anything else) an unconfined agent left in its place is removed, never followed.
     rmSync(at, { recursive: true, force: true });
     const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
     closeSync(openSync(at, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE));
   });
   return file;
+}
+
+/**
+ * Empties the file at `at` where it is, if it is a regular file of one name (never through a link,
+ * never another name of some other file); false, changing nothing, for anything else. Kept, not
+ * removed: a file freed and made again at every worker costs the file system more than one emptied
+ * (ext4 without a journal skips every inode freed in the last minutes when it hands out a new one).
+ */
+function emptyInPlace(at: string): boolean {
+  const { O_WRONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
+  let fd: number;
+  try {
+    fd = openSync(at, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    const found = fstatSync(fd);
+    if (!found.isFile() || found.nlink !== 1) return false;
+    ftruncateSync(fd, 0);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }

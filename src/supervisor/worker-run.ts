@@ -3,17 +3,13 @@ import type { SweepReport } from "../confine/index.js";
 import { Redactor, redact, redactJson, secretsOf } from "../store/redact.js";
 import type { Store } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
-import {
-  type EndReason,
-  type Usage,
-  type WorkerResult,
-  type WorkerSpec,
-  ZERO_USAGE,
-} from "../worker/types.js";
+import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
+import { ZERO_USAGE } from "../worker/types.js";
 import { AgentLines } from "./agent-lines.js";
 import { type AgentTerminal, spawnAgent } from "./agent-terminal.js";
 import { type Clock, isoNow, realClock } from "./clock.js";
-import { identify, leftoversOf, type ProcessId, signalAll, terminate, workerProcesses } from "./processes.js";
+import type { ProcessId } from "./proc-stat.js";
+import { agentStarted, leftoversOf, signalAll, terminate, workerProcesses } from "./processes.js";
 import { endOf, type StopCause } from "./run-end.js";
 import { RunLogs } from "./run-logs.js";
 import { RunSpend, type SpendStart } from "./run-spend.js";
@@ -135,7 +131,7 @@ export class WorkerRun {
       return;
     }
     this.pid = this.terminal.pid;
-    this.root = identify(this.pid);
+    this.root = agentStarted(this.pid);
     this.terminal.onData((data) => this.onData(data));
     this.terminal.onExit(({ exitCode, signal }) => void this.onExit(exitCode, signal));
     const seconds = this.spec.timeoutSeconds;

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { test } from "node:test";
+import { StatScanner } from "../dist/supervisor/proc-stat.js";
+import { agentStarted, leftoversOf, scan } from "../dist/supervisor/processes.js";
+
+// A scan for a worker's leftovers reads the stat line of every process on the machine. Between scans
+// that follow each other, each stat file stays open and is read again in one call; what it reports
+// must still be the truth: new processes seen, ended ones gone, and nothing held once scans stop.
+
+const openFds = () => readdirSync("/proc/self/fd").length;
+
+test("stat files kept open between scans still show new processes, drop ended ones, and are closed after", async () => {
+  const scanner = new StatScanner();
+  const before = openFds();
+  const first = scanner.all();
+  assert.ok(
+    first.some((p) => p.pid === process.pid),
+    "this process is listed",
+  );
+  assert.ok(openFds() > before, "the stat files stay open after a scan");
+
+  const child = spawn("sleep", ["30"], { stdio: "ignore" });
+  await new Promise((resolve) => child.once("spawn", resolve));
+  const seen = scanner.all().find((p) => p.pid === child.pid);
+  assert.equal(seen?.ppid, process.pid, "a process started since the last scan is read, with its parent");
+  assert.equal(seen?.state === "S" || seen?.state === "R", true, `running or sleeping: ${seen?.state}`);
+
+  child.kill("SIGKILL");
+  await new Promise((resolve) => child.once("exit", resolve));
+  assert.equal(
+    scanner.all().find((p) => p.pid === child.pid),
+    undefined,
+    "a process that ended and was reaped is not listed again from its kept file",
+  );
+
+  scanner.release();
+  assert.equal(openFds(), before, "release closes every kept file");
+});
+
+test("a leftover that left its session is still found by its marker while another worker's agent runs", async () => {
+  const started = async (args: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const child = spawn("setsid", args, { stdio: "ignore", env });
+    await new Promise((resolve) => child.once("spawn", resolve));
+    return child;
+  };
+  // Another worker's agent, the leader of its own session, and a process born into that session.
+  const other = await started(["sh", "-c", "sleep 30 & wait"]);
+  const otherAgent = agentStarted(other.pid!);
+  assert.ok(otherAgent);
+  const marker = `BATON_TEST_MARKER=${process.pid}-${Date.now()}`;
+  const [name, value] = marker.split("=") as [string, string];
+  // This worker's leftover: `setsid` put it in a session of its own; only its environment names it.
+  const leftover = await started(["sleep", "30"], { ...process.env, [name]: value });
+  try {
+    const [found] = scan([{ root: { pid: 999_999_999, startTime: 0 }, marker }]);
+    assert.deepEqual(
+      found?.map((p) => p.pid),
+      [leftover.pid],
+      "the process carrying the marker, and nothing of the other worker's",
+    );
+  } finally {
+    leftover.kill("SIGKILL");
+    process.kill(-other.pid!, "SIGKILL");
+    await leftoversOf(otherAgent, "BATON_TEST_UNUSED=1"); // the other agent is no longer running
+  }
+});
