@@ -90,6 +90,24 @@ export function lastAgentMessage(jsonl: string): string | undefined {
   return text;
 }
 
+/** How long an inode freed on ext4 without a journal is skipped when a new one is handed out (the kernel's RECENTCY_MIN is 60 s). */
+export const RECENTLY_FREED_S = 65;
+const RECENTLY_FREED_MS = RECENTLY_FREED_S * 1000;
+
+/**
+ * Waits until the files freed by what ran before no longer weigh on new ones: everything is written
+ * back (`sync`), then the kernel's window for recently freed inodes passes. This machine's ext4 has no
+ * journal, and such a file system skips every inode freed in the last minute (five more while its
+ * block is unwritten) when it hands out a new one. Codex frees about twenty files a run (its SQLite
+ * journals, locks, temporary folders): without this, whichever side of a long comparison runs second
+ * makes its files among the thousands the first one freed.
+ */
+export async function coolDown(): Promise<void> {
+  log(`waiting ${RECENTLY_FREED_MS / 1000} s for files freed so far to age (see coolDown)`);
+  execFileSync("sync");
+  await sleep(RECENTLY_FREED_MS);
+}
+
 /** One workspace: its own run store, and a Baton client whose supervisor serves only it. */
 export interface Workspace {
   readonly dir: string;

@@ -3,6 +3,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { WorkerResult } from "../dist/index.js";
 import {
+  coolDown,
   cpuSeconds,
   expect,
   expectedAnswer,
@@ -10,6 +11,7 @@ import {
   log,
   median,
   now,
+  RECENTLY_FREED_S,
   ratio,
   type Section,
   sleep,
@@ -198,11 +200,18 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
   const loadAtStart = loadavg()[0]!;
   const left = { bare: new Leftovers(), baton: new Leftovers() };
 
-  const bareTasks = Array.from({ length: count }, (_, i) => `soak bare #${i}`);
-  log(`(f) baseline: ${count} bare codex runs through xargs -P ${cap}`);
-  const bareMs = await bareRuns(ws, bareTasks, "soak", cap);
-  await left.bare.settle(ws);
-  log(`(f) baseline took ${(bareMs / 1000).toFixed(1)} s`);
+  // The baseline runs before and after Baton's run, and Baton is set against their mean: a drift of
+  // the machine's speed over the minutes the soak takes weighs on both sides alike.
+  const baseline = async (when: "before" | "after") => {
+    const bareTasks = Array.from({ length: count }, (_, i) => `soak bare ${when} #${i}`);
+    log(`(f) baseline ${when}: ${count} bare codex runs through xargs -P ${cap}`);
+    await coolDown();
+    const ms = await bareRuns(ws, bareTasks, `soak-${when}`, cap);
+    await left.bare.settle(ws);
+    log(`(f) baseline ${when} took ${(ms / 1000).toFixed(1)} s`);
+    return ms;
+  };
+  const bareBefore = await baseline("before");
 
   const pid = ws.supervisorPid;
   await ws.baton.configure(cap);
@@ -210,6 +219,7 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
   const victims = new Set<number>();
   const killCount = Math.round(count * (options.killShare ?? 0.05));
   while (victims.size < killCount) victims.add(Math.floor(rand() * count));
+  await coolDown(); // the baseline's runs freed thousands of files: Baton's run starts as the baseline's did
   const rssStart = await settledRss(pid);
   const hwmStart = memoryKb(pid).hwm;
   log(`(f) supervisor ${pid}: RSS at start ${mib(rssStart)}; spawning ${count}, killing ${killCount}`);
@@ -249,6 +259,8 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
   const listing = await ws.baton.list();
   await left.baton.settle(ws);
   const leftover = workerProcessesOf(ws.home).length;
+  const bareAfter = await baseline("after");
+  const bareMs = (bareBefore + bareAfter) / 2;
 
   const killed = new Set(kills.filter((k) => k.outcome === "killed").map((k) => k.id));
   const checked = check(ws, ids, tasks, killed);
@@ -300,10 +312,15 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
     about: [
       `Reproduce this section alone with \`npm run bench -- soak\` (it rewrites only this section and its ` +
         "rows in the targets table). " +
-        `Baseline first: ${count} bare \`codex exec\` runs with Baton's flags through \`xargs -0 -n 1 -P ${cap} ` +
-        "setsid -w sh -c ...`, as in (b); every answer checked. Then a fresh supervisor (its own workspace) with " +
+        `Baseline: ${count} bare \`codex exec\` runs with Baton's flags through \`xargs -0 -n 1 -P ${cap} ` +
+        "setsid -w sh -c ...`, as in (b), once before Baton's run and once after; Baton is set against the mean " +
+        "of the two, so that a drift of the machine's speed over the soak's minutes weighs on both sides alike; " +
+        "every answer checked. Baton: a fresh supervisor (its own workspace) with " +
         `max parallel ${cap} gets ${count} \`baton.spawn()\` calls at once, each a real codex worker against ` +
-        `the scripted model, and \`baton.wait(ids)\`. ${killCount} workers, chosen at random (seed ${seed}), ` +
+        `the scripted model, and \`baton.wait(ids)\`. Before each of the three runs, \`sync\` and ${RECENTLY_FREED_S} s ` +
+        "of rest: this machine's ext4 has no journal, so it skips the inodes freed in the last minute when it " +
+        "makes a file, and codex frees about twenty a run; without the rest, each run would make its files " +
+        `among the thousands the first one freed. ${killCount} workers, chosen at random (seed ${seed}), ` +
         `have their agent killed with SIGKILL a random 0 to ${KILL_WINDOW_MS} ms after their \`status.json\` ` +
         "first shows its pid (the pid is checked against the worker's marker in `/proc/<pid>/environ` first). " +
         "Afterwards every worker's `result.json` is read from disk: the killed ones must have ended `failed` " +
@@ -342,7 +359,7 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
       [
         "wall time",
         `${(wallMs / 1000).toFixed(1)} s`,
-        `${(bareMs / 1000).toFixed(1)} s`,
+        `${(bareMs / 1000).toFixed(1)} s (mean of ${(bareBefore / 1000).toFixed(1)} s before, ${(bareAfter / 1000).toFixed(1)} s after)`,
         ratio(wallMs / bareMs),
       ],
       ["workers a minute", perMinute(count, wallMs), perMinute(count, bareMs), ratio(bareMs / wallMs)],
