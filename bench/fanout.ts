@@ -140,19 +140,20 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
     });
     const cpuPerWorker = (median(cpus) * 1000) / n;
     if (n === 32)
-      targets.push({
-        name: "(b) N=32 wall time vs xargs -P, issue #10",
-        figure: ratio(r),
-        target: `≤ ${ISSUE_10_TARGET.toFixed(2)}x`,
-        pass: r <= ISSUE_10_TARGET,
-      });
-    if (n === 32)
-      targets.push({
-        name: "(b) N=32 supervisor CPU a worker, issue #10",
-        figure: ms(cpuPerWorker, 1),
-        target: `≤ ${CPU_TARGET_MS} ms`,
-        pass: cpuPerWorker <= CPU_TARGET_MS,
-      });
+      targets.push(
+        {
+          name: "(b) N=32 wall time vs xargs -P, issue #10",
+          figure: ratio(r),
+          target: `≤ ${ISSUE_10_TARGET.toFixed(2)}x`,
+          pass: r <= ISSUE_10_TARGET,
+        },
+        {
+          name: "(b) N=32 supervisor CPU a worker, issue #10",
+          figure: ms(cpuPerWorker, 1),
+          target: `≤ ${CPU_TARGET_MS} ms`,
+          pass: cpuPerWorker <= CPU_TARGET_MS,
+        },
+      );
   }
   return {
     title: "(b) N workers at once: wall time",

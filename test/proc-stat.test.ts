@@ -39,30 +39,39 @@ test("stat files kept open between scans still show new processes, drop ended on
   assert.equal(openFds(), before, "release closes every kept file");
 });
 
-test("a leftover that left its session is still found by its marker while another worker's agent runs", async () => {
-  const started = async (args: string[], env: NodeJS.ProcessEnv = process.env) => {
-    const child = spawn("setsid", args, { stdio: "ignore", env });
+test("a leftover that left its session is found by its marker; another running worker's session is left to it", async () => {
+  const marker = `BATON_TEST_MARKER=${process.pid}-${Date.now()}`;
+  const [name, value] = marker.split("=") as [string, string];
+  const withMarker = { ...process.env, [name]: value };
+  const started = async (args: string[]) => {
+    const child = spawn("setsid", args, { stdio: "ignore", env: withMarker });
     await new Promise((resolve) => child.once("spawn", resolve));
     return child;
   };
-  // Another worker's agent, the leader of its own session, and a process born into that session.
+  // Another worker's agent, the leader of its own session, with a process born into that session.
+  // Both carry the marker too: what is in a running worker's session is that worker's, whatever its
+  // environment says, and the scan does not even read it.
   const other = await started(["sh", "-c", "sleep 30 & wait"]);
   const otherAgent = agentStarted(other.pid!);
   assert.ok(otherAgent);
-  const marker = `BATON_TEST_MARKER=${process.pid}-${Date.now()}`;
-  const [name, value] = marker.split("=") as [string, string];
   // This worker's leftover: `setsid` put it in a session of its own; only its environment names it.
-  const leftover = await started(["sleep", "30"], { ...process.env, [name]: value });
+  const leftover = await started(["sleep", "30"]);
   try {
     const [found] = scan([{ root: { pid: 999_999_999, startTime: 0 }, marker }]);
     assert.deepEqual(
       found?.map((p) => p.pid),
       [leftover.pid],
-      "the process carrying the marker, and nothing of the other worker's",
+      "the leftover, and nothing in the other worker's session",
+    );
+    // Once the other agent has ended, its session is no longer skipped.
+    await leftoversOf(otherAgent, "BATON_TEST_UNUSED=1");
+    const [after] = scan([{ root: { pid: 999_999_999, startTime: 0 }, marker }]);
+    assert.ok(
+      (after?.length ?? 0) >= 3,
+      `the other session's processes carry the marker: ${JSON.stringify(after)}`,
     );
   } finally {
     leftover.kill("SIGKILL");
     process.kill(-other.pid!, "SIGKILL");
-    await leftoversOf(otherAgent, "BATON_TEST_UNUSED=1"); // the other agent is no longer running
   }
 });

@@ -70,7 +70,8 @@ describe("a run store a worker tampers with", () => {
     const target = "w3";
     const planted = ["transcript.log", "events.jsonl", "status.json", "result.json"];
     const actions: Action[] = planted.map((name) => ["link", worker(target, name), victim(name)]);
-    // The answer file is emptied in place after each run: never another name of some other file.
+    // The answer file is made anew at each attempt and emptied in place after: never another
+    // name of some other file.
     actions.push(["hardlink", worker(target, "last-message.txt"), victim("answer")]);
     const planter = await spawn([
       "--max-parallel",

@@ -7,9 +7,9 @@ import { loadUserPrices } from "./user-prices.js";
 
 /**
  * The prices a supervisor charges workers at: the user's tables (read from `files`) before the ones
- * Baton ships. The files are looked at again (one stat each) at every spawn and every attempt's start,
- * and read again when one changed: an edit applies to what is priced from then on, running workers
- * included, with no restart.
+ * Baton ships. The files are looked at again (one stat each) for every spawn and every attempt's
+ * start (spawns that come together share a look), and read again when one changed: an edit applies to
+ * what is priced from then on, running workers included, with no restart.
  */
 export class Pricing {
   private tables: readonly PriceTable[] = [];

@@ -44,6 +44,8 @@ export function publish(home: string, ledger: Ledger, file: Publication): Promis
  */
 export function publishAll(home: string, ledger: Ledger, files: readonly Publication[]): Promise<boolean[]> {
   const dir = dirname(files[0]?.path ?? home);
+  const elsewhere = files.find((file) => dirname(file.path) !== dir);
+  if (elsewhere) throw new Error(`publishAll: ${elsewhere.path} is not in ${dir}`);
   return guarded(home, dir, () =>
     inStoreFolder(home, dir, async (spell) => {
       const done: boolean[] = [];

@@ -89,7 +89,10 @@ export async function runSupervisor(home: string, more: Record<string, Handler> 
   const shutdown = async (code = 0, graceSeconds?: number) => {
     if (closing) return;
     closing = true;
-    setTimeout(() => process.exit(code), SHUTDOWN_CAP_MS).unref();
+    setTimeout(() => {
+      supervisor.events.close(); // what the event log has pending is written even then
+      process.exit(code);
+    }, SHUTDOWN_CAP_MS).unref();
     log("shutting down");
     clearInterval(watch);
     await supervisor.close(graceSeconds);

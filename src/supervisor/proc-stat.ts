@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 
 // Reading /proc/<pid>/stat, the one file every scan reads for every process on the machine.
 
@@ -63,8 +63,24 @@ export function allPids(): number[] {
   }
 }
 
-/** At most this many stat files are kept open between scans. */
-const MAX_KEPT = 1024;
+/**
+ * At most this many stat files are kept open between scans: 1024, or a quarter of what this process
+ * may open if that is less (its terminals, sockets and store files come first).
+ */
+const MAX_KEPT = Math.min(1024, Math.floor(openFilesLimit() / 4));
+
+/** The soft limit on open files, from /proc/self/limits; 1024 if it cannot be read. */
+function openFilesLimit(): number {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
+    const soft = Number(line?.slice("Max open files".length).trim().split(/\s+/)[0]);
+    return Number.isFinite(soft) && soft > 0 ? soft : 1024; // "unlimited" reads as NaN
+  } catch {
+    return 1024;
+  }
+}
 /** Kept files are closed once no scan has run for this long. */
 const KEEP_MS = 5_000;
 
@@ -79,10 +95,13 @@ const KEEP_MS = 5_000;
 export class StatScanner {
   private readonly kept = new Map<number, number>();
   private idle: NodeJS.Timeout | undefined;
+  /** This scan ran out of descriptors: it keeps nothing more. */
+  private starved = false;
 
   /** The stat lines of every process listed in /proc now. */
   all(): ProcInfo[] {
     const infos: ProcInfo[] = [];
+    this.starved = false;
     const listed = allPids();
     const present = new Set(listed);
     for (const [pid, fd] of this.kept) if (!present.has(pid)) this.drop(pid, fd);
@@ -111,16 +130,21 @@ export class StatScanner {
         this.drop(pid, fd); // that process is gone; the pid may be another's now
       }
     }
-    if (this.kept.size >= MAX_KEPT) return readStat(pid);
+    if (this.starved || this.kept.size >= MAX_KEPT) return readStat(pid);
     let opened: number | undefined;
     try {
       opened = openSync(`/proc/${pid}/stat`, "r");
       const info = statFrom(opened, pid);
       this.kept.set(pid, opened);
       return info;
-    } catch {
+    } catch (error) {
       if (opened !== undefined) closeSync(opened);
-      return undefined;
+      const code = (error as { code?: string }).code;
+      if (code !== "EMFILE" && code !== "ENFILE") return undefined;
+      // Out of descriptors: what is kept goes, and nothing more is kept in this scan.
+      this.release();
+      this.starved = true;
+      return readStat(pid);
     }
   }
 

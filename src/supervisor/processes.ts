@@ -111,9 +111,9 @@ const runningAgents = new Map<number, ProcessId>();
 
 /**
  * {@link identify} for a worker's agent that has just started: it is recorded as running until its
- * leftovers are asked for ({@link leftoversOf}). A scan for another worker's processes need not read the environment of any
- * process in its session: a process joins a session only by being born into it (or makes a new one of
- * its own), so none of those can be another worker's.
+ * leftovers are asked for ({@link leftoversOf}). A scan for another worker's processes need not read
+ * the environment of any process in its session: a process joins a session only by being born into it
+ * (or makes a new one of its own), so none of those can be another worker's.
  */
 export function agentStarted(pid: number): ProcessId | undefined {
   const agent = identify(pid);

@@ -1,4 +1,13 @@
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+} from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
@@ -87,7 +96,7 @@ export function launchWorker(
 /**
  * Once the agent has ended and its answer has been read: the answer file is emptied (it holds the
  * agent's words unredacted, and a secret they repeat must not stay on disk), an unconfined worker's
- * TMPDIR too (a confined one's went with its sandbox), and what a file-scoped writer made beside its
+ * TMPDIR is removed (a confined one's went with its sandbox), and what a file-scoped writer made beside its
  * file is moved into its store folder. A store that cannot be changed now (full, read-only, immutable)
  * must not keep the end from being recorded: the problem is returned, the folder found again later.
  */
@@ -100,7 +109,8 @@ export async function clearAfter(
   const gone = [launch.lastMessageFile, ...(launch.sandbox ? [] : [launch.tmpDir])];
   for (const path of gone) {
     try {
-      // Off the event loop: an unlink can wait on the file system's journal while agents write theirs.
+      // The answer file is emptied where it is (one small file); a folder is removed off the event
+      // loop, where an unlink waiting on the file system's journal holds up no other worker.
       await inStore(store.home, path, async (at) => {
         if (path !== launch.lastMessageFile || !emptyInPlace(at))
           await rm(at, { recursive: true, force: true });
@@ -132,8 +142,8 @@ function freshTmpDir(store: Store, dir: string): void {
 function emptyAnswerFile(store: Store, id: string): string {
   const file = store.file(id, "last-message.txt");
   inStoreSync(store.home, file, (at) => {
-    if (emptyInPlace(at)) return; // the one an earlier attempt left
-    // A link (or anything else) an unconfined agent left in its place is removed, never followed.
+    // A new file at each attempt: nothing an earlier attempt left running still writes into it. A
+    // link (or anything else) an unconfined agent left in its place is removed, never followed.
     rmSync(at, { recursive: true, force: true });
     const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
     closeSync(openSync(at, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE));
@@ -143,15 +153,16 @@ function emptyAnswerFile(store: Store, id: string): string {
 
 /**
  * Empties the file at `at` where it is, if it is a regular file of one name (never through a link,
- * never another name of some other file); false, changing nothing, for anything else. Kept, not
- * removed: a file freed and made again at every worker costs the file system more than one emptied
- * (ext4 without a journal skips every inode freed in the last minutes when it hands out a new one).
+ * never another name of some other file, never a device or FIFO opened); false, changing nothing, for
+ * anything else. Emptied, not removed: a file freed at every worker costs the file system more than
+ * one kept (ext4 without a journal skips every inode freed in the last minute when it makes a file).
  */
 function emptyInPlace(at: string): boolean {
-  const { O_WRONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
+  const { O_WRONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
   let fd: number;
   try {
-    fd = openSync(at, O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+    if (!lstatSync(at).isFile()) return false;
+    fd = openSync(at, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
   } catch {
     return false;
   }
