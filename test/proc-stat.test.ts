@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { test } from "node:test";
 import { StatScanner } from "../dist/supervisor/proc-stat.js";
 import { agentStarted, leftoversOf, scan } from "../dist/supervisor/processes.js";
@@ -9,17 +9,25 @@ import { agentStarted, leftoversOf, scan } from "../dist/supervisor/processes.js
 // that follow each other, each stat file stays open and is read again in one call; what it reports
 // must still be the truth: new processes seen, ended ones gone, and nothing held once scans stop.
 
-const openFds = () => readdirSync("/proc/self/fd").length;
+/** Descriptors of this process open on some process's stat file. */
+const statFds = () =>
+  readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return /^\/proc\/[0-9]+\/stat$/.test(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      return false; // closed meanwhile (the one readdir used)
+    }
+  }).length;
 
 test("stat files kept open between scans still show new processes, drop ended ones, and are closed after", async () => {
   const scanner = new StatScanner();
-  const before = openFds();
+  assert.equal(statFds(), 0, "no stat file is open before a scan");
   const first = scanner.all();
   assert.ok(
     first.some((p) => p.pid === process.pid),
     "this process is listed",
   );
-  assert.ok(openFds() > before, "the stat files stay open after a scan");
+  assert.ok(statFds() > 0, "the stat files stay open after a scan");
 
   const child = spawn("sleep", ["30"], { stdio: "ignore" });
   await new Promise((resolve) => child.once("spawn", resolve));
@@ -36,7 +44,7 @@ test("stat files kept open between scans still show new processes, drop ended on
   );
 
   scanner.release();
-  assert.equal(openFds(), before, "release closes every kept file");
+  assert.equal(statFds(), 0, "release closes every kept file");
 });
 
 test("a leftover that left its session is found by its marker; another running worker's session is left to it", async () => {
