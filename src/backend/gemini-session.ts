@@ -29,7 +29,12 @@ const MAX_UNREAD = 32 * 1024 * 1024;
 
 const num = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
 
-/** The session file of thread `threadId` under `home`, if the CLI has written one. */
+/**
+ * The session file of thread `threadId` under `home`, if the CLI has written one: the first it made.
+ * A resumed session goes on in that file, but the CLI first starts a record named after the current
+ * minute, which stays a lone metadata line when the minute has changed since (and is skipped by its
+ * own `--resume`).
+ */
 export function sessionFile(home: string, threadId: string): string | undefined {
   const tmp = join(home, ".gemini", "tmp");
   const suffix = `-${threadId.slice(0, 8)}.jsonl`;
@@ -47,7 +52,7 @@ export function sessionFile(home: string, threadId: string): string | undefined 
     const name = names
       .filter((n) => n.startsWith("session-") && n.endsWith(suffix))
       .sort()
-      .at(-1);
+      .at(0);
     if (name) return join(tmp, project, "chats", name);
   }
   return undefined;

@@ -83,12 +83,12 @@ export class GeminiWorkspace {
       .map((line) => (JSON.parse(line) as { type: string }).type);
   }
 
-  /** The session files the CLI wrote in thread `threadId`'s own home. */
+  /** The session files the CLI wrote in thread `threadId`'s own home (their paths). */
   sessionFiles(threadId: string): string[] {
     const tmp = join(this.ws.home, "agents", "gemini", threadId, ".gemini", "tmp");
     return readdirSync(tmp).flatMap((project) => {
       const chats = join(tmp, project, "chats");
-      return existsSync(chats) ? readdirSync(chats) : [];
+      return existsSync(chats) ? readdirSync(chats).map((name) => join(chats, name)) : [];
     });
   }
 
