@@ -77,6 +77,8 @@ export interface LiveUsage {
   read(): Usage | undefined;
   /** The model the agent's own log says it runs, once read. */
   model?(): string | undefined;
+  /** Lets go of what the reading holds open; a later `read` opens it again. */
+  close?(): void;
 }
 
 /** Reads one worker's output line by line. */

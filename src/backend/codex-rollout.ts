@@ -25,14 +25,21 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
   let baseline: Usage | undefined;
   let latest: Usage | undefined;
   let model: string | undefined;
+  // The log stays open while the thread is followed: each read is one pread from where the last ended.
+  let fd: number | undefined;
+  const close = () => {
+    try {
+      if (fd !== undefined) closeSync(fd);
+    } catch {}
+    fd = undefined;
+  };
   const consume = () => {
     if (!path) {
       path = findRollout(root, threadId, listing);
       if (!path) return;
     }
-    let fd: number | undefined;
     try {
-      fd = openSync(path, "r");
+      fd ??= openSync(path, "r");
       for (;;) {
         const n = readSync(fd, BUFFER, 0, CHUNK, offset);
         if (n <= 0) break;
@@ -47,9 +54,7 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
         }
       }
     } catch {
-      // a log we cannot read only means no live figures
-    } finally {
-      if (fd !== undefined) closeSync(fd);
+      close(); // a log we cannot read only means no live figures
     }
   };
   // What the log already holds (a resumed thread) belongs to earlier attempts.
@@ -62,6 +67,7 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
       return baseline ? minus(latest, baseline) : latest;
     },
     model: () => model,
+    close,
   };
 }
 

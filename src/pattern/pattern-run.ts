@@ -4,6 +4,7 @@ import type { PublishedBody } from "../events/types.js";
 import type { Agent } from "../merge/index.js";
 import { PlanStore } from "../plan/index.js";
 import { defaultScope, renderWorkerPrompt } from "../roles/index.js";
+import { WORKER_ID } from "../store/store.js";
 import { isFinal } from "../worker/state.js";
 import type { WorkerResult } from "../worker/types.js";
 import { agentFor, namedAgent } from "./run-agents.js";
@@ -189,7 +190,7 @@ export class PatternRun {
 
   /** Whether an earlier worker can stand for this one: yes unless it was canceled or is gone. */
   private async reuse(id: string): Promise<boolean> {
-    if (!/^w[1-9][0-9]*$/.test(id)) return false; // not a worker's id: nothing to stand for it
+    if (!WORKER_ID.test(id)) return false; // not a worker's id: nothing to stand for it
     const { workers } = await this.baton.list(this.options.signal, { workers: [id] });
     const state = workers.find((w) => w.id === id)?.state;
     if (state === undefined || state === "canceled") return false;

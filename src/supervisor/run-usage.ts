@@ -64,6 +64,7 @@ export class UsageMeter {
 
   stop(): void {
     clearInterval(this.timer);
+    this.live?.close?.();
   }
 }
 

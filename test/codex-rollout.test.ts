@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { codexRolloutUsage } from "../dist/backend/codex-rollout.js";
+
+// Codex logs a thread to CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread>.jsonl as it goes; Baton
+// follows that log for a worker's usage mid-turn, keeping it open between reads.
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** A UUIDv7-like thread id that began at `ms`, and the log name codex gives it (UTC). */
+function thread(ms: number): { id: string; file: string; day: string } {
+  const hex = ms.toString(16).padStart(12, "0");
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7abc-8def-0123456789ab`;
+  const at = new Date(ms);
+  const [y, mo, d] = [at.getUTCFullYear(), pad(at.getUTCMonth() + 1), pad(at.getUTCDate())];
+  const time = `${pad(at.getUTCHours())}-${pad(at.getUTCMinutes())}-${pad(at.getUTCSeconds())}`;
+  return { id, day: join(String(y), mo, d), file: `rollout-${y}-${mo}-${d}T${time}-${id}.jsonl` };
+}
+
+const tokenCount = (input: number, output: number) =>
+  `${JSON.stringify({
+    type: "event_msg",
+    payload: {
+      type: "token_count",
+      info: { total_token_usage: { input_tokens: input, output_tokens: output } },
+    },
+  })}\n`;
+
+/** How many of this process's descriptors are open on `path`. */
+const openOn = (path: string) =>
+  readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+
+test("a followed rollout log is read as it grows, through one descriptor given back at close", () => {
+  const home = mkdtempSync(join(tmpdir(), "baton-rollout-"));
+  try {
+    const { id, day, file } = thread(Date.now());
+    mkdirSync(join(home, "sessions", day), { recursive: true });
+    const log = join(home, "sessions", day, file);
+    writeFileSync(log, `${JSON.stringify({ type: "turn_context", payload: { model: "gpt-test" } })}\n`);
+
+    const live = codexRolloutUsage(id, { CODEX_HOME: home });
+    assert.equal(live.read(), undefined, "no token count yet");
+    assert.equal(live.model?.(), "gpt-test");
+    assert.equal(openOn(log), 1, "the log stays open while it is followed");
+
+    appendFileSync(log, tokenCount(100, 5));
+    assert.equal(live.read()?.inputTokens, 100);
+    appendFileSync(log, tokenCount(250, 9));
+    assert.deepEqual(
+      [live.read()?.inputTokens, live.read()?.outputTokens],
+      [250, 9],
+      "each read picks up what was appended since",
+    );
+    assert.equal(openOn(log), 1, "still one descriptor after several reads");
+
+    live.close?.();
+    assert.equal(openOn(log), 0, "close gives the descriptor back");
+    appendFileSync(log, tokenCount(400, 12));
+    assert.equal(live.read()?.inputTokens, 400, "a read after close opens the log again and goes on");
+    live.close?.();
+    assert.equal(openOn(log), 0);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
