@@ -165,8 +165,29 @@ describe("the native client", () => {
     await ws.baton(["wait", a, b]);
   });
 
+  test("a spawn of another backend (--cmd, --backend) runs in the supervisor as Node's CLI runs it", async () => {
+    const program = "sh -c 'cat > /dev/null; echo answered by $0' the-program";
+    const line = ["spawn", "--backend", "command", "--cmd", program, "--wait", "--json", "any task"];
+    const mine = await native(line);
+    assert.equal(mine.code, 0, mine.stderr);
+    assert.equal(nodeRan(), "", "no Node process ran it");
+    const node = await ws.baton(line);
+    assert.equal(node.code, 0, node.stderr);
+    const [a, b] = [mine, node].map((ran) => JSON.parse(ran.stdout) as WorkerResult);
+    assert.equal(a.answer, "answered by the-program");
+    assert.equal(b.answer, a.answer);
+    const spec = (id: string) => {
+      const { id: _, createdAt: __, ...rest } = JSON.parse(
+        readFileSync(join(ws.home, "workers", id, "spec.json"), "utf8"),
+      );
+      return rest;
+    };
+    assert.deepEqual(spec(a.id), spec(b.id), "the same spec: backend, program, cwd");
+  });
+
   test("hands every other command line to Node's CLI, and refuses a worker as Node's CLI does", async () => {
-    for (const line of [["--version"], ["logs", "w1"], ["wait", "--bogus"], ["spawn", "-"], ["shutdown"]]) {
+    const lines = [["--version"], ["logs", "w1"], ["wait", "--bogus"], ["spawn", "-"], ["shutdown"]];
+    for (const line of [...lines, ["spawn", "--backend", "my-agent", "x"]]) {
       rmSync(marks, { force: true });
       const ran = await native(line);
       assert.equal(ran.code, 99, `${line.join(" ")} went to node`);

@@ -123,6 +123,11 @@ const QUICK: string[][] = [
   ["spawn", "--context", "pack.yaml", "--template", "scout=t.md", "--template", "reviewer=r.md", "x"],
   ["spawn", "--idle-timeout", "30", "--max-tokens", "1000", "--max-cost", "$0.50", "--retries", "0", "x"],
   ["spawn", "--max-parallel", "4", "--bin", "/b/codex", "--codex-bin", "/c/codex", "--task", "t"],
+  ["spawn", "--backend", "claude", "x"],
+  ["spawn", "--backend=acp:opencode", "--task", "t"],
+  ["spawn", "--cmd", "my-agent --flag", "x"],
+  ["spawn", "--backend", "command", "--cmd=sh -c 'cat'", "--task", "a", "--task", "b"],
+  ["spawn", "--agent-cmd", "gemini --acp", "--wait", "x"],
 ];
 
 const OTHERS: string[][] = [
@@ -168,7 +173,10 @@ const OTHERS: string[][] = [
   ["spawn", "--tasks", "f.jsonl"],
   ["spawn", "--label"],
   ["spawn", "--no-json", "x"],
-  ["spawn", "--backend", "claude", "x"],
+  ["spawn", "--backend", "my-named-agent", "x"],
+  ["spawn", "--backend", "", "x"],
+  ["spawn", "--cmd", "-x", "y"],
+  ["spawn", "--cmd"],
   ["spawn", "--help"],
   ["spawn", "--lens", "x".repeat(201), "x"],
   ["spawn", "--max-cost", "free", "x"],

@@ -1,3 +1,4 @@
+import { isBackendName } from "../backend/names.js";
 import { MAX_PARALLEL_LIMIT, MAX_TIMEOUT_SECONDS } from "../protocol/limits.js";
 import { ROLES, type Role } from "../worker/types.js";
 import { type SpawnFlags, spawn } from "./actions/spawn.js";
@@ -27,6 +28,12 @@ const PARSED: Record<string, (value: string) => unknown> = {
   "--max-cost": dollars("--max-cost"),
   "--retries": nonNegativeInteger("--retries"),
   "--max-parallel": positiveInteger("--max-parallel", MAX_PARALLEL_LIMIT),
+  // A built-in backend only: a named agent of the config (or a name commander refuses) takes
+  // commander's way, which reads the config to tell them apart (backend-option.ts).
+  "--backend": (value) => {
+    if (!isBackendName(value)) throw new Error(`--backend ${value}: not a built-in backend`);
+    return value;
+  },
 };
 
 /** Commander's name for a flag's value: `--max-cost` is `maxCost`. */
