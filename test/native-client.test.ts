@@ -177,12 +177,31 @@ describe("the native client", () => {
     assert.equal(a.answer, "answered by the-program");
     assert.equal(b.answer, a.answer);
     const spec = (id: string) => {
-      const { id: _, createdAt: __, ...rest } = JSON.parse(
-        readFileSync(join(ws.home, "workers", id, "spec.json"), "utf8"),
-      );
+      const {
+        id: _,
+        createdAt: __,
+        ...rest
+      } = JSON.parse(readFileSync(join(ws.home, "workers", id, "spec.json"), "utf8"));
       return rest;
     };
     assert.deepEqual(spec(a.id), spec(b.id), "the same spec: backend, program, cwd");
+  });
+
+  test("a follow-up (--continue) runs in the supervisor, in its parent's agent thread", async () => {
+    const first = await native(["spawn", "--wait", "--json", asking("remember", "the word is plum")]);
+    assert.equal(first.code, 0, first.stderr);
+    const parent = JSON.parse(first.stdout) as WorkerResult;
+    assert.ok(parent.threadId);
+    const next = await native(["spawn", "--continue", parent.id, "--wait", "--json", "and now recall it"]);
+    assert.equal(nodeRan(), "", "no Node process ran it");
+    const child = JSON.parse(next.stdout) as WorkerResult;
+    assert.notEqual(child.id, parent.id);
+    assert.equal(child.threadId, parent.threadId, "the same agent thread");
+    const spec = JSON.parse(readFileSync(join(ws.home, "workers", child.id, "spec.json"), "utf8"));
+    assert.equal(spec.continues, parent.id, "the follow-up names its parent");
+    const asked = ws.model.requests.find((r) => r.userText.includes("and now recall it"));
+    assert.ok(asked, "the follow-up reached the model");
+    assert.match(JSON.stringify(asked.body.input), /the word is plum/, "with the thread before it");
   });
 
   test("hands every other command line to Node's CLI, and refuses a worker as Node's CLI does", async () => {

@@ -128,6 +128,8 @@ const QUICK: string[][] = [
   ["spawn", "--cmd", "my-agent --flag", "x"],
   ["spawn", "--backend", "command", "--cmd=sh -c 'cat'", "--task", "a", "--task", "b"],
   ["spawn", "--agent-cmd", "gemini --acp", "--wait", "x"],
+  ["spawn", "--continue", "w1", "more"],
+  ["spawn", "--continue=w12", "--cwd", "/tmp", "--wait", "--task", "a", "--task", "b"],
 ];
 
 const OTHERS: string[][] = [
@@ -169,7 +171,8 @@ const OTHERS: string[][] = [
   ["spawn", "x", "--task", "y"],
   ["spawn", "--role", "boss", "x"],
   ["spawn", "--timeout", "0", "x"],
-  ["spawn", "--continue", "w1", "more"],
+  ["spawn", "--continue", "w1"],
+  ["spawn", "--continue", "more"],
   ["spawn", "--tasks", "f.jsonl"],
   ["spawn", "--label"],
   ["spawn", "--no-json", "x"],

@@ -68,6 +68,7 @@ const GRAMMAR: Record<Command, Grammar> = {
       "--backend",
       "--cmd",
       "--agent-cmd",
+      "--continue",
     ],
     lists: ["--task", "--write", "--non-goal", "--constraint", "--pointer", "--decision", "--template"],
     toggles: ["--wait", "--search"],
@@ -117,7 +118,7 @@ export function quickLine(argv: readonly string[]): QuickLine | undefined {
   if (command === "poll") return ids.length === 1 ? { ...base, command, ids, flags, values } : undefined;
   if (command === "wait") return { ...base, command, ids, flags, values };
   if (command === "spawn") {
-    // One way of giving the tasks, and a spawn, not a follow-up (`--continue`) or a stdin prompt.
+    // One way of giving the tasks (a prompt on stdin or a --tasks file is commander's).
     if (ids.length > 0 === lists.has("--task")) return undefined;
     return { ...base, command, ids, flags, values, lists, toggles };
   }
