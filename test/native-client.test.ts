@@ -204,6 +204,30 @@ describe("the native client", () => {
     assert.match(JSON.stringify(asked.body.input), /the word is plum/, "with the thread before it");
   });
 
+  test("spawn --tasks FILE reads the file from the caller's folder, in the supervisor", async () => {
+    const folder = join(ws.dir, "plans");
+    mkdirSync(folder, { recursive: true });
+    const lines = [
+      { task: asking("first of the plan", "one"), label: "plan-a" },
+      { task: asking("second of the plan", "two"), label: "plan-b" },
+    ];
+    writeFileSync(join(folder, "plan.jsonl"), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const ran = await native(["spawn", "--tasks", "plan.jsonl", "--wait", "--json"], noNode, folder);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(nodeRan(), "", "no Node process ran it");
+    const results = JSON.parse(ran.stdout) as WorkerResult[];
+    assert.deepEqual(
+      results.map((r) => [r.label, r.answer]),
+      [
+        ["plan-a", "one"],
+        ["plan-b", "two"],
+      ],
+    );
+    const missing = await native(["spawn", "--tasks", "nowhere.jsonl"], noNode, folder);
+    assert.deepEqual(missing, await ws.baton(["spawn", "--tasks", "nowhere.jsonl"], { cwd: folder }));
+    assert.match(missing.stderr, /^baton: --tasks nowhere\.jsonl: cannot read it \(ENOENT\)/);
+  });
+
   test("hands every other command line to Node's CLI, and refuses a worker as Node's CLI does", async () => {
     const lines = [["--version"], ["logs", "w1"], ["wait", "--bogus"], ["spawn", "-"], ["shutdown"]];
     for (const line of [...lines, ["spawn", "--backend", "my-agent", "x"]]) {

@@ -130,6 +130,8 @@ const QUICK: string[][] = [
   ["spawn", "--agent-cmd", "gemini --acp", "--wait", "x"],
   ["spawn", "--continue", "w1", "more"],
   ["spawn", "--continue=w12", "--cwd", "/tmp", "--wait", "--task", "a", "--task", "b"],
+  ["spawn", "--tasks", "plan.jsonl"],
+  ["spawn", "--tasks=plan.jsonl", "--task", "one more", "--role", "scout"],
 ];
 
 const OTHERS: string[][] = [
@@ -173,7 +175,8 @@ const OTHERS: string[][] = [
   ["spawn", "--timeout", "0", "x"],
   ["spawn", "--continue", "w1"],
   ["spawn", "--continue", "more"],
-  ["spawn", "--tasks", "f.jsonl"],
+  ["spawn", "--tasks", "-"],
+  ["spawn", "--tasks", "f.jsonl", "and words"],
   ["spawn", "--label"],
   ["spawn", "--no-json", "x"],
   ["spawn", "--backend", "my-named-agent", "x"],

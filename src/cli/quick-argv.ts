@@ -69,6 +69,7 @@ const GRAMMAR: Record<Command, Grammar> = {
       "--cmd",
       "--agent-cmd",
       "--continue",
+      "--tasks",
     ],
     lists: ["--task", "--write", "--non-goal", "--constraint", "--pointer", "--decision", "--template"],
     toggles: ["--wait", "--search"],
@@ -118,8 +119,9 @@ export function quickLine(argv: readonly string[]): QuickLine | undefined {
   if (command === "poll") return ids.length === 1 ? { ...base, command, ids, flags, values } : undefined;
   if (command === "wait") return { ...base, command, ids, flags, values };
   if (command === "spawn") {
-    // One way of giving the tasks (a prompt on stdin or a --tasks file is commander's).
-    if (ids.length > 0 === lists.has("--task")) return undefined;
+    // The tasks as words, or by --task and --tasks FILE (a prompt or --tasks on stdin is commander's:
+    // `-` is refused above, as a value that looks like a flag).
+    if (ids.length > 0 === (lists.has("--task") || values.has("--tasks"))) return undefined;
     return { ...base, command, ids, flags, values, lists, toggles };
   }
   return { ...base, command, ids, flags };

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import type { Baton } from "../../client/baton.js";
 import { BatonError } from "../../errors.js";
 import { MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_PROMPT_BYTES } from "../../protocol/limits.js";
@@ -30,9 +31,11 @@ export async function tasksOf(
   words: readonly string[],
   opts: { task?: string[]; tasks?: string },
   readPrompt: () => Promise<string>,
+  cwd: string,
 ): Promise<TaskLine[]> {
   const lines = [...(opts.task ?? []).map((task) => ({ task }))];
-  if (opts.tasks !== undefined) lines.push(...(await parseLines(await readTasks(opts.tasks), opts.tasks)));
+  if (opts.tasks !== undefined)
+    lines.push(...(await parseLines(await readTasks(opts.tasks, cwd), opts.tasks)));
   if (words.length > 0) {
     if (lines.length > 0)
       throw new BatonError("usage", "give the task as words, or with --task/--tasks, not both");
@@ -52,10 +55,11 @@ export async function tasksOf(
   return lines;
 }
 
-async function readTasks(from: string): Promise<string> {
+/** `--tasks FROM`: a file, found from the caller's folder (the supervisor runs a relayed spawn), or stdin. */
+async function readTasks(from: string, cwd: string): Promise<string> {
   if (from !== "-") {
     try {
-      return await readFile(from, "utf8");
+      return await readFile(resolve(cwd, from), "utf8");
     } catch (error) {
       const code = (error as { code?: string }).code ?? String(error);
       throw new BatonError("usage", `--tasks ${from}: cannot read it (${code})`);

@@ -92,7 +92,7 @@ export async function spawn(global: GlobalOptions, words: string[], opts: SpawnF
   // Several tasks (--task, --tasks) share the other options; each may have its own label, role, ...
   const several = opts.task !== undefined || opts.tasks !== undefined;
   const { tasksOf } = await import("./spawn-tasks.js");
-  const tasks = await tasksOf(words, opts, readStdin);
+  const tasks = await tasksOf(words, opts, readStdin, io.cwd);
   const follows = opts.continue;
   const cwd = resolve(io.cwd, opts.cwd ?? ".");
   await withBaton(global, async (baton) => {
