@@ -48,6 +48,13 @@ static void on_interrupt(int signo) {
   interrupts++;
 }
 
+/* The terminal was resized: the supervisor is told its new size, for a live display (wait). */
+static volatile sig_atomic_t resized;
+static void on_resize(int signo) {
+  (void)signo;
+  resized = 1;
+}
+
 /* Runs the command with Node's CLI instead, as if this program were not there. */
 _Noreturn static void by_node(void) {
   char self[PATH_MAX];
@@ -178,6 +185,9 @@ int main(int argc, char **argv) {
   struct sigaction action = {.sa_handler = on_interrupt};
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, NULL);
+  struct sigaction resize = {.sa_handler = on_resize};
+  sigemptyset(&resize.sa_mask);
+  sigaction(SIGWINCH, &resize, NULL);
 
   char cwd[PATH_MAX], home[PATH_MAX], socket_file[PATH_MAX];
   if (!getcwd(cwd, sizeof cwd) || find_home(cwd, home_flag, home) != 0 || socket_path(home, socket_file) != 0) by_node();
@@ -210,6 +220,16 @@ int main(int argc, char **argv) {
       line.size = 0;
       text_printf(&line, "{\"id\":%d,\"method\":\"cancel\",\"params\":{\"id\":%d}}\n", next_id++, CLI_ID);
       send_all(fd, line.data, line.size);
+    }
+    if (resized) {
+      resized = 0;
+      line.size = 0;
+      int ok = text_printf(&line, "{\"id\":%d,\"method\":\"resize\",\"params\":{\"id\":%d,\"out\":", next_id++, CLI_ID);
+      ok |= terminal(&line, 1);
+      ok |= text_printf(&line, ",\"err\":");
+      ok |= terminal(&line, 2);
+      ok |= text_printf(&line, "}}\n");
+      if (ok == 0) send_all(fd, line.data, line.size);
     }
     struct pollfd ready = {.fd = fd, .events = POLLIN};
     int n = poll(&ready, 1, PING_AFTER_MS / 2);

@@ -283,6 +283,47 @@ describe("the native client", () => {
     assert.equal(nodeRan(), "");
   });
 
+  test("wait on a terminal redraws its live lines at the terminal's new size when it is resized", async () => {
+    const id = (
+      await native(["spawn", "--label", "wide", `hang\n${modelScriptLine([{ type: "hang" }])}`])
+    ).stdout.trim();
+    const terminal = pty.spawn(NATIVE, ["wait", id], {
+      cwd: ws.dir,
+      env: noNode as Record<string, string>,
+      cols: 24,
+      rows: 10,
+    });
+    let screen = "";
+    const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+    const until = (pattern: RegExp, what: string) =>
+      Promise.race([
+        new Promise<void>((resolve) => {
+          if (pattern.test(screen)) resolve();
+          else waiters.push({ pattern, resolve });
+        }),
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`${what} was never drawn: ${JSON.stringify(screen)}`)),
+            20_000,
+          ).unref(),
+        ),
+      ]);
+    terminal.onData((data) => {
+      screen += data;
+      for (const w of waiters) if (w.pattern.test(screen)) w.resolve();
+    });
+    const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
+    // 24 columns: the live line is cut after the state, its time and tokens do not fit.
+    await until(new RegExp(`${id} +wide +(\x1b\\[[0-9;]*m)?running(\x1b\\[[0-9;]*m)? *…`), "the narrow line");
+    assert.doesNotMatch(screen, /tokens/);
+    screen = "";
+    terminal.resize(100, 10);
+    await until(/running(\x1b\[[0-9;]*m)? +[0-9.]+s +[0-9,]+ tokens/, "the line at 100 columns");
+    terminal.write("\x03");
+    assert.equal(await exited, 130, screen);
+    assert.equal(nodeRan(), "", "no command went to Node");
+  });
+
   test("wait on a terminal draws its live lines and takes Ctrl+C from the terminal, in the supervisor", async () => {
     const id = (
       await native(["spawn", "--label", "long", `hang\n${modelScriptLine([{ type: "hang" }])}`])

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { cliParams } from "../protocol/messages.js";
+import { cliParams, resizeParams } from "../protocol/messages.js";
 import { resolveHome } from "../store/home.js";
 import type { Call, Handler } from "../supervisor/server.js";
 import type { Io, Output } from "./io.js";
@@ -30,15 +30,25 @@ export async function relay(home: string, params: unknown, call: Call): Promise<
     finish = settle;
   });
   let interrupts: (() => void)[] = [];
-  const output = (terminal: typeof out, key: "out" | "err"): Output => ({
-    isTTY: terminal.tty,
-    columns: terminal.columns,
-    rows: terminal.rows,
+  // The client's terminals as they are now: it sends their new size when one is resized.
+  const terminals = { out, err };
+  call.onResize((params) => {
+    const resized = resizeParams.safeParse(params);
+    if (resized.success) Object.assign(terminals, { out: resized.data.out, err: resized.data.err });
+  });
+  const output = (key: "out" | "err"): Output => ({
+    isTTY: terminals[key].tty,
+    get columns() {
+      return terminals[key].columns;
+    },
+    get rows() {
+      return terminals[key].rows;
+    },
     write: (text) => call.notify({ [key]: text }),
   });
   const io: Io = {
-    out: output(out, "out"),
-    err: output(err, "err"),
+    out: output("out"),
+    err: output("err"),
     cwd,
     env,
     signal: call.closed, // the client is gone

@@ -232,6 +232,13 @@ export const cliParams = z.strictObject({
   err: terminalParams,
 });
 
+/** `resize`: the native client's terminal changed size while request `id` (a `cli`) runs. */
+export const resizeParams = z.strictObject({
+  id: z.number().int(),
+  out: terminalParams,
+  err: terminalParams,
+});
+
 export const request = z.object({
   id: z.number().int(),
   method: z.string(),

@@ -14,6 +14,7 @@ export function localTransport(table: Record<string, Handler>, closed: AbortSign
   const call: Call = {
     notify: () => {},
     onCancel: () => {},
+    onResize: () => {},
     closed: gone,
     local: () => localTransport(table, gone),
   };

@@ -29,6 +29,8 @@ export interface Call {
   notify(body: Record<string, unknown>): void;
   /** Calls `listener` each time the client sends "cancel" for this request. */
   onCancel(listener: () => void): void;
+  /** Calls `listener` with the params of each "resize" the client sends for this request. */
+  onResize(listener: (params: unknown) => void): void;
   /** Aborted when the connection closes. */
   readonly closed: AbortSignal;
   /** Requests to this supervisor's handlers, in process, on behalf of this connection's (admitted) caller. */
@@ -115,7 +117,11 @@ export function serve(
     onActivity(connections);
     const controller = new AbortController();
     // Each request can be cancelled on its own ("cancel"), and all of them by closing the connection.
-    const inFlight = new Map<number, { readonly own: AbortController; readonly cancels: (() => void)[] }>();
+    type Listener = (params: unknown) => void;
+    const inFlight = new Map<
+      number,
+      { readonly own: AbortController; readonly cancels: Listener[]; readonly resizes: Listener[] }
+    >();
     const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
     // Settles once the hello is judged; requests that come before that wait for it.
     let admitted: Promise<boolean> | undefined;
@@ -173,24 +179,29 @@ export function serve(
         const parsed = request.safeParse(parseJson(line));
         if (!parsed.success) throw new BatonError("usage", describeIssue(parsed.error, "request"));
         id = parsed.data.id;
-        if (parsed.data.method === "cancel") {
-          const target = (parsed.data.params as { id?: unknown } | undefined)?.id;
+        const { method, params } = parsed.data;
+        if (method === "cancel" || method === "resize") {
+          // About a request in flight: a cancel aborts it, a resize tells it its terminal's new size.
+          const target = (params as { id?: unknown } | undefined)?.id;
           const call = typeof target === "number" ? inFlight.get(target) : undefined;
-          call?.own.abort();
-          for (const listener of call?.cancels ?? []) listener();
+          if (method === "cancel") call?.own.abort();
+          for (const listener of (method === "cancel" ? call?.cancels : call?.resizes) ?? [])
+            listener(params);
           reply({ id, ok: true, result: {} });
           return;
         }
-        const handler = handlerOf(table, parsed.data.method, parsed.data.params);
+        const handler = handlerOf(table, method, params);
         const own = new AbortController();
-        const cancels: (() => void)[] = [];
-        inFlight.set(id, { own, cancels });
+        const cancels: ((params: unknown) => void)[] = [];
+        const resizes: ((params: unknown) => void)[] = [];
+        inFlight.set(id, { own, cancels, resizes });
         let replied = false;
         const call: Call = {
           notify: (body) => {
             if (!replied && !socket.destroyed) socket.write(`${JSON.stringify({ id, ...body })}\n`);
           },
           onCancel: (listener) => cancels.push(listener),
+          onResize: (listener) => resizes.push(listener),
           closed: controller.signal,
           local: () => localTransport(table, controller.signal),
         };
