@@ -185,7 +185,8 @@ int main(int argc, char **argv) {
   struct sigaction action = {.sa_handler = on_interrupt};
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, NULL);
-  struct sigaction resize = {.sa_handler = on_resize};
+  /* Restarted where it can be: only the poll below is to wake, and Linux never restarts that one. */
+  struct sigaction resize = {.sa_handler = on_resize, .sa_flags = SA_RESTART};
   sigemptyset(&resize.sa_mask);
   sigaction(SIGWINCH, &resize, NULL);
 
@@ -224,12 +225,12 @@ int main(int argc, char **argv) {
     if (resized) {
       resized = 0;
       line.size = 0;
-      int ok = text_printf(&line, "{\"id\":%d,\"method\":\"resize\",\"params\":{\"id\":%d,\"out\":", next_id++, CLI_ID);
-      ok |= terminal(&line, 1);
-      ok |= text_printf(&line, ",\"err\":");
-      ok |= terminal(&line, 2);
-      ok |= text_printf(&line, "}}\n");
-      if (ok == 0) send_all(fd, line.data, line.size);
+      int failed = text_printf(&line, "{\"id\":%d,\"method\":\"resize\",\"params\":{\"id\":%d,\"out\":", next_id++, CLI_ID);
+      failed |= terminal(&line, 1);
+      failed |= text_printf(&line, ",\"err\":");
+      failed |= terminal(&line, 2);
+      failed |= text_printf(&line, "}}\n");
+      if (!failed) send_all(fd, line.data, line.size);
     }
     struct pollfd ready = {.fd = fd, .events = POLLIN};
     int n = poll(&ready, 1, PING_AFTER_MS / 2);

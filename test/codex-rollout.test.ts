@@ -5,6 +5,7 @@ import {
   mkdtempSync,
   readdirSync,
   readlinkSync,
+  realpathSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -52,7 +53,7 @@ test("a followed rollout log is read as it grows, through one descriptor given b
   try {
     const { id, day, file } = thread(Date.now());
     mkdirSync(join(home, "sessions", day), { recursive: true });
-    const log = join(home, "sessions", day, file);
+    const log = join(realpathSync(home), "sessions", day, file);
     writeFileSync(log, `${JSON.stringify({ type: "turn_context", payload: { model: "gpt-test" } })}\n`);
 
     const live = codexRolloutUsage(id, { CODEX_HOME: home });

@@ -193,6 +193,7 @@ describe("the native client", () => {
     const parent = JSON.parse(first.stdout) as WorkerResult;
     assert.ok(parent.threadId);
     const next = await native(["spawn", "--continue", parent.id, "--wait", "--json", "and now recall it"]);
+    assert.equal(next.code, 0, next.stderr);
     assert.equal(nodeRan(), "", "no Node process ran it");
     const child = JSON.parse(next.stdout) as WorkerResult;
     assert.notEqual(child.id, parent.id);
@@ -225,7 +226,14 @@ describe("the native client", () => {
     );
     const missing = await native(["spawn", "--tasks", "nowhere.jsonl"], noNode, folder);
     assert.deepEqual(missing, await ws.baton(["spawn", "--tasks", "nowhere.jsonl"], { cwd: folder }));
-    assert.match(missing.stderr, /^baton: --tasks nowhere\.jsonl: cannot read it \(ENOENT\)/);
+    assert.match(
+      missing.stderr,
+      /^baton: nowhere\.jsonl: the --tasks file does not exist \(relative to .*plans\)/,
+    );
+    // Not a regular file: refused before it is read (a FIFO would block the supervisor's reader).
+    const fifo = await native(["spawn", "--tasks", "/dev/zero"], noNode, folder);
+    assert.notEqual(fifo.code, 0);
+    assert.match(fifo.stderr, /^baton: \/dev\/zero: the --tasks file is not a regular file/);
   });
 
   test("hands every other command line to Node's CLI, and refuses a worker as Node's CLI does", async () => {

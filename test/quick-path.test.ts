@@ -240,7 +240,25 @@ describe("the quick path for ls, result, poll, wait and spawn", () => {
       "--retries",
       "--lens",
     ];
-    const pool = [...words, ...more, ...spawnWords, ...spawnMore, ...packWords];
+    const backendWords = [
+      "--backend",
+      "codex",
+      "acp:gemini",
+      "my-agent",
+      "--cmd",
+      "--agent-cmd",
+      "--continue",
+    ];
+    const tasksWords = ["--tasks", "f.jsonl", "w1"];
+    const pool = [
+      ...words,
+      ...more,
+      ...spawnWords,
+      ...spawnMore,
+      ...packWords,
+      ...backendWords,
+      ...tasksWords,
+    ];
     let seed = 7;
     const next = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;

@@ -1,4 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 import { usageAt } from "./parsed.js";
@@ -21,8 +22,12 @@ export async function readTextFile(
 ): Promise<string> {
   const path = resolve(cwd, file);
   let bytes: Buffer;
+  let handle: FileHandle | undefined;
   try {
-    const info = await stat(path);
+    // Opened without blocking (a FIFO would wait for a writer), then checked as opened: what is read
+    // is what was checked, even if the name is swapped meanwhile.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
     if (!info.isFile()) throw usageAt(file, undefined, `${what} is not a regular file: give a file`);
     if (info.size > maxBytes) {
       throw usageAt(
@@ -31,7 +36,10 @@ export async function readTextFile(
         `${what} is ${megabytes(info.size)}, more than ${megabytes(maxBytes)}: shorten it`,
       );
     }
-    bytes = await readFile(path);
+    bytes = await handle.readFile();
+    if (bytes.length > maxBytes) {
+      throw usageAt(file, undefined, `${what} grew past ${megabytes(maxBytes)} while read: shorten it`);
+    }
   } catch (error) {
     if (error instanceof BatonError) throw error;
     const why =
@@ -39,6 +47,8 @@ export async function readTextFile(
         ? `does not exist (relative to ${resolve(cwd)}): check the path`
         : `cannot be read (${errnoOf(error) ?? String(error)}): check that it is a readable file`;
     throw usageAt(file, undefined, `${what} ${why}`);
+  } finally {
+    await handle?.close();
   }
   let text: string;
   try {

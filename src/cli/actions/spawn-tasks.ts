@@ -1,8 +1,8 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import type { Baton } from "../../client/baton.js";
+import { readTextFile } from "../../context/text-file.js";
 import { BatonError } from "../../errors.js";
 import { MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_PROMPT_BYTES } from "../../protocol/limits.js";
+import { MAX_MESSAGE_BYTES } from "../../protocol/lines.js";
 import { ROLES, type Role } from "../../worker/types.js";
 import { ExitWith } from "../context.js";
 import { interruptible } from "../interruptible.js";
@@ -55,16 +55,13 @@ export async function tasksOf(
   return lines;
 }
 
-/** `--tasks FROM`: a file, found from the caller's folder (the supervisor runs a relayed spawn), or stdin. */
+/**
+ * `--tasks FROM`: a file, found from the caller's folder, or stdin. The file is read as a context pack
+ * is: a regular file (never a device or a pipe, which could block or never end: a relayed spawn reads
+ * it in the supervisor), at most what one request may carry, in UTF-8.
+ */
 async function readTasks(from: string, cwd: string): Promise<string> {
-  if (from !== "-") {
-    try {
-      return await readFile(resolve(cwd, from), "utf8");
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? String(error);
-      throw new BatonError("usage", `--tasks ${from}: cannot read it (${code})`);
-    }
-  }
+  if (from !== "-") return readTextFile(from, cwd, "the --tasks file", MAX_MESSAGE_BYTES);
   if (process.stdin.isTTY)
     throw new BatonError(
       "usage",
