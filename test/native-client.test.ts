@@ -291,72 +291,63 @@ describe("the native client", () => {
     assert.equal(nodeRan(), "");
   });
 
-  test("wait on a terminal redraws its live lines at the terminal's new size when it is resized", async () => {
+  /**
+   * `baton wait` by the native client on a pseudo-terminal of `cols` × `rows`, for a new worker labelled
+   * `label` that hangs: what it drew so far, a wait for a pattern to be drawn, and its exit code.
+   */
+  async function waitOnTerminal(label: string, cols: number, rows: number) {
     const id = (
-      await native(["spawn", "--label", "wide", `hang\n${modelScriptLine([{ type: "hang" }])}`])
+      await native(["spawn", "--label", label, `hang\n${modelScriptLine([{ type: "hang" }])}`])
     ).stdout.trim();
     const terminal = pty.spawn(NATIVE, ["wait", id], {
       cwd: ws.dir,
       env: noNode as Record<string, string>,
-      cols: 24,
-      rows: 10,
+      cols,
+      rows,
     });
-    let screen = "";
+    const drawn = { screen: "" };
     const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+    terminal.onData((data) => {
+      drawn.screen += data;
+      for (const w of waiters) if (w.pattern.test(drawn.screen)) w.resolve();
+    });
     const until = (pattern: RegExp, what: string) =>
       Promise.race([
         new Promise<void>((resolve) => {
-          if (pattern.test(screen)) resolve();
+          if (pattern.test(drawn.screen)) resolve();
           else waiters.push({ pattern, resolve });
         }),
         new Promise<never>((_, reject) =>
           setTimeout(
-            () => reject(new Error(`${what} was never drawn: ${JSON.stringify(screen)}`)),
+            () => reject(new Error(`${what} was never drawn: ${JSON.stringify(drawn.screen)}`)),
             20_000,
           ).unref(),
         ),
       ]);
-    terminal.onData((data) => {
-      screen += data;
-      for (const w of waiters) if (w.pattern.test(screen)) w.resolve();
-    });
     const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
+    return { id, terminal, drawn, until, exited };
+  }
+
+  test("wait on a terminal redraws its live lines at the terminal's new size when it is resized", async () => {
+    const { id, terminal, drawn, until, exited } = await waitOnTerminal("wide", 24, 10);
     // 24 columns: the live line is cut after the state, its time and tokens do not fit.
     await until(new RegExp(`${id} +wide +(\x1b\\[[0-9;]*m)?running(\x1b\\[[0-9;]*m)? *…`), "the narrow line");
-    assert.doesNotMatch(screen, /tokens/);
-    screen = "";
+    assert.doesNotMatch(drawn.screen, /tokens/);
+    drawn.screen = "";
     terminal.resize(100, 10);
     await until(/running(\x1b\[[0-9;]*m)? +[0-9.]+s +[0-9,]+ tokens/, "the line at 100 columns");
     terminal.write("\x03");
-    assert.equal(await exited, 130, screen);
+    assert.equal(await exited, 130, drawn.screen);
     assert.equal(nodeRan(), "", "no command went to Node");
   });
 
   test("wait on a terminal draws its live lines and takes Ctrl+C from the terminal, in the supervisor", async () => {
-    const id = (
-      await native(["spawn", "--label", "long", `hang\n${modelScriptLine([{ type: "hang" }])}`])
-    ).stdout.trim();
-    const terminal = pty.spawn(NATIVE, ["wait", id], {
-      cwd: ws.dir,
-      env: noNode as Record<string, string>,
-      cols: 100,
-      rows: 30,
-    });
-    let screen = "";
-    let seen: () => void = () => {};
-    const drawn = new Promise<void>((resolve) => {
-      seen = resolve;
-    });
-    terminal.onData((data) => {
-      screen += data;
-      if (new RegExp(`${id} +long +(\x1b\\[[0-9;]*m)?running`).test(screen)) seen();
-    });
-    const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
-    await drawn; // the live line of the running worker
+    const { id, terminal, drawn, until, exited } = await waitOnTerminal("long", 100, 30);
+    await until(new RegExp(`${id} +long +(\x1b\\[[0-9;]*m)?running`), "the live line of the running worker");
     terminal.write("\x03");
-    assert.equal(await exited, 130, screen);
-    assert.match(screen, /stopping the workers gracefully/);
-    assert.match(screen, /the workers were stopped; summary saved in /);
+    assert.equal(await exited, 130, drawn.screen);
+    assert.match(drawn.screen, /stopping the workers gracefully/);
+    assert.match(drawn.screen, /the workers were stopped; summary saved in /);
     const worker = (
       JSON.parse((await native(["ls", "--json"])).stdout) as { workers: WorkerInfo[] }
     ).workers.find((w) => w.id === id);

@@ -192,8 +192,8 @@ export function serve(
         }
         const handler = handlerOf(table, method, params);
         const own = new AbortController();
-        const cancels: ((params: unknown) => void)[] = [];
-        const resizes: ((params: unknown) => void)[] = [];
+        const cancels: Listener[] = [];
+        const resizes: Listener[] = [];
         inFlight.set(id, { own, cancels, resizes });
         let replied = false;
         const call: Call = {

@@ -96,9 +96,10 @@ export function launchWorker(
 /**
  * Once the agent has ended and its answer has been read: the answer file is emptied (it holds the
  * agent's words unredacted, and a secret they repeat must not stay on disk), an unconfined worker's
- * TMPDIR is removed (a confined one's went with its sandbox), and what a file-scoped writer made beside its
- * file is moved into its store folder. A store that cannot be changed now (full, read-only, immutable)
- * must not keep the end from being recorded: the problem is returned, the folder found again later.
+ * TMPDIR is removed (a confined one's went with its sandbox), and what a file-scoped writer made
+ * beside its file is moved into its store folder. A store that cannot be changed now (full,
+ * read-only, immutable) must not keep the end from being recorded: the problem is returned, the
+ * folder found again later.
  */
 export async function clearAfter(
   store: Store,
