@@ -25,6 +25,8 @@ const attempt = (targets: readonly string[]) =>
     )
     .join("; ");
 
+const LAUNCHER_BUILT = join(import.meta.dirname, "..", "dist/native/baton-launch");
+
 const verdicts = (answer: string) =>
   new Map(
     [...answer.matchAll(/^(WROTE|DENIED) (.+)$/gm)].map((m) => [m[2] as string, m[1] as string] as const),
@@ -63,6 +65,8 @@ describe("confinement: every worker writes only its scope", () => {
     join(ws.dir, "top.txt"),
     join(ws.home, "planted.txt"),
     join(ws.home, "workers", "w1", "result.json"),
+    // The store's copy of the program that starts every agent and its sandbox: readable inside, never writable.
+    join(ws.home, "baton-launch"),
     homeFile,
     outside,
   ];
@@ -77,6 +81,7 @@ describe("confinement: every worker writes only its scope", () => {
   const assertUntouched = () => {
     assert.equal(readFileSync(join(ws.dir, "top.txt"), "utf8"), "top\n");
     assert.equal(existsSync(join(ws.home, "planted.txt")), false);
+    assert.deepEqual(readFileSync(join(ws.home, "baton-launch")), readFileSync(LAUNCHER_BUILT));
     assert.equal(existsSync(homeFile), false, "nothing written into $HOME");
     assert.equal(existsSync(outside), false, "nothing written outside the workspace");
   };

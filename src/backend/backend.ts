@@ -39,6 +39,11 @@ export type AgentEvent =
 export interface LaunchPlan {
   readonly file: string;
   readonly args: readonly string[];
+  /**
+   * A file the agent reads as its standard input (its prompt) instead of its terminal: an argument is
+   * capped at 128 KiB by the kernel, and a terminal's line discipline would mangle long lines.
+   */
+  readonly stdin?: string;
   /** Variables the backend adds to the worker's environment. */
   readonly env: Readonly<Record<string, string>>;
   /** A `pipes` backend's side of the conversation with the agent, once it has started. */

@@ -12,7 +12,7 @@ const INSTALL_HINT =
 
 /**
  * Runs `claude -p --output-format stream-json --verbose` (Claude Code), its prompt on stdin from a file
- * as codex's is (an argument is capped at 128 KiB; `sh -c 'exec "$@" < "$0"'` only redirects stdin).
+ * as codex's is (see {@link LaunchPlan.stdin}).
  * Each thread has its own config home in the run store (`CLAUDE_CONFIG_DIR`), named after its session
  * id, which Baton chooses (`--session-id`) and which `--resume` finds again. See docs/backends.md.
  */
@@ -67,8 +67,9 @@ export const claudeBackend: Backend = {
       ...toolArgs(spec, context),
     ];
     return {
-      file: "/bin/sh",
-      args: ["-c", 'exec "$@" < "$0"', context.promptFile, spec.bin, ...args],
+      file: spec.bin,
+      args,
+      stdin: context.promptFile,
       env: {
         CLAUDE_CONFIG_DIR: join(context.agentStateDir, session),
         CLAUDE_CODE_TMPDIR: context.tmpDir,

@@ -14,9 +14,8 @@ const INSTALL_HINT =
   "install it with `npm install -g @openai/codex`, or point Baton at it with --codex-bin PATH or BATON_CODEX_BIN";
 
 /**
- * Runs `codex exec --json`. The prompt goes in on stdin from a file: an argument is capped at 128 KiB
- * by the kernel, and a terminal's line discipline would mangle long lines. `sh -c 'exec "$@" < "$0"'`
- * only redirects stdin and then becomes codex; the prompt itself never passes through the shell.
+ * Runs `codex exec --json`. The prompt goes in on stdin from a file (see {@link LaunchPlan.stdin}); it
+ * never passes through a shell.
  */
 export const codexBackend: Backend = {
   name: "codex",
@@ -65,11 +64,7 @@ export const codexBackend: Backend = {
       ? ["exec", "resume", ...common, context.resumeThreadId]
       : ["exec", ...common, "-C", spec.cwd];
     args.push("-");
-    return {
-      file: "/bin/sh",
-      args: ["-c", 'exec "$@" < "$0"', context.promptFile, spec.bin, ...args],
-      env: {},
-    };
+    return { file: spec.bin, args, stdin: context.promptFile, env: {} };
   },
 
   agentHomes(env) {

@@ -39,8 +39,9 @@ export const commandBackend: Backend = {
 
   launch(spec: WorkerSpec, context: LaunchContext): LaunchPlan {
     return {
-      file: "/bin/sh",
-      args: ["-c", 'exec "$@" < "$0"', context.promptFile, spec.bin, ...(spec.agentArgs ?? [])],
+      file: spec.bin,
+      args: [...(spec.agentArgs ?? [])],
+      stdin: context.promptFile,
       env: {
         BATON_ANSWER_FILE: context.lastMessageFile,
         ...(context.outputSchemaFile ? { BATON_ANSWER_SCHEMA: context.outputSchemaFile } : {}),

@@ -93,9 +93,11 @@ export const geminiBackend: Backend = {
       // Appended after the prompt read from stdin: the CLI has no flag for an answer's schema.
       ...(context.outputSchemaFile ? ["-p", schemaInstruction(context.outputSchemaFile)] : []),
     ];
+    const [file, ...start] = command(spec.bin);
     return {
-      file: "/bin/sh",
-      args: ["-c", 'exec "$@" < "$0"', context.promptFile, ...command(spec.bin), ...args],
+      file: file!,
+      args: [...start, ...args],
+      stdin: context.promptFile,
       env: {
         GEMINI_CLI_HOME: home,
         // One process instead of a relauncher (which ignores SIGINT and SIGTERM) and its child: half

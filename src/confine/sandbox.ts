@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { findOnPath, isExecutableFile } from "../backend/locate.js";
+import { type AgentProgram, type Command, shielded } from "./launcher.js";
 import { type Layout, type LayoutInput, layoutFor } from "./layout.js";
 import { type SweepReport, sweep } from "./sweep.js";
 
@@ -25,10 +26,8 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
     return probed;
   }
   const envBin = findOnPath("env", env) ?? "/usr/bin/env";
-  const check = spawnSync(envBin, [...shield(bwrap), ...BASE, "--", ...unshield(envBin), "/bin/true"], {
-    encoding: "utf8",
-    timeout: 10_000,
-  });
+  const probe = shielded({ file: "/bin/true", args: [] }, bwrap, BASE, { env: envBin });
+  const check = spawnSync(probe.file, probe.args, { encoding: "utf8", timeout: 10_000 });
   probed =
     check.status === 0
       ? { ok: true, bwrap, env: envBin }
@@ -46,15 +45,6 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
  */
 const BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--bind", "/proc", "/proc"];
 
-/**
- * The terminal's Ctrl+C (and a stop's SIGTERM) must reach the agent, not end bubblewrap first: its
- * monitor would die and take the agent down with SIGKILL before it could stop gracefully. So
- * bubblewrap runs with those signals ignored (GNU env), and the agent inside gets them back.
- */
-const SIGNALS = "INT,QUIT,TERM,HUP";
-const shield = (bwrap: string) => [`--ignore-signal=${SIGNALS}`, bwrap];
-const unshield = (env: string) => [env, `--default-signal=${SIGNALS}`];
-
 /** One worker's sandbox: how its agent is started, and the sweep after it ends. */
 export class Sandbox {
   private constructor(
@@ -66,8 +56,11 @@ export class Sandbox {
     return new Sandbox(confined, layoutFor(input));
   }
 
-  /** `file args` run inside the sandbox, in `cwd`. */
-  wrap(file: string, args: readonly string[], cwd: string): { file: string; args: string[] } {
+  /**
+   * `program` run inside the sandbox, in `cwd`: started by `launcher` (the store's copy of the
+   * native helper, made readable inside) or, without one, by GNU env and sh.
+   */
+  wrap(program: AgentProgram, cwd: string, launcher: string | undefined): Command {
     const mounts = this.layout.mounts.flatMap((m) =>
       m.kind === "hidden" || m.kind === "private"
         ? ["--tmpfs", m.path]
@@ -76,10 +69,8 @@ export class Sandbox {
     // A hidden folder is an empty tmpfs, read-only once what is mounted inside it is in place.
     for (const m of this.layout.mounts) if (m.kind === "hidden") mounts.push("--remount-ro", m.path);
     const { bwrap, env } = this.confined;
-    return {
-      file: env,
-      args: [...shield(bwrap), ...BASE, ...mounts, "--chdir", cwd, "--", ...unshield(env), file, ...args],
-    };
+    const sandboxArgs = [...BASE, ...mounts, "--chdir", cwd];
+    return shielded(program, bwrap, sandboxArgs, launcher ? { launcher } : { env });
   }
 
   /** Moves out what the writer made beside its files; see {@link sweep}. */

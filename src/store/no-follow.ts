@@ -21,7 +21,7 @@ import { FILE_MODE } from "./atomic.js";
 // time, each inside the one before (through /proc/self/fd, Linux's openat), so that swapping a folder
 // for a link between two checks leads nowhere either.
 
-const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 /** Reading an existing store file: never through a link, never blocking on a planted FIFO. */
 export const READ = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
@@ -212,11 +212,16 @@ export async function readStoreFile(
 
 /** A file of the store read whole, synchronously; undefined if there is none. */
 export function readStoreFileSync(root: string, path: string): string | undefined {
+  return readStoreBytesSync(root, path)?.toString("utf8");
+}
+
+/** {@link readStoreFileSync}, as bytes. */
+export function readStoreBytesSync(root: string, path: string): Buffer | undefined {
   try {
     return inStoreSync(root, path, (at) => {
       const fd = openChecked(root, path, at, READ);
       try {
-        return readFileSync(fd, "utf8");
+        return readFileSync(fd);
       } finally {
         closeSync(fd);
       }
@@ -224,6 +229,16 @@ export function readStoreFileSync(root: string, path: string): string | undefine
   } catch (error) {
     if (errnoOf(error) === "ENOENT") return undefined;
     throw error;
+  }
+}
+
+/** Writes `data` into a new file of the store (it must not exist), with `mode`. */
+export function writeNewStoreFileSync(root: string, path: string, data: Uint8Array, mode: number): void {
+  const fd = openStoreFileSync(root, path, O_WRONLY | O_CREAT | O_EXCL, mode);
+  try {
+    writeAll(fd, data);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -11,7 +11,7 @@ import {
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
-import { confiner, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
+import { confiner, direct, launcherIn, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
 import { FILE_MODE } from "../store/atomic.js";
 import { inStore, inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
@@ -64,8 +64,10 @@ export function launchWorker(
     agentStateDir: join(store.home, "agents", backend.name),
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
+  const launcher = launcherIn(store.home);
+  const converse = plan.converse ? { converse: plan.converse } : {};
   if (!confining) {
-    return { ...plan, env, tmpDir, lastMessageFile, sandbox: undefined };
+    return { ...direct(plan, launcher), env, tmpDir, lastMessageFile, sandbox: undefined, ...converse };
   }
   const confined = confiner();
   if (!confined.ok) throw new Error(`cannot confine the worker: ${confined.why}`);
@@ -78,13 +80,17 @@ export function launchWorker(
     scope: scopePaths,
     readOnly: [join(worktree, ".git")],
     hidden: [store.home],
-    readable: [promptFile, ...(schemaFile ? [schemaFile] : []), ...(spec.isolate ? [worktree] : [])],
+    readable: [
+      promptFile,
+      ...(schemaFile ? [schemaFile] : []),
+      ...(spec.isolate ? [worktree] : []),
+      ...(launcher ? [launcher] : []),
+    ],
     scratch: [lastMessageFile, ...homes],
     private: [tmpDir],
   });
-  const converse = plan.converse ? { converse: plan.converse } : {};
   return {
-    ...sandbox.wrap(plan.file, plan.args, spec.cwd),
+    ...sandbox.wrap(plan, spec.cwd, launcher),
     env,
     tmpDir,
     lastMessageFile,

@@ -1,0 +1,75 @@
+// baton-launch: how the supervisor starts a worker's agent, in one exec where a shell and GNU env
+// took one each (scripts/native.mjs builds it; src/confine/launcher.ts uses a copy in the run store).
+//
+//   baton-launch [--shield | --agent] [--stdin FILE] -- PROGRAM [ARG...]
+//
+// --shield   ignores SIGINT, SIGQUIT, SIGTERM and SIGHUP, then runs PROGRAM (bubblewrap): the
+//            terminal's Ctrl+C and a stop's SIGTERM must reach the agent, not end the sandbox first.
+// --agent    gives those four signals back their default action (and unblocks them), for the agent
+//            inside the sandbox.
+// --stdin    opens FILE (the prompt) as standard input, as `sh -c 'exec "$@" < "$0"'` did.
+//
+// PROGRAM is run by execvp. What goes wrong is one line on standard error, and the exit code a shell
+// gives: 126 (could not run it), 127 (not found), 2 (bad usage).
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const int SIGNALS[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+
+static int fail(int code, const char *what, const char *name) {
+  dprintf(STDERR_FILENO, "baton-launch: %s %s: %s\n", what, name, strerror(errno));
+  return code;
+}
+
+static int usage(void) {
+  dprintf(STDERR_FILENO, "baton-launch: usage: baton-launch [--shield | --agent] [--stdin FILE] -- PROGRAM [ARG...]\n");
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  enum { KEEP, SHIELD, AGENT } signals = KEEP;
+  const char *input = NULL;
+  int i = 1;
+  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    if (strcmp(argv[i], "--shield") == 0 && signals == KEEP) signals = SHIELD;
+    else if (strcmp(argv[i], "--agent") == 0 && signals == KEEP) signals = AGENT;
+    else if (strcmp(argv[i], "--stdin") == 0 && input == NULL && i + 1 < argc) input = argv[++i];
+    else return usage();
+  }
+  if (i + 1 >= argc) return usage();
+  char **command = argv + i + 1;
+
+  if (signals != KEEP) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = signals == SHIELD ? SIG_IGN : SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (size_t k = 0; k < sizeof SIGNALS / sizeof SIGNALS[0]; k++) {
+      if (sigaction(SIGNALS[k], &action, NULL) != 0) return fail(126, "cannot set a signal for", command[0]);
+      sigaddset(&unblock, SIGNALS[k]);
+    }
+    if (signals == AGENT && sigprocmask(SIG_UNBLOCK, &unblock, NULL) != 0)
+      return fail(126, "cannot unblock the signals of", command[0]);
+  }
+
+  if (input != NULL) {
+    int fd = open(input, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return fail(126, "cannot open", input);
+    if (fd != STDIN_FILENO) {
+      if (dup2(fd, STDIN_FILENO) < 0) return fail(126, "cannot read from", input);
+      close(fd);
+    } else if (fcntl(fd, F_SETFD, 0) != 0) {
+      return fail(126, "cannot read from", input);
+    }
+  }
+
+  execvp(command[0], command);
+  return fail(errno == ENOENT ? 127 : 126, "cannot run", command[0]);
+}

@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { type AgentProgram, confiner, direct, launcherIn } from "../dist/confine/index.js";
+import { shielded } from "../dist/confine/launcher.js";
+
+// How every agent is started: the native helper (native/launch.c, built into dist/native/baton-launch
+// and copied into the run store), and GNU env and sh, which Baton falls back to where no C compiler
+// built the helper. Both are run for real here, with the machine's bubblewrap: the agent gets its
+// prompt file as standard input and its signals back, while bubblewrap ignores the ones meant for it.
+
+const BUILT = join(import.meta.dirname, "..", "dist/native/baton-launch");
+const root = mkdtempSync(join(tmpdir(), "baton-launcher-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const SHIELDED = [1, 2, 3, 15]; // HUP, INT, QUIT, TERM
+/** Which of the shielded signals a `SigIgn:` mask (hex) ignores. */
+const ignored = (mask: string) => SHIELDED.filter((n) => (BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n);
+
+const run = (file: string, args: readonly string[]) => {
+  const out = spawnSync(file, args, { encoding: "utf8", timeout: 20_000 });
+  return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+};
+
+/** A program that prints its own and its parent's ignored signals, then its standard input. */
+const reporter = (stdin: string): AgentProgram => ({
+  file: "/bin/sh",
+  args: ["-c", 'grep "^SigIgn" /proc/self/status; grep "^SigIgn" /proc/$PPID/status; cat'],
+  stdin,
+});
+
+const masks = (stdout: string) => [...stdout.matchAll(/^SigIgn:\s+([0-9a-f]+)$/gm)].map((m) => m[1]!);
+
+describe("the agent launcher", () => {
+  const prompt = join(root, "prompt.txt");
+  writeFileSync(prompt, "the prompt\nsecond line\n");
+
+  test("the build made it, and it feeds the prompt file to the agent and gives its signals back", () => {
+    assert.ok(statSync(BUILT).mode & 0o100, "dist/native/baton-launch is built and executable");
+    // Started with the four signals ignored, as it is inside bubblewrap's shield.
+    const out = run("env", [
+      "--ignore-signal=INT,QUIT,TERM,HUP",
+      BUILT,
+      "--agent",
+      "--stdin",
+      prompt,
+      "--",
+      "sh",
+      "-c",
+      'grep "^SigIgn" /proc/self/status; cat',
+    ]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(ignored(masks(out.stdout)[0]!), [], "the agent gets INT, QUIT, TERM and HUP back");
+    assert.match(out.stdout, /the prompt\nsecond line\n$/);
+
+    const shield = run(BUILT, ["--shield", "--", "sh", "-c", 'grep "^SigIgn" /proc/self/status']);
+    assert.equal(shield.code, 0, shield.stderr);
+    assert.deepEqual(ignored(masks(shield.stdout)[0]!), SHIELDED);
+  });
+
+  test("what goes wrong is one line, with a shell's exit code", () => {
+    const missingFile = run(BUILT, ["--stdin", join(root, "nope.txt"), "--", "cat"]);
+    assert.equal(missingFile.code, 126);
+    assert.equal(
+      missingFile.stderr,
+      `baton-launch: cannot open ${join(root, "nope.txt")}: No such file or directory\n`,
+    );
+    const missingProgram = run(BUILT, ["--", join(root, "no-such-agent")]);
+    assert.equal(missingProgram.code, 127);
+    assert.match(
+      missingProgram.stderr,
+      /^baton-launch: cannot run .*no-such-agent: No such file or directory\n$/,
+    );
+    for (const bad of [[], ["--"], ["--agent", "cat"], ["--shield", "--agent", "--", "true"], ["--stdin"]]) {
+      const usage = run(BUILT, bad);
+      assert.equal(usage.code, 2, `${bad.join(" ")}: ${usage.stderr}`);
+      assert.match(usage.stderr, /^baton-launch: usage: baton-launch \[--shield \| --agent\] .*\n$/);
+    }
+  });
+
+  test("the store holds its own copy, made whole and never through a link", () => {
+    const home = join(root, "store");
+    mkdirSync(home);
+    const victim = join(root, "victim");
+    writeFileSync(victim, "not Baton's\n");
+    symlinkSync(victim, join(home, "baton-launch"));
+    const copy = launcherIn(home);
+    assert.equal(copy, join(home, "baton-launch"));
+    assert.equal(readFileSync(victim, "utf8"), "not Baton's\n", "the link was replaced, not followed");
+    assert.ok(lstatSync(copy).isFile());
+    assert.equal(lstatSync(copy).mode & 0o777, 0o700);
+    assert.deepEqual(readFileSync(copy), readFileSync(BUILT));
+    assert.equal(launcherIn(home), copy, "made once a process");
+
+    // With it, an unconfined agent is started by it; without it (no build, a store on a noexec file
+    // system), by sh.
+    assert.deepEqual(direct({ file: "agent", args: ["a"], stdin: prompt }, undefined), {
+      file: "/bin/sh",
+      args: ["-c", 'exec "$@" < "$0"', prompt, "agent", "a"],
+    });
+    assert.deepEqual(direct({ file: "agent", args: ["a"], stdin: prompt }, copy), {
+      file: copy,
+      args: ["--stdin", prompt, "--", "agent", "a"],
+    });
+  });
+
+  const confined = confiner();
+  test("in bubblewrap, with the launcher and with env and sh alike", { skip: !confined.ok }, () => {
+    if (!confined.ok) return;
+    const home = join(root, "store-2");
+    mkdirSync(home);
+    const launcher = launcherIn(home)!;
+    const sandbox = ["--ro-bind", "/", "/", "--dev", "/dev", "--bind", "/proc", "/proc"];
+    for (const tools of [{ launcher }, { env: confined.env }]) {
+      const command = shielded(reporter(prompt), confined.bwrap, sandbox, tools);
+      const out = run(command.file, command.args);
+      assert.equal(out.code, 0, out.stderr);
+      const [agent, monitor] = masks(out.stdout);
+      assert.deepEqual(ignored(agent!), [], `${command.file}: the agent gets its signals back`);
+      assert.deepEqual(ignored(monitor!), SHIELDED, `${command.file}: bubblewrap ignores them`);
+      assert.match(out.stdout, /the prompt\nsecond line\n$/);
+    }
+  });
+});
