@@ -103,6 +103,9 @@ describe("the agent launcher", () => {
     assert.equal(lstatSync(copy).mode & 0o777, 0o700);
     assert.deepEqual(readFileSync(copy), readFileSync(BUILT));
     assert.equal(launcherIn(home), copy, "made once a process");
+    rmSync(copy);
+    assert.equal(launcherIn(home), copy, "made again when it is gone");
+    assert.deepEqual(readFileSync(copy), readFileSync(BUILT));
 
     // With it, an unconfined agent is started by it; without it (no build, a store on a noexec file
     // system), by sh.

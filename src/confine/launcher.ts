@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readStoreBytesSync, writeNewStoreFileSync } from "../store/no-follow.js";
+import { lstatInStore, readStoreBytesSync, writeNewStoreFileSync } from "../store/no-follow.js";
 
 // How an agent's process is started: the program the backend names, its prompt file as standard
 // input, and, in Baton's sandbox, bubblewrap shielded from the signals meant for the agent.
@@ -47,7 +47,9 @@ const installed = new Map<string, string | undefined>();
  * then start through sh and env.
  */
 export function launcherIn(home: string): string | undefined {
-  if (installed.has(home)) return installed.get(home);
+  const known = installed.get(home);
+  // Made before and still there (one lstat): a store emptied by hand meanwhile gets a new copy.
+  if (installed.has(home) && (known === undefined || isFileIn(home, known))) return known;
   const copy = install(home);
   installed.set(home, copy);
   return copy;
@@ -78,6 +80,14 @@ function install(home: string): string | undefined {
     return check.status === 0 ? copy : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function isFileIn(home: string, path: string): boolean {
+  try {
+    return lstatInStore(home, path)?.isFile() === true;
+  } catch {
+    return false;
   }
 }
 
