@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentEvent, Backend, LaunchPlan } from "../dist/backend/backend.js";
 import type { Converse } from "../dist/backend/pipes.js";
@@ -71,8 +71,8 @@ let bareCount = 0;
 /**
  * The agent as Baton's backend launches it: its own `launch()` plan (file, args, env) for a reader's
  * spec, run with child_process in a session of its own, stdout on a pipe, without Baton's sandbox,
- * PTY, supervisor or store. A terminal agent gets its prompt from the plan's own `sh -c 'exec "$@" <
- * "$0"'`; an ACP agent (a plan with a `converse`) is driven by that conversation, Baton's own ACP
+ * PTY, supervisor or store. A terminal agent gets the plan's prompt file as its standard input, opened
+ * here (no shell, no launcher); an ACP agent (a plan with a `converse`) is driven by that conversation, Baton's own ACP
  * client, on its stdin and stdout, and its stdin closed when the turn is over. Either way the answer is
  * read by the backend's own parser and outcome, as Baton reads a worker's.
  */
@@ -104,13 +104,15 @@ export function startBare(subject: Subject, ws: Workspace, root: string, task: s
     lines.push(line);
     events.push(...parser.line(line));
   };
+  const input = plan.stdin === undefined ? undefined : openSync(plan.stdin, "r");
   const start = now();
   const child = spawn(plan.file, plan.args, {
     cwd: ws.dir,
     env,
-    stdio: [plan.converse ? "pipe" : "ignore", "pipe", "ignore"],
+    stdio: [plan.converse ? "pipe" : (input ?? "ignore"), "pipe", "ignore"],
     detached: true,
   });
+  if (input !== undefined) closeSync(input);
   let pending = "";
   if (plan.converse) converse(plan.converse, child, read);
   else {

@@ -129,8 +129,8 @@ function about(reps: number, memoryReps: number): string[] {
       `the Gemini CLI, Chat Completions for opencode, named to it by \`OPENCODE_CONFIG_CONTENT\` as in ` +
       `\`test/acp-opencode.test.ts\`) that answers \`done: <task>\`; every answer is checked.`,
     `Bare: the backend's own \`launch()\` plan from \`dist/backend/\` for a reader's spec (the same file, args and ` +
-      `environment Baton gives the agent: \`/bin/sh -c 'exec "$@" < "$0"' PROMPT CLI FLAGS...\` for the terminal ` +
-      `agents and the fixture, \`opencode acp\` with the preset's environment and a new home of its own for ` +
+      `environment Baton gives the agent: \`CLI FLAGS...\` with the prompt file as its standard input, opened by the ` +
+      `benchmark (no shell), for the terminal agents and the fixture, \`opencode acp\` with the preset's environment and a new home of its own for ` +
       `acp:opencode, as each worker gets; a fresh TMPDIR), with the same prompt (worker preamble included), started ` +
       `with child_process in a session of its own, stdout on a pipe (stdin too for ACP; stderr discarded), ` +
       `without Baton's sandbox (bubblewrap), PTY, supervisor or store; timed from spawn to the pipe's close; its answer read by the backend's own parser and ` +
@@ -146,7 +146,7 @@ function about(reps: number, memoryReps: number): string[] {
       `warm-up each, then ${reps} runs interleaved (codex bare, codex library, claude bare, ...); medians.`,
     `Memory: a worker whose model stalls (headers sent, then silence; the fixture sleeps instead), sampled 1.5 s ` +
       `after its model request arrived (the fixture's \`sleep\` started): the summed VmRSS of every process of the ` +
-      `worker (those carrying its \`BATON_WORKER_ID\`: bubblewrap, the shell that execs a terminal agent, the agent and ` +
+      `worker (those carrying its \`BATON_WORKER_ID\`: bubblewrap, the agent and ` +
       `its children) against the same sum over the bare agent's process group; median of 5 samples 200 ms apart, ` +
       `then the median over ${memoryReps} runs of each. A sum of RSS counts a page shared by two processes twice. ` +
       `The supervisor's own memory per worker is in (c), not here.`,
