@@ -94,8 +94,9 @@ export function scan(queries: readonly WorkerQuery[]): ProcessId[][] {
     for (const i of carried) found[i]!.add(info.pid);
   }
   return queries.map(({ root }, i) => {
+    // A zombie has ended already: nothing to signal, and it is reaped by its parent.
     const ids: ProcessId[] = infos
-      .filter((info) => found[i]!.has(info.pid) && info.pid !== process.pid)
+      .filter((info) => found[i]!.has(info.pid) && info.pid !== process.pid && info.state !== "Z")
       .map((info) => ({ pid: info.pid, startTime: info.startTime }));
     // Without /proc the scan sees nothing; the agent's own pid is all there is to stop.
     if (!HAS_PROC && root && isAlive(root.pid)) ids.push(root);
