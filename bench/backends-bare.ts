@@ -106,13 +106,17 @@ export function startBare(subject: Subject, ws: Workspace, root: string, task: s
   };
   const input = plan.stdin === undefined ? undefined : openSync(plan.stdin, "r");
   const start = now();
-  const child = spawn(plan.file, plan.args, {
-    cwd: ws.dir,
-    env,
-    stdio: [plan.converse ? "pipe" : (input ?? "ignore"), "pipe", "ignore"],
-    detached: true,
-  });
-  if (input !== undefined) closeSync(input);
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(plan.file, plan.args, {
+      cwd: ws.dir,
+      env,
+      stdio: [plan.converse ? "pipe" : (input ?? "ignore"), "pipe", "ignore"],
+      detached: true,
+    });
+  } finally {
+    if (input !== undefined) closeSync(input);
+  }
   let pending = "";
   if (plan.converse) converse(plan.converse, child, read);
   else {

@@ -10,7 +10,8 @@
 // --stdin    opens FILE (the prompt) as standard input, as `sh -c 'exec "$@" < "$0"'` did.
 //
 // PROGRAM is run by execvp. What goes wrong is one line on standard error, and the exit code a shell
-// gives: 126 (could not run it), 127 (not found), 2 (bad usage).
+// gives: 126 (could not run it, or could not open FILE: dash said 2 for that), 127 (not found), 2
+// (bad usage).
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -15,6 +16,9 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { type AgentProgram, confiner, direct, launcherIn } from "../dist/confine/index.js";
 import { shielded } from "../dist/confine/launcher.js";
+import type { WorkerResult } from "../dist/index.js";
+import { directiveScript } from "../dist/scripted-model/index.js";
+import { FIXTURES, Workspace } from "./support/harness.ts";
 
 // How every agent is started: the native helper (native/launch.c, built into dist/native/baton-launch
 // and copied into the run store), and GNU env and sh, which Baton falls back to where no C compiler
@@ -90,7 +94,7 @@ describe("the agent launcher", () => {
     }
   });
 
-  test("the store holds its own copy, made whole and never through a link", () => {
+  test("the store holds its own copy, made whole, never through a link, and run only as Baton made it", () => {
     const home = join(root, "store");
     mkdirSync(home);
     const victim = join(root, "victim");
@@ -99,13 +103,30 @@ describe("the agent launcher", () => {
     const copy = launcherIn(home);
     assert.equal(copy, join(home, "baton-launch"));
     assert.equal(readFileSync(victim, "utf8"), "not Baton's\n", "the link was replaced, not followed");
-    assert.ok(lstatSync(copy).isFile());
-    assert.equal(lstatSync(copy).mode & 0o777, 0o700);
+    const made = lstatSync(copy);
+    assert.ok(made.isFile());
+    assert.equal(made.mode & 0o777, 0o700);
     assert.deepEqual(readFileSync(copy), readFileSync(BUILT));
-    assert.equal(launcherIn(home), copy, "made once a process");
-    rmSync(copy);
-    assert.equal(launcherIn(home), copy, "made again when it is gone");
-    assert.deepEqual(readFileSync(copy), readFileSync(BUILT));
+    assert.equal(launcherIn(home), copy);
+    assert.equal(lstatSync(copy).ino, made.ino, "the copy it made stands while it is as it was made");
+
+    // Whatever takes its place (gone, another program, a second name for it that a sandbox could
+    // write through) is never run: a new copy is made.
+    const changes: [string, () => void][] = [
+      ["removed", () => rmSync(copy)],
+      ["replaced", () => writeFileSync(copy, "#!/bin/sh\necho planted\n", { mode: 0o700 })],
+      ["hard-linked", () => linkSync(copy, join(root, `second-name-${Date.now()}`))],
+    ];
+    for (const [what, change] of changes) {
+      const before = lstatSync(copy).ino;
+      change();
+      assert.equal(launcherIn(home), copy, what);
+      const after = lstatSync(copy);
+      // (A removed file's inode number may be handed out again.)
+      if (what !== "removed") assert.notEqual(after.ino, before, `${what}: a new copy`);
+      assert.equal(after.nlink, 1, what);
+      assert.deepEqual(readFileSync(copy), readFileSync(BUILT), what);
+    }
 
     // With it, an unconfined agent is started by it; without it (no build, a store on a noexec file
     // system), by sh.
@@ -134,6 +155,30 @@ describe("the agent launcher", () => {
       assert.deepEqual(ignored(agent!), [], `${command.file}: the agent gets its signals back`);
       assert.deepEqual(ignored(monitor!), SHIELDED, `${command.file}: bubblewrap ignores them`);
       assert.match(out.stdout, /the prompt\nsecond line\n$/);
+    }
+  });
+
+  test("a confined worker is started through the store's copy, its prompt as standard input", async () => {
+    const ws = await Workspace.create(directiveScript());
+    try {
+      const fixture = join(FIXTURES, "launch-chain-command.sh");
+      const id = (await ws.ok(["spawn", "--cmd", fixture, "launch check"])).trim();
+      await ws.ok(["wait", id]);
+      const result = await ws.json<WorkerResult>(["result", id]);
+      assert.equal(result.state, "succeeded", result.answer);
+      const copy = join(ws.home, "baton-launch");
+      const prompt = join(ws.home, "workers", id, "prompt.txt");
+      // Bubblewrap (the fixture's parent) ran the copy inside the sandbox, which ran the fixture.
+      assert.match(result.answer, /^parent: \S*bwrap /m);
+      assert.ok(
+        result.answer.includes(` -- ${copy} --agent --stdin ${prompt} -- ${fixture} `),
+        result.answer,
+      );
+      assert.deepEqual(ignored(/^SigIgn:\s+([0-9a-f]+)$/m.exec(result.answer)![1]!), []);
+      assert.match(result.answer, /^task: TASK: launch check$/m);
+      assert.deepEqual(readFileSync(copy), readFileSync(BUILT));
+    } finally {
+      await ws.cleanup();
     }
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { test } from "node:test";
 import { StatScanner } from "../dist/supervisor/proc-stat.js";
 import { agentStarted, leftoversOf, scan } from "../dist/supervisor/processes.js";
@@ -81,5 +81,38 @@ test("a leftover that left its session is found by its marker; another running w
   } finally {
     leftover.kill("SIGKILL");
     process.kill(-other.pid!, "SIGKILL");
+  }
+});
+
+test("a zombie is no leftover: it has ended, and nothing is signalled for it", async () => {
+  const marker = `BATON_TEST_MARKER=zombie-${process.pid}-${Date.now()}`;
+  const [name, value] = marker.split("=") as [string, string];
+  // A child that exits at once, whose parent (perl, which never reaps it) prints its pid once it is a
+  // zombie and sleeps. (A shell would reap it.)
+  const script =
+    '$|=1; my $p=fork(); exit 0 if !$p; while (1) { open(my $f,"<","/proc/$p/stat") or die; ' +
+    'last if <$f> =~ /\\) Z /; } print "$p\\n"; sleep 30;';
+  const agent = spawn("setsid", ["perl", "-e", script], {
+    stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, [name]: value },
+  });
+  try {
+    const zombie = Number(
+      await new Promise<string>((resolve) =>
+        agent.stdout.once("data", (chunk: Buffer) => resolve(String(chunk))),
+      ),
+    );
+    assert.ok(zombie > 0);
+    const root = agentStarted(agent.pid!);
+    assert.ok(root);
+    const [found] = scan([{ root, marker }]);
+    assert.deepEqual(
+      found?.map((p) => p.pid),
+      [agent.pid],
+      `perl, and not its zombie ${zombie}`,
+    );
+    assert.match(readFileSync(`/proc/${zombie}/stat`, "utf8"), /\) Z /, "it was still there, a zombie");
+  } finally {
+    process.kill(-agent.pid!, "SIGKILL");
   }
 });

@@ -95,6 +95,7 @@ const OWN_NAMES = new Set([
   "supervisor.sock",
   "supervisor.json",
   "supervisor.log",
+  "baton-launch",
   ".gitignore",
 ]);
 

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 import { helloParams } from "../protocol/messages.js";
 import { writeFileAtomicSync } from "../store/atomic.js";
-import { appendStoreFileSync, inStoreSync } from "../store/no-follow.js";
+import { inStoreSync } from "../store/no-follow.js";
 import { Store } from "../store/store.js";
+import { appendSupervisorLog } from "../store/supervisor-log.js";
 import { checkCaller } from "./caller.js";
 import { endpointFor, secureSocketDir } from "./endpoint.js";
 import { type Admit, type Handler, handlers, parse, serve } from "./server.js";
@@ -73,12 +74,7 @@ export async function runSupervisor(home: string, more: Record<string, Handler> 
     }
     throw error;
   }
-  const log = (line: string) => {
-    try {
-      // Never through a link planted in the log's place: that would be a write outside the store.
-      appendStoreFileSync(home, join(home, "supervisor.log"), `${new Date().toISOString()} ${line}\n`);
-    } catch {}
-  };
+  const log = (line: string) => appendSupervisorLog(home, line);
   // A workspace on a queue (`baton config --redis`): its workers run on hosts (src/queue/).
   const { queueRunner } = await import("../queue/setup.js");
   const supervisor = await Supervisor.load(store, { runner: await queueRunner(home, log) });
