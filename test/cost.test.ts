@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { costOf, costText } from "../dist/cost/cost.js";
 import { SHIPPED_PRICES } from "../dist/cost/prices.js";
+import { Pricing } from "../dist/cost/pricing.js";
 import { loadUserPrices, priceFiles } from "../dist/cost/user-prices.js";
 
 // Dollars per worker: the agent's own figure, else a price table (the user's before Baton's), else
@@ -89,6 +90,42 @@ describe("the cost of a worker", () => {
       await assert.rejects(
         loadUserPrices([workspace!]),
         /prices\.yaml: "models\.gpt-5\.5\.input" is missing/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the supervisor's prices", () => {
+  test("an edited table applies from the next look, a wrong one leaves the last good one in use", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "baton-prices-"));
+    try {
+      const file = join(dir, "prices.yaml");
+      const pricing = new Pricing([file, join(dir, "none.yaml")]);
+      const rate = () => pricing.price(usage(1_000_000, 0, 0), "gpt-5.5").usd;
+      writeFileSync(file, "models:\n  gpt-5.5: { input: 4, output: 24 }\n");
+      await pricing.refresh();
+      assert.equal(rate(), 4);
+      // Calls that find the files unchanged, or a read under way, share it.
+      await Promise.all([pricing.refresh(), pricing.refresh(), pricing.refresh()]);
+      assert.equal(rate(), 4);
+
+      writeFileSync(file, "models:\n  gpt-5.5: { input: 10, output: 24 }\n");
+      await pricing.refresh();
+      assert.equal(rate(), 10, "the edit applies with no restart");
+
+      writeFileSync(file, "models:\n  gpt-5.5: { input: -1, output: 2 }\n");
+      await assert.rejects(pricing.refresh(), /prices\.yaml:2: "models\.gpt-5\.5\.input" must be 0 or more/);
+      assert.equal(rate(), 10, "the tables read before stand");
+      await assert.rejects(pricing.refresh(), /must be 0 or more/, "and it is tried again next time");
+
+      rmSync(file);
+      await pricing.refresh();
+      assert.equal(
+        pricing.price(usage(1_000_000, 0, 0), "gpt-5.5").source,
+        "baton",
+        "Baton's own table again",
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import type { Usage } from "../worker/types.js";
 import { costOf } from "./cost.js";
 import type { PriceTable } from "./prices.js";
@@ -7,56 +7,43 @@ import { loadUserPrices } from "./user-prices.js";
 
 /**
  * The prices a supervisor charges workers at: the user's tables (read from `files`) before the ones
- * Baton ships. The files are looked at again (one stat each) for every spawn and every attempt's
- * start (spawns that come together share a look), and read again when one changed: an edit applies to
- * what is priced from then on, running workers included, with no restart.
+ * Baton ships. The files are looked at again (one stat each, synchronous: a few microseconds, where a
+ * look through the thread pool held every spawn of a burst up for milliseconds) for every spawn and
+ * every attempt's start, and read again when one changed: an edit applies to what is priced from then
+ * on, running workers included, with no restart.
  */
 export class Pricing {
   private tables: readonly PriceTable[] = [];
   /** What the files looked like when last read: size, time and inode of each, or "-" if missing. */
   private seen: string | undefined;
-  /** The look at the files under way, and the one that follows it for calls made meanwhile. */
-  private looking: Promise<void> | undefined;
-  private next: Promise<void> | undefined;
+  /** The read under way of files that changed, and what they looked like when it began. */
+  private reading: { readonly look: string; readonly done: Promise<void> } | undefined;
 
   constructor(private readonly files: readonly string[]) {}
 
   /**
    * Reads the tables again if a file changed. A table that is wrong throws its one-line error (naming
    * the file and line) and is tried again next time; the tables read before stay in use meanwhile.
-   * Calls made while a look is under way share the one look that follows it (a burst of spawns costs
-   * two looks, not one each), and every call still sees the files as they were when it was made.
+   * Calls that find the files as a read under way found them share that read; every call still sees
+   * the files as they were when it was made.
    */
   refresh(): Promise<void> {
-    if (!this.looking) {
-      this.looking = this.look().finally(() => {
-        this.looking = undefined;
-      });
-      return this.looking;
-    }
-    this.next ??= this.looking
-      .catch(() => {})
-      .then(() => {
-        this.next = undefined;
-        return this.refresh();
-      });
-    return this.next;
-  }
-
-  private async look(): Promise<void> {
-    const now = (
-      await Promise.all(
-        this.files.map((file) =>
-          stat(file).then(
-            (s) => `${s.size}:${s.mtimeMs}:${s.ino}`,
-            () => "-",
-          ),
-        ),
-      )
-    ).join("|");
-    if (now === this.seen) return;
-    this.tables = await loadUserPrices(this.files);
-    this.seen = now;
+    const look = this.files.map(lookAt).join("|");
+    if (look === this.seen) return Promise.resolve();
+    if (this.reading?.look === look) return this.reading.done;
+    // Only the newest read's tables are kept: an older one that ends later read older files.
+    const done = loadUserPrices(this.files).then((tables) => {
+      if (this.reading !== reading) return;
+      this.tables = tables;
+      this.seen = look;
+    });
+    const reading = { look, done };
+    this.reading = reading;
+    const clear = () => {
+      if (this.reading === reading) this.reading = undefined;
+    };
+    done.then(clear, clear);
+    return done;
   }
 
   /** What `usage` of `model` costs; an agent's own figure wins. */
@@ -71,5 +58,15 @@ export class Pricing {
       model,
     );
     return probe.source === "unpriced" ? probe.why : undefined;
+  }
+}
+
+/** A file's size, time and inode, or "-" if it cannot be looked at. */
+function lookAt(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.size}:${s.mtimeMs}:${s.ino}`;
+  } catch {
+    return "-";
   }
 }
