@@ -20,7 +20,7 @@ export interface Command {
 }
 
 /** The signals the terminal or a stop sends that only the agent must get (see {@link shielded}). */
-export const SHIELDED_SIGNALS = "INT,QUIT,TERM,HUP";
+const SHIELDED_SIGNALS = "INT,QUIT,TERM,HUP";
 
 /** `program` outside any sandbox: its standard input from its file, if it names one. */
 export function direct(program: AgentProgram, launcher: string | undefined): Command {

@@ -212,16 +212,11 @@ export async function readStoreFile(
 
 /** A file of the store read whole, synchronously; undefined if there is none. */
 export function readStoreFileSync(root: string, path: string): string | undefined {
-  return readStoreBytesSync(root, path)?.toString("utf8");
-}
-
-/** {@link readStoreFileSync}, as bytes. */
-export function readStoreBytesSync(root: string, path: string): Buffer | undefined {
   try {
     return inStoreSync(root, path, (at) => {
       const fd = openChecked(root, path, at, READ);
       try {
-        return readFileSync(fd);
+        return readFileSync(fd, "utf8");
       } finally {
         closeSync(fd);
       }
