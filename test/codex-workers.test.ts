@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerResult } from "../dist/index.js";
@@ -58,6 +58,29 @@ describe("codex workers", () => {
     const events = readFileSync(join(ws.home, "workers", id, "events.jsonl"), "utf8");
     assert.match(events, /"type":"command"/);
     assert.match(events, /"type":"file_change"/);
+  });
+
+  test("a confined writer runs commands on a machine where codex has never run outside Baton", async () => {
+    // Codex makes /tmp/codex-daemon-<uid> before it runs any command, and /tmp is read-only inside
+    // Baton's sandbox: Baton makes the folder first. An empty one is removed here (codex makes it again
+    // on its next run) so that this worker meets the machine as it is after a reboot.
+    const daemonDir = `/tmp/codex-daemon-${process.getuid!()}`;
+    try {
+      rmdirSync(daemonDir);
+    } catch {} // missing already, or in use by the user's own codex: left as it is
+    const prompt = [
+      "run a command",
+      modelScriptLine([
+        { type: "shell", command: `echo ran > ran.txt; touch ${daemonDir}/planted` },
+        { type: "message", text: "ran" },
+      ]),
+    ].join("\n");
+    const id = (await ws.ok(["spawn", "--role", "implementer", prompt])).trim();
+    assert.equal((await ws.baton(["wait", id])).code, 0);
+    assert.equal(readFileSync(join(ws.dir, "ran.txt"), "utf8"), "ran\n");
+    const made = statSync(daemonDir);
+    assert.equal(made.isDirectory() && (made.mode & 0o777) === 0o700, true, "made owner-only");
+    assert.equal(existsSync(join(daemonDir, "planted")), false, "read-only inside the sandbox");
   });
 
   test("a read-only worker is refused a write", async () => {

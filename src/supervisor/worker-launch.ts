@@ -1,14 +1,5 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  ftruncateSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  rmSync,
-} from "node:fs";
-import { rm } from "node:fs/promises";
+import { closeSync, constants, mkdirSync, openSync, rmSync } from "node:fs";
+import { type FileHandle, lstat, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
 import { confiner, direct, launcherIn, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
@@ -73,6 +64,7 @@ export function launchWorker(
   if (!confined.ok) throw new Error(`cannot confine the worker: ${confined.why}`);
   const homes = backend.agentHomes(env);
   for (const home of homes) mkdirSync(home, { recursive: true, mode: 0o700 });
+  for (const folder of backend.expectedFolders?.() ?? []) madeIfMissing(folder);
   // The store is hidden; an isolated writer's worktree lives in it, with a `.git` that says where
   // Baton's git looks, so that one stays read-only.
   const worktree = join(store.home, "worktrees", spec.id);
@@ -116,10 +108,10 @@ export async function clearAfter(
   const gone = [launch.lastMessageFile, ...(launch.sandbox ? [] : [launch.tmpDir])];
   for (const path of gone) {
     try {
-      // The answer file is emptied where it is (one small file); a folder is removed off the event
-      // loop, where an unlink waiting on the file system's journal holds up no other worker.
+      // The answer file is emptied where it is, a folder removed; both off the event loop, where a
+      // file system waiting on its disk holds up no other worker.
       await inStore(store.home, path, async (at) => {
-        if (path !== launch.lastMessageFile || !emptyInPlace(at))
+        if (path !== launch.lastMessageFile || !(await emptyInPlace(at)))
           await rm(at, { recursive: true, force: true });
       });
     } catch (error) {
@@ -130,6 +122,17 @@ export async function clearAfter(
   const outsideScope =
     report && report.moved.length + report.left.length + report.restored.length > 0 ? report : undefined;
   return { outsideScope, problem };
+}
+
+/**
+ * Makes the folder `path`, owner-only, unless something is there already: whatever is there (another
+ * user's folder, a link) is left as it is, never followed. If it cannot be made, the agent meets the
+ * same problem as it would without Baton, and says so itself.
+ */
+function madeIfMissing(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch {}
 }
 
 /** An unconfined worker's temporary folder, empty at the start of each attempt. */
@@ -163,24 +166,26 @@ function emptyAnswerFile(store: Store, id: string): string {
  * never another name of some other file, never a device or FIFO opened); false, changing nothing, for
  * anything else. Emptied, not removed: a file freed at every worker costs the file system more than
  * one kept (ext4 without a journal skips every inode freed in the last minute when it makes a file).
+ * Off the event loop: the agent wrote the file just before it ended, so emptying it frees a block the
+ * file system has just allocated, which on a disk mounted with `discard` waits on the device.
  */
-function emptyInPlace(at: string): boolean {
+async function emptyInPlace(at: string): Promise<boolean> {
   const { O_WRONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
-  let fd: number;
+  let file: FileHandle;
   try {
-    if (!lstatSync(at).isFile()) return false;
-    fd = openSync(at, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    if (!(await lstat(at)).isFile()) return false;
+    file = await open(at, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
   } catch {
     return false;
   }
   try {
-    const found = fstatSync(fd);
+    const found = await file.stat();
     if (!found.isFile() || found.nlink !== 1) return false;
-    ftruncateSync(fd, 0);
+    await file.truncate(0);
     return true;
   } catch {
     return false;
   } finally {
-    closeSync(fd);
+    await file.close();
   }
 }
