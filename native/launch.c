@@ -1,22 +1,28 @@
 // baton-launch: how the supervisor starts a worker's agent, in one exec where a shell and GNU env
 // took one each (scripts/native.mjs builds it; src/confine/launcher.ts uses a copy in the run store).
 //
-//   baton-launch [--shield | --agent] [--stdin FILE] -- PROGRAM [ARG...]
+//   baton-launch [--shield | --agent] [--nice N] [--stdin FILE] -- PROGRAM [ARG...]
 //
 // --shield   ignores SIGINT, SIGQUIT, SIGTERM and SIGHUP, then runs PROGRAM (bubblewrap): the
 //            terminal's Ctrl+C and a stop's SIGTERM must reach the agent, not end the sandbox first.
 // --agent    gives those four signals back their default action (and unblocks them), for the agent
 //            inside the sandbox.
+// --nice     lowers the priority of PROGRAM and all it starts by N (1 to 19): its own nice value and,
+//            where the kernel groups processes by session (autogroup), its session's, which is what
+//            weighs then. The supervisor starts every worker this way, so that a burst of workers
+//            does not starve it (or the user's own terminal) of CPU. Best effort: a kernel that
+//            refuses leaves the priority as it was.
 // --stdin    opens FILE (the prompt) as standard input, as `sh -c 'exec "$@" < "$0"'` did.
 //
 // PROGRAM is run by execvp. What goes wrong is one line on standard error, and the exit code a shell
 // gives: 126 (could not run it, or could not open FILE: dash said 2 for that), 127 (not found), 2
 // (bad usage).
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,19 +34,25 @@ static int fail(int code, const char *what, const char *name) {
 }
 
 static int usage(void) {
-  dprintf(STDERR_FILENO, "baton-launch: usage: baton-launch [--shield | --agent] [--stdin FILE] -- PROGRAM [ARG...]\n");
+  dprintf(STDERR_FILENO,
+          "baton-launch: usage: baton-launch [--shield | --agent] [--nice N] [--stdin FILE] -- PROGRAM [ARG...]\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
   enum { KEEP, SHIELD, AGENT } signals = KEEP;
   const char *input = NULL;
+  long lower = 0;
   int i = 1;
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
     if (strcmp(argv[i], "--shield") == 0 && signals == KEEP) signals = SHIELD;
     else if (strcmp(argv[i], "--agent") == 0 && signals == KEEP) signals = AGENT;
     else if (strcmp(argv[i], "--stdin") == 0 && input == NULL && i + 1 < argc) input = argv[++i];
-    else return usage();
+    else if (strcmp(argv[i], "--nice") == 0 && lower == 0 && i + 1 < argc) {
+      char *end;
+      lower = strtol(argv[++i], &end, 10);
+      if (*end != '\0' || lower < 1 || lower > 19) return usage();
+    } else return usage();
   }
   if (i + 1 >= argc) return usage();
   char **command = argv + i + 1;
@@ -58,6 +70,18 @@ int main(int argc, char **argv) {
     }
     if (signals == AGENT && sigprocmask(SIG_UNBLOCK, &unblock, NULL) != 0)
       return fail(126, "cannot unblock the signals of", command[0]);
+  }
+
+  if (lower > 0) {
+    // Only as the leader of a session of its own (the worker's terminal made it one): the
+    // autogroup is the whole session's, and another session's (the supervisor's) is never touched.
+    int group = getsid(0) == getpid() ? open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC) : -1;
+    if (group >= 0) {
+      dprintf(group, "%ld", lower);
+      close(group);
+    }
+    errno = 0;
+    (void)nice((int)lower);
   }
 
   if (input != NULL) {

@@ -14,7 +14,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { type AgentProgram, confiner, direct, launcherIn } from "../dist/confine/index.js";
+import {
+  type AgentProgram,
+  confiner,
+  DEFAULT_WORKER_NICE,
+  direct,
+  launcherIn,
+} from "../dist/confine/index.js";
 import { shielded } from "../dist/confine/launcher.js";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
@@ -72,6 +78,23 @@ describe("the agent launcher", () => {
     const shield = run(BUILT, ["--shield", "--", "sh", "-c", 'grep "^SigIgn" /proc/self/status']);
     assert.equal(shield.code, 0, shield.stderr);
     assert.deepEqual(ignored(masks(shield.stdout)[0]!), SHIELDED);
+  });
+
+  test("--nice lowers the priority of what it runs, and of its session only when it leads one", () => {
+    const report = ["sh", "-c", 'echo "$(nice) $(cat /proc/self/autogroup)"'];
+    const ownSession = run("setsid", ["-w", BUILT, "--nice", "7", "--", ...report]);
+    assert.equal(ownSession.code, 0, ownSession.stderr);
+    assert.match(ownSession.stdout, /^7 \/autogroup-\d+ nice 7\n$/);
+    // Run inside the caller's session, it leaves that session's group as it was.
+    const before = readFileSync("/proc/self/autogroup", "utf8");
+    const inMine = run(BUILT, ["--nice", "7", "--", ...report]);
+    assert.equal(inMine.code, 0, inMine.stderr);
+    assert.match(inMine.stdout, /^7 /);
+    assert.equal(readFileSync("/proc/self/autogroup", "utf8"), before, "the caller's session is untouched");
+    for (const bad of ["0", "20", "-1", "x", "5x"]) {
+      const usage = run(BUILT, ["--nice", bad, "--", "true"]);
+      assert.equal(usage.code, 2, `--nice ${bad}: ${usage.stderr}`);
+    }
   });
 
   test("what goes wrong is one line, with a shell's exit code", () => {
@@ -177,6 +200,28 @@ describe("the agent launcher", () => {
       assert.deepEqual(ignored(/^SigIgn:\s+([0-9a-f]+)$/m.exec(result.answer)![1]!), []);
       assert.match(result.answer, /^task: TASK: launch check$/m);
       assert.deepEqual(readFileSync(copy), readFileSync(BUILT));
+      // Below the supervisor, by default: its own nice value and its session's.
+      assert.match(result.answer, new RegExp(`^nice: ${DEFAULT_WORKER_NICE}$`, "m"));
+      assert.match(
+        result.answer,
+        new RegExp(`^autogroup: /autogroup-\\d+ nice ${DEFAULT_WORKER_NICE}$`, "m"),
+      );
+    } finally {
+      await ws.cleanup();
+    }
+  });
+
+  test("BATON_WORKER_NICE=0 leaves workers at the supervisor's priority", async () => {
+    const ws = await Workspace.create(directiveScript());
+    ws.env = { ...ws.env, BATON_WORKER_NICE: "0" };
+    try {
+      const fixture = join(FIXTURES, "launch-chain-command.sh");
+      const id = (await ws.ok(["spawn", "--cmd", fixture, "--unconfined", "priority check"])).trim();
+      await ws.ok(["wait", id]);
+      const result = await ws.json<WorkerResult>(["result", id]);
+      assert.equal(result.state, "succeeded", result.answer);
+      assert.match(result.answer, /^nice: 0$/m);
+      assert.match(result.answer, /^autogroup: \/autogroup-\d+ nice 0$/m);
     } finally {
       await ws.cleanup();
     }

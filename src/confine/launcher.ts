@@ -22,12 +22,34 @@ export interface Command {
 /** The signals the terminal or a stop sends that only the agent must get (see {@link shielded}). */
 const SHIELDED_SIGNALS = "INT,QUIT,TERM,HUP";
 
-/** `program` outside any sandbox: its standard input from its file, if it names one. */
-export function direct(program: AgentProgram, launcher: string | undefined): Command {
+/**
+ * How much lower than the supervisor's a worker's priority is (`baton-launch --nice`): 32 agents
+ * starting at once on 2 cores would otherwise each get the supervisor's share of the CPU, and the
+ * supervisor, starting the next ones, a thirty-third. `BATON_WORKER_NICE` (0 to 19) sets it for the
+ * supervisor that starts with it; 0 leaves workers as they are. Only with the native helper.
+ */
+export function workerNice(env: NodeJS.ProcessEnv = process.env): number {
+  const asked = env.BATON_WORKER_NICE;
+  if (asked === undefined || asked === "") return DEFAULT_WORKER_NICE;
+  const value = Number(asked);
+  return Number.isInteger(value) && value >= 0 && value <= 19 ? value : DEFAULT_WORKER_NICE;
+}
+
+export const DEFAULT_WORKER_NICE = 10;
+
+/** The helper's own options that lower the priority, if at all. */
+const lowered = (nice: number) => (nice > 0 ? ["--nice", String(nice)] : []);
+
+/**
+ * `program` outside any sandbox: its standard input from its file, if it names one, and its priority
+ * lowered by `nice` where the helper is there to do it.
+ */
+export function direct(program: AgentProgram, launcher: string | undefined, nice = 0): Command {
+  const input = program.stdin === undefined ? [] : ["--stdin", program.stdin];
+  if (launcher && (input.length > 0 || nice > 0))
+    return { file: launcher, args: [...lowered(nice), ...input, "--", program.file, ...program.args] };
   if (program.stdin === undefined) return { file: program.file, args: [...program.args] };
-  return launcher
-    ? { file: launcher, args: ["--stdin", program.stdin, "--", program.file, ...program.args] }
-    : { file: "/bin/sh", args: ["-c", 'exec "$@" < "$0"', program.stdin, program.file, ...program.args] };
+  return { file: "/bin/sh", args: ["-c", 'exec "$@" < "$0"', program.stdin, program.file, ...program.args] };
 }
 
 /**
@@ -39,15 +61,16 @@ export function shielded(
   program: AgentProgram,
   bwrap: string,
   sandboxArgs: readonly string[],
-  tools: { readonly launcher: string } | { readonly env: string },
+  tools: { readonly launcher: string; readonly nice?: number } | { readonly env: string },
 ): Command {
   if ("launcher" in tools) {
-    const { launcher } = tools;
+    const { launcher, nice = 0 } = tools;
     const input = program.stdin === undefined ? [] : ["--stdin", program.stdin];
     return {
       file: launcher,
       args: [
         "--shield",
+        ...lowered(nice),
         "--",
         bwrap,
         ...sandboxArgs,

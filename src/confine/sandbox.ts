@@ -58,9 +58,10 @@ export class Sandbox {
 
   /**
    * `program` run inside the sandbox, in `cwd`: started by `launcher` (the store's copy of the
-   * native helper, made readable inside) or, without one, by GNU env and sh.
+   * native helper, made readable inside, which also lowers its priority by `nice`) or, without one,
+   * by GNU env and sh.
    */
-  wrap(program: AgentProgram, cwd: string, launcher: string | undefined): Command {
+  wrap(program: AgentProgram, cwd: string, launcher: string | undefined, nice = 0): Command {
     const mounts = this.layout.mounts.flatMap((m) =>
       m.kind === "hidden" || m.kind === "private"
         ? ["--tmpfs", m.path]
@@ -70,7 +71,7 @@ export class Sandbox {
     for (const m of this.layout.mounts) if (m.kind === "hidden") mounts.push("--remount-ro", m.path);
     const { bwrap, env } = this.confined;
     const sandboxArgs = [...BASE, ...mounts, "--chdir", cwd];
-    return shielded(program, bwrap, sandboxArgs, launcher ? { launcher } : { env });
+    return shielded(program, bwrap, sandboxArgs, launcher ? { launcher, nice } : { env });
   }
 
   /** Moves out what the writer made beside its files; see {@link sweep}. */

@@ -2,11 +2,22 @@ import { closeSync, constants, mkdirSync, openSync, rmSync } from "node:fs";
 import { type FileHandle, lstat, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
-import { confiner, direct, launcherIn, Sandbox, type SweepReport, writeRoots } from "../confine/index.js";
+import {
+  confiner,
+  direct,
+  launcherIn,
+  Sandbox,
+  type SweepReport,
+  workerNice,
+  writeRoots,
+} from "../confine/index.js";
 import { FILE_MODE } from "../store/atomic.js";
 import { inStore, inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
 import type { WorkerSpec } from "../worker/types.js";
+
+/** Read once: the supervisor's environment is what it was started with. */
+const WORKER_NICE = workerNice();
 
 /** How one attempt of a worker is started, and what is cleared away once it ends. */
 export interface WorkerLaunch {
@@ -58,7 +69,14 @@ export function launchWorker(
   const launcher = launcherIn(store.home);
   const converse = plan.converse ? { converse: plan.converse } : {};
   if (!confining) {
-    return { ...direct(plan, launcher), env, tmpDir, lastMessageFile, sandbox: undefined, ...converse };
+    return {
+      ...direct(plan, launcher, WORKER_NICE),
+      env,
+      tmpDir,
+      lastMessageFile,
+      sandbox: undefined,
+      ...converse,
+    };
   }
   const confined = confiner();
   if (!confined.ok) throw new Error(`cannot confine the worker: ${confined.why}`);
@@ -82,7 +100,7 @@ export function launchWorker(
     private: [tmpDir],
   });
   return {
-    ...sandbox.wrap(plan, spec.cwd, launcher),
+    ...sandbox.wrap(plan, spec.cwd, launcher, WORKER_NICE),
     env,
     tmpDir,
     lastMessageFile,
