@@ -211,6 +211,29 @@ describe("the agent launcher", () => {
     }
   });
 
+  test("confinement needs no GNU env where the helper was built (busybox's env has no signal options)", async () => {
+    const bin = join(root, "busybox-like");
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, "env"),
+      '#!/bin/sh\ncase "$1" in --ignore-signal*|--default-signal*) echo "env: unrecognized option: $1" >&2; exit 125;; esac\nexec /usr/bin/env "$@"\n',
+      { mode: 0o755 },
+    );
+    const ws = await Workspace.create(directiveScript());
+    ws.env = { ...ws.env, PATH: `${bin}:${ws.env.PATH}` };
+    try {
+      const fixture = join(FIXTURES, "launch-chain-command.sh");
+      const id = (await ws.ok(["spawn", "--cmd", fixture, "--write", "out.txt", "no gnu env"])).trim();
+      await ws.ok(["wait", id]);
+      const result = await ws.json<WorkerResult>(["result", id]);
+      assert.equal(result.state, "succeeded", result.answer);
+      assert.equal(result.confinement, "baton");
+      assert.match(result.answer, /^parent: \S*bwrap /m);
+    } finally {
+      await ws.cleanup();
+    }
+  });
+
   test("BATON_WORKER_NICE=0 leaves workers at the supervisor's priority", async () => {
     const ws = await Workspace.create(directiveScript());
     ws.env = { ...ws.env, BATON_WORKER_NICE: "0" };

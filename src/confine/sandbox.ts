@@ -16,7 +16,8 @@ let probed: Confiner | undefined;
 
 /**
  * Finds bubblewrap and checks that it can make a sandbox here: it needs user namespaces (or root),
- * which some kernels and containers turn off.
+ * which some kernels and containers turn off. Bubblewrap alone is tried: how the agent is started in
+ * it (Baton's helper, or GNU env where there is none) is not what this asks.
  */
 export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
   if (probed) return probed;
@@ -26,8 +27,7 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
     return probed;
   }
   const envBin = findOnPath("env", env) ?? "/usr/bin/env";
-  const probe = shielded({ file: "/bin/true", args: [] }, bwrap, BASE, { env: envBin });
-  const check = spawnSync(probe.file, probe.args, { encoding: "utf8", timeout: 10_000 });
+  const check = spawnSync(bwrap, [...BASE, "--", "/bin/true"], { encoding: "utf8", timeout: 10_000 });
   probed =
     check.status === 0
       ? { ok: true, bwrap, env: envBin }
