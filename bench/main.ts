@@ -112,7 +112,7 @@ async function main(argv: readonly string[]): Promise<void> {
         sections.push(
           await fanout(ws, [
             [1, 7],
-            [8, 4],
+            [8, 7],
             [32, 5],
           ]),
         );
@@ -125,7 +125,7 @@ async function main(argv: readonly string[]): Promise<void> {
         sections.push(
           await cliFanout(ws, [
             [1, 5],
-            [8, 7],
+            [8, 11],
             [32, 2],
           ]),
         );
