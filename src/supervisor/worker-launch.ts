@@ -204,6 +204,6 @@ async function emptyInPlace(at: string): Promise<boolean> {
   } catch {
     return false;
   } finally {
-    await file.close();
+    await file.close().catch(() => {});
   }
 }
