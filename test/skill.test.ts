@@ -12,13 +12,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, beforeEach, describe, test } from "node:test";
+import { afterEach, beforeEach, describe, test } from "node:test";
 import pty from "@lydell/node-pty";
 import type { Command } from "commander";
 import { buildProgram } from "../dist/cli/program.js";
 import { batonTools } from "../dist/mcp/server.js";
 import { BatonSession } from "../dist/mcp/session.js";
-import { CLI, CODEX_BIN, ROOT, type RunResult, runNode, sleep } from "./support/harness.ts";
+import { CLI, CODEX_BIN, ROOT, type RunResult, runNode } from "./support/harness.ts";
 
 // `baton skill install` against a temporary HOME, read back by the real codex CLI; and every command
 // and tool call the skill shows, parsed by the real CLI parser and the real tool schemas.
@@ -60,13 +60,17 @@ async function installOnTerminal(
     rows: 50,
   });
   let output = "";
+  let asked: () => void;
+  const questionAsked = new Promise<void>((resolve) => {
+    asked = resolve;
+  });
   terminal.onData((data) => {
     output += data;
+    if (output.includes("[y/N]")) asked();
   });
   const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
-  // Generous: on a loaded machine, Node alone can take seconds to start.
-  const deadline = Date.now() + 60_000;
-  while (!output.includes("[y/N]") && Date.now() < deadline) await sleep(50);
+  // Until it asks, or ends without asking (then the match below says what it printed instead).
+  await Promise.race([questionAsked, exited]);
   assert.match(output, question);
   terminal.write(`${answer}\r`);
   return { code: await exited, output };
@@ -76,7 +80,7 @@ describe("baton skill install", () => {
   beforeEach(() => {
     home = mkdtempSync(join(tmpdir(), "baton-home-"));
   });
-  after(() => rmSync(home, { recursive: true, force: true }));
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
 
   test("--codex: the skill in ~/.codex/skills and a server codex itself lists", async () => {
     const result = await install(["--codex"]);
