@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import pty from "@lydell/node-pty";
 import { Baton, BatonError } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
-import { CLI, sleep, Workspace } from "./support/harness.ts";
+import { CLI, printedBy, Workspace } from "./support/harness.ts";
 
 describe("the library API", () => {
   let ws: Workspace;
@@ -97,13 +97,10 @@ describe("the library API", () => {
       { type: "message", text: "still here" },
     ]).replaceAll('"', '\\"')}"; sleep 30`;
     const term = pty.spawn("/bin/sh", ["-c", script], { cwd: ws.dir, env: ws.env as Record<string, string> });
-    let output = "";
-    term.onData((data) => {
-      output += data;
-    });
-    for (let i = 0; i < 100 && !/w\d+/.test(output); i++) await sleep(100);
-    const id = /(w\d+)/.exec(output)?.[1];
-    assert.ok(id, `spawn printed an id: ${output}`);
+    const printed = printedBy(term);
+    await printed.until(/w\d+/);
+    const id = /(w\d+)/.exec(printed.text)?.[1];
+    assert.ok(id, `spawn printed an id: ${printed.text}`);
     term.kill("SIGHUP");
     const waited = await ws.baton(["wait", id, "--timeout", "60"]);
     assert.equal(waited.code, 0, waited.stderr);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -28,10 +29,12 @@ function filesHolding(dir: string, needle: string): string[] {
     .map((entry) => entry.path);
 }
 
+/** A `sleep` of this test's own; `ended` settles once it has exited and been reaped. */
 function startSleeper(detached: boolean) {
   const child = spawn("sleep", ["300"], { detached, stdio: "ignore" });
+  const ended = once(child, "exit");
   child.unref();
-  return child.pid!;
+  return { pid: child.pid!, ended };
 }
 
 describe("security", () => {
@@ -172,7 +175,7 @@ describe("security", () => {
 
   test("a process is only signalled while it is the one that was recorded", async () => {
     // A session leader that Baton did not start, as a reused pid would be: a wrong start time.
-    const pid = startSleeper(true);
+    const { pid, ended } = startSleeper(true);
     try {
       const real = identify(pid)!;
       assert.ok(real.startTime !== undefined && isSameProcess(real));
@@ -188,8 +191,8 @@ describe("security", () => {
         [pid],
       );
       signalAll([real], "SIGKILL");
-      for (let i = 0; i < 50 && alive(pid); i++) await sleep(20);
-      assert.ok(!alive(pid), "the recorded process is stopped");
+      const [, signal] = await ended;
+      assert.equal(signal, "SIGKILL", "the recorded process is stopped");
     } finally {
       try {
         process.kill(pid, "SIGKILL");
@@ -199,7 +202,7 @@ describe("security", () => {
 
   test("stop --all signals only the workspace's own workers' processes", async () => {
     const other = await Workspace.create(directiveScript());
-    const bystander = startSleeper(true);
+    const { pid: bystander } = startSleeper(true);
     try {
       const idle = join(FIXTURES, "idle-agent.sh");
       const mine = (await ws.ok(["spawn", "--codex-bin", idle, "idle"])).trim();

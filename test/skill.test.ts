@@ -18,7 +18,7 @@ import type { Command } from "commander";
 import { buildProgram } from "../dist/cli/program.js";
 import { batonTools } from "../dist/mcp/server.js";
 import { BatonSession } from "../dist/mcp/session.js";
-import { CLI, CODEX_BIN, ROOT, type RunResult, runNode } from "./support/harness.ts";
+import { CLI, CODEX_BIN, printedBy, ROOT, type RunResult, runNode } from "./support/harness.ts";
 
 // `baton skill install` against a temporary HOME, read back by the real codex CLI; and every command
 // and tool call the skill shows, parsed by the real CLI parser and the real tool schemas.
@@ -59,21 +59,12 @@ async function installOnTerminal(
     cols: 200,
     rows: 50,
   });
-  let output = "";
-  let asked: () => void;
-  const questionAsked = new Promise<void>((resolve) => {
-    asked = resolve;
-  });
-  terminal.onData((data) => {
-    output += data;
-    if (output.includes("[y/N]")) asked();
-  });
+  const printed = printedBy(terminal);
   const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
-  // Until it asks, or ends without asking (then the match below says what it printed instead).
-  await Promise.race([questionAsked, exited]);
-  assert.match(output, question);
+  await printed.until(/\[y\/N\]/);
+  assert.match(printed.text, question);
   terminal.write(`${answer}\r`);
-  return { code: await exited, output };
+  return { code: await exited, output: printed.text };
 }
 
 describe("baton skill install", () => {

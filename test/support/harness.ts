@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { IPty } from "@lydell/node-pty";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { modelScriptLine } from "../../dist/scripted-model/directives.js";
@@ -137,6 +138,38 @@ export function alive(pid: number): boolean {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Everything `terminal` prints, kept from now on, and a wait for some of it: `until(pattern)` settles
+ * once the output matches, or once the terminal has ended (then the caller's own check of `text`
+ * says what it printed instead). Driven by the terminal's own events, never by polling.
+ */
+export function printedBy(terminal: IPty): { readonly text: string; until(pattern: RegExp): Promise<void> } {
+  let text = "";
+  const checks = new Set<() => void>();
+  terminal.onData((data) => {
+    text += data;
+    for (const check of [...checks]) check();
+  });
+  const ended = new Promise<void>((resolve) => terminal.onExit(() => resolve()));
+  return {
+    get text() {
+      return text;
+    },
+    until(pattern) {
+      const matched = new Promise<void>((resolve) => {
+        const check = () => {
+          if (!pattern.test(text)) return;
+          checks.delete(check);
+          resolve();
+        };
+        checks.add(check);
+        check();
+      });
+      return Promise.race([matched, ended]);
+    },
+  };
+}
 
 /** An MCP client connected to `baton mcp` started in `ws.dir`, as an agent's MCP client starts it. */
 export async function connectMcp(
