@@ -25,11 +25,18 @@ describe("resume started twice at once", () => {
     for (const name of names)
       ids.push((await ws.ok(["spawn", "--max-parallel", "3", resumableTask(name)])).trim());
     const [twice, library, cli] = ids as [string, string, string];
-    // Each must have recorded its thread and be running its shell command before the crash.
+    // Each must have recorded its thread, and its first request must have reached the model (whose
+    // `attempts` step then counts this attempt: a resume meets the next step), before the crash. Its
+    // processes alone say too little: bubblewrap and codex are two before codex has asked anything,
+    // and codex, below the supervisor's priority, may not have asked yet.
+    const asked = (name: string) => ws.model.requests.some((r) => r.userText.includes(name));
     for (let i = 0; ; i++) {
       const workers = await list();
       const ready = ids.every(
-        (id) => workers.find((w) => w.id === id)?.threadId && workerProcesses(ws, id).length > 1,
+        (id, index) =>
+          workers.find((w) => w.id === id)?.threadId &&
+          asked(names[index]!) &&
+          workerProcesses(ws, id).length > 1,
       );
       if (ready) break;
       assert.ok(i < 600, `the workers never got going: ${JSON.stringify(workers)}`);
