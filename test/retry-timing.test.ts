@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { BatonEvent } from "../dist/events/types.js";
+import { DEFAULT_GRACE_SECONDS } from "../dist/protocol/limits.js";
 import { Store } from "../dist/store/store.js";
 import { retryDelayMs } from "../dist/supervisor/attempts.js";
 import { Supervisor } from "../dist/supervisor/supervisor.js";
+import { EXIT_AFTER_ANSWER_SECONDS } from "../dist/supervisor/worker-run.js";
 import { ManualClock } from "./support/clock.ts";
 import { FIXTURES } from "./support/harness.ts";
 
@@ -34,12 +36,18 @@ class Rig {
 
   spawn(
     bin: string,
-    more: { retries?: number; idleTimeoutSeconds?: number; env?: Record<string, string> } = {},
+    more: {
+      retries?: number;
+      idleTimeoutSeconds?: number;
+      env?: Record<string, string>;
+      backend?: string;
+    } = {},
   ): Promise<{ id: string }> {
     return this.supervisor.spawn({
       task: "answer",
       cwd: this.dir,
       bin,
+      ...(more.backend ? { backend: more.backend } : {}),
       unconfined: true,
       retries: more.retries ?? 2,
       ...(more.idleTimeoutSeconds ? { idleTimeoutSeconds: more.idleTimeoutSeconds } : {}),
@@ -161,6 +169,52 @@ describe("time is injectable", () => {
       rig.clock.advance(3000);
       assert.deepEqual(await stopped, [id], "SIGKILL after 6 s ends it");
       assert.equal(state(), "canceled");
+    });
+
+    test("an agent that answers and then neither ends nor prints is stopped 30 s later, and its answer stands, not retried", async () => {
+      assert.equal(EXIT_AFTER_ANSWER_SECONDS, 30);
+      const { id } = await rig.spawn(join(FIXTURES, "answer-then-hang.sh"), { retries: 2 });
+      // Its usage comes with its turn's end: the answer has been read, and the shorter watch set.
+      await rig.until((e) => e.type === "usage" && e.worker === id);
+      assert.equal(rig.clock.pending[0], 30_000, "the idle timeout (600 s) gave way to 30 s");
+      const state = () => rig.supervisor.list().find((w) => w.id === id)?.state;
+      rig.clock.advance(29_999);
+      await rig.settle(200);
+      assert.equal(state(), "running", "not before 30 s");
+      rig.clock.advance(1);
+      await rig.settle(200);
+      assert.equal(state(), "running", "it ignores Ctrl+C");
+      rig.clock.advance(DEFAULT_GRACE_SECONDS * 1000);
+      const end = await rig.until((e) => ended(e) && e.type === "state" && e.worker === id);
+      assert.equal(end.type === "state" && end.to, "succeeded");
+      const result = await rig.supervisor.result(id);
+      assert.equal(result.answer, "done: hanging");
+      assert.equal(result.exitCode, 0);
+      assert.equal(result.reason, undefined);
+      assert.equal(result.retries, 0);
+      assert.ok(
+        !rig.events.some((e) => started(2)(e) && e.type === "started" && e.worker === id),
+        "no retry",
+      );
+      const transcript = readFileSync(join(rig.dir, ".baton", "workers", id, "transcript.log"), "utf8");
+      assert.match(
+        transcript,
+        /\[baton\] the agent answered, then neither ended nor printed anything for 30s: stopped/,
+      );
+    });
+
+    test("Claude Code, whose run may take another turn after its result, keeps the idle timeout after it", async () => {
+      const { id } = await rig.spawn(join(FIXTURES, "answer-then-hang.sh"), {
+        backend: "claude",
+        retries: 0,
+        env: { HANG_AS: "claude" },
+      });
+      await rig.until((e) => e.type === "usage" && e.worker === id);
+      assert.ok(!rig.clock.pending.includes(30_000), `timers: ${rig.clock.pending.join(", ")}`);
+      rig.clock.advance(60_000);
+      await rig.settle(200);
+      assert.equal(rig.supervisor.list().find((w) => w.id === id)?.state, "running");
+      await rig.supervisor.stop({ ids: [id], graceSeconds: 0 });
     });
 
     test("the idle watchdog ends a silent agent once the clock passes its idle timeout", async () => {

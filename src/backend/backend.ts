@@ -154,6 +154,13 @@ export interface Backend {
    */
   readonly reportsUsage?: boolean;
   /**
+   * The agent runs one turn and ends (`codex exec`, `gemini -p`): once its turn has completed, an agent
+   * that stays, silent, has failed to end, and Baton stops it sooner than the idle timeout, keeping its
+   * answer. Not Claude Code, whose run may take another turn after its `result` (a background task's
+   * end, a scheduled wake-up). @default false
+   */
+  readonly endsAfterTurn?: boolean;
+  /**
    * The model the agent runs when the spec names none, where Baton can tell before it starts (a
    * default Baton passes, or the agent's own config): what a cost budget is checked against at spawn.
    */

@@ -20,6 +20,7 @@ const INSTALL_HINT =
 export const codexBackend: Backend = {
   name: "codex",
   transport: "pty",
+  endsAfterTurn: true,
 
   locate({ explicitBin, env, cwd }) {
     const given = explicitBin ?? env.BATON_CODEX_BIN;

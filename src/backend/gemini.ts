@@ -39,6 +39,7 @@ const launched = new Map<
 export const geminiBackend: Backend = {
   name: "gemini",
   transport: "pty",
+  endsAfterTurn: true,
 
   locate({ explicitBin, env, cwd }) {
     const given = explicitBin ?? env.BATON_GEMINI_BIN;

@@ -6,11 +6,15 @@ import type { EndReason } from "../worker/types.js";
 export type StopCause =
   | { readonly kind: "user" }
   | { readonly kind: "timeout"; readonly reason: EndReason }
-  | { readonly kind: "budget"; readonly reason: EndReason };
+  | { readonly kind: "budget"; readonly reason: EndReason }
+  /** The agent gave its answer, then neither ended nor printed anything (see `WorkerRun`). */
+  | { readonly kind: "answered"; readonly seconds: number };
 
 /**
  * How an attempt ended: Baton's own stop decides first (a limit, or the user), then the agent's
- * outcome and exit; an interrupted agent that did not succeed was canceled, not failed.
+ * outcome and exit; an interrupted agent that did not succeed was canceled, not failed. An agent Baton
+ * stopped after its answer ends as that answer says: the signal that ended it was Baton's, and it
+ * came after the work was done.
  */
 export function endOf(
   stopping: StopCause | undefined,
@@ -22,8 +26,10 @@ export function endOf(
   if (stopping?.kind === "budget") return { state: "over_budget", reason: stopping.reason };
   if (stopping?.kind === "user")
     return { state: "canceled", reason: { kind: "stopped", by: "user", via: "stop" } };
-  if (outcome.ok && !exit.signal) return { state: "succeeded", reason: undefined };
-  if (interrupted) return { state: "canceled", reason: { kind: "stopped", by: "user", via: "interrupt" } };
+  const answered = stopping?.kind === "answered";
+  if (outcome.ok && (!exit.signal || answered)) return { state: "succeeded", reason: undefined };
+  if (interrupted && !answered)
+    return { state: "canceled", reason: { kind: "stopped", by: "user", via: "interrupt" } };
   const { exitCode, signal } = exit;
   return {
     state: "failed",

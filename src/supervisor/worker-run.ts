@@ -19,6 +19,14 @@ import { clearAfter, launchWorker, type WorkerLaunch } from "./worker-launch.js"
 /** How long what an agent left running gets between SIGTERM and SIGKILL once the agent has ended. */
 const LEFTOVER_GRACE_MS = 1000;
 
+/**
+ * How long an agent that has given its answer (its turn completed) may stay, silent, before Baton
+ * stops it and keeps the answer (or less, under a shorter idle timeout). An agent normally ends within
+ * a second of its last event; codex 0.169 was seen to hang once after its turn, until the idle timeout
+ * ended it as a model that never answered and ran the task again.
+ */
+export const EXIT_AFTER_ANSWER_SECONDS = 30;
+
 export interface RunHooks {
   /** New bytes reached the transcript. */
   output(): void;
@@ -72,6 +80,8 @@ export class WorkerRun {
   private exited = false;
   /** A command the agent started has not finished: silence is then the command's, not the model's. */
   private commandRunning = false;
+  /** The agent's one turn has completed: all that is left for it is to end. */
+  private answered = false;
   private launch: WorkerLaunch | undefined;
   private outsideScope: SweepReport | undefined;
 
@@ -142,9 +152,20 @@ export class WorkerRun {
     if (this.attempt.resumeThreadId) this.spend.follow(this.attempt.resumeThreadId);
   }
 
-  /** Restarts the idle watchdog: any output or event counts as a sign of life. */
+  /**
+   * Restarts the idle watchdog: any output or event counts as a sign of life. Once the agent has
+   * answered, silence means it failed to end: it is stopped sooner, and its answer stands.
+   */
   private touch(): void {
     if (this.stopping || this.exited) return;
+    if (this.answered) {
+      const seconds = Math.min(this.spec.idleTimeoutSeconds, EXIT_AFTER_ANSWER_SECONDS);
+      this.watchdogs.idle(seconds, () => {
+        this.note(`the agent answered, then neither ended nor printed anything for ${seconds}s: stopped`);
+        void this.halt({ kind: "answered", seconds }, this.graceMs);
+      });
+      return;
+    }
     const seconds = this.spec.idleTimeoutSeconds;
     this.watchdogs.idle(seconds, () => {
       if (!this.commandRunning)
@@ -196,9 +217,9 @@ export class WorkerRun {
   }
 
   private onData(data: string): void {
-    this.touch();
     this.appendTranscript(this.redactor.push(data));
     this.parse(data);
+    this.touch();
   }
 
   private appendTranscript(text: string): void {
@@ -222,6 +243,9 @@ export class WorkerRun {
         this.hooks.progress();
       } else if (event.type === "turn_completed" || event.type === "usage" || event.type === "model") {
         this.spend.take(event);
+        if (event.type === "turn_completed") this.answered = this.backend.endsAfterTurn === true;
+      } else if (event.type === "turn_started") {
+        this.answered = false;
       } else if (event.type === "command") {
         this.commandRunning = event.status === "in_progress";
       } else if (event.type === "file_change") {
@@ -243,6 +267,8 @@ export class WorkerRun {
     if (last !== undefined) this.take(this.parser.line(last));
     this.take(this.parser.end?.() ?? []);
     this.spend.refresh();
+    // Stopped by Baton after its answer: how it ended is Baton's doing, not the agent's.
+    if (this.stopping?.kind === "answered") exitCode = 0;
     const outcome = this.backend.outcome({
       events: this.events,
       exitCode,
