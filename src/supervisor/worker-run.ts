@@ -267,11 +267,11 @@ export class WorkerRun {
     if (last !== undefined) this.take(this.parser.line(last));
     this.take(this.parser.end?.() ?? []);
     this.spend.refresh();
-    // Stopped by Baton after its answer: how it ended is Baton's doing, not the agent's.
-    if (this.stopping?.kind === "answered") exitCode = 0;
+    // Stopped by Baton after its answer: the exit is Baton's doing; the agent's events decide.
+    const answered = this.stopping?.kind === "answered";
     const outcome = this.backend.outcome({
       events: this.events,
-      exitCode,
+      exitCode: answered ? 0 : exitCode,
       lastMessageFile: this.launch?.lastMessageFile,
     });
     if (this.launch) {
@@ -281,7 +281,7 @@ export class WorkerRun {
     }
     const { state, reason } = endOf(this.stopping, outcome, { exitCode, signal }, this.interrupted);
     if (state === "failed") this.transient = outcome.transient;
-    this.finish(state, reason, outcome, exitCode);
+    this.finish(state, reason, outcome, answered && state === "succeeded" ? 0 : exitCode);
   }
 
   private finish(
