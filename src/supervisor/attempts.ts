@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Backend } from "../backend/backend.js";
 import { backendNamed } from "../backend/registry.js";
 import type { Pricing } from "../cost/pricing.js";
@@ -43,6 +44,9 @@ export interface AttemptContext {
 export async function runWorker(entry: Entry, context: AttemptContext): Promise<WorkerResult> {
   const { spec } = entry;
   const { store, clock } = context;
+  // Whoever queued it hears back first: starting an agent holds the event loop for a millisecond or
+  // two (its terminal's fork), and a spawn's reply, or the next spawn's, need not wait for that.
+  await nextTurn();
   let worktree: Worktree | undefined;
   let runSpec = spec;
   if (spec.isolate) {
