@@ -132,4 +132,16 @@ describe("supervisor crash and baton resume", () => {
     assert.equal(result.answer.trim(), "answered before the crash");
     assert.deepEqual(marked(id), [], "its agent was stopped");
   });
+
+  test("what a lost worker forks while it is being killed is killed too", async () => {
+    const id = (await ws.ok(["spawn", "--cmd", join(FIXTURES, "forking-command.sh"), "fork"])).trim();
+    for (let i = 0; i < 100 && marked(id).length < 30; i++) await sleep(50);
+    assert.ok(marked(id).length >= 30, "it has started children");
+    const supervisor = ws.supervisorPid();
+    assert.ok(supervisor);
+    process.kill(supervisor, "SIGKILL");
+    const after = await list(); // the first look after the crash, no retrying
+    assert.equal(after.find((w) => w.id === id)?.state, "lost");
+    assert.deepEqual(marked(id), [], "nothing of it is left, not even a child forked during the kill");
+  });
 });

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { Store } from "../store/store.js";
 import { isFinal } from "../worker/state.js";
 import type { WorkerStatus } from "../worker/types.js";
@@ -22,7 +23,7 @@ export interface RecoveryContext {
 
 /**
  * Loads every stored worker into the table. Workers that were running under a supervisor that died
- * become `lost`, and whatever they left running is killed, in one pass over /proc. Damage is reported,
+ * become `lost`, and whatever they left running is killed (see {@link killAll}). Damage is reported,
  * never fatal: a worker whose spec cannot be read is left out of the table and named when asked for.
  * Returns the unfinished workers that go on elsewhere (`adopts`), as they were stored.
  */
@@ -69,6 +70,23 @@ export async function recover(context: RecoveryContext): Promise<Entry[]> {
       table.move(entry, { state: "lost", endedAt: isoNow(clock), reason: { kind: "supervisor_lost" } });
     }
   }
-  signalAll(processesWithMarkers(lost), "SIGKILL");
+  await killAll(lost);
   return adopted;
+}
+
+/** Passes over /proc at most, 10 ms apart, until nothing carrying a lost worker's marker is left. */
+const KILL_PASSES = 20;
+
+/**
+ * SIGKILL for every process carrying one of `markers`, again until none is found: one pass misses a
+ * child forked while it read /proc (its parent dies, the child lives on), and a process killed under
+ * load can take a while to go.
+ */
+async function killAll(markers: readonly string[]): Promise<void> {
+  for (let pass = 0; pass < KILL_PASSES; pass++) {
+    const found = processesWithMarkers(markers);
+    if (found.length === 0) return;
+    signalAll(found, "SIGKILL");
+    await delay(10);
+  }
 }
