@@ -214,7 +214,11 @@ describe("time is injectable", () => {
       rig.clock.advance(60_000);
       await rig.settle(200);
       assert.equal(rig.supervisor.list().find((w) => w.id === id)?.state, "running");
-      await rig.supervisor.stop({ ids: [id], graceSeconds: 0 });
+      // It ignores Ctrl+C: the stop ends it with SIGTERM once the clock passes the grace period.
+      const stopped = rig.supervisor.stop({ ids: [id], graceSeconds: 1 });
+      await rig.settle(100);
+      rig.clock.advance(1000);
+      assert.deepEqual(await stopped, [id]);
     });
 
     test("the idle watchdog ends a silent agent once the clock passes its idle timeout", async () => {
