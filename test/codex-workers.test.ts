@@ -62,8 +62,9 @@ describe("codex workers", () => {
 
   test("a confined writer runs commands on a machine where codex has never run outside Baton", async () => {
     // Codex makes /tmp/codex-daemon-<uid> before it runs any command, and /tmp is read-only inside
-    // Baton's sandbox: Baton makes the folder first. An empty one is removed here (codex makes it again
-    // on its next run) so that this worker meets the machine as it is after a reboot.
+    // Baton's sandbox: Baton makes the folder first, and mounts the sandbox's own over it. An empty
+    // one is removed here (codex makes it again on its next run) so that this worker meets the
+    // machine as it is after a reboot.
     const daemonDir = `/tmp/codex-daemon-${process.getuid!()}`;
     try {
       rmdirSync(daemonDir);
@@ -80,7 +81,7 @@ describe("codex workers", () => {
     assert.equal(readFileSync(join(ws.dir, "ran.txt"), "utf8"), "ran\n");
     const made = statSync(daemonDir);
     assert.equal(made.isDirectory() && (made.mode & 0o777) === 0o700, true, "made owner-only");
-    assert.equal(existsSync(join(daemonDir, "planted")), false, "read-only inside the sandbox");
+    assert.equal(existsSync(join(daemonDir, "planted")), false, "the folder inside is the sandbox's own");
   });
 
   test("a read-only worker is refused a write", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -234,6 +235,33 @@ describe("confinement: every worker writes only its scope", () => {
     assert.match(result.answer, /NET-BLOCKED/);
     rmSync(join(ws.dir, "dir/impl.txt"));
     git(ws.dir, "checkout", "--", "top.txt");
+  });
+
+  test("no worker reaches the user's own codex daemon: its socket's folder is an empty one of the sandbox's", async () => {
+    // The user's codex TUI detaches an app-server daemon that runs commands for its clients, on a
+    // socket in this folder; a worker that could connect would act outside its scope.
+    const folder = `/tmp/codex-daemon-${process.getuid!()}`;
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const socket = join(folder, `baton-test-${process.pid}.sock`);
+    let connections = 0;
+    const daemon = createServer((client) => {
+      connections++;
+      client.destroy();
+    });
+    await new Promise<void>((resolve) => daemon.listen(socket, resolve));
+    try {
+      for (const args of [[], ["--role", "implementer"]]) {
+        const fixture = join(FIXTURES, "daemon-socket-command.sh");
+        const id = (await ws.ok(["spawn", "--cmd", fixture, ...args, socket])).trim();
+        await ws.baton(["wait", id]);
+        const result = await ws.json<WorkerResult>(["result", id]);
+        assert.equal(result.confinement, "baton");
+        assert.match(result.answer, /^folder holds: \[\]\nREFUSED ENOENT$/, result.answer);
+      }
+      assert.equal(connections, 0, "nothing connected to the daemon's socket");
+    } finally {
+      await new Promise((resolve) => daemon.close(resolve));
+    }
   });
 
   test("a --write that contains the run store, or lies in it, is refused in one line", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
+  existsSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -229,6 +230,24 @@ describe("the agent launcher", () => {
       assert.equal(result.state, "succeeded", result.answer);
       assert.equal(result.confinement, "baton");
       assert.match(result.answer, /^parent: \S*bwrap /m);
+    } finally {
+      await ws.cleanup();
+    }
+  });
+
+  test("a BATON_WORKER_NICE that is not 0 to 19 is refused in one line, and no supervisor starts", async () => {
+    const ws = await Workspace.create(directiveScript());
+    try {
+      for (const value of ["high", "20", "-1", "1.5"]) {
+        ws.env = { ...ws.env, BATON_WORKER_NICE: value };
+        const refused = await ws.baton(["spawn", "--cmd", join(FIXTURES, "launch-chain-command.sh"), "x"]);
+        assert.equal(refused.code, 2, refused.stderr);
+        assert.equal(
+          refused.stderr,
+          `baton: BATON_WORKER_NICE is "${value}": set it to a whole number from 0 (workers at the supervisor's priority) to 19, or unset it for 10\n`,
+        );
+        assert.equal(existsSync(join(ws.home, "supervisor.json")), false, "no supervisor started");
+      }
     } finally {
       await ws.cleanup();
     }

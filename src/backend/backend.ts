@@ -125,13 +125,6 @@ export interface Backend {
    * them writable. Made if missing.
    */
   agentHomes(env: Readonly<Record<string, string>>): string[];
-  /**
-   * Folders outside the sandbox's writable places that the agent makes when they are missing and
-   * cannot make from inside it (codex makes `/tmp/codex-daemon-<uid>` before it runs a command, and
-   * fails on a read-only /tmp). Baton makes them, owner-only, before a confined start; they stay
-   * read-only inside: other agents of the user, outside any sandbox, use them.
-   */
-  expectedFolders?(): string[];
   /** Whether `launch` can continue a thread (`resumeThreadId`). */
   readonly canResume: boolean;
   /**

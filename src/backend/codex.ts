@@ -72,9 +72,6 @@ export const codexBackend: Backend = {
     return [env.CODEX_HOME || join(env.HOME || homedir(), ".codex")];
   },
 
-  // Always under /tmp, whatever TMPDIR says; made by codex before it runs any command.
-  expectedFolders: () => (process.getuid ? [`/tmp/codex-daemon-${process.getuid()}`] : []),
-
   liveUsage: codexRolloutUsage,
 
   hasThread: (threadId, { env }) => codexHasThread(threadId, env),

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { workerNice } from "../confine/launcher.js";
 import { BatonError } from "../errors.js";
 import { secretsOf } from "../store/redact.js";
 
@@ -15,6 +16,7 @@ export type StartOutcome =
  * this process and its terminal. Resolves once it listens.
  */
 export function startSupervisor(home: string, env: NodeJS.ProcessEnv = process.env): Promise<StartOutcome> {
+  workerNice(env); // a value it would refuse is refused here, where the user sees why
   // The supervisor needs no secrets of its own: each spawn brings the environment its worker gets.
   const secrets = new Set(secretsOf(env));
   const cleanEnv = Object.fromEntries(Object.entries(env).filter(([, value]) => !secrets.has(value ?? "")));

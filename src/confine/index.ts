@@ -2,5 +2,5 @@ export { type AgentProgram, type Command, DEFAULT_WORKER_NICE, direct, workerNic
 export { launcherIn } from "./launcher-copy.js";
 export type { Layout, LayoutInput, Mount } from "./layout.js";
 export { isWithin, writeRoots } from "./paths.js";
-export { type Confiner, confiner, INSTALL_HINT, Sandbox } from "./sandbox.js";
+export { agentDaemonFolders, type Confiner, confiner, INSTALL_HINT, Sandbox } from "./sandbox.js";
 export type { SweepReport } from "./sweep.js";

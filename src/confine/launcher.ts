@@ -7,6 +7,8 @@
 // --default-signal=... sh -c 'exec "$@" < "$0"' PROMPT AGENT ...`: about 1.4 ms more CPU a worker.
 // The helper Baton runs is the store's copy (launcher-copy.ts).
 
+import { BatonError } from "../errors.js";
+
 /** What the agent runs: a program, its arguments, and the file its standard input comes from. */
 export interface AgentProgram {
   readonly file: string;
@@ -26,13 +28,18 @@ const SHIELDED_SIGNALS = "INT,QUIT,TERM,HUP";
  * How much lower than the supervisor's a worker's priority is (`baton-launch --nice`): 32 agents
  * starting at once on 2 cores would otherwise each get the supervisor's share of the CPU, and the
  * supervisor, starting the next ones, a thirty-third. `BATON_WORKER_NICE` (0 to 19) sets it for the
- * supervisor that starts with it; 0 leaves workers as they are. Only with the native helper.
+ * supervisor that starts with it; 0 leaves workers as they are. Only with the native helper. Any
+ * other value is refused, in one line, before a supervisor starts with it.
  */
 export function workerNice(env: NodeJS.ProcessEnv = process.env): number {
   const asked = env.BATON_WORKER_NICE;
   if (asked === undefined || asked === "") return DEFAULT_WORKER_NICE;
-  const value = Number(asked);
-  return Number.isInteger(value) && value >= 0 && value <= 19 ? value : DEFAULT_WORKER_NICE;
+  const value = /^\s*\d+\s*$/.test(asked) ? Number(asked) : Number.NaN;
+  if (value >= 0 && value <= 19) return value;
+  throw new BatonError(
+    "usage",
+    `BATON_WORKER_NICE is ${JSON.stringify(asked)}: set it to a whole number from 0 (workers at the supervisor's priority) to 19, or unset it for ${DEFAULT_WORKER_NICE}`,
+  );
 }
 
 export const DEFAULT_WORKER_NICE = 10;

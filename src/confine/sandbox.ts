@@ -6,7 +6,13 @@ import { type SweepReport, sweep } from "./sweep.js";
 
 /** Whether this machine can confine workers, and with what; probed once per process. */
 export type Confiner =
-  | { readonly ok: true; readonly bwrap: string; readonly env: string }
+  | {
+      readonly ok: true;
+      readonly bwrap: string;
+      readonly env: string;
+      /** Whether this bubblewrap sets a tmpfs's mode (`--perms`, 0.5 and later): private folders are then owner-only. */
+      readonly perms: boolean;
+    }
   | { readonly ok: false; readonly why: string };
 
 export const INSTALL_HINT =
@@ -27,10 +33,14 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
     return probed;
   }
   const envBin = findOnPath("env", env) ?? "/usr/bin/env";
-  const check = spawnSync(bwrap, [...BASE, "--", "/bin/true"], { encoding: "utf8", timeout: 10_000 });
+  const tries = (args: readonly string[]) =>
+    spawnSync(bwrap, [...BASE, ...args, "--", "/bin/true"], { encoding: "utf8", timeout: 10_000 });
+  let check = tries(OWNER_ONLY_TMPFS);
+  const perms = check.status === 0;
+  if (!perms) check = tries([]);
   probed =
     check.status === 0
-      ? { ok: true, bwrap, env: envBin }
+      ? { ok: true, bwrap, env: envBin, perms }
       : {
           ok: false,
           why: `bubblewrap cannot make a sandbox here (${(check.stderr || check.error?.message || `exit ${check.status}`).trim().split("\n")[0]})`,
@@ -44,6 +54,20 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
  * confined, and the recovering supervisor stops it by its marker.
  */
 const BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--bind", "/proc", "/proc"];
+
+/** An owner-only tmpfs, as the probe tries it (a bubblewrap older than 0.5 has no `--perms`). */
+const OWNER_ONLY_TMPFS = ["--perms", "0700", "--tmpfs", "/tmp"];
+
+/**
+ * Where agents that the user runs outside any sandbox listen for their clients. A confined worker
+ * that reached such a socket could have that agent act for it, outside its scope: codex's app-server
+ * daemon (`codex app-server --managed-daemon`, which every codex TUI of the user attaches to) listens
+ * in `/tmp/codex-daemon-<uid>` and runs commands and edits for its clients. Each sandbox has an empty
+ * folder of its own in their place (a confined codex makes its own daemon there, if it wants one).
+ */
+export function agentDaemonFolders(): string[] {
+  return process.getuid ? [`/tmp/codex-daemon-${process.getuid()}`] : [];
+}
 
 /** One worker's sandbox: how its agent is started, and the sweep after it ends. */
 export class Sandbox {
@@ -62,14 +86,14 @@ export class Sandbox {
    * by GNU env and sh.
    */
   wrap(program: AgentProgram, cwd: string, launcher: string | undefined, nice = 0): Command {
-    const mounts = this.layout.mounts.flatMap((m) =>
-      m.kind === "hidden" || m.kind === "private"
-        ? ["--tmpfs", m.path]
-        : [m.kind === "rw" ? "--bind" : "--ro-bind", m.path, m.path],
-    );
+    const { bwrap, env, perms } = this.confined;
+    const mounts = this.layout.mounts.flatMap((m) => {
+      if (m.kind === "private" && perms) return ["--perms", "0700", "--tmpfs", m.path];
+      if (m.kind === "hidden" || m.kind === "private") return ["--tmpfs", m.path];
+      return [m.kind === "rw" ? "--bind" : "--ro-bind", m.path, m.path];
+    });
     // A hidden folder is an empty tmpfs, read-only once what is mounted inside it is in place.
     for (const m of this.layout.mounts) if (m.kind === "hidden") mounts.push("--remount-ro", m.path);
-    const { bwrap, env } = this.confined;
     const sandboxArgs = [...BASE, ...mounts, "--chdir", cwd];
     return shielded(program, bwrap, sandboxArgs, launcher ? { launcher, nice } : { env });
   }

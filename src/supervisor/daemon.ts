@@ -1,6 +1,7 @@
 import { chmodSync, lstatSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
+import { workerNice } from "../confine/launcher.js";
 import { BatonError, errnoOf } from "../errors.js";
 import { helloParams } from "../protocol/messages.js";
 import { writeFileAtomicSync } from "../store/atomic.js";
@@ -59,6 +60,7 @@ function listen(server: net.Server, path: string): Promise<void> {
  */
 export async function runSupervisor(home: string, more: Record<string, Handler> = {}): Promise<void> {
   process.umask(0o077);
+  workerNice(); // refused at the start (in one line), not at the first worker
   const store = await Store.open(home);
   const storeIdentity = identityOf(home);
   const endpoint = endpointFor(home);

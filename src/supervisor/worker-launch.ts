@@ -3,6 +3,7 @@ import { type FileHandle, lstat, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
 import {
+  agentDaemonFolders,
   confiner,
   direct,
   launcherIn,
@@ -16,8 +17,9 @@ import { inStore, inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
 import type { WorkerSpec } from "../worker/types.js";
 
-/** Read once: the supervisor's environment is what it was started with. */
-const WORKER_NICE = workerNice();
+/** Read once, at the first worker: the supervisor's environment is what it was started with. */
+let workerNiceOnce: number | undefined;
+const niceOfWorkers = () => (workerNiceOnce ??= workerNice());
 
 /** How one attempt of a worker is started, and what is cleared away once it ends. */
 export interface WorkerLaunch {
@@ -70,7 +72,7 @@ export function launchWorker(
   const converse = plan.converse ? { converse: plan.converse } : {};
   if (!confining) {
     return {
-      ...direct(plan, launcher, WORKER_NICE),
+      ...direct(plan, launcher, niceOfWorkers()),
       env,
       tmpDir,
       lastMessageFile,
@@ -82,7 +84,10 @@ export function launchWorker(
   if (!confined.ok) throw new Error(`cannot confine the worker: ${confined.why}`);
   const homes = backend.agentHomes(env);
   for (const home of homes) mkdirSync(home, { recursive: true, mode: 0o700 });
-  for (const folder of backend.expectedFolders?.() ?? []) madeIfMissing(folder);
+  // The user's own agents' daemons are not reachable from inside: an empty folder of the sandbox's
+  // own in their place, mounted on the host's (made first where there is none, as codex would).
+  const daemons = agentDaemonFolders();
+  for (const folder of daemons) madeIfMissing(folder);
   // The store is hidden; an isolated writer's worktree lives in it, with a `.git` that says where
   // Baton's git looks, so that one stays read-only.
   const worktree = join(store.home, "worktrees", spec.id);
@@ -97,10 +102,10 @@ export function launchWorker(
       ...(launcher ? [launcher] : []),
     ],
     scratch: [lastMessageFile, ...homes],
-    private: [tmpDir],
+    private: [tmpDir, ...daemons],
   });
   return {
-    ...sandbox.wrap(plan, spec.cwd, launcher, WORKER_NICE),
+    ...sandbox.wrap(plan, spec.cwd, launcher, niceOfWorkers()),
     env,
     tmpDir,
     lastMessageFile,
