@@ -1,16 +1,16 @@
-import type { AgentEvent, Backend, OutputParser } from "../backend/backend.js";
+import type { Backend } from "../backend/backend.js";
 import type { SweepReport } from "../confine/index.js";
-import { Redactor, redact, redactJson, secretsOf } from "../store/redact.js";
+import { Redactor, redact, secretsOf } from "../store/redact.js";
 import type { Store } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
 import { ZERO_USAGE } from "../worker/types.js";
-import { AgentLines } from "./agent-lines.js";
 import { type AgentTerminal, spawnAgent } from "./agent-terminal.js";
 import { type Clock, isoNow, realClock } from "./clock.js";
 import type { ProcessId } from "./proc-stat.js";
 import { agentStarted, leftoversOf, signalAll, terminate, workerProcesses } from "./processes.js";
 import { endOf, type StopCause } from "./run-end.js";
+import { RunEvents } from "./run-events.js";
 import { RunLogs } from "./run-logs.js";
 import { RunSpend, type SpendStart } from "./run-spend.js";
 import { Watchdogs } from "./watchdogs.js";
@@ -53,19 +53,15 @@ const CTRL_C = "\x03";
 export class WorkerRun {
   readonly ended: Promise<WorkerResult>;
   pid = 0;
-  threadId: string | undefined;
   /** Set when this attempt failed in a way worth running again (model 5xx, no answer). */
   transient: string | undefined;
-  /** The attempt changed files (a writer's retry would not start from a clean slate). */
-  changedFiles = false;
   startedAt: number;
 
   private terminal: AgentTerminal | undefined;
   /** The agent's pid with its start time, so that a later process given the same pid is never signalled. */
   private root: ProcessId | undefined;
   private resolveEnded!: (result: WorkerResult) => void;
-  private readonly events: AgentEvent[] = [];
-  private readonly parser: OutputParser;
+  private readonly events: RunEvents;
   private readonly redactor: Redactor;
   /** The environment's secret values: redacted from everything this run writes or returns. */
   private readonly secrets: string[];
@@ -73,15 +69,10 @@ export class WorkerRun {
   private readonly watchdogs: Watchdogs;
   /** Its tokens, model and dollars as they grow. */
   readonly spend: RunSpend;
-  private readonly lines = new AgentLines();
   private stopping: StopCause | undefined;
   private interrupted = false;
   /** The agent has ended: no watchdog or limit can stop it any more, only its leftovers remain. */
   private exited = false;
-  /** A command the agent started has not finished: silence is then the command's, not the model's. */
-  private commandRunning = false;
-  /** The agent's one turn has completed: all that is left for it is to end. */
-  private answered = false;
   private launch: WorkerLaunch | undefined;
   private outsideScope: SweepReport | undefined;
 
@@ -101,13 +92,31 @@ export class WorkerRun {
     this.logs = new RunLogs(store, spec.id, transcriptBytes);
     this.watchdogs = new Watchdogs(clock);
     this.spend = new RunSpend(attempt, backend, env, () => hooks.progress());
-    this.threadId = attempt.threadId;
-    this.parser = backend.parser();
     this.secrets = secretsOf(env);
+    this.events = new RunEvents(
+      backend.parser(),
+      { logs: this.logs, spend: this.spend, progress: () => hooks.progress() },
+      {
+        secrets: this.secrets,
+        endsAfterTurn: backend.endsAfterTurn === true,
+        threadId: attempt.threadId,
+        clock,
+      },
+    );
     this.redactor = new Redactor(this.secrets);
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
     });
+  }
+
+  /** The agent's thread, once it has said which (or the one this attempt continues). */
+  get threadId(): string | undefined {
+    return this.events.threadId;
+  }
+
+  /** The attempt changed files (a writer's retry would not start from a clean slate). */
+  get changedFiles(): boolean {
+    return this.events.changedFiles;
   }
 
   /** The transcript's size, over every attempt so far. */
@@ -158,7 +167,7 @@ export class WorkerRun {
    */
   private touch(): void {
     if (this.stopping || this.exited) return;
-    if (this.answered) {
+    if (this.events.answered) {
       const seconds = Math.min(this.spec.idleTimeoutSeconds, EXIT_AFTER_ANSWER_SECONDS);
       this.watchdogs.idle(seconds, () => {
         this.note(`the agent answered, then neither ended nor printed anything for ${seconds}s: stopped`);
@@ -168,7 +177,7 @@ export class WorkerRun {
     }
     const seconds = this.spec.idleTimeoutSeconds;
     this.watchdogs.idle(seconds, () => {
-      if (!this.commandRunning)
+      if (!this.events.commandRunning)
         this.transient = `no output or events for ${seconds}s while waiting on the model`;
       void this.stopFor({ kind: "timeout", reason: { kind: "timeout", limit: "idle", seconds } });
     });
@@ -218,40 +227,12 @@ export class WorkerRun {
 
   private onData(data: string): void {
     this.appendTranscript(this.redactor.push(data));
-    this.parse(data);
+    this.events.push(data);
     this.touch();
   }
 
   private appendTranscript(text: string): void {
     if (text && this.logs.transcript(text)) this.hooks.output();
-  }
-
-  private parse(data: string): void {
-    for (const line of this.lines.push(data)) this.take(this.parser.line(line));
-  }
-
-  private take(events: readonly AgentEvent[]): void {
-    for (const parsed of events) {
-      // Redacted before it is kept, so that the events file and the answer agree.
-      const event =
-        this.secrets.length > 0 ? (JSON.parse(redactJson(parsed, this.secrets)) as AgentEvent) : parsed;
-      this.events.push(event);
-      this.logs.event({ at: isoNow(this.clock), ...event });
-      if (event.type === "thread") {
-        this.threadId = event.threadId;
-        this.spend.follow(event.threadId);
-        this.hooks.progress();
-      } else if (event.type === "turn_completed" || event.type === "usage" || event.type === "model") {
-        this.spend.take(event);
-        if (event.type === "turn_completed") this.answered = this.backend.endsAfterTurn === true;
-      } else if (event.type === "turn_started") {
-        this.answered = false;
-      } else if (event.type === "command") {
-        this.commandRunning = event.status === "in_progress";
-      } else if (event.type === "file_change") {
-        this.changedFiles = true;
-      }
-    }
   }
 
   private async onExit(exitCode: number, signal: number | undefined): Promise<void> {
@@ -263,14 +244,12 @@ export class WorkerRun {
     const leftovers = await leftoversOf(this.root, this.marker);
     if (leftovers.length > 0) await terminate(leftovers, LEFTOVER_GRACE_MS);
     this.appendTranscript(this.redactor.flush());
-    const last = this.lines.end();
-    if (last !== undefined) this.take(this.parser.line(last));
-    this.take(this.parser.end?.() ?? []);
+    this.events.end();
     this.spend.refresh();
     // Stopped by Baton after its answer: the exit is Baton's doing; the agent's events decide.
     const answered = this.stopping?.kind === "answered";
     const outcome = this.backend.outcome({
-      events: this.events,
+      events: this.events.all,
       exitCode: answered ? 0 : exitCode,
       lastMessageFile: this.launch?.lastMessageFile,
     });
