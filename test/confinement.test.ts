@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
@@ -261,6 +261,27 @@ describe("confinement: every worker writes only its scope", () => {
       assert.equal(connections, 0, "nothing connected to the daemon's socket");
     } finally {
       await new Promise((resolve) => daemon.close(resolve));
+    }
+  });
+
+  test("no worker sees or signals a process outside its sandbox: the user's, or the supervisor", async () => {
+    const outside = spawn("sleep", ["300"], { stdio: "ignore" });
+    try {
+      for (const args of [[], ["--role", "implementer"]]) {
+        // Looked for: the supervisor, once there is one (the first spawn starts it), else this test.
+        const looked = ws.supervisorPid() ?? process.pid;
+        const fixture = join(FIXTURES, "signal-command.sh");
+        const id = (await ws.ok(["spawn", "--cmd", fixture, ...args, `${outside.pid} ${looked}`])).trim();
+        await ws.baton(["wait", id]);
+        const result = await ws.json<WorkerResult>(["result", id]);
+        assert.equal(result.confinement, "baton");
+        // Its own /proc: the sandbox's first process, the shell, and what the shell runs.
+        assert.match(result.answer, /^signal: refused\nproc: unseen\nprocesses: [1-5]$/, result.answer);
+        assert.equal(outside.exitCode, null, "the user's process is alive");
+        assert.equal(outside.signalCode, null, "the user's process was not signalled");
+      }
+    } finally {
+      outside.kill("SIGKILL");
     }
   });
 

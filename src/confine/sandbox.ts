@@ -49,11 +49,14 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
 }
 
 /**
- * The whole file system read-only, a private /dev, the host's /proc (Baton finds and stops processes by it).
- * No --die-with-parent: a worker outlives a supervisor that crashed, as it did before it was
- * confined, and the recovering supervisor stops it by its marker.
+ * The whole file system read-only, a private /dev, and a process namespace of the sandbox's own with
+ * its /proc: a worker sees and signals only its own processes, never the supervisor, another worker or
+ * the user's programs (a `kill -9 -1` ends only its own). Baton still sees every process of the
+ * worker in the host's /proc, by which it finds and stops them. No --die-with-parent: a worker
+ * outlives a supervisor that crashed, as it did before it was confined, and the recovering supervisor
+ * stops it by its marker.
  */
-const BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--bind", "/proc", "/proc"];
+const BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--unshare-pid", "--proc", "/proc"];
 
 /** An owner-only tmpfs, as the probe tries it (a bubblewrap older than 0.5 has no `--perms`). */
 const OWNER_ONLY_TMPFS = ["--perms", "0700", "--tmpfs", "/tmp"];
