@@ -169,7 +169,11 @@ describe("command workers", () => {
 
   test("stop ends the command and what it started", async () => {
     const id = (await ws.ok(["spawn", "--cmd", fixture("busy-command.sh"), "be busy"])).trim();
-    const child = Number(/busy: child (\d+)/.exec(await pollUntil(ws, id, /busy: child \d+\r?\n/))?.[1]);
+    await pollUntil(ws, id, /busy: child \d+\r?\n/);
+    // The pid it prints is its sandbox's own (a process namespace); the host's is found by its marker.
+    const sleeps = workerProcesses(ws, id).filter((pid) => commandOf(pid) === "sleep");
+    assert.equal(sleeps.length, 1, "its child runs");
+    const child = sleeps[0]!;
     assert.ok(running(child), "its child runs");
     const stopped = await ws.baton(["stop", id, "--grace", "1"]);
     assert.equal(stopped.code, 0, stopped.stderr);
@@ -210,6 +214,14 @@ async function pollUntil(ws: Workspace, id: string, pattern: RegExp): Promise<st
 }
 
 /** Whether `pid` runs (a zombie that no one has reaped yet has ended). */
+function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "latin1").trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function running(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1");

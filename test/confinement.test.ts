@@ -318,3 +318,22 @@ describe("confinement: every worker writes only its scope", () => {
   const specOf = async (id: string) =>
     JSON.parse(readFileSync(join(ws.home, "workers", id, "spec.json"), "utf8")) as { confinement: string };
 });
+
+test("where a sandbox cannot have a /proc of its own (some containers), a worker still signals nothing outside it", async () => {
+  const ws = await Workspace.create(directiveScript());
+  ws.env = { ...ws.env, BATON_BWRAP: join(FIXTURES, "bwrap-without-new-proc.sh") };
+  const outside = spawn("sleep", ["300"], { stdio: "ignore" });
+  try {
+    const fixture = join(FIXTURES, "signal-command.sh");
+    const id = (await ws.ok(["spawn", "--cmd", fixture, `${outside.pid} ${process.pid}`])).trim();
+    await ws.baton(["wait", id]);
+    const result = await ws.json<WorkerResult>(["result", id]);
+    assert.equal(result.confinement, "baton");
+    // The host's /proc shows this test; its process namespace still keeps every signal in.
+    assert.match(result.answer, /^signal: refused\nproc: seen\nprocesses: \d+$/, result.answer);
+    assert.equal(outside.exitCode, null, "the user's process is alive");
+  } finally {
+    outside.kill("SIGKILL");
+    await ws.cleanup();
+  }
+});
