@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerResult } from "../dist/index.js";
@@ -261,6 +271,36 @@ describe("confinement: every worker writes only its scope", () => {
       assert.equal(connections, 0, "nothing connected to the daemon's socket");
     } finally {
       await new Promise((resolve) => daemon.close(resolve));
+    }
+  });
+
+  test("a link planted where the codex daemon's folder goes is never mounted on", async (t) => {
+    // On a shared /tmp another user can make the folder first, as a link to a folder of the victim's:
+    // a mount there would cover that folder inside the worker's sandbox.
+    const folder = `/tmp/codex-daemon-${process.getuid!()}`;
+    try {
+      rmdirSync(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+        t.skip(`${folder} is in use here`); // the user's own codex has its daemon there: left alone
+        return;
+      }
+    }
+    const target = mkdtempSync(join(tmpdir(), "baton-victim-"));
+    writeFileSync(join(target, "kept.txt"), "the victim's\n");
+    symlinkSync(target, folder);
+    try {
+      const fixture = join(FIXTURES, "daemon-socket-command.sh");
+      const id = (await ws.ok(["spawn", "--cmd", fixture, join(folder, "any.sock")])).trim();
+      await ws.baton(["wait", id]);
+      const result = await ws.json<WorkerResult>(["result", id]);
+      assert.equal(result.confinement, "baton");
+      // Through the link the worker sees the folder as it is: nothing was mounted over it.
+      assert.match(result.answer, /^folder holds: \[kept\.txt \]\nREFUSED ENOENT$/, result.answer);
+      assert.equal(lstatSync(folder).isSymbolicLink(), true, "the link is left as it was");
+    } finally {
+      rmSync(folder, { force: true });
+      rmSync(target, { recursive: true, force: true });
     }
   });
 

@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdirSync, openSync, rmSync } from "node:fs";
+import { closeSync, constants, lstatSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { type FileHandle, lstat, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
@@ -86,8 +86,7 @@ export function launchWorker(
   for (const home of homes) mkdirSync(home, { recursive: true, mode: 0o700 });
   // The user's own agents' daemons are not reachable from inside: an empty folder of the sandbox's
   // own in their place, mounted on the host's (made first where there is none, as codex would).
-  const daemons = agentDaemonFolders();
-  for (const folder of daemons) madeIfMissing(folder);
+  const daemons = agentDaemonFolders().filter(ownFolder);
   // The store is hidden; an isolated writer's worktree lives in it, with a `.git` that says where
   // Baton's git looks, so that one stays read-only.
   const worktree = join(store.home, "worktrees", spec.id);
@@ -148,14 +147,21 @@ export async function clearAfter(
 }
 
 /**
- * Makes the folder `path`, owner-only, unless something is there already: whatever is there (another
- * user's folder, a link) is left as it is, never followed. If it cannot be made, the agent meets the
- * same problem as it would without Baton, and says so itself.
+ * Makes the folder `path`, owner-only, unless something is there already; true if it is then a folder
+ * of this user's own. Anything else there (another user's folder, a link) is left as it is and never
+ * mounted on: a mount on a link lands where the link points, which another user of a shared /tmp
+ * chooses. If it cannot be made, the agent meets the same problem as it would without Baton.
  */
-function madeIfMissing(path: string): void {
+function ownFolder(path: string): boolean {
   try {
     mkdirSync(path, { mode: 0o700 });
   } catch {}
+  try {
+    const found = lstatSync(path);
+    return found.isDirectory() && found.uid === process.getuid?.();
+  } catch {
+    return false;
+  }
 }
 
 /** An unconfined worker's temporary folder, empty at the start of each attempt. */
