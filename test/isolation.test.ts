@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { WorkerResult } from "../dist/index.js";
+import type { WorkerInfo, WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
 import { Workspace } from "./support/harness.ts";
 
@@ -61,6 +61,15 @@ describe("isolated writers (--isolate)", () => {
     assert.match(human.stderr, /change committed on branch baton\/w\d+-\w+ .*merges cleanly/);
   });
 
+  const editFromOriginal = (text: string) =>
+    modelScriptLine([
+      {
+        type: "patch",
+        patch: `*** Begin Patch\n*** Update File: notes.txt\n@@\n-original\n+${text}\n*** End Patch`,
+      },
+      { type: "message", text: "done" },
+    ]);
+
   test("a later isolated writer is told about a conflict with HEAD", async () => {
     writeFileSync(join(ws.dir, "notes.txt"), "original\n");
     git(ws.dir, "commit", "-qam", "reset notes");
@@ -70,15 +79,7 @@ describe("isolated writers (--isolate)", () => {
         "--isolate",
         "--write",
         "notes.txt",
-        `slow\n${modelScriptLine([
-          { type: "shell", command: "sleep 1" },
-          {
-            type: "patch",
-            patch:
-              "*** Begin Patch\n*** Update File: notes.txt\n@@\n-original\n+from the worker\n*** End Patch",
-          },
-          { type: "message", text: "done" },
-        ])}`,
+        `edit\n${editFromOriginal("from the worker")}`,
       ])
     ).trim();
     // Meanwhile the main line changes the same line.
@@ -90,10 +91,59 @@ describe("isolated writers (--isolate)", () => {
     assert.match((await ws.baton(["result", id])).stderr, /CONFLICTS with HEAD in notes.txt/);
   });
 
+  test("a queued isolated writer starts from HEAD as it was when it was spawned", async () => {
+    writeFileSync(join(ws.dir, "notes.txt"), "original\n");
+    git(ws.dir, "commit", "-qam", "reset notes again");
+    const gate = join(ws.dir, "gate");
+    // One worker at a time, and the first holds its place until the test opens the gate.
+    const holder = (
+      await ws.ok([
+        "spawn",
+        "--max-parallel",
+        "1",
+        "--read-only",
+        `hold\n${modelScriptLine([
+          { type: "shell", command: "while [ ! -e gate ]; do sleep 0.05; done" },
+          { type: "message", text: "held" },
+        ])}`,
+      ])
+    ).trim();
+    const id = (
+      await ws.ok(["spawn", "--isolate", "--write", "notes.txt", `edit\n${editFromOriginal("queued")}`])
+    ).trim();
+    writeFileSync(join(ws.dir, "notes.txt"), "from main while queued\n");
+    git(ws.dir, "commit", "-qam", "main edit while queued");
+    const listed = (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers;
+    assert.equal(listed.find((worker) => worker.id === id)?.state, "queued", "it waits behind the holder");
+    writeFileSync(gate, "");
+    assert.equal((await ws.baton(["wait", holder, id])).code, 0);
+    const result = await ws.json<WorkerResult>(["result", id]);
+    const branch = result.isolation!.branch;
+    assert.equal(git(ws.dir, "show", `${branch}:notes.txt`), "queued\n", "its patch applied to the old line");
+    assert.equal(git(ws.dir, "rev-parse", `${branch}~1`), git(ws.dir, "rev-parse", "HEAD~1"));
+    assert.deepEqual(result.isolation?.conflicts, ["notes.txt"]);
+    await ws.ok([
+      "spawn",
+      "--max-parallel",
+      "4",
+      "--read-only",
+      `back\n${modelScriptLine([{ type: "message", text: "ok" }])}`,
+    ]);
+  });
+
   test("--isolate outside a git repository, or for a reader, is refused", async () => {
     const reader = await ws.baton(["spawn", "--isolate", "--read-only", "x"]);
     assert.match(reader.stderr, /^baton: --isolate is for writers/);
     const outside = await ws.baton(["spawn", "--isolate", "--write", ".", "--cwd", "/tmp", "x"]);
     assert.match(outside.stderr, /^baton: --isolate needs a git repository: \/tmp is not inside one/);
+    const fresh = join(ws.dir, "fresh-repo");
+    mkdirSync(fresh);
+    git(fresh, "init", "-q");
+    const unborn = await ws.baton(["spawn", "--isolate", "--write", ".", "--cwd", fresh, "x"]);
+    assert.match(
+      unborn.stderr,
+      /^baton: --isolate needs a commit to start from: .*fresh-repo has none yet; commit first\n$/,
+    );
+    assert.equal(unborn.code, 2);
   });
 });

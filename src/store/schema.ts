@@ -70,6 +70,7 @@ export const specSchema = z.object({
   task: z.string(),
   outputSchema: z.boolean().default(false),
   isolate: z.boolean().default(false),
+  baseCommit: z.string().optional(),
   // Workers recorded before Baton confined them ran with the agent's own sandbox only.
   confinement: z.enum(["baton", "unconfined"]).default("unconfined"),
   createdAt: z.string(),

@@ -19,7 +19,7 @@ import type { Scope, WorkerSpec, WorkerStatus } from "../worker/types.js";
 import type { Budgets } from "./budgets.js";
 import { type Clock, isoNow } from "./clock.js";
 import { followUp } from "./follow-up.js";
-import { repositoryOf } from "./isolation.js";
+import { isolationBase } from "./isolation.js";
 import type { Scheduler } from "./scheduling.js";
 import { WORKER_ENV } from "./worker-env.js";
 import { blankStatus, type WorkerTable } from "./worker-table.js";
@@ -90,11 +90,12 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
   if (params.maxParallel !== undefined) scheduler.maxParallel = params.maxParallel;
   const scope = scopeOf(params, cwd);
   const confinement = confinementFor(context.store, params, scope);
+  let baseCommit: string | undefined;
   if (params.isolate) {
     if (scope.kind !== "write") {
       throw new BatonError("usage", "--isolate is for writers: add --write PATH or --role implementer");
     }
-    await repositoryOf(cwd);
+    baseCommit = await isolationBase(cwd);
   }
   if (params.noWait && !params.isolate) {
     const holder = scheduler.holderOf(scope);
@@ -146,6 +147,7 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     task: params.task,
     outputSchema: params.outputSchema !== undefined,
     isolate: params.isolate === true,
+    ...(baseCommit ? { baseCommit } : {}),
     confinement,
     createdAt: isoNow(clock),
     ...(params.continues ? { continues: params.continues } : {}),

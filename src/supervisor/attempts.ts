@@ -51,7 +51,7 @@ export async function runWorker(entry: Entry, context: AttemptContext): Promise<
   let runSpec = spec;
   if (spec.isolate) {
     try {
-      worktree = await createWorktree(store.home, spec.id, context.storeKey, spec.cwd);
+      worktree = await createWorktree(store.home, spec.id, context.storeKey, spec.cwd, spec.baseCommit);
       runSpec = inWorktree(spec, worktree);
     } catch (error) {
       return endedWithout(spec, "failed", { kind: "spawn_failed", message: errorText(error) }, clock);

@@ -65,14 +65,36 @@ export async function repositoryOf(cwd: string): Promise<string> {
   }
 }
 
-/** Checks out HEAD into `<home>/worktrees/<id>` on a new branch `baton/<id>-<key>`. */
-export async function createWorktree(home: string, id: string, key: string, cwd: string): Promise<Worktree> {
+/**
+ * The commit an isolated writer starts from: HEAD as it is when the spawn is accepted, so commits made
+ * after `spawn` returns (or while the worker waits its turn) are not in its worktree.
+ */
+export async function isolationBase(cwd: string): Promise<string> {
+  const repo = await repositoryOf(cwd);
+  try {
+    return (await git(repo, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])).trim();
+  } catch {
+    throw new BatonError(
+      "usage",
+      `--isolate needs a commit to start from: ${repo} has none yet; commit first`,
+    );
+  }
+}
+
+/** Checks out `base` into `<home>/worktrees/<id>` on a new branch `baton/<id>-<key>`. */
+export async function createWorktree(
+  home: string,
+  id: string,
+  key: string,
+  cwd: string,
+  base = "HEAD",
+): Promise<Worktree> {
   const repo = await repositoryOf(cwd);
   const path = join(home, "worktrees", id);
   const branch = `baton/${id}-${key}`;
   refusePlanted(home, join(home, "worktrees"), true);
   refusePlanted(home, path, false);
-  await git(repo, ["worktree", "add", "--quiet", "-b", branch, path, "HEAD"]);
+  await git(repo, ["worktree", "add", "--quiet", "-b", branch, path, base]);
   // Read before the worker starts: what git wrote is the one `.git` this worktree may ever have.
   const gitdir = gitdirOf(readStoreFileSync(home, join(path, ".git")));
   if (!gitdir) {

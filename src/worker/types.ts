@@ -66,6 +66,8 @@ export interface WorkerSpec {
   readonly outputSchema: boolean;
   /** The worker writes in its own git worktree; its change comes back as a commit on a branch. */
   readonly isolate: boolean;
+  /** An isolated writer's starting point: HEAD's commit when its spawn was accepted. */
+  readonly baseCommit?: string;
   /**
    * How the agent's processes are confined: `baton` when Baton's own sandbox (bubblewrap) holds them
    * to the scope, `unconfined` when only the agent's own sandbox does (asked for, or not possible here).
