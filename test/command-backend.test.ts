@@ -170,7 +170,7 @@ describe("command workers", () => {
   test("stop ends the command and what it started", async () => {
     const id = (await ws.ok(["spawn", "--cmd", fixture("busy-command.sh"), "be busy"])).trim();
     await pollUntil(ws, id, /busy: child \d+\r?\n/);
-    // Found by the worker's marker, as the other tests find its processes.
+    // The pid it prints is its sandbox's own (a process namespace); the host's is found by its marker.
     const sleeps = workerProcesses(ws, id).filter((pid) => commandOf(pid) === "sleep");
     assert.equal(sleeps.length, 1, "its child runs");
     const child = sleeps[0]!;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   lstatSync,
@@ -304,6 +304,27 @@ describe("confinement: every worker writes only its scope", () => {
     }
   });
 
+  test("no worker sees or signals a process outside its sandbox: the user's, or the supervisor", async () => {
+    const outside = spawn("sleep", ["300"], { stdio: "ignore" });
+    try {
+      for (const args of [[], ["--role", "implementer"]]) {
+        // Looked for: the supervisor, once there is one (the first spawn starts it), else this test.
+        const looked = ws.supervisorPid() ?? process.pid;
+        const fixture = join(FIXTURES, "signal-command.sh");
+        const id = (await ws.ok(["spawn", "--cmd", fixture, ...args, `${outside.pid} ${looked}`])).trim();
+        await ws.baton(["wait", id]);
+        const result = await ws.json<WorkerResult>(["result", id]);
+        assert.equal(result.confinement, "baton");
+        // Its own /proc: the sandbox's first process, the shell, and what the shell runs.
+        assert.match(result.answer, /^signal: refused\nproc: unseen\nprocesses: [1-5]$/, result.answer);
+        assert.equal(outside.exitCode, null, "the user's process is alive");
+        assert.equal(outside.signalCode, null, "the user's process was not signalled");
+      }
+    } finally {
+      outside.kill("SIGKILL");
+    }
+  });
+
   test("a --write that contains the run store, or lies in it, is refused in one line", async () => {
     for (const path of [".", ".baton", ".baton/workers"]) {
       const refused = await ws.baton(["spawn", "--write", path, "x"]);
@@ -336,4 +357,23 @@ describe("confinement: every worker writes only its scope", () => {
 
   const specOf = async (id: string) =>
     JSON.parse(readFileSync(join(ws.home, "workers", id, "spec.json"), "utf8")) as { confinement: string };
+});
+
+test("where a sandbox cannot have a /proc of its own (some containers), a worker still signals nothing outside it", async () => {
+  const ws = await Workspace.create(directiveScript());
+  ws.env = { ...ws.env, BATON_BWRAP: join(FIXTURES, "bwrap-without-new-proc.sh") };
+  const outside = spawn("sleep", ["300"], { stdio: "ignore" });
+  try {
+    const fixture = join(FIXTURES, "signal-command.sh");
+    const id = (await ws.ok(["spawn", "--cmd", fixture, `${outside.pid} ${process.pid}`])).trim();
+    await ws.baton(["wait", id]);
+    const result = await ws.json<WorkerResult>(["result", id]);
+    assert.equal(result.confinement, "baton");
+    // The host's /proc shows this test; its process namespace still keeps every signal in.
+    assert.match(result.answer, /^signal: refused\nproc: seen\nprocesses: \d+$/, result.answer);
+    assert.equal(outside.exitCode, null, "the user's process is alive");
+  } finally {
+    outside.kill("SIGKILL");
+    await ws.cleanup();
+  }
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
@@ -46,7 +46,7 @@ describe("supervisor crash and baton resume", () => {
       threads = Object.fromEntries(workers.map((w) => [w.id, w.threadId]));
       // Codex writes its session file after it prints the thread, and a resume replays that file:
       // each must hold its task before the crash, or the resumed thread would not know it.
-      const recorded = (id: string, name: string) => sessionHolds(ws.codexHome, threads[id], name);
+      const recorded = (id: string, name: string) => ws.codexSessionHolds(threads[id], name);
       const ready =
         threads[first] && threads[second] && marked(first).length > 1 && marked(second).length > 1;
       if (ready && recorded(first, "first-long") && recorded(second, "second-long")) break;
@@ -150,18 +150,3 @@ describe("supervisor crash and baton resume", () => {
     assert.deepEqual(marked(id), [], "nothing of it is left, not even a child forked during the kill");
   });
 });
-
-/** Whether codex's session file for `threadId` (under `codexHome`) holds `text` yet. */
-function sessionHolds(codexHome: string, threadId: string | undefined, text: string): boolean {
-  if (!threadId) return false;
-  const root = join(codexHome, "sessions");
-  try {
-    for (const entry of readdirSync(root, { recursive: true }))
-      if (
-        String(entry).endsWith(`-${threadId}.jsonl`) &&
-        readFileSync(join(root, String(entry)), "utf8").includes(text)
-      )
-        return true;
-  } catch {}
-  return false;
-}

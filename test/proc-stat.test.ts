@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { test } from "node:test";
+import { namespaceEmpty, namespaceInit } from "../dist/supervisor/leftovers.js";
 import { StatScanner } from "../dist/supervisor/proc-stat.js";
-import { agentStarted, leftoversOf, scan } from "../dist/supervisor/processes.js";
+import { agentStarted, identify, leftoversOf, scan } from "../dist/supervisor/processes.js";
 
 // A scan for a worker's leftovers reads the stat line of every process on the machine. Between scans
 // that follow each other, each stat file stays open and is read again in one call; what it reports
@@ -116,4 +117,36 @@ test("a zombie is no leftover: it has ended, and nothing is signalled for it", a
   } finally {
     process.kill(-agent.pid!, "SIGKILL");
   }
+});
+
+test("a sandbox's process namespace is empty once its agent has ended alone, and not while what it left runs", async () => {
+  // Bubblewrap as Baton's sandbox runs it (a process namespace of its own), around a shell that
+  // either ends alone or leaves a process in a session of its own.
+  const sandboxed = (script: string) =>
+    spawn(
+      "bwrap",
+      ["--ro-bind", "/", "/", "--dev", "/dev", "--unshare-pid", "--proc", "/proc", "--", "sh", "-c", script],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+  for (const [script, leaves] of [
+    ["echo up; sleep 0.2", false],
+    ["(setsid sleep 30 < /dev/null > /dev/null 2>&1 &); echo up; sleep 0.2", true],
+  ] as const) {
+    const child = sandboxed(script);
+    await new Promise((resolve) => child.stdout.once("data", resolve)); // running inside by now
+    const root = identify(child.pid!)!;
+    const init = namespaceInit(root);
+    assert.ok(init, `the namespace's first process is found (${script})`);
+    assert.notEqual(init.pid, root.pid);
+    assert.equal(namespaceEmpty(init), false, "not empty while the agent runs");
+    await new Promise((resolve) => child.once("exit", resolve));
+    assert.equal(namespaceEmpty(init), !leaves, script);
+    if (leaves) process.kill(init.pid, "SIGKILL"); // its namespace, and the sleep in it, go with it
+  }
+  // Outside any sandbox there is no namespace to tell by: the whole look through /proc is kept.
+  const plain = spawn("sh", ["-c", "sleep 0.2"], { stdio: "ignore" });
+  assert.equal(namespaceInit(identify(plain.pid!)!), undefined);
+  await new Promise((resolve) => plain.once("exit", resolve));
 });

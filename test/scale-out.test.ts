@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/directives.js";
-import { busy, CLI, FIXTURES, Workspace } from "./support/harness.js";
+import { busy, CLI, FIXTURES, sleep, Workspace } from "./support/harness.js";
 import { TestHost } from "./support/hosts.js";
 import { TestRedis } from "./support/redis.js";
 
@@ -287,7 +287,20 @@ describe("a workspace on a queue", () => {
       ])}`;
     const ids = await spawnAll(Array.from({ length: 6 }, (_, i) => slow(`kill-${i}`)));
     // Each has its thread (which its host records on the job) before the machine dies.
-    for (const id of ids) await watch.until((e) => e.type === "thread" && e.worker === id, `${id}'s thread`);
+    const threads = new Map<string, string | undefined>();
+    for (const id of ids) {
+      const event = await watch.until((e) => e.type === "thread" && e.worker === id, `${id}'s thread`);
+      threads.set(id, (event as { threadId?: string }).threadId);
+    }
+    // And its session file holds its task (codex writes it a moment after it prints the thread): a
+    // host that takes the thread over goes on in it only then, else it runs the prompt again.
+    const waitedFrom = Date.now();
+    for (const [i, id] of ids.entries())
+      while (!ws.codexSessionHolds(threads.get(id), `kill-${i}`)) {
+        assert.ok(Date.now() - waitedFrom < 30_000, `${id}'s session file never held its task`);
+        await sleep(50);
+      }
+    t.diagnostic(`session files held their tasks ${Date.now() - waitedFrom} ms after the last thread`);
     const listed = await ws.json<{ workers: Info[] }>(["ls"]);
     const byHost = new Map<string, string[]>();
     // The victims: the workers still running on the host that runs the most (on a loaded machine one

@@ -10,6 +10,8 @@ export type Confiner =
       readonly ok: true;
       readonly bwrap: string;
       readonly env: string;
+      /** The sandbox's first arguments: the first of {@link BASES} that works here. */
+      readonly base: readonly string[];
       /** Whether this bubblewrap sets a tmpfs's mode (`--perms`, 0.5 and later): private folders are then owner-only. */
       readonly perms: boolean;
     }
@@ -23,7 +25,8 @@ let probed: Confiner | undefined;
 /**
  * Finds bubblewrap and checks that it can make a sandbox here: it needs user namespaces (or root),
  * which some kernels and containers turn off. Bubblewrap alone is tried: how the agent is started in
- * it (Baton's helper, or GNU env where there is none) is not what this asks.
+ * it (Baton's helper, or GNU env where there is none) is not what this asks. The first of
+ * {@link BASES} that works is kept.
  */
 export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
   if (probed) return probed;
@@ -34,26 +37,42 @@ export function confiner(env: NodeJS.ProcessEnv = process.env): Confiner {
   }
   const envBin = findOnPath("env", env) ?? "/usr/bin/env";
   const tries = (args: readonly string[]) =>
-    spawnSync(bwrap, [...BASE, ...args, "--", "/bin/true"], { encoding: "utf8", timeout: 10_000 });
-  let check = tries(OWNER_ONLY_TMPFS);
-  const perms = check.status === 0;
-  if (!perms) check = tries([]);
-  probed =
-    check.status === 0
-      ? { ok: true, bwrap, env: envBin, perms }
-      : {
-          ok: false,
-          why: `bubblewrap cannot make a sandbox here (${(check.stderr || check.error?.message || `exit ${check.status}`).trim().split("\n")[0]})`,
-        };
+    spawnSync(bwrap, [...args, "--", "/bin/true"], { encoding: "utf8", timeout: 10_000 });
+  let failed: ReturnType<typeof tries> | undefined;
+  for (const base of BASES) {
+    // With an owner-only tmpfs first: where that works, as it does almost everywhere, one run tells.
+    if (tries([...base, ...OWNER_ONLY_TMPFS]).status === 0) {
+      probed = { ok: true, bwrap, env: envBin, base, perms: true };
+      return probed;
+    }
+    failed = tries(base);
+    if (failed.status === 0) {
+      probed = { ok: true, bwrap, env: envBin, base, perms: false };
+      return probed;
+    }
+  }
+  const why = failed?.stderr || failed?.error?.message || `exit ${failed?.status}`;
+  probed = { ok: false, why: `bubblewrap cannot make a sandbox here (${why.trim().split("\n")[0]})` };
   return probed;
 }
 
 /**
- * The whole file system read-only, a private /dev, the host's /proc (Baton finds and stops processes by it).
- * No --die-with-parent: a worker outlives a supervisor that crashed, as it did before it was
- * confined, and the recovering supervisor stops it by its marker.
+ * The whole file system read-only, a private /dev, and, where it can be made, a process namespace of
+ * the sandbox's own with its /proc: a worker then sees and signals only its own processes, never the
+ * supervisor, another worker or the user's programs (a `kill -9 -1` ends only its own). Some
+ * containers refuse a new /proc (their own has parts masked): the namespace is kept there, with the
+ * host's /proc, so the worker sees the other processes but signals none. Where no process namespace
+ * can be made, the host's processes are shared, as they were before Baton had one. Baton sees every
+ * process of the worker in the host's /proc, by which it finds and stops them. No --die-with-parent:
+ * a worker outlives a supervisor that crashed, as it did before it was confined, and the recovering
+ * supervisor stops it by its marker.
  */
-const BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--bind", "/proc", "/proc"];
+const FILES = ["--ro-bind", "/", "/", "--dev", "/dev"];
+const BASES: readonly (readonly string[])[] = [
+  [...FILES, "--unshare-pid", "--proc", "/proc"],
+  [...FILES, "--unshare-pid", "--bind", "/proc", "/proc"],
+  [...FILES, "--bind", "/proc", "/proc"],
+];
 
 /** An owner-only tmpfs, as the probe tries it (a bubblewrap older than 0.5 has no `--perms`). */
 const OWNER_ONLY_TMPFS = ["--perms", "0700", "--tmpfs", "/tmp"];
@@ -86,7 +105,7 @@ export class Sandbox {
    * by GNU env and sh.
    */
   wrap(program: AgentProgram, cwd: string, launcher: string | undefined, nice = 0): Command {
-    const { bwrap, env, perms } = this.confined;
+    const { bwrap, env, base, perms } = this.confined;
     const mounts = this.layout.mounts.flatMap((m) => {
       if (m.kind === "private" && perms) return ["--perms", "0700", "--tmpfs", m.path];
       if (m.kind === "hidden" || m.kind === "private") return ["--tmpfs", m.path];
@@ -94,7 +113,7 @@ export class Sandbox {
     });
     // A hidden folder is an empty tmpfs, read-only once what is mounted inside it is in place.
     for (const m of this.layout.mounts) if (m.kind === "hidden") mounts.push("--remount-ro", m.path);
-    const sandboxArgs = [...BASE, ...mounts, "--chdir", cwd];
+    const sandboxArgs = [...base, ...mounts, "--chdir", cwd];
     return shielded(program, bwrap, sandboxArgs, launcher ? { launcher, nice } : { env });
   }
 

@@ -187,6 +187,11 @@ function readEnviron(pid: number): Buffer | undefined {
   }
 }
 
+/** The agent `root` has ended: its session is no longer another running worker's (see {@link agentStarted}). */
+export function agentEnded(root: ProcessId | undefined): void {
+  if (root && runningAgents.get(root.pid) === root) runningAgents.delete(root.pid);
+}
+
 let pending: { query: WorkerQuery; resolve: (ids: ProcessId[]) => void }[] = [];
 
 /**
@@ -196,7 +201,7 @@ let pending: { query: WorkerQuery; resolve: (ids: ProcessId[]) => void }[] = [];
  * so it sees everything its worker left.
  */
 export function leftoversOf(root: ProcessId | undefined, marker: string): Promise<ProcessId[]> {
-  if (root && runningAgents.get(root.pid) === root) runningAgents.delete(root.pid);
+  agentEnded(root);
   return new Promise((resolve) => {
     if (pending.length === 0) {
       setImmediate(() => {

@@ -7,17 +7,15 @@ import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types
 import { ZERO_USAGE } from "../worker/types.js";
 import { type AgentTerminal, spawnAgent } from "./agent-terminal.js";
 import { type Clock, isoNow, realClock } from "./clock.js";
+import { AgentLeftovers } from "./leftovers.js";
 import type { ProcessId } from "./proc-stat.js";
-import { agentStarted, leftoversOf, signalAll, terminate, workerProcesses } from "./processes.js";
+import { agentStarted, signalAll, workerProcesses } from "./processes.js";
 import { endOf, type StopCause } from "./run-end.js";
 import { RunEvents } from "./run-events.js";
 import { RunLogs } from "./run-logs.js";
 import { RunSpend, type SpendStart } from "./run-spend.js";
 import { Watchdogs } from "./watchdogs.js";
 import { clearAfter, launchWorker, type WorkerLaunch } from "./worker-launch.js";
-
-/** How long what an agent left running gets between SIGTERM and SIGKILL once the agent has ended. */
-const LEFTOVER_GRACE_MS = 1000;
 
 /**
  * How long an agent that has given its answer (its turn completed) may stay, silent, before Baton
@@ -60,6 +58,7 @@ export class WorkerRun {
   private terminal: AgentTerminal | undefined;
   /** The agent's pid with its start time, so that a later process given the same pid is never signalled. */
   private root: ProcessId | undefined;
+  private leftovers: AgentLeftovers | undefined;
   private resolveEnded!: (result: WorkerResult) => void;
   private readonly events: RunEvents;
   private readonly redactor: Redactor;
@@ -151,6 +150,7 @@ export class WorkerRun {
     }
     this.pid = this.terminal.pid;
     this.root = agentStarted(this.pid);
+    this.leftovers = new AgentLeftovers(this.root, this.marker, this.launch.sandbox !== undefined);
     this.terminal.onData((data) => this.onData(data));
     this.terminal.onExit(({ exitCode, signal }) => void this.onExit(exitCode, signal));
     const seconds = this.spec.timeoutSeconds;
@@ -228,6 +228,7 @@ export class WorkerRun {
   private onData(data: string): void {
     this.appendTranscript(this.redactor.push(data));
     this.events.push(data);
+    this.leftovers?.alive();
     this.touch();
   }
 
@@ -238,11 +239,7 @@ export class WorkerRun {
   private async onExit(exitCode: number, signal: number | undefined): Promise<void> {
     this.exited = true;
     this.watchdogs.quiet();
-    // Whatever the agent left behind in its session goes with it: SIGTERM first, so that a tool it
-    // started can clean up, then SIGKILL for what is still there. (One scan serves every worker that
-    // ended meanwhile.)
-    const leftovers = await leftoversOf(this.root, this.marker);
-    if (leftovers.length > 0) await terminate(leftovers, LEFTOVER_GRACE_MS);
+    await this.leftovers?.stop(); // what the agent left running goes with it
     this.appendTranscript(this.redactor.flush());
     this.events.end();
     this.spend.refresh();

@@ -85,6 +85,25 @@ export class Workspace {
     return JSON.parse(await this.ok([...args, "--json"])) as T;
   }
 
+  /**
+   * Whether codex's session file for `threadId` holds `text` yet. Codex writes that file a moment after
+   * it prints the thread, and a resume replays it: a test that kills a worker to see it resumed waits
+   * for its task to be there first.
+   */
+  codexSessionHolds(threadId: string | undefined, text: string): boolean {
+    if (!threadId) return false;
+    const root = join(this.codexHome, "sessions");
+    try {
+      for (const entry of readdirSync(root, { recursive: true }))
+        if (
+          String(entry).endsWith(`-${threadId}.jsonl`) &&
+          readFileSync(join(root, String(entry)), "utf8").includes(text)
+        )
+          return true;
+    } catch {}
+    return false;
+  }
+
   supervisorPid(): number | undefined {
     try {
       return (JSON.parse(readFileSync(join(this.home, "supervisor.json"), "utf8")) as { pid: number }).pid;
