@@ -12,7 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { codexRolloutUsage } from "../dist/backend/codex-rollout.js";
+import { codexHasThread, codexRolloutUsage } from "../dist/backend/codex-rollout.js";
 
 // Codex logs a thread to CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread>.jsonl as it goes; Baton
 // follows that log for a worker's usage mid-turn, keeping it open between reads.
@@ -77,6 +77,31 @@ test("a followed rollout log is read as it grows, through one descriptor given b
     assert.equal(live.read()?.inputTokens, 400, "a read after close opens the log again and goes on");
     live.close?.();
     assert.equal(openOn(log), 0);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test("a thread counts as held only once its log has taken in the task", () => {
+  const home = mkdtempSync(join(tmpdir(), "baton-rollout-"));
+  try {
+    const { id, day, file } = thread(Date.UTC(2026, 10, 30, 5, 34, 46, 742));
+    const env = { CODEX_HOME: home };
+    assert.equal(codexHasThread(id, env), false, "no log at all");
+    mkdirSync(join(home, "sessions", day), { recursive: true });
+    const path = join(home, "sessions", day, file);
+    // What codex writes as the thread starts, before the task (lines as codex 0.169 writes them).
+    const line = (value: unknown) => appendFileSync(path, `${JSON.stringify(value)}\n`);
+    line({ type: "session_meta", payload: { id } });
+    line({ type: "event_msg", payload: { type: "task_started" } });
+    line({ type: "response_item", payload: { type: "message", role: "user", content: [] } });
+    line({ type: "turn_context", payload: { model: "m" } });
+    assert.equal(codexHasThread(id, env), false, "the log is there, the task not yet");
+    line({
+      type: "event_msg",
+      payload: { type: "item_completed", item: { type: "UserMessage", content: [] } },
+    });
+    assert.equal(codexHasThread(id, env), true);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

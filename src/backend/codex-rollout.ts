@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Usage } from "../worker/types.js";
@@ -119,10 +119,38 @@ function minus(a: Usage, b: Usage): Usage {
  * day folders listed, which a shared CODEX_HOME with thousands of logs makes costly, so at most every
  * few seconds.
  */
-/** Whether the thread's rollout log is in this machine's CODEX_HOME (what `codex exec resume` needs). */
+/**
+ * Whether the thread's rollout log is in this machine's CODEX_HOME and holds the task (what
+ * `codex exec resume` needs). Codex makes the log as the thread starts and writes the task into it a
+ * moment later: a thread cut off in between would be continued without its task, so it is not one.
+ */
 export function codexHasThread(threadId: string, env: Readonly<Record<string, string>>): boolean {
   const root = join(env.CODEX_HOME || join(env.HOME || homedir(), ".codex"), "sessions");
-  return findRollout(root, threadId, { listedAt: 0 }) !== undefined;
+  const path = findRollout(root, threadId, { listedAt: 0 });
+  if (!path) return false;
+  try {
+    return readFileSync(path, "utf8").split("\n").some(holdsUserMessage);
+  } catch {
+    return false;
+  }
+}
+
+/** A log line recording a message of the user's (the task, or a follow-up's text) as taken in. */
+function holdsUserMessage(line: string): boolean {
+  if (!line.includes("UserMessage") && !line.includes("user_message")) return false;
+  try {
+    const { type, payload } = JSON.parse(line) as {
+      type?: string;
+      payload?: { type?: string; item?: { type?: string } };
+    };
+    return (
+      type === "event_msg" &&
+      (payload?.type === "user_message" ||
+        (payload?.type === "item_completed" && payload.item?.type === "UserMessage"))
+    );
+  } catch {
+    return false;
+  }
 }
 
 function findRollout(root: string, threadId: string, state: { listedAt: number }): string | undefined {
