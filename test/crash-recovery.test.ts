@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
@@ -109,6 +109,41 @@ describe("supervisor crash and baton resume", () => {
     }
     assert.equal((await ws.json<WorkerResult>(["result", queued])).answer, "queued ran");
     assert.deepEqual(readFileSync(resultFile), before, "a finished result is untouched");
+  });
+
+  test("a thread cut off before its session file held the task runs again from its prompt", async () => {
+    const id = (await ws.ok(["spawn", resumableTask("cut-short")])).trim();
+    let thread: string | undefined;
+    for (let i = 0; i < 200 && !(thread && ws.codexSessionHolds(thread, "cut-short")); i++) {
+      thread = (await list()).find((w) => w.id === id)?.threadId;
+      await sleep(50);
+    }
+    assert.ok(thread && ws.codexSessionHolds(thread, "cut-short"));
+    const supervisor = ws.supervisorPid();
+    assert.ok(supervisor);
+    process.kill(supervisor, "SIGKILL");
+    assert.equal((await list()).find((w) => w.id === id)?.state, "lost");
+    // The crash as it falls between codex making its file and writing the task into it: the file
+    // holds only what codex writes first (its session, and the turn's start).
+    const file = ws.codexSessionFile(thread)!;
+    const lines = readFileSync(file, "utf8").split("\n");
+    writeFileSync(
+      file,
+      `${lines
+        .filter((line) => /"type":"(session_meta|event_msg)"/.test(line))
+        .slice(0, 2)
+        .join("\n")}\n`,
+    );
+    assert.equal(ws.codexSessionHolds(thread, "cut-short"), false);
+    const resumed = await ws.baton(["resume", id]);
+    assert.equal(
+      resumed.stdout,
+      `${id} runs again from the start (its thread ${thread} cannot be continued here: the agent's session files do not hold it with its task)\n`,
+    );
+    assert.equal((await ws.baton(["wait", id])).code, 0);
+    const result = await ws.json<WorkerResult>(["result", id]);
+    assert.equal(result.answer, "cut-short finished after resume");
+    assert.notEqual(result.threadId, thread, "a thread of its own, with its task");
   });
 
   test("resume refuses a worker that is not lost, in one line", async () => {

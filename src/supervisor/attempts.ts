@@ -119,7 +119,9 @@ async function attempts(
         promptFile: store.file(spec.id, "resume.txt"),
       };
       note = `resumed in its own thread ${resumeFrom.threadId}`;
-    } else note = "resumed: no thread was recorded, so it runs again from the start";
+    } else
+      note =
+        "resumed: no thread to continue (none was recorded, or it was cut off before it held its task), so it runs again from the start";
   }
   let retries = entry.status.retries;
   for (;;) {

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { backendNamed } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import type { ResumeParams } from "../protocol/messages.js";
@@ -9,9 +10,14 @@ import type { WorkerTable } from "./worker-table.js";
 /** What `baton resume` did with each worker. */
 export interface ResumeOutcome {
   readonly id: string;
-  /** "thread": continued in its own recorded thread; "rerun": no thread was recorded, so run again. */
+  /**
+   * "thread": continued in its own recorded thread; "rerun": run again from its prompt, as no thread
+   * was recorded, or the agent's session files do not hold it with its task (cut off as it began).
+   */
   readonly how: "thread" | "rerun";
   readonly threadId: string | undefined;
+  /** A rerun's recorded thread that cannot be continued here (its session files lack it or its task). */
+  readonly uncontinued?: string;
 }
 
 export const RESUME_PROMPT = `Baton: your previous session was cut off before you finished (the process supervising you stopped).
@@ -47,7 +53,12 @@ export async function resumeLost(
   // terminal, another call in the same tick) finds them no longer lost, so each starts once.
   const claimed = targets.map((entry) => {
     const before = entry.status;
-    const threadId = backendNamed(entry.spec.backend).canResume ? before.threadId : undefined;
+    const { threadId, uncontinued } = continuable(
+      entry.spec.backend,
+      before.threadId,
+      params.env,
+      store.home,
+    );
     table.move(entry, {
       state: "queued",
       pid: undefined,
@@ -55,10 +66,10 @@ export async function resumeLost(
       reason: undefined,
       resumes: before.resumes + 1,
     });
-    return { entry, before, threadId };
+    return { entry, before, threadId, uncontinued };
   });
   const outcomes: ResumeOutcome[] = [];
-  for (const [index, { entry, threadId }] of claimed.entries()) {
+  for (const [index, { entry, threadId, uncontinued }] of claimed.entries()) {
     const { id } = entry.spec;
     try {
       if (threadId) await store.writeText(id, "resume.txt", RESUME_PROMPT);
@@ -74,8 +85,31 @@ export async function resumeLost(
     entry.resumeFrom = { threadId };
     entry.halt = new AbortController();
     scheduler.enqueue(id);
-    outcomes.push({ id, how: threadId ? "thread" : "rerun", threadId });
+    outcomes.push({
+      id,
+      how: threadId ? "thread" : "rerun",
+      threadId,
+      ...(uncontinued ? { uncontinued } : {}),
+    });
   }
   scheduler.pump();
   return outcomes;
+}
+
+/**
+ * The recorded thread, if the worker's agent can go on in it here: one it can continue, whose session
+ * files (looked for with the caller's environment, which the resumed agent gets) hold its task; else
+ * the thread that cannot be, if that is why it runs again.
+ */
+function continuable(
+  name: string,
+  recorded: string | undefined,
+  env: Readonly<Record<string, string>>,
+  home: string,
+): { threadId?: string; uncontinued?: string } {
+  const backend = backendNamed(name);
+  if (!recorded || !backend.canResume) return {};
+  const agentStateDir = join(home, "agents", backend.name);
+  const held = backend.hasThread?.(recorded, { env, agentStateDir }) ?? true;
+  return held ? { threadId: recorded } : { uncontinued: recorded };
 }

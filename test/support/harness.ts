@@ -91,17 +91,26 @@ export class Workspace {
    * for its task to be there first.
    */
   codexSessionHolds(threadId: string | undefined, text: string): boolean {
-    if (!threadId) return false;
+    const file = this.codexSessionFile(threadId);
+    try {
+      return file !== undefined && readFileSync(file, "utf8").includes(text);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Codex's session file for `threadId` under this workspace's CODEX_HOME, if it has made one. */
+  codexSessionFile(threadId: string | undefined): string | undefined {
+    if (!threadId) return undefined;
     const root = join(this.codexHome, "sessions");
     try {
-      for (const entry of readdirSync(root, { recursive: true }))
-        if (
-          String(entry).endsWith(`-${threadId}.jsonl`) &&
-          readFileSync(join(root, String(entry)), "utf8").includes(text)
-        )
-          return true;
-    } catch {}
-    return false;
+      const entry = readdirSync(root, { recursive: true }).find((e) =>
+        String(e).endsWith(`-${threadId}.jsonl`),
+      );
+      return entry === undefined ? undefined : join(root, String(entry));
+    } catch {
+      return undefined;
+    }
   }
 
   supervisorPid(): number | undefined {
