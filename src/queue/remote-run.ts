@@ -50,6 +50,9 @@ export class RemoteRun implements RunHandle {
   private priorUsage: Usage;
   private logs: RunLogs | undefined;
   private readonly arrived = new Bell();
+  /** Resolved once `open` has restored the run it follows (or it closed): updates wait for it. */
+  private readonly opened: Promise<void>;
+  private resolveOpened!: () => void;
   private stopCause: Exclude<StopCause, { kind: "user" }> | undefined;
 
   constructor(
@@ -63,6 +66,9 @@ export class RemoteRun implements RunHandle {
     this.threadId = entry.status.threadId;
     this.outcome = new Promise((resolve) => {
       this.resolveOutcome = resolve;
+    });
+    this.opened = new Promise((resolve) => {
+      this.resolveOpened = resolve;
     });
   }
 
@@ -83,6 +89,7 @@ export class RemoteRun implements RunHandle {
       this.run = placement.run;
       this.runBytes = Math.max(0, bytes - placement.runStart);
     }
+    this.resolveOpened();
   }
 
   get transcriptBytes(): number {
@@ -103,6 +110,9 @@ export class RemoteRun implements RunHandle {
    * only then (a coordinator killed before would otherwise drop the rest of the run as a lost host's).
    */
   async apply(update: HostUpdate): Promise<"applied" | "gap"> {
+    // A coordinator started again takes updates as soon as its first worker is followed: one for a
+    // worker whose run is not restored yet would be taken for a lost host's and dropped.
+    await this.opened;
     if (this.settled) return "applied";
     const { table, events } = this.parts.context;
     if (update.run !== this.run) {
@@ -230,6 +240,7 @@ export class RemoteRun implements RunHandle {
   }
 
   close(): void {
+    this.resolveOpened();
     this.logs?.close();
     this.logs = undefined;
   }
