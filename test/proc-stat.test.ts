@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { namespaceEmpty, namespaceInit } from "../dist/supervisor/leftovers.js";
 import { StatScanner } from "../dist/supervisor/proc-stat.js";
 import { agentStarted, identify, leftoversOf, scan } from "../dist/supervisor/processes.js";
@@ -146,7 +147,16 @@ test("a sandbox's process namespace is empty once its agent has ended alone, and
     if (leaves) process.kill(init.pid, "SIGKILL"); // its namespace, and the sleep in it, go with it
   }
   // Outside any sandbox there is no namespace to tell by: the whole look through /proc is kept.
-  const plain = spawn("sh", ["-c", "sleep 0.2"], { stdio: "ignore" });
-  assert.equal(namespaceInit(identify(plain.pid!)!), undefined);
+  // (A shell with one child: the child is there, but in the same namespace.)
+  const plain = spawn("sh", ["-c", "sleep 0.5; :"], { stdio: "ignore" });
+  const shell = identify(plain.pid!)!;
+  for (
+    let i = 0;
+    i < 100 && !readFileSync(`/proc/${shell.pid}/task/${shell.pid}/children`, "utf8").trim();
+    i++
+  )
+    await sleep(5);
+  assert.notEqual(readFileSync(`/proc/${shell.pid}/task/${shell.pid}/children`, "utf8").trim(), "");
+  assert.equal(namespaceInit(shell), undefined);
   await new Promise((resolve) => plain.once("exit", resolve));
 });

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Usage } from "../worker/types.js";
@@ -128,12 +128,29 @@ export function codexHasThread(threadId: string, env: Readonly<Record<string, st
   const root = join(env.CODEX_HOME || join(env.HOME || homedir(), ".codex"), "sessions");
   const path = findRollout(root, threadId, { listedAt: 0 });
   if (!path) return false;
+  let fd: number | undefined;
   try {
-    return readFileSync(path, "utf8").split("\n").some(holdsUserMessage);
+    fd = openSync(path, "r");
+    // The task comes in the first records: read from the start until it shows, never the whole log.
+    let pending = "";
+    for (let offset = 0; offset < TASK_WITHIN_BYTES; ) {
+      const n = readSync(fd, BUFFER, 0, CHUNK, offset);
+      if (n <= 0) return false;
+      offset += n;
+      const lines = (pending + BUFFER.subarray(0, n).toString("utf8")).split("\n");
+      pending = lines.pop() ?? "";
+      if (lines.some(holdsUserMessage)) return true;
+    }
+    return false;
   } catch {
     return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
+
+/** How far into a rollout log the task is looked for (codex's instructions come before it). */
+const TASK_WITHIN_BYTES = 16 * 1024 * 1024;
 
 /** A log line recording a message of the user's (the task, or a follow-up's text) as taken in. */
 function holdsUserMessage(line: string): boolean {

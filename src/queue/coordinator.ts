@@ -182,7 +182,8 @@ export class Coordinator implements WorkerRunner {
     if (!remote) return undefined;
     const { spec } = entry;
     const paths = spec.scope.kind === "write" ? spec.scope.paths : [];
-    return pushBase(remote, this.config.workspace, spec.cwd, paths, this.pushed);
+    // An --isolate writer starts from the commit its spawn recorded, as it would here.
+    return pushBase(remote, this.config.workspace, spec.cwd, paths, this.pushed, spec.baseCommit);
   }
 
   /** A job found ended in Redis settles its worker. */

@@ -97,8 +97,9 @@ export function inRepository(root: string, path: string): string | undefined {
 }
 
 /**
- * The coordinator's side of a dispatch: the commit checked out in the repository holding `cwd` (HEAD;
- * what is not committed stays here), pushed to the remote under a ref of the workspace's own, once.
+ * The coordinator's side of a dispatch: the commit checked out in the repository holding `cwd` (HEAD,
+ * or `base` an --isolate writer's spawn recorded; what is not committed stays here), pushed to the
+ * remote under a ref of the workspace's own, once.
  */
 export async function pushBase(
   remote: string,
@@ -106,6 +107,7 @@ export async function pushBase(
   cwd: string,
   paths: readonly string[],
   pushed: Set<string>,
+  base?: string,
 ): Promise<GitFiles> {
   const root = (
     await remoteGit(cwd, ["rev-parse", "--show-toplevel"]).catch(() => {
@@ -119,7 +121,7 @@ export async function pushBase(
         `in the git-remote mode a worker's folder and scope are inside the repository ${root}: ${path} is not`,
       );
   }
-  const commit = (await remoteGit(root, ["rev-parse", "--verify", "HEAD^{commit}"])).trim();
+  const commit = base ?? (await remoteGit(root, ["rev-parse", "--verify", "HEAD^{commit}"])).trim();
   const ref = `refs/baton/${workspace}/${commit}`;
   if (!pushed.has(`${remote}\0${ref}`)) {
     await remoteGit(root, ["push", "--quiet", remote, `${commit}:${ref}`]);

@@ -20,10 +20,10 @@ export interface RemoteParts {
   /** Removes the job while no host has taken it; true if it was removed. */
   removeWaiting(job: string): Promise<boolean>;
   /** The git-remote mode: brings a writer's branch from the remote into the workspace's repository. */
-  landChange?(
-    isolation: NonNullable<WorkerResult["isolation"]>,
-  ): Promise<NonNullable<WorkerResult["isolation"]>>;
+  landChange?(isolation: Isolation): Promise<Isolation>;
 }
+
+type Isolation = NonNullable<WorkerResult["isolation"]>;
 
 /** How long a result waits for the transcript its host sent before it, in the updates queue. */
 const TRANSCRIPT_CATCH_UP_MS = 15_000;
@@ -50,9 +50,11 @@ export class RemoteRun implements RunHandle {
   private priorUsage: Usage;
   private logs: RunLogs | undefined;
   private readonly arrived = new Bell();
-  /** Resolved once `open` has restored the run it follows (or it closed): updates wait for it. */
-  private readonly opened: Promise<void>;
+  /** Resolved once `open` has restored the run it follows, or it closed: updates wait for it. */
   private resolveOpened!: () => void;
+  private readonly opened = new Promise<void>((resolve) => {
+    this.resolveOpened = resolve;
+  });
   private stopCause: Exclude<StopCause, { kind: "user" }> | undefined;
 
   constructor(
@@ -66,9 +68,6 @@ export class RemoteRun implements RunHandle {
     this.threadId = entry.status.threadId;
     this.outcome = new Promise((resolve) => {
       this.resolveOutcome = resolve;
-    });
-    this.opened = new Promise((resolve) => {
-      this.resolveOpened = resolve;
     });
   }
 
@@ -84,11 +83,9 @@ export class RemoteRun implements RunHandle {
       problems.add(`worker ${this.id}: its transcript cannot be written: ${(error as Error).message}`);
     }
     // A coordinator started again goes on with the host run it was following.
-    const placement = this.placement;
-    if (placement?.run !== undefined && placement.runStart !== undefined) {
-      this.run = placement.run;
-      this.runBytes = Math.max(0, bytes - placement.runStart);
-    }
+    const { run, runStart } = this.placement ?? {};
+    if (run !== undefined && runStart !== undefined)
+      [this.run, this.runBytes] = [run, Math.max(0, bytes - runStart)];
     this.resolveOpened();
   }
 
@@ -110,8 +107,8 @@ export class RemoteRun implements RunHandle {
    * only then (a coordinator killed before would otherwise drop the rest of the run as a lost host's).
    */
   async apply(update: HostUpdate): Promise<"applied" | "gap"> {
-    // A coordinator started again takes updates as soon as its first worker is followed: one for a
-    // worker whose run is not restored yet would be taken for a lost host's and dropped.
+    // A coordinator started again takes updates once its first worker is followed: one for a worker
+    // not restored yet would be taken for a lost host's, and dropped.
     await this.opened;
     if (this.settled) return "applied";
     const { table, events } = this.parts.context;
@@ -239,7 +236,9 @@ export class RemoteRun implements RunHandle {
     this.resolveOutcome(result);
   }
 
+  /** No update is taken after this (one waiting for `open` included). */
   close(): void {
+    this.settled = true;
     this.resolveOpened();
     this.logs?.close();
     this.logs = undefined;
@@ -248,7 +247,6 @@ export class RemoteRun implements RunHandle {
   write(text: string): void {
     void this.parts.control({ eventName: "send", workspace: this.parts.workspace, job: this.job, text });
   }
-
   interrupt(): void {
     void this.parts.control({ eventName: "interrupt", workspace: this.parts.workspace, job: this.job });
   }

@@ -70,7 +70,10 @@ export const specSchema = z.object({
   task: z.string(),
   outputSchema: z.boolean().default(false),
   isolate: z.boolean().default(false),
-  baseCommit: z.string().optional(),
+  baseCommit: z
+    .string()
+    .regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/)
+    .optional(),
   // Workers recorded before Baton confined them ran with the agent's own sandbox only.
   confinement: z.enum(["baton", "unconfined"]).default("unconfined"),
   createdAt: z.string(),
