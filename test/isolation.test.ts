@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
@@ -124,6 +124,65 @@ describe("isolated writers (--isolate)", () => {
     assert.equal(git(ws.dir, "rev-parse", `${branch}~1`), git(ws.dir, "rev-parse", "HEAD~1"));
     assert.deepEqual(result.isolation?.conflicts, ["notes.txt"]);
   });
+
+  for (const removed of [false, true])
+    test(
+      removed
+        ? "an isolated writer whose worktree was removed after a crash is resumed on its branch"
+        : "an isolated writer resumed after a supervisor crash goes on in its own worktree",
+      async () => {
+        const name = removed ? "removed" : "kept";
+        const id = (
+          await ws.ok([
+            "spawn",
+            "--isolate",
+            "--write",
+            ".",
+            `resume ${name}\n${modelScriptLine([
+              {
+                type: "patch",
+                patch: `*** Begin Patch\n*** Add File: ${name}.txt\n+written before the crash\n*** End Patch`,
+              },
+              { type: "shell", command: "sleep 120" },
+              { type: "message", text: "finished after resume" },
+            ])}`,
+          ])
+        ).trim();
+        const worktree = join(ws.home, "worktrees", id);
+        let thread: string | undefined;
+        for (let i = 0; i < 300; i++) {
+          thread = (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers.find(
+            (w) => w.id === id,
+          )?.threadId;
+          // Killed once its file is written and codex's session file holds its sleep (a resume replays it).
+          if (existsSync(join(worktree, `${name}.txt`)) && ws.codexSessionHolds(thread, "sleep 120")) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.ok(existsSync(join(worktree, `${name}.txt`)), "the worker wrote in its worktree");
+        process.kill(ws.supervisorPid()!, "SIGKILL");
+        assert.equal(
+          (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers.find((w) => w.id === id)?.state,
+          "lost",
+        );
+        if (removed) rmSync(worktree, { recursive: true, force: true });
+        const resumed = await ws.json<{ resumed: { id: string; how: string }[] }>(["resume", id]);
+        assert.deepEqual(
+          resumed.resumed.map((r) => r.how),
+          ["thread"],
+        );
+        assert.equal((await ws.baton(["wait", id])).code, 0);
+        const result = await ws.json<WorkerResult>(["result", id]);
+        assert.equal(result.answer, "finished after resume");
+        assert.match(result.isolation?.branch ?? "", new RegExp(`^baton/${id}-`), "on its own branch still");
+        // What it wrote before the crash is kept with its worktree, and goes with it when removed.
+        assert.deepEqual(result.isolation?.changedFiles, removed ? [] : [`${name}.txt`]);
+        if (!removed)
+          assert.equal(
+            git(ws.dir, "show", `${result.isolation!.branch}:${name}.txt`),
+            "written before the crash\n",
+          );
+      },
+    );
 
   test("--isolate outside a git repository, or for a reader, is refused", async () => {
     const reader = await ws.baton(["spawn", "--isolate", "--read-only", "x"]);

@@ -51,7 +51,14 @@ export async function runWorker(entry: Entry, context: AttemptContext): Promise<
   let runSpec = spec;
   if (spec.isolate) {
     try {
-      worktree = await createWorktree(store.home, spec.id, context.storeKey, spec.cwd, spec.baseCommit);
+      worktree = await createWorktree(
+        store.home,
+        spec.id,
+        context.storeKey,
+        spec.cwd,
+        spec.baseCommit,
+        entry.resumeFrom !== undefined,
+      );
       runSpec = inWorktree(spec, worktree);
     } catch (error) {
       return endedWithout(spec, "failed", { kind: "spawn_failed", message: errorText(error) }, clock);

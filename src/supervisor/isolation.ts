@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { lstatSync } from "node:fs";
+import { lstatSync, realpathSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
@@ -81,26 +81,57 @@ export async function isolationBase(cwd: string): Promise<string> {
   }
 }
 
-/** Checks out `base` into `<home>/worktrees/<id>` on a new branch `baton/<id>-<key>`. */
+/**
+ * Checks out `base` into `<home>/worktrees/<id>` on a new branch `baton/<id>-<key>`. A resumed
+ * worker (`again`) gets the worktree it had back, with what its thread wrote there before the crash:
+ * as git knows it (its branch checked out there), else made again on its branch, else anew.
+ */
 export async function createWorktree(
   home: string,
   id: string,
   key: string,
   cwd: string,
   base = "HEAD",
+  again = false,
 ): Promise<Worktree> {
   const repo = await repositoryOf(cwd);
   const path = join(home, "worktrees", id);
   const branch = `baton/${id}-${key}`;
   refusePlanted(home, join(home, "worktrees"), true);
-  refusePlanted(home, path, false);
-  await git(repo, ["worktree", "add", "--quiet", "-b", branch, path, base]);
+  const reopen = again && (await worktreeOf(repo, path, branch));
+  if (!reopen) {
+    refusePlanted(home, path, false);
+    const made =
+      again &&
+      (await git(repo, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`]).catch(() => ""));
+    if (made) await git(repo, ["worktree", "prune"]);
+    await git(repo, ["worktree", "add", "--quiet", ...(made ? [path, branch] : ["-b", branch, path, base])]);
+  }
   // Read before the worker starts: what git wrote is the one `.git` this worktree may ever have.
   const gitdir = gitdirOf(readStoreFileSync(home, join(path, ".git")));
   if (!gitdir) {
     throw new BatonError("store", `git made the worktree ${path} without a .git file: cannot isolate`);
   }
   return { repo, path, branch, cwd: join(path, relative(repo, cwd)), gitdir };
+}
+
+/**
+ * Whether the repository has `branch` checked out in a worktree at `path`, a real folder: the one
+ * Baton made there (its `.git` is read-only to the worker, and checked before git runs in it).
+ */
+async function worktreeOf(repo: string, path: string, branch: string): Promise<boolean> {
+  try {
+    if (!lstatSync(path).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  const real = realpathSync(path);
+  const listed = await git(repo, ["worktree", "list", "--porcelain"]);
+  return listed.split("\n\n").some((block) => {
+    const lines = block.split("\n");
+    const at = lines.includes(`worktree ${path}`) || lines.includes(`worktree ${real}`);
+    return at && lines.includes(`branch refs/heads/${branch}`);
+  });
 }
 
 /** The spec as the agent sees it inside its worktree: same relative cwd and write paths. */
