@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { BatonError } from "../errors.js";
 import { acpBackend, acpGeneric } from "./acp.js";
 import { acpGemini, acpOpencode } from "./acp-presets.js";
@@ -27,4 +28,23 @@ export function backendNamed(name: string): Backend {
     throw new BatonError("usage", `unknown backend "${name}": choose one of ${BACKEND_NAMES.join(", ")}`);
   }
   return backend;
+}
+
+/** Where a backend keeps what its threads need (the `agentStateDir` of a launch), in a run store. */
+export function agentStateDir(home: string, backend: Backend): string {
+  return join(home, "agents", backend.name);
+}
+
+/**
+ * Whether `backend` can continue `threadId` on this machine: it resumes threads, and its session
+ * files (found with `env`, the agent's environment) hold the thread with its task.
+ */
+export function continuesHere(
+  backend: Backend,
+  threadId: string,
+  env: Readonly<Record<string, string>>,
+  home: string,
+): boolean {
+  if (!backend.canResume) return false;
+  return backend.hasThread?.(threadId, { env, agentStateDir: agentStateDir(home, backend) }) ?? true;
 }

@@ -1,7 +1,6 @@
-import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { Job, Queue } from "bullmq";
-import { backendNamed } from "../backend/registry.js";
+import { backendNamed, continuesHere } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import type { BatonEvent } from "../events/types.js";
 import { changeBranch, type GitFiles } from "../queue/git-remote.js";
@@ -136,8 +135,7 @@ async function changeOf(
 function holdsThread(name: string | undefined, thread: string, parts: HostParts): boolean {
   try {
     const backend = backendNamed(name ?? "codex");
-    const agentStateDir = join(parts.store.home, "agents", backend.name);
-    return backend.canResume && backend.hasThread?.(thread, { env: parts.env, agentStateDir }) === true;
+    return backend.hasThread !== undefined && continuesHere(backend, thread, parts.env, parts.store.home);
   } catch {
     return false; // a backend this host does not know runs nothing anyway: its spawn says why
   }

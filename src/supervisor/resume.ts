@@ -1,5 +1,4 @@
-import { join } from "node:path";
-import { backendNamed } from "../backend/registry.js";
+import { backendNamed, continuesHere } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import type { ResumeParams } from "../protocol/messages.js";
 import type { Store } from "../store/store.js";
@@ -109,7 +108,5 @@ function continuable(
 ): { threadId?: string; uncontinued?: string } {
   const backend = backendNamed(name);
   if (!recorded || !backend.canResume) return {};
-  const agentStateDir = join(home, "agents", backend.name);
-  const held = backend.hasThread?.(recorded, { env, agentStateDir }) ?? true;
-  return held ? { threadId: recorded } : { uncontinued: recorded };
+  return continuesHere(backend, recorded, env, home) ? { threadId: recorded } : { uncontinued: recorded };
 }

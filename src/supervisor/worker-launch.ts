@@ -2,6 +2,7 @@ import { closeSync, constants, lstatSync, mkdirSync, openSync, rmSync } from "no
 import { type FileHandle, lstat, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, LaunchPlan } from "../backend/backend.js";
+import { agentStateDir } from "../backend/registry.js";
 import {
   agentDaemonFolders,
   confiner,
@@ -65,7 +66,7 @@ export function launchWorker(
     tmpDir,
     writeRoots: writeRoots(scopePaths),
     hidden: [store.home],
-    agentStateDir: join(store.home, "agents", backend.name),
+    agentStateDir: agentStateDir(store.home, backend),
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
   const launcher = launcherIn(store.home);
