@@ -184,6 +184,68 @@ describe("isolated writers (--isolate)", () => {
       },
     );
 
+  test("a follow-up of an isolated writer starts from its parent's change, on a branch of its own", async () => {
+    writeFileSync(join(ws.dir, "notes.txt"), "original\n");
+    git(ws.dir, "commit", "-qam", "reset notes for a follow-up", "--allow-empty");
+    const edit = (from: string, to: string) => ({
+      type: "patch" as const,
+      patch: `*** Begin Patch\n*** Update File: notes.txt\n@@\n-${from}\n+${to}\n*** End Patch`,
+    });
+    const script = (name: string) =>
+      modelScriptLine([
+        edit("original", `${name} first`),
+        { type: "message", text: "wrote first" },
+        edit(`${name} first`, `${name} second`),
+        { type: "message", text: "wrote second" },
+      ]);
+    const spawnParent = async (name: string) => {
+      const id = (
+        await ws.ok(["spawn", "--isolate", "--write", "notes.txt", `${name}\n${script(name)}`])
+      ).trim();
+      assert.equal((await ws.baton(["wait", id])).code, 0);
+      return { id, isolation: (await ws.json<WorkerResult>(["result", id])).isolation! };
+    };
+
+    const parent = await spawnParent("kept");
+    const next = (await ws.ok(["spawn", "--continue", parent.id, "now the second edit"])).trim();
+    assert.equal((await ws.baton(["wait", next])).code, 0);
+    const result = await ws.json<WorkerResult>(["result", next]);
+    assert.equal(result.answer, "wrote second");
+    const isolation = result.isolation!;
+    assert.notEqual(isolation.branch, parent.isolation.branch, "a branch of its own");
+    assert.equal(
+      git(ws.dir, "show", `${isolation.branch}:notes.txt`),
+      "kept second\n",
+      "its edit applied to its parent's",
+    );
+    assert.equal(git(ws.dir, "rev-parse", `${isolation.branch}~1`).trim(), parent.isolation.commit);
+    assert.deepEqual(isolation.changedFiles, ["notes.txt"]);
+    assert.equal(
+      git(ws.dir, "rev-parse", parent.isolation.branch).trim(),
+      parent.isolation.commit,
+      "the parent's branch stays",
+    );
+    assert.equal(
+      readFileSync(join(ws.dir, "notes.txt"), "utf8"),
+      "original\n",
+      "the shared checkout is untouched",
+    );
+
+    // A parent whose change is gone from the repository (its branch deleted, then pruned): refused.
+    const gone = await spawnParent("gone");
+    git(ws.dir, "branch", "-qD", gone.isolation.branch);
+    git(ws.dir, "reflog", "expire", "--expire=now", "--all");
+    git(ws.dir, "gc", "-q", "--prune=now");
+    const refused = await ws.baton(["spawn", "--continue", gone.id, "now the second edit"]);
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^baton: worker ${gone.id}'s change \\(commit [0-9a-f]{12}\\) is not in .*: follow up without --isolate, or spawn a new worker\n$`,
+      ),
+    );
+  });
+
   test("--isolate outside a git repository, or for a reader, is refused", async () => {
     const reader = await ws.baton(["spawn", "--isolate", "--read-only", "x"]);
     assert.match(reader.stderr, /^baton: --isolate is for writers/);

@@ -62,7 +62,7 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
       `workers cannot spawn workers (this is worker ${request.env[WORKER_ENV.id]}): report back to the orchestrator instead`,
     );
   }
-  const { params, threadId } = followUp(table, request);
+  const { params, threadId, parentChange } = followUp(table, request);
   if (params.cwd === undefined)
     throw new BatonError("usage", "spawn: cwd: give the agent's working directory");
   const cwd = resolve(params.cwd);
@@ -95,7 +95,7 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     if (scope.kind !== "write") {
       throw new BatonError("usage", "--isolate is for writers: add --write PATH or --role implementer");
     }
-    baseCommit = await isolationBase(cwd);
+    baseCommit = await isolationBase(cwd, parentChange);
   }
   if (params.noWait && !params.isolate) {
     const holder = scheduler.holderOf(scope);

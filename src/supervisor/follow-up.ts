@@ -13,7 +13,7 @@ import type { WorkerTable } from "./worker-table.js";
 export function followUp(
   table: WorkerTable,
   request: SpawnParams,
-): { params: SpawnParams; threadId: string | undefined } {
+): { params: SpawnParams; threadId: string | undefined; parentChange?: ParentChange } {
   if (request.inThread) {
     if (request.continues || request.resumeThread || !backendNamed(request.backend ?? "codex").canResume)
       throw new BatonError(
@@ -64,5 +64,16 @@ export function followUp(
     search: request.search ?? spec.search,
     ...(scoped ? {} : spec.scope.kind === "write" ? { write: [...spec.scope.paths] } : { readOnly: true }),
   };
-  return { params, threadId };
+  // An isolated parent's edits are on its branch, not in the shared checkout: an isolated follow-up
+  // starts from there, so that its thread finds the files as it left them.
+  const commit = spec.isolate
+    ? (table.get(parentId).result?.isolation?.commit ?? spec.baseCommit)
+    : undefined;
+  return { params, threadId, ...(commit ? { parentChange: { parent: parentId, commit } } : {}) };
+}
+
+/** The commit an isolated follow-up starts from: its isolated parent's change, or where it started. */
+export interface ParentChange {
+  readonly parent: string;
+  readonly commit: string;
 }
