@@ -12,7 +12,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { codexHasThread, codexRolloutUsage } from "../dist/backend/codex-rollout.js";
+import { codexRolloutUsage } from "../dist/backend/codex-rollout.js";
+import { codexHasThread, codexHoldsMessage } from "../dist/backend/codex-thread.js";
 
 // Codex logs a thread to CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread>.jsonl as it goes; Baton
 // follows that log for a worker's usage mid-turn, keeping it open between reads.
@@ -102,6 +103,25 @@ test("a thread counts as held only once its log has taken in the task", () => {
       payload: { type: "item_completed", item: { type: "UserMessage", content: [] } },
     });
     assert.equal(codexHasThread(id, env), true);
+
+    // A follow-up's text counts once codex has taken it in, as the item or as the older event.
+    const userItem = (text: string) =>
+      line({
+        type: "event_msg",
+        payload: { type: "item_completed", item: { type: "UserMessage", content: [{ type: "text", text }] } },
+      });
+    userItem("the task\n");
+    assert.equal(codexHoldsMessage(id, "now the second part", env), false, "only the task so far");
+    line({
+      type: "response_item",
+      payload: { type: "message", role: "user", content: [{ text: "now the second part" }] },
+    });
+    assert.equal(codexHoldsMessage(id, "now the second part", env), false, "sent, not yet taken in");
+    userItem("now the second part\n");
+    assert.equal(codexHoldsMessage(id, "now the second part\n", env), true);
+    assert.equal(codexHoldsMessage(id, "now the second", env), false, "the whole text, not a part of it");
+    line({ type: "event_msg", payload: { type: "user_message", message: "and a third" } });
+    assert.equal(codexHoldsMessage(id, "and a third", env), true);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

@@ -146,6 +146,59 @@ describe("supervisor crash and baton resume", () => {
     assert.notEqual(result.threadId, thread, "a thread of its own, with its task");
   });
 
+  test("a follow-up cut off before its thread took in its text is sent in the thread again", async () => {
+    const parent = (
+      await ws.ok([
+        "spawn",
+        `the parent task\n${modelScriptLine([
+          { type: "message", text: "parent answer" },
+          { type: "shell", command: "sleep 120" },
+          { type: "message", text: "follow-up answer" },
+        ])}`,
+      ])
+    ).trim();
+    assert.equal((await ws.baton(["wait", parent])).code, 0);
+    const thread = (await ws.json<WorkerResult>(["result", parent])).threadId;
+    const next = (await ws.ok(["spawn", "--continue", parent, "the follow-up text"])).trim();
+    // Under way: its command runs, and codex's session file holds its text (the parent's holds the script).
+    const underWay = () => {
+      try {
+        const transcript = readFileSync(join(ws.home, "workers", next, "transcript.log"), "utf8");
+        return (
+          transcript.includes('"command_execution"') && ws.codexSessionHolds(thread, "the follow-up text")
+        );
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 300 && !underWay(); i++) await sleep(50);
+    assert.ok(underWay(), "the follow-up's turn is under way");
+    const supervisor = ws.supervisorPid();
+    assert.ok(supervisor);
+    process.kill(supervisor, "SIGKILL");
+    assert.equal((await list()).find((w) => w.id === next)?.state, "lost");
+    // The crash as it falls between codex taking the follow-up and writing it into the thread's file.
+    const file = ws.codexSessionFile(thread)!;
+    const lines = readFileSync(file, "utf8").split("\n");
+    const cut = lines.findIndex((line) => line.includes("the follow-up text"));
+    assert.ok(cut > 0);
+    writeFileSync(file, `${lines.slice(0, cut).join("\n")}\n`);
+    assert.ok(ws.codexSessionHolds(thread, "the parent task"), "the parent's thread is whole");
+
+    const resumed = await ws.baton(["resume", next]);
+    assert.equal(
+      resumed.stdout,
+      `${next} resumed in its thread ${thread} (its follow-up had not reached the thread: sent again)\n`,
+    );
+    assert.equal((await ws.baton(["wait", next])).code, 0);
+    const result = await ws.json<WorkerResult>(["result", next]);
+    assert.equal(result.answer, "follow-up answer");
+    assert.equal(result.threadId, thread, "in the parent's thread still");
+    const last = ws.model.requests.filter((r) => r.userText.includes("the parent task")).at(-1);
+    assert.match(last?.userText ?? "", /the follow-up text/, "the model got the follow-up's text");
+    assert.doesNotMatch(last?.userText ?? "", /cut off before you finished/);
+  });
+
   test("resume refuses a worker that is not lost, in one line", async () => {
     const id = (await ws.ok(["spawn", "plain task"])).trim();
     await ws.ok(["wait", id]);

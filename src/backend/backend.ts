@@ -137,6 +137,15 @@ export interface Backend {
     where: { readonly env: Readonly<Record<string, string>>; readonly agentStateDir: string },
   ): boolean;
   /**
+   * Whether the thread's session files hold `text` as a message the agent took in: a follow-up's own
+   * text, which a thread cut off as it came may lack (see `threadHere`). Absent: assumed held.
+   */
+  holdsMessage?(
+    threadId: string,
+    text: string,
+    where: { readonly env: Readonly<Record<string, string>>; readonly agentStateDir: string },
+  ): boolean;
+  /**
    * Whether the agent reports what its thread cost in dollars (`turn_completed`'s `costUsd`): its
    * workers are priced by the agent, whatever the price tables hold.
    */

@@ -13,9 +13,14 @@ const CHUNK = 64 * 1024;
 /** One read buffer for every log: reads are synchronous, so no two use it at once. */
 const BUFFER = Buffer.allocUnsafe(CHUNK);
 
+/** Where codex keeps its rollout logs, for an agent with environment `env`. */
+export function sessionsOf(env: Readonly<Record<string, string>>): string {
+  return join(env.CODEX_HOME || join(env.HOME || homedir(), ".codex"), "sessions");
+}
+
 /** Follows one thread's rollout log. Usage is counted from where the log stood when this started. */
 export function codexRolloutUsage(threadId: string, env: Readonly<Record<string, string>>): LiveUsage {
-  const root = join(env.CODEX_HOME || join(env.HOME || homedir(), ".codex"), "sessions");
+  const root = sessionsOf(env);
   let path: string | undefined;
   // The log appears a moment after the thread starts: until then only its exact names are tried. The
   // day folders are listed (costly, see findRollout) only if none of them is there after a while.
@@ -119,58 +124,7 @@ function minus(a: Usage, b: Usage): Usage {
  * day folders listed, which a shared CODEX_HOME with thousands of logs makes costly, so at most every
  * few seconds.
  */
-/**
- * Whether the thread's rollout log is in this machine's CODEX_HOME and holds the task (what
- * `codex exec resume` needs). Codex makes the log as the thread starts and writes the task into it a
- * moment later: a thread cut off in between would be continued without its task, so it is not one.
- */
-export function codexHasThread(threadId: string, env: Readonly<Record<string, string>>): boolean {
-  const root = join(env.CODEX_HOME || join(env.HOME || homedir(), ".codex"), "sessions");
-  const path = findRollout(root, threadId, { listedAt: 0 });
-  if (!path) return false;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    // The task comes in the first records: read from the start until it shows, never the whole log.
-    let pending = "";
-    for (let offset = 0; offset < TASK_WITHIN_BYTES; ) {
-      const n = readSync(fd, BUFFER, 0, CHUNK, offset);
-      if (n <= 0) return false;
-      offset += n;
-      const lines = (pending + BUFFER.subarray(0, n).toString("utf8")).split("\n");
-      pending = lines.pop() ?? "";
-      if (lines.some(holdsUserMessage)) return true;
-    }
-    return false;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** How far into a rollout log the task is looked for (codex's instructions come before it). */
-const TASK_WITHIN_BYTES = 16 * 1024 * 1024;
-
-/** A log line recording a message of the user's (the task, or a follow-up's text) as taken in. */
-function holdsUserMessage(line: string): boolean {
-  if (!line.includes("UserMessage") && !line.includes("user_message")) return false;
-  try {
-    const { type, payload } = JSON.parse(line) as {
-      type?: string;
-      payload?: { type?: string; item?: { type?: string } };
-    };
-    return (
-      type === "event_msg" &&
-      (payload?.type === "user_message" ||
-        (payload?.type === "item_completed" && payload.item?.type === "UserMessage"))
-    );
-  } catch {
-    return false;
-  }
-}
-
-function findRollout(root: string, threadId: string, state: { listedAt: number }): string | undefined {
+export function findRollout(root: string, threadId: string, state: { listedAt: number }): string | undefined {
   for (const path of likelyPaths(root, threadId)) if (existsSync(path)) return path;
   if (Date.now() - state.listedAt < LIST_EVERY_MS) return undefined;
   state.listedAt = Date.now();

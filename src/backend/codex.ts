@@ -6,7 +6,8 @@ import type { WorkerSpec } from "../worker/types.js";
 import type { AgentOutcome, Backend, LaunchContext, LaunchPlan, OutputParser } from "./backend.js";
 import { fromCodexEvent } from "./codex-events.js";
 import { codexConfigModel } from "./codex-model.js";
-import { codexHasThread, codexRolloutUsage } from "./codex-rollout.js";
+import { codexRolloutUsage } from "./codex-rollout.js";
+import { codexHasThread, codexHoldsMessage } from "./codex-thread.js";
 import { findOnPath, isExecutableFile, nodeModulesUpFrom } from "./locate.js";
 import { readAgentFile } from "./untrusted-file.js";
 
@@ -75,6 +76,8 @@ export const codexBackend: Backend = {
   liveUsage: codexRolloutUsage,
 
   hasThread: (threadId, { env }) => codexHasThread(threadId, env),
+
+  holdsMessage: (threadId, text, { env }) => codexHoldsMessage(threadId, text, env),
 
   // What it runs is also in its rollout log (each turn's `turn_context`), read once the thread starts.
   defaultModel: codexConfigModel,

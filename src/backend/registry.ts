@@ -39,7 +39,7 @@ export function agentStateDir(home: string, backend: Backend): string {
  * Whether `backend` can continue `threadId` on this machine: it resumes threads, and its session
  * files (found with `env`, the agent's environment) hold the thread with its task.
  */
-export function continuesHere(
+function continuesHere(
   backend: Backend,
   threadId: string,
   env: Readonly<Record<string, string>>,
@@ -47,4 +47,22 @@ export function continuesHere(
 ): boolean {
   if (!backend.canResume) return false;
   return backend.hasThread?.(threadId, { env, agentStateDir: agentStateDir(home, backend) }) ?? true;
+}
+
+/**
+ * How a worker's recorded thread goes on here: "continue" (the agent is told to go on), "resend" (the
+ * thread is here but never took in `followUp`, the worker's own text as a follow-up: it is sent in the
+ * thread again), or undefined (not here, or without its task: the worker runs from its prompt again).
+ */
+export function threadHere(
+  backend: Backend,
+  threadId: string,
+  env: Readonly<Record<string, string>>,
+  home: string,
+  followUp: string | undefined,
+): "continue" | "resend" | undefined {
+  if (!continuesHere(backend, threadId, env, home)) return undefined;
+  if (followUp === undefined || !backend.holdsMessage) return "continue";
+  const where = { env, agentStateDir: agentStateDir(home, backend) };
+  return backend.holdsMessage(threadId, followUp, where) ? "continue" : "resend";
 }

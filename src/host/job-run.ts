@@ -1,6 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
 import type { Job, Queue } from "bullmq";
-import { backendNamed, continuesHere } from "../backend/registry.js";
+import { backendNamed, threadHere } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import type { BatonEvent } from "../events/types.js";
 import { changeBranch, type GitFiles } from "../queue/git-remote.js";
@@ -44,10 +44,14 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
   const takeover = job.stalledCounter > 0 || job.attemptsStarted > 1;
   const prior = jobProgress.safeParse(job.progress);
   const thread = takeover && prior.success ? prior.data.threadId : undefined;
-  const continues = thread !== undefined && holdsThread(data.request.backend, thread, parts);
-  const resumed = takeover ? (continues ? ("thread" as const) : ("rerun" as const)) : undefined;
   const followed = data.request.inThread;
-  if (followed && !holdsThread(data.request.backend, followed, parts))
+  // A follow-up's text its thread never took in (cut off as it came) is sent in the thread again: its
+  // request as it was. Else the agent is told to go on.
+  const followUp = followed ? (data.request.prompt ?? data.request.task) : undefined;
+  const how = thread === undefined ? undefined : threadOn(data.request.backend, thread, parts, followUp);
+  const continues = how === "continue";
+  const resumed = takeover ? (how ? ("thread" as const) : ("rerun" as const)) : undefined;
+  if (followed && !threadOn(data.request.backend, followed, parts, undefined))
     throw new BatonError(
       "usage",
       `this follow-up continues thread ${followed}, whose session files are not on host ${parts.host}: run it where they are (a shared CODEX_HOME), or spawn a new worker`,
@@ -66,7 +70,8 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
   let spawned: { id: string };
   try {
     const request = files && checkout ? inCheckout(data.request, files, checkout) : data.request;
-    // A thread taken over goes on with the "continue" prompt (a follow-up's too: its text was sent).
+    // A thread taken over goes on with the "continue" prompt (a follow-up's too, once its text is in
+    // the thread); a follow-up whose text is not goes as it was asked, in its thread.
     const { inThread: _, ...rest } = request;
     const inThread = continues ? { ...rest, resumeThread: thread } : request;
     spawned = await parts.local.spawn({ ...inThread, env: parts.env });
@@ -77,7 +82,7 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
   const local = spawned.id;
   parts.running.set(jobId, local);
   parts.log(
-    `job ${jobId}: worker ${data.worker} runs here as ${local}${takeover ? ` (taken over from ${prior.success ? prior.data.host : "a lost host"}: ${continues ? `its thread ${thread} goes on` : thread ? `its thread ${thread} is not on this machine: from its prompt again` : "no thread known: from its prompt again"})` : ""}`,
+    `job ${jobId}: worker ${data.worker} runs here as ${local}${takeover ? ` (taken over from ${prior.success ? prior.data.host : "a lost host"}: ${takenOver(how, thread)})` : ""}`,
   );
   const transcript = new TranscriptTail(parts.store, local);
   let first = true;
@@ -131,14 +136,29 @@ async function changeOf(
   return { ...isolation, branch, conflicts: [] };
 }
 
-/** Whether this host can continue `thread` of a worker on `backend` (see `Backend.hasThread`). */
-function holdsThread(name: string | undefined, thread: string, parts: HostParts): boolean {
+/** How this host can go on in `thread` of a worker on `backend` (see `threadHere`), if it can. */
+function threadOn(
+  name: string | undefined,
+  thread: string,
+  parts: HostParts,
+  followUp: string | undefined,
+): "continue" | "resend" | undefined {
   try {
     const backend = backendNamed(name ?? "codex");
-    return backend.hasThread !== undefined && continuesHere(backend, thread, parts.env, parts.store.home);
+    if (backend.hasThread === undefined) return undefined;
+    return threadHere(backend, thread, parts.env, parts.store.home, followUp);
   } catch {
-    return false; // a backend this host does not know runs nothing anyway: its spawn says why
+    return undefined; // a backend this host does not know runs nothing anyway: its spawn says why
   }
+}
+
+/** What a host taking a lost worker over does with its thread, for its log. */
+function takenOver(how: "continue" | "resend" | undefined, thread: string | undefined): string {
+  if (how === "continue") return `its thread ${thread} goes on`;
+  if (how === "resend") return `its follow-up had not reached its thread ${thread}: sent in it again`;
+  return thread
+    ? `its thread ${thread} is not on this machine: from its prompt again`
+    : "no thread known: from its prompt again";
 }
 
 /** Passes one event of the local worker on; false when it is none to pass. */

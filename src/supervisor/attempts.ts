@@ -123,9 +123,12 @@ async function attempts(
         ...spending(entry.status, true),
         resumeThreadId: resumeFrom.threadId,
         threadId: resumeFrom.threadId,
-        promptFile: store.file(spec.id, "resume.txt"),
+        // A follow-up's text the thread never took in goes again; else the agent is told to go on.
+        ...(resumeFrom.resend ? {} : { promptFile: store.file(spec.id, "resume.txt") }),
       };
-      note = `resumed in its own thread ${resumeFrom.threadId}`;
+      note = resumeFrom.resend
+        ? `resumed in its own thread ${resumeFrom.threadId}: its follow-up had not reached the thread, so it is sent again`
+        : `resumed in its own thread ${resumeFrom.threadId}`;
     } else
       note =
         "resumed: no thread to continue (none was recorded, or it was cut off before it held its task), so it runs again from the start";

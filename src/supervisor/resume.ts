@@ -1,10 +1,11 @@
-import { backendNamed, continuesHere } from "../backend/registry.js";
+import { backendNamed, threadHere } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import type { ResumeParams } from "../protocol/messages.js";
+import { readStoreFileSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
 import type { Scheduler } from "./scheduling.js";
 import { WORKER_ENV } from "./worker-env.js";
-import type { WorkerTable } from "./worker-table.js";
+import type { Entry, WorkerTable } from "./worker-table.js";
 
 /** What `baton resume` did with each worker. */
 export interface ResumeOutcome {
@@ -17,6 +18,8 @@ export interface ResumeOutcome {
   readonly threadId: string | undefined;
   /** A rerun's recorded thread that cannot be continued here (its session files lack it or its task). */
   readonly uncontinued?: string;
+  /** A follow-up whose own text its thread never took in (cut off as it came): sent in the thread again. */
+  readonly resent?: true;
 }
 
 export const RESUME_PROMPT = `Baton: your previous session was cut off before you finished (the process supervising you stopped).
@@ -52,12 +55,7 @@ export async function resumeLost(
   // terminal, another call in the same tick) finds them no longer lost, so each starts once.
   const claimed = targets.map((entry) => {
     const before = entry.status;
-    const { threadId, uncontinued } = continuable(
-      entry.spec.backend,
-      before.threadId,
-      params.env,
-      store.home,
-    );
+    const { threadId, uncontinued, resent } = continuable(entry, store, params.env);
     table.move(entry, {
       state: "queued",
       pid: undefined,
@@ -65,13 +63,13 @@ export async function resumeLost(
       reason: undefined,
       resumes: before.resumes + 1,
     });
-    return { entry, before, threadId, uncontinued };
+    return { entry, before, threadId, uncontinued, resent };
   });
   const outcomes: ResumeOutcome[] = [];
-  for (const [index, { entry, threadId, uncontinued }] of claimed.entries()) {
+  for (const [index, { entry, threadId, uncontinued, resent }] of claimed.entries()) {
     const { id } = entry.spec;
     try {
-      if (threadId) await store.writeText(id, "resume.txt", RESUME_PROMPT);
+      if (threadId && !resent) await store.writeText(id, "resume.txt", RESUME_PROMPT);
     } catch (error) {
       // The ones not queued yet are lost again, as they were; the ones queued run.
       for (const rest of claimed.slice(index)) {
@@ -81,7 +79,7 @@ export async function resumeLost(
       throw error;
     }
     entry.env = params.env;
-    entry.resumeFrom = { threadId };
+    entry.resumeFrom = { threadId, ...(resent ? { resend: true } : {}) };
     entry.halt = new AbortController();
     scheduler.enqueue(id);
     outcomes.push({
@@ -89,6 +87,7 @@ export async function resumeLost(
       how: threadId ? "thread" : "rerun",
       threadId,
       ...(uncontinued ? { uncontinued } : {}),
+      ...(resent ? { resent } : {}),
     });
   }
   scheduler.pump();
@@ -97,16 +96,24 @@ export async function resumeLost(
 
 /**
  * The recorded thread, if the worker's agent can go on in it here: one it can continue, whose session
- * files (looked for with the caller's environment, which the resumed agent gets) hold its task; else
- * the thread that cannot be, if that is why it runs again.
+ * files (looked for with the caller's environment, which the resumed agent gets) hold its task, and a
+ * follow-up's own text, else that text is sent in it again (`resent`); else the thread that cannot be,
+ * if that is why it runs again.
  */
 function continuable(
-  name: string,
-  recorded: string | undefined,
+  entry: Entry,
+  store: Store,
   env: Readonly<Record<string, string>>,
-  home: string,
-): { threadId?: string; uncontinued?: string } {
-  const backend = backendNamed(name);
+): { threadId?: string; uncontinued?: string; resent?: true } {
+  const { spec, status } = entry;
+  const backend = backendNamed(spec.backend);
+  const recorded = status.threadId;
   if (!recorded || !backend.canResume) return {};
-  return continuesHere(backend, recorded, env, home) ? { threadId: recorded } : { uncontinued: recorded };
+  const followUp =
+    spec.continues || spec.inThread
+      ? readStoreFileSync(store.home, store.file(spec.id, "prompt.txt"))
+      : undefined;
+  const how = threadHere(backend, recorded, env, store.home, followUp);
+  if (!how) return { uncontinued: recorded };
+  return how === "resend" ? { threadId: recorded, resent: true } : { threadId: recorded };
 }

@@ -36,8 +36,11 @@ export interface Entry {
   settled: Promise<void> | undefined;
   /** Aborted by `stop`: ends a retry's wait, and keeps an agent that has not started from starting. */
   halt: AbortController;
-  /** Set by `resume`: continue this thread, or run again from the start. */
-  resumeFrom?: { readonly threadId: string | undefined };
+  /**
+   * Set by `resume`: continue this thread (`resend`: by sending the worker's own prompt in it again, a
+   * follow-up's text the thread never took in), or run again from the start.
+   */
+  resumeFrom?: { readonly threadId: string | undefined; readonly resend?: boolean };
   /** Its result or status could not be written; both are written again when the supervisor closes. */
   unrecorded?: boolean;
   /** Why its stored result cannot be read, when a crash or a person damaged it. */

@@ -29,7 +29,9 @@ export async function resume(global: GlobalOptions, ids: string[], opts: { json?
     for (const r of resumed) {
       writeOut(
         r.how === "thread"
-          ? `${r.id} resumed in its thread ${r.threadId}\n`
+          ? r.resent
+            ? `${r.id} resumed in its thread ${r.threadId} (its follow-up had not reached the thread: sent again)\n`
+            : `${r.id} resumed in its thread ${r.threadId}\n`
           : r.uncontinued
             ? `${r.id} runs again from the start (its thread ${r.uncontinued} cannot be continued here: the agent's session files do not hold it with its task)\n`
             : `${r.id} runs again from the start (no thread was recorded)\n`,
