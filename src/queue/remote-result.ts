@@ -1,3 +1,5 @@
+import type { Clock } from "../supervisor/clock.js";
+import { endedWithout, STOPPED } from "../supervisor/results.js";
 import type { StopCause } from "../supervisor/run-end.js";
 import type { Entry } from "../supervisor/worker-table.js";
 import type { Usage, WorkerResult } from "../worker/types.js";
@@ -67,4 +69,35 @@ export function settle(remote: RemoteRun, returnvalue: unknown): Promise<void> {
   if (typeof outcome !== "string") return remote.complete(outcome);
   remote.fail(outcome);
   return Promise.resolve();
+}
+
+/** The result of a worker whose job failed on its host before it had one. */
+export function failedOnHost(
+  entry: Entry,
+  reason: string,
+  so: { readonly usage: Usage; readonly threadId: string | undefined },
+  clock: Clock,
+): WorkerResult {
+  const message = `on its host: ${reason}`;
+  return {
+    ...endedWithout(entry.spec, "failed", { kind: "spawn_failed", message }, clock),
+    usage: so.usage,
+    threadId: so.threadId,
+    resumes: entry.status.resumes,
+  };
+}
+
+/** The result of a worker stopped while its job waited for a host (it never ran). */
+export function stoppedWaiting(
+  entry: Entry,
+  cause: Exclude<StopCause, { kind: "user" }> | undefined,
+  usage: Usage,
+  clock: Clock,
+): WorkerResult {
+  const budget = cause?.kind === "budget" ? cause : undefined;
+  return {
+    ...endedWithout(entry.spec, budget ? "over_budget" : "canceled", budget ? budget.reason : STOPPED, clock),
+    usage,
+    resumes: entry.status.resumes,
+  };
 }

@@ -1,12 +1,11 @@
 import type { AttemptContext } from "../supervisor/attempts.js";
 import { Bell } from "../supervisor/bell.js";
-import { endedWithout, STOPPED } from "../supervisor/results.js";
 import type { StopCause } from "../supervisor/run-end.js";
 import { RunLogs } from "../supervisor/run-logs.js";
 import type { Entry, RunHandle } from "../supervisor/worker-table.js";
 import { type Usage, type WorkerResult, ZERO_USAGE } from "../worker/types.js";
 import type { Placement, Placements } from "./placements.js";
-import { completedResult, landed } from "./remote-result.js";
+import { completedResult, failedOnHost, landed, stoppedWaiting } from "./remote-result.js";
 import { budgetCrossed, plus } from "./remote-usage.js";
 import type { ControlEvent, HostUpdate, JobOutcome } from "./wire.js";
 
@@ -215,18 +214,7 @@ export class RemoteRun implements RunHandle {
 
   /** The job failed on its host before a result (its data refused, its worker refused there). */
   fail(reason: string): void {
-    const result = endedWithout(
-      this.entry.spec,
-      "failed",
-      { kind: "spawn_failed", message: `on its host: ${reason}` },
-      this.parts.context.clock,
-    );
-    this.finish({
-      ...result,
-      usage: this.usage,
-      threadId: this.threadId,
-      resumes: this.entry.status.resumes,
-    });
+    this.finish(failedOnHost(this.entry, reason, this, this.parts.context.clock));
   }
 
   /** Ends the worker with `result`, once. */
@@ -265,14 +253,7 @@ export class RemoteRun implements RunHandle {
   private async stopRemote(graceMs: number | undefined): Promise<void> {
     try {
       if (this.run === undefined && (await this.parts.removeWaiting(this.job))) {
-        const clock = this.parts.context.clock;
-        const cause = this.stopCause;
-        const state = cause?.kind === "budget" ? "over_budget" : "canceled";
-        this.finish({
-          ...endedWithout(this.entry.spec, state, cause?.kind === "budget" ? cause.reason : STOPPED, clock),
-          usage: this.usage,
-          resumes: this.entry.status.resumes,
-        });
+        this.finish(stoppedWaiting(this.entry, this.stopCause, this.usage, this.parts.context.clock));
         return;
       }
       await this.parts.control({
