@@ -241,7 +241,7 @@ describe("isolated writers (--isolate)", () => {
     assert.match(
       refused.stderr,
       new RegExp(
-        `^baton: worker ${gone.id}'s change \\(commit [0-9a-f]{12}\\) is not in .*: follow up without --isolate, or spawn a new worker\n$`,
+        `^baton: worker ${gone.id}'s change \\(commit [0-9a-f]{12}\\) is not in .*: restore its branch ${gone.isolation.branch}, or spawn a new worker\n$`,
       ),
     );
   });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
@@ -29,6 +29,7 @@ interface Result {
   resumes: number;
   threadId?: string;
   placement?: { host: string; lostHosts: string[]; resumed?: string };
+  isolation?: { branch: string; commit?: string };
 }
 interface WatchEvent {
   seq: number;
@@ -176,6 +177,45 @@ describe("a workspace on a queue", () => {
       assert.ok(parentSessions.has(request.sessionId), "the follow-up ran in the parent's session");
       assert.match(request.userText, /follow-me\n/, "the earlier conversation came with it");
     }
+  });
+
+  test("an isolated writer's follow-up starts on its host from its parent's commit", async () => {
+    // A repository of its own in the shared folder: the hosts' worktrees come from it.
+    const repo = join(ws.dir, "iso-repo");
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@t", ...args], {
+        encoding: "utf8",
+      });
+    mkdirSync(repo);
+    git("init", "-q");
+    writeFileSync(join(repo, "notes.txt"), "original\n");
+    git("add", "notes.txt");
+    git("commit", "-qm", "start");
+    const edit = (from: string, to: string) => ({
+      type: "patch" as const,
+      patch: `*** Begin Patch\n*** Update File: notes.txt\n@@\n-${from}\n+${to}\n*** End Patch`,
+    });
+    const script = modelScriptLine([
+      edit("original", "first"),
+      { type: "message", text: "wrote first" },
+      edit("first", "second"),
+      { type: "message", text: "wrote second" },
+    ]);
+    const parent = (
+      await ws.ok(["spawn", "--cwd", repo, "--isolate", "--write", "notes.txt", `iso parent\n${script}`])
+    ).trim();
+    assert.equal((await ws.baton(["wait", parent])).code, 0);
+    const first = (await ws.json<Result>(["result", parent])).isolation;
+    assert.ok(first?.commit, "the parent's change is a commit");
+    const child = (await ws.ok(["spawn", "--continue", parent, "now the second edit"])).trim();
+    assert.equal((await ws.baton(["wait", child])).code, 0);
+    const second = await ws.json<Result>(["result", child]);
+    assert.equal(second.answer, "wrote second");
+    assert.match(second.placement?.host ?? "", /^host-[abc]$/);
+    const branch = second.isolation?.branch ?? "";
+    assert.equal(git("show", `${branch}:notes.txt`), "second\n", "its edit applied to its parent's");
+    assert.equal(git("rev-parse", `${branch}~1`).trim(), first.commit);
+    assert.equal(readFileSync(join(repo, "notes.txt"), "utf8"), "original\n", "the checkout is untouched");
   });
 
   test("the writer lock stays workspace-wide: two writers of one file run one after the other, on any hosts", async () => {

@@ -111,6 +111,14 @@ export const spawnParams = z.strictObject({
    * coordinator admitted): its prompt goes as given, as `continues` sends it.
    */
   inThread: z.string().regex(THREAD_ID, "must be an agent thread id").optional(),
+  /**
+   * The commit an `isolate` writer starts from, instead of HEAD (a host running a writer its
+   * coordinator admitted: the commit that spawn recorded). The repository must have it.
+   */
+  isolateFrom: z
+    .string()
+    .regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "must be a full commit id")
+    .optional(),
   /** The agent's web search: on or off; unset, on for the research role and the agent's default otherwise. */
   search: z.boolean().optional(),
   /**

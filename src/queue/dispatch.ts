@@ -40,7 +40,8 @@ export async function dispatchOf(
     ...(OWN_PROGRAM.has(spec.backend)
       ? { agentCommand: commandLine([spec.bin, ...(spec.agentArgs ?? [])]) }
       : {}),
-    ...(spec.isolate ? { isolate: true } : {}),
+    // Where its worktree starts: the commit its spawn recorded (a follow-up's: its parent's change).
+    ...(spec.isolate ? { isolate: true, ...(spec.baseCommit ? { isolateFrom: spec.baseCommit } : {}) } : {}),
     // Asked for by the caller (a writer is never unconfined otherwise); a reader's is the host's call.
     ...(spec.confinement === "unconfined" && spec.scope.kind === "write" ? { unconfined: true } : {}),
     ...(outputSchema ? { outputSchema } : {}),

@@ -95,7 +95,15 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     if (scope.kind !== "write") {
       throw new BatonError("usage", "--isolate is for writers: add --write PATH or --role implementer");
     }
-    baseCommit = await isolationBase(cwd, parentChange);
+    const recorded = params.isolateFrom
+      ? {
+          commit: params.isolateFrom,
+          of: "the commit this writer's spawn started from",
+          otherwise:
+            "run hosts on the coordinator's repository (a shared folder), or give the queue a git remote",
+        }
+      : undefined;
+    baseCommit = await isolationBase(cwd, parentChange ?? recorded);
   }
   if (params.noWait && !params.isolate) {
     const holder = scheduler.holderOf(scope);

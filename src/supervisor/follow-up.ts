@@ -2,6 +2,7 @@ import { backendNamed } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import type { SpawnParams } from "../protocol/messages.js";
 import { isFinal } from "../worker/state.js";
+import type { StartingCommit } from "./isolation.js";
 import type { WorkerTable } from "./worker-table.js";
 
 /**
@@ -13,7 +14,7 @@ import type { WorkerTable } from "./worker-table.js";
 export function followUp(
   table: WorkerTable,
   request: SpawnParams,
-): { params: SpawnParams; threadId: string | undefined; parentChange?: ParentChange } {
+): { params: SpawnParams; threadId: string | undefined; parentChange?: StartingCommit } {
   if (request.inThread) {
     if (request.continues || request.resumeThread || !backendNamed(request.backend ?? "codex").canResume)
       throw new BatonError(
@@ -64,16 +65,25 @@ export function followUp(
     search: request.search ?? spec.search,
     ...(scoped ? {} : spec.scope.kind === "write" ? { write: [...spec.scope.paths] } : { readOnly: true }),
   };
-  // An isolated parent's edits are on its branch, not in the shared checkout: an isolated follow-up
-  // starts from there, so that its thread finds the files as it left them.
-  const commit = spec.isolate
-    ? (table.get(parentId).result?.isolation?.commit ?? spec.baseCommit)
-    : undefined;
-  return { params, threadId, ...(commit ? { parentChange: { parent: parentId, commit } } : {}) };
+  return { params, threadId, ...(params.isolate ? changeOf(table, parentId) : {}) };
 }
 
-/** The commit an isolated follow-up starts from: its isolated parent's change, or where it started. */
-export interface ParentChange {
-  readonly parent: string;
-  readonly commit: string;
+/**
+ * Where an isolated follow-up starts: its isolated parent's edits are on the parent's branch, not in
+ * the shared checkout, and the follow-up starts from its commit, so that the thread finds the files
+ * as it left them (a parent that changed nothing: the commit it started from). A parent whose result
+ * names no change (damaged, or its worktree never collected) is refused rather than started without it.
+ */
+function changeOf(table: WorkerTable, parentId: string): { parentChange?: StartingCommit } {
+  const { spec, result } = table.get(parentId);
+  if (!spec.isolate) return {};
+  if (!result?.isolation)
+    throw new BatonError(
+      "usage",
+      `worker ${parentId}'s change is not known (its result names no branch; see \`baton result ${parentId}\`): spawn a new worker instead`,
+    );
+  const commit = result.isolation.commit ?? spec.baseCommit;
+  if (!commit) return {};
+  const otherwise = `restore its branch ${result.isolation.branch}, or spawn a new worker`;
+  return { parentChange: { commit, of: `worker ${parentId}'s change`, otherwise } };
 }

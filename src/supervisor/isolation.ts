@@ -7,7 +7,6 @@ import { BatonError, errnoOf } from "../errors.js";
 import { readStoreFileSync, StoreDamageError } from "../store/no-follow.js";
 import { gitEnv, SAFE_CONFIG } from "../worker/safe-git.js";
 import type { WorkerSpec } from "../worker/types.js";
-import type { ParentChange } from "./follow-up.js";
 
 const run = promisify(execFile);
 
@@ -66,12 +65,20 @@ export async function repositoryOf(cwd: string): Promise<string> {
   }
 }
 
+/** A commit an isolated writer is to start from, what it is, and what to do when the repository lacks it. */
+export interface StartingCommit {
+  readonly commit: string;
+  readonly of: string;
+  readonly otherwise: string;
+}
+
 /**
  * The commit an isolated writer starts from: HEAD as it is when the spawn is accepted, so commits made
  * after `spawn` returns (or while the worker waits its turn) are not in its worktree. A follow-up of an
- * isolated writer starts `from` its parent's change instead, if the repository still has it.
+ * isolated writer starts `from` its parent's change instead, and a host's writer from the commit its
+ * coordinator's spawn recorded, if the repository has it.
  */
-export async function isolationBase(cwd: string, from?: ParentChange): Promise<string> {
+export async function isolationBase(cwd: string, from?: StartingCommit): Promise<string> {
   const repo = await repositoryOf(cwd);
   if (from) {
     const found = await git(repo, ["rev-parse", "--verify", "--quiet", `${from.commit}^{commit}`]).catch(
@@ -80,7 +87,7 @@ export async function isolationBase(cwd: string, from?: ParentChange): Promise<s
     if (found.trim() === from.commit) return from.commit;
     throw new BatonError(
       "usage",
-      `worker ${from.parent}'s change (commit ${from.commit.slice(0, 12)}) is not in ${repo}: follow up without --isolate, or spawn a new worker`,
+      `${from.of} (commit ${from.commit.slice(0, 12)}) is not in ${repo}: ${from.otherwise}`,
     );
   }
   try {
