@@ -4,9 +4,11 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   realpathSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +16,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { codexRolloutUsage } from "../dist/backend/codex-rollout.js";
 import { codexHasThread, codexHoldsMessage } from "../dist/backend/codex-thread.js";
+import { RESUME_PROMPT } from "../dist/worker/prompt.js";
 
 // Codex logs a thread to CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread>.jsonl as it goes; Baton
 // follows that log for a worker's usage mid-turn, keeping it open between reads.
@@ -122,6 +125,31 @@ test("a thread counts as held only once its log has taken in the task", () => {
     assert.equal(codexHoldsMessage(id, "now the second", env), false, "the whole text, not a part of it");
     line({ type: "event_msg", payload: { type: "user_message", message: "and a third" } });
     assert.equal(codexHoldsMessage(id, "and a third", env), true);
+    assert.equal(codexHoldsMessage(id, "now the second part", env), false, "held, but not the last");
+    userItem(RESUME_PROMPT);
+    assert.equal(
+      codexHoldsMessage(id, "and a third", env),
+      true,
+      "Baton's resume prompts after it do not count",
+    );
+    userItem("the task\n");
+    assert.equal(codexHoldsMessage(id, "the task", env), true);
+    assert.equal(codexHoldsMessage(id, "and a third", env), false, "a later message of its own");
+
+    // A message whose character is split between two reads of the log is read whole.
+    const size = () => statSync(path).size;
+    const text = "la clé à molette";
+    const record = JSON.stringify({
+      type: "event_msg",
+      payload: { type: "item_completed", item: { type: "UserMessage", content: [{ type: "text", text }] } },
+    });
+    const before = Buffer.byteLength(record.slice(0, record.indexOf("é")));
+    const fill = 65_536 - 1 - size() - before; // the boundary falls after the first byte of "é"
+    const pad = JSON.stringify({ type: "response_item", payload: { pad: "" } });
+    line({ type: "response_item", payload: { pad: "a".repeat(fill - Buffer.byteLength(pad) - 1) } });
+    appendFileSync(path, `${record}\n`);
+    assert.equal(readFileSync(path).subarray(65_535, 65_537).toString("utf8"), "é", "split as meant");
+    assert.equal(codexHoldsMessage(id, text, env), true);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

@@ -1,4 +1,6 @@
 import { closeSync, openSync, readSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
+import { RESUME_PROMPT } from "../worker/prompt.js";
 import { findRollout, sessionsOf } from "./codex-rollout.js";
 
 // Whether a codex thread can go on here, read from its rollout log: codex makes the log as the thread
@@ -11,7 +13,7 @@ const BUFFER = Buffer.allocUnsafe(CHUNK);
 
 /** How far into a rollout log the task is looked for (codex's instructions come before it). */
 const TASK_WITHIN_BYTES = 16 * 1024 * 1024;
-/** How far a follow-up's text is looked for: it comes after its parent's whole turn. */
+/** How far a follow-up's text is looked for: the whole log, up to this (it comes after its parent's turns). */
 const MESSAGE_WITHIN_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -19,11 +21,13 @@ const MESSAGE_WITHIN_BYTES = 64 * 1024 * 1024;
  * `codex exec resume` needs): a thread cut off before codex wrote its task is not one.
  */
 export function codexHasThread(threadId: string, env: Readonly<Record<string, string>>): boolean {
-  return anyUserMessage(threadId, env, TASK_WITHIN_BYTES, () => true);
+  return eachUserMessage(threadId, env, TASK_WITHIN_BYTES, () => true) === "stopped";
 }
 
 /**
- * Whether the thread's log holds `text` as a message codex took in (a follow-up's own text). Past
+ * Whether the thread's log holds `text` as the last message codex took in (a follow-up's own text),
+ * not counting Baton's resume prompts sent after it. The last, not any: a follow-up repeating an
+ * earlier message ("keep going") would otherwise count as held when it was cut off. Past
  * {@link MESSAGE_WITHIN_BYTES} it says no: a follow-up sent twice is better than one never sent.
  */
 export function codexHoldsMessage(
@@ -31,37 +35,48 @@ export function codexHoldsMessage(
   text: string,
   env: Readonly<Record<string, string>>,
 ): boolean {
-  const wanted = text.trim();
-  return anyUserMessage(threadId, env, MESSAGE_WITHIN_BYTES, (message) => message.trim() === wanted);
+  const resume = RESUME_PROMPT.trim();
+  let last: string | undefined;
+  const read = eachUserMessage(threadId, env, MESSAGE_WITHIN_BYTES, (message) => {
+    const trimmed = message.trim();
+    if (trimmed !== resume) last = trimmed;
+    return false;
+  });
+  return read === "whole" && last === text.trim();
 }
 
-/** Reads the thread's log from the start, in chunks, until a user message satisfies `found`. */
-function anyUserMessage(
+/**
+ * Reads the thread's log from the start, in chunks, giving each user message to `stop` until it says
+ * so: "stopped", "whole" (read to its end), or "not" (no log, unreadable, or longer than `within`).
+ */
+function eachUserMessage(
   threadId: string,
   env: Readonly<Record<string, string>>,
   within: number,
-  found: (message: string) => boolean,
-): boolean {
+  stop: (message: string) => boolean,
+): "stopped" | "whole" | "not" {
   const path = findRollout(sessionsOf(env), threadId, { listedAt: 0 });
-  if (!path) return false;
+  if (!path) return "not";
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
+    // A character split between two reads is decoded whole.
+    const decoder = new StringDecoder("utf8");
     let pending = "";
     for (let offset = 0; offset < within; ) {
       const n = readSync(fd, BUFFER, 0, CHUNK, offset);
-      if (n <= 0) return false;
+      if (n <= 0) return "whole";
       offset += n;
-      const lines = (pending + BUFFER.subarray(0, n).toString("utf8")).split("\n");
+      const lines = (pending + decoder.write(BUFFER.subarray(0, n))).split("\n");
       pending = lines.pop() ?? "";
       for (const line of lines) {
         const message = userMessage(line);
-        if (message !== undefined && found(message)) return true;
+        if (message !== undefined && stop(message)) return "stopped";
       }
     }
-    return false;
+    return "not";
   } catch {
-    return false;
+    return "not";
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

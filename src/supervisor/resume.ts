@@ -3,6 +3,7 @@ import { BatonError } from "../errors.js";
 import type { ResumeParams } from "../protocol/messages.js";
 import { readStoreFileSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
+import { RESUME_PROMPT } from "../worker/prompt.js";
 import type { Scheduler } from "./scheduling.js";
 import { WORKER_ENV } from "./worker-env.js";
 import type { Entry, WorkerTable } from "./worker-table.js";
@@ -21,11 +22,6 @@ export interface ResumeOutcome {
   /** A follow-up whose own text its thread never took in (cut off as it came): sent in the thread again. */
   readonly resent?: true;
 }
-
-export const RESUME_PROMPT = `Baton: your previous session was cut off before you finished (the process supervising you stopped).
-Continue the same task from where you left off. Do not redo work that is already done.
-End with your final answer, as the task asked.
-`;
 
 /**
  * Queues lost workers again: each continues in its own recorded thread when there is one (its attempt
@@ -53,17 +49,18 @@ export async function resumeLost(
   }
   // Every target is claimed (queued) before the first await: a resume racing this one (another
   // terminal, another call in the same tick) finds them no longer lost, so each starts once.
-  const claimed = targets.map((entry) => {
-    const before = entry.status;
-    const { threadId, uncontinued, resent } = continuable(entry, store, params.env);
-    table.move(entry, {
+  // How each goes on is decided for all of them first: nothing is moved if one of these throws.
+  const decided = targets.map((entry) => ({ entry, ...continuable(entry, store, params.env) }));
+  const claimed = decided.map((decision) => {
+    const before = decision.entry.status;
+    table.move(decision.entry, {
       state: "queued",
       pid: undefined,
       endedAt: undefined,
       reason: undefined,
       resumes: before.resumes + 1,
     });
-    return { entry, before, threadId, uncontinued, resent };
+    return { ...decision, before };
   });
   const outcomes: ResumeOutcome[] = [];
   for (const [index, { entry, threadId, uncontinued, resent }] of claimed.entries()) {
@@ -109,11 +106,17 @@ function continuable(
   const backend = backendNamed(spec.backend);
   const recorded = status.threadId;
   if (!recorded || !backend.canResume) return {};
-  const followUp =
-    spec.continues || spec.inThread
-      ? readStoreFileSync(store.home, store.file(spec.id, "prompt.txt"))
-      : undefined;
+  const followUp = spec.continues || spec.inThread ? followUpText(store, spec.id) : undefined;
   const how = threadHere(backend, recorded, env, store.home, followUp);
   if (!how) return { uncontinued: recorded };
   return how === "resend" ? { threadId: recorded, resent: true } : { threadId: recorded };
+}
+
+/** A follow-up's own text as it was sent (its prompt.txt); unknown if the store cannot give it. */
+function followUpText(store: Store, id: string): string | undefined {
+  try {
+    return readStoreFileSync(store.home, store.file(id, "prompt.txt"));
+  } catch {
+    return undefined; // its attempt reads the same file, and fails on it with the reason
+  }
 }

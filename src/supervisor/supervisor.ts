@@ -12,6 +12,7 @@ import {
   type SpawnParams,
 } from "../protocol/messages.js";
 import type { Store } from "../store/store.js";
+import { RESUME_PROMPT } from "../worker/prompt.js";
 import { isFinal } from "../worker/state.js";
 import type { EndReason, WorkerInfo, WorkerResult } from "../worker/types.js";
 import { type AdmissionContext, admit } from "./admission.js";
@@ -23,7 +24,7 @@ import type { SupervisorOptions } from "./options.js";
 import { Problems } from "./problems.js";
 import { recover } from "./recovery.js";
 import { endedWithout, recordResult, resultOf, STOPPED } from "./results.js";
-import { RESUME_PROMPT, type ResumeOutcome, resumeLost } from "./resume.js";
+import { type ResumeOutcome, resumeLost } from "./resume.js";
 import type { WorkerRunner } from "./runner.js";
 import { Scheduler } from "./scheduling.js";
 import { interruptRun, typeInto } from "./terminal-input.js";

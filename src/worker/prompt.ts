@@ -16,3 +16,9 @@ export function scopeLine(scope: Scope): string {
 export function workerPrompt(task: string, scope: Scope): string {
   return `${WORKER_PREAMBLE}\n${scopeLine(scope)}\nTASK: ${task}\n`;
 }
+
+/** What a worker continued in its own thread after its supervisor was lost is told (its resume.txt). */
+export const RESUME_PROMPT = `Baton: your previous session was cut off before you finished (the process supervising you stopped).
+Continue the same task from where you left off. Do not redo work that is already done.
+End with your final answer, as the task asked.
+`;
