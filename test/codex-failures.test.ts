@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import type { WorkerInfo, WorkerResult } from "../dist/index.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/index.js";
 import { waitForState } from "./support/faults.ts";
-import { alive, FIXTURES, processesWithEnv, sleep, Workspace } from "./support/harness.ts";
+import { alive, FIXTURES, processesWithEnv, Workspace } from "./support/harness.ts";
 
 // Real codex workers whose model misbehaves, and workers stopped from outside.
 
@@ -24,6 +24,8 @@ describe("codex workers when things go wrong", () => {
     ws = await Workspace.create(directiveScript());
   });
   after(() => ws.cleanup());
+  const modelAsked = (task: string) =>
+    ws.model.asked((request) => request.userText.includes(task), AbortSignal.timeout(30_000));
 
   test("a model that answers HTTP 500 fails the worker with the reason", async () => {
     const id = (
@@ -62,9 +64,8 @@ describe("codex workers when things go wrong", () => {
   });
 
   test("stop ends a running worker as canceled, leaving no process", async () => {
-    const id = (await ws.ok(["spawn", `stall\n${modelScriptLine([{ type: "stall" }])}`])).trim();
-    await waitForState(ws, id, "running");
-    await sleep(500);
+    const id = (await ws.ok(["spawn", `stop me\n${modelScriptLine([{ type: "stall" }])}`])).trim();
+    await modelAsked("stop me"); // codex is up, and waits on the model
     const stopped = await ws.json<{ stopped: string[] }>(["stop", id, "--grace", "1"]);
     assert.deepEqual(stopped.stopped, [id]);
     const result = JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult;
@@ -73,9 +74,8 @@ describe("codex workers when things go wrong", () => {
   });
 
   test("interrupt sends Ctrl+C: codex ends and the worker is canceled", async () => {
-    const id = (await ws.ok(["spawn", `stall\n${modelScriptLine([{ type: "hang" }])}`])).trim();
-    await waitForState(ws, id, "running");
-    await sleep(800);
+    const id = (await ws.ok(["spawn", `interrupt me\n${modelScriptLine([{ type: "hang" }])}`])).trim();
+    await modelAsked("interrupt me"); // codex is up, and waits on the model
     await ws.ok(["interrupt", id]);
     const waited = await ws.baton(["wait", id, "--timeout", "20"]);
     assert.equal(waited.code, 1);

@@ -38,7 +38,6 @@ async function ctrlCTwice(session: Session): Promise<void> {
   session.ctrlC();
   await until(() => session.output.includes("stopping the workers gracefully"), "the first Ctrl+C");
   const first = Date.now();
-  await sleep(300);
   session.ctrlC();
   const code = await session.exited;
   const took = Date.now() - first;

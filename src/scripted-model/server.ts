@@ -28,6 +28,11 @@ export interface ScriptedModel {
   readonly baseUrl: string;
   /** Every request received, in order. */
   readonly requests: readonly ModelRequest[];
+  /**
+   * The first request `matches` accepts, received already or when it comes (before it is answered);
+   * rejects when `signal` aborts.
+   */
+  asked(matches: (request: ModelRequest) => boolean, signal?: AbortSignal): Promise<ModelRequest>;
   /** Writes a `config.toml` into `codexHome` that points codex at this server; `extraToml` goes on top. */
   writeCodexHome(codexHome: string, extraToml?: string): Promise<void>;
   close(): Promise<void>;
@@ -37,6 +42,7 @@ export const SCRIPTED_KEY_ENV = "SCRIPTED_KEY";
 
 export async function startScriptedModel(options: ScriptedModelOptions): Promise<ScriptedModel> {
   const requests: ModelRequest[] = [];
+  const waiting = new Set<(request: ModelRequest) => void>();
   const turns = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -67,6 +73,7 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
         bytes: raw.length,
       };
       requests.push(request);
+      for (const wake of [...waiting]) wake(request);
       let steps: readonly ScriptStep[];
       try {
         const out = options.script(request);
@@ -88,6 +95,28 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
   return {
     baseUrl,
     requests,
+    asked(matches, signal) {
+      const found = requests.find(matches);
+      if (found) return Promise.resolve(found);
+      return new Promise<ModelRequest>((resolve, reject) => {
+        const wake = (request: ModelRequest) => {
+          if (!matches(request)) return;
+          done();
+          resolve(request);
+        };
+        const abort = () => {
+          done();
+          reject(signal?.reason ?? new Error("aborted"));
+        };
+        const done = () => {
+          waiting.delete(wake);
+          signal?.removeEventListener("abort", abort);
+        };
+        if (signal?.aborted) return abort();
+        waiting.add(wake);
+        signal?.addEventListener("abort", abort, { once: true });
+      });
+    },
     async writeCodexHome(codexHome, extraToml = "") {
       await mkdir(codexHome, { recursive: true, mode: 0o700 });
       // Top-level keys must come before the provider table, or TOML would put them inside it.
