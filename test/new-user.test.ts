@@ -130,6 +130,12 @@ describe("a new user's first minutes", () => {
       for (let i = 0; i < 11; i++)
         ids.push((await ws.ok(["spawn", "--codex-bin", agent, `task ${i}`])).trim());
       assert.equal((await ws.baton(["wait"])).code, 0);
+      const idle = await ws.baton(["wait"]);
+      assert.deepEqual(
+        [idle.code, idle.stdout, idle.stderr],
+        [0, "", "baton: nothing to wait for: no worker is unfinished\n"],
+        "a wait with nothing to wait for says so",
+      );
       const listed = (await ws.json<{ workers: WorkerInfo[] }>(["ls"])).workers.map((w) => w.id);
       assert.deepEqual(listed, ids);
       const table = (await ws.ok(["ls"]))

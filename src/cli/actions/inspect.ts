@@ -5,7 +5,7 @@ import { BatonError } from "../../errors.js";
 import { DIR_MODE, writeFileAtomic } from "../../store/atomic.js";
 import { isFinal } from "../../worker/state.js";
 import type { WorkerInfo } from "../../worker/types.js";
-import { ExitWith, type GlobalOptions, ioOf, printJson, withBaton, writeOut } from "../context.js";
+import { ExitWith, type GlobalOptions, ioOf, printJson, withBaton, writeErr, writeOut } from "../context.js";
 import { interruptible } from "../interruptible.js";
 import type { Io } from "../io.js";
 import { reasonText } from "../render.js";
@@ -100,6 +100,7 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
     }
   }).catch(timedOut);
   if (opts.json) printJson(result, io);
+  else if (result.workers.length === 0) writeErr("baton: nothing to wait for: no worker is unfinished\n", io);
   else for (const w of result.workers) if (!printed.has(w.id)) writeOut(waitLine(w), io);
   if (result.timedOut) throw new ExitWith(124, opts.json ? "" : "timed out waiting (--timeout)");
   const ended = result.workers.filter((w) => isFinal(w.state));
