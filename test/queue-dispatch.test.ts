@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { splitCommandLine } from "../src/backend/argv.js";
 import { commandLine } from "../src/queue/dispatch.js";
 import { remoteProblem } from "../src/queue/git-remote.js";
-import { workerJob } from "../src/queue/wire.js";
+import { WIRE_VERSION, workerJob } from "../src/queue/wire.js";
 
 // A command or acp worker's program goes to its host as a command line, split there again.
 test("a worker's program and arguments reach a host as the same words", () => {
@@ -49,7 +49,7 @@ test("a git remote in a job is a plain URL or path, never a helper, an option or
   ];
   for (const [url, why] of refused) assert.match(remoteProblem(url) ?? "accepted", why, url);
   const job = {
-    v: 1,
+    v: WIRE_VERSION,
     workspace: "0123456789abcdef01234567",
     worker: "w1",
     request: { task: "t", cwd: "/w", backend: "codex" },

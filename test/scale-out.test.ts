@@ -4,7 +4,10 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
+import { queueNames } from "../dist/queue/names.js";
+import { WIRE_VERSION } from "../dist/queue/wire.js";
 import { directiveScript, modelScriptLine } from "../dist/scripted-model/directives.js";
 import { busy, CLI, FIXTURES, sleep, Workspace } from "./support/harness.js";
 import { TestHost } from "./support/hosts.js";
@@ -216,6 +219,33 @@ describe("a workspace on a queue", () => {
     assert.equal(git("show", `${branch}:notes.txt`), "second\n", "its edit applied to its parent's");
     assert.equal(git("rev-parse", `${branch}~1`).trim(), first.commit);
     assert.equal(readFileSync(join(repo, "notes.txt"), "utf8"), "original\n", "the checkout is untouched");
+  });
+
+  test("a job from a Baton of another version is refused by the host that takes it, in one line", async () => {
+    // Connections of the test's own, each closed at the end (BullMQ leaves a given connection open).
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const listening = connection.duplicate();
+    const queue = new Queue(queueNames(key).jobs, { connection });
+    const events = new QueueEvents(queueNames(key).jobs, { connection: listening });
+    try {
+      await events.waitUntilReady();
+      const job = await queue.add(
+        "worker",
+        { v: WIRE_VERSION - 1, workspace: key, worker: "w9999", request: { task: "t", cwd: ws.dir } },
+        { jobId: `old-version-${Date.now()}`, attempts: 1 },
+      );
+      await assert.rejects(
+        job.waitUntilFinished(events, 60_000),
+        new RegExp(
+          `comes from a Baton of another version \\(its jobs are version ${WIRE_VERSION - 1}, this host reads ${WIRE_VERSION}\\): run the same Baton version on the coordinator and its hosts`,
+        ),
+      );
+    } finally {
+      await events.close();
+      await queue.close();
+      listening.disconnect();
+      connection.disconnect();
+    }
   });
 
   test("the writer lock stays workspace-wide: two writers of one file run one after the other, on any hosts", async () => {

@@ -27,8 +27,10 @@ export function codexHasThread(threadId: string, env: Readonly<Record<string, st
 /**
  * Whether the thread's log holds `text` as the last message codex took in (a follow-up's own text),
  * not counting Baton's resume prompts sent after it. The last, not any: a follow-up repeating an
- * earlier message ("keep going") would otherwise count as held when it was cut off. Past
- * {@link MESSAGE_WITHIN_BYTES} it says no: a follow-up sent twice is better than one never sent.
+ * earlier message of its thread is not taken for one that arrived, unless it repeats the very one
+ * before it (then it counts as held). Past {@link MESSAGE_WITHIN_BYTES} it says no: a follow-up sent
+ * twice is better than one never sent. It reads the log from its start: only a resume or a host's
+ * takeover asks.
  */
 export function codexHoldsMessage(
   threadId: string,

@@ -182,6 +182,12 @@ function report(event: BatonEvent, reporter: Reporter, resumed: "thread" | "reru
 }
 
 function checked(job: Job, workspace: string): WorkerJob {
+  const version = (job.data as { v?: unknown } | null)?.v;
+  if (typeof version === "number" && version !== WIRE_VERSION) {
+    throw new RefusedJob(
+      `job ${job.id} comes from a Baton of another version (its jobs are version ${version}, this host reads ${WIRE_VERSION}): run the same Baton version on the coordinator and its hosts`,
+    );
+  }
   const parsed = workerJob.safeParse(job.data);
   if (!parsed.success) {
     throw new RefusedJob(

@@ -9,7 +9,8 @@ import { WORKSPACE_KEY } from "./names.js";
 // (anyone holding the password can write it), so each side checks what it reads. No environment, no
 // key, no secret is ever part of it: a host runs agents with its own.
 
-export const WIRE_VERSION = 1;
+/** Raised when what crosses Redis changes: a host refuses another version's jobs in one line. 2: `isolateFrom`. */
+export const WIRE_VERSION = 2;
 
 const workspace = z.string().regex(WORKSPACE_KEY, "must be a workspace key (24 hex digits)");
 const workerId = z.string().regex(/^w[1-9][0-9]{0,8}$/);

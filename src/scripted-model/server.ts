@@ -43,6 +43,8 @@ export const SCRIPTED_KEY_ENV = "SCRIPTED_KEY";
 export async function startScriptedModel(options: ScriptedModelOptions): Promise<ScriptedModel> {
   const requests: ModelRequest[] = [];
   const waiting = new Set<(request: ModelRequest) => void>();
+  /** What `close` ends: the `asked` calls still waiting. */
+  const closing = new Set<() => void>();
   const turns = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -100,19 +102,30 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
       if (found) return Promise.resolve(found);
       return new Promise<ModelRequest>((resolve, reject) => {
         const wake = (request: ModelRequest) => {
-          if (!matches(request)) return;
+          let matched: boolean;
+          try {
+            matched = matches(request);
+          } catch (error) {
+            end(error);
+            return;
+          }
+          if (!matched) return;
           done();
           resolve(request);
         };
-        const abort = () => {
+        const end = (reason: unknown) => {
           done();
-          reject(signal?.reason ?? new Error("aborted"));
+          reject(reason);
         };
+        const abort = () => end(signal?.reason ?? new Error("aborted"));
+        const closed = () => end(new Error("the scripted model was closed before it was asked"));
         const done = () => {
           waiting.delete(wake);
+          closing.delete(closed);
           signal?.removeEventListener("abort", abort);
         };
         if (signal?.aborted) return abort();
+        closing.add(closed);
         waiting.add(wake);
         signal?.addEventListener("abort", abort, { once: true });
       });
@@ -126,6 +139,7 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const end of [...closing]) end();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
