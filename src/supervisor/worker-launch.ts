@@ -38,6 +38,8 @@ export interface WorkerLaunch {
   readonly sandbox: Sandbox | undefined;
   /** A `pipes` backend's conversation with its agent. */
   readonly converse?: LaunchPlan["converse"];
+  /** The store's copy of the native launcher, where there is one. */
+  readonly launcher?: string;
 }
 
 /**
@@ -70,7 +72,10 @@ export function launchWorker(
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
   const launcher = launcherIn(store.home);
-  const converse = plan.converse ? { converse: plan.converse } : {};
+  const carried = {
+    ...(plan.converse ? { converse: plan.converse } : {}),
+    ...(launcher ? { launcher } : {}),
+  };
   if (!confining) {
     return {
       ...direct(plan, launcher, niceOfWorkers()),
@@ -78,7 +83,7 @@ export function launchWorker(
       tmpDir,
       lastMessageFile,
       sandbox: undefined,
-      ...converse,
+      ...carried,
     };
   }
   const confined = confiner();
@@ -110,7 +115,7 @@ export function launchWorker(
     tmpDir,
     lastMessageFile,
     sandbox,
-    ...converse,
+    ...carried,
   };
 }
 

@@ -1,0 +1,180 @@
+// baton-launch --serve: how the supervisor starts agents without forking itself. A fork copies the
+// page tables of the whole process and a 100 MB supervisor's child then pays to tear them down at its
+// exec: about 3.5 ms of CPU a worker, more than the sandbox costs. This process is a few hundred KB;
+// the supervisor starts it once (src/supervisor/spawner.ts) and has it fork instead.
+//
+// The supervisor opens each agent's pseudo-terminal itself and keeps its master end; this process
+// only makes a child that takes the terminal's other end as its controlling terminal and standard
+// input, output and error, then runs the launcher (`launch` in launch.c) in that child, with no exec
+// of its own.
+//
+// Requests, on standard input: fields each ending in a NUL byte,
+//   "spawn" ID TTY CWD ARGC ARGV... ENVC ENV...
+// where ARGV is the launcher's command line (ARGV[0] is this program) and ENV the agent's environment,
+// NAME=VALUE each. Replies, on standard output, a line each:
+//   started ID PID     the child is made (it may still fail to start its program: it then exits 126
+//                      or 127 with the reason on its terminal, as the launcher does)
+//   failed ID ERRNO    no child could be made
+//   exit PID CODE SIG  a child ended: its exit code (0 if a signal ended it) and that signal (0 if none)
+// A request that cannot be read is a bug of the supervisor's: this process says so on standard error
+// and exits 2. It exits 0 at the end of its input (its supervisor has gone): its children go on, as
+// the workers of a supervisor that crashed always have, and are found again by their markers.
+#include <poll.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+extern char **environ;
+
+/** At most this much of one request (command line and environment): a larger one is refused. */
+#define MAX_REQUEST (16 * 1024 * 1024)
+#define MAX_FIELDS 65536
+
+static void reply(const char *format, ...) {
+  char line[128];
+  va_list args;
+  va_start(args, format);
+  int n = vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  // A short line to a pipe is written whole; a supervisor that is gone ends this process.
+  if (write(STDOUT_FILENO, line, (size_t)n) != n) _exit(0);
+}
+
+static int broken(const char *why) {
+  dprintf(STDERR_FILENO, "baton-launch --serve: %s\n", why);
+  return 2;
+}
+
+/** The child: a session of its own whose controlling terminal is TTY, then the launcher. */
+static void child(char *tty, const char *cwd, int argc, char **argv, char **env, const sigset_t *mask) {
+  sigprocmask(SIG_SETMASK, mask, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  if (setsid() < 0) _exit(126);
+  int fd = open(tty, O_RDWR | O_NOCTTY);
+  if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) != 0) _exit(126);
+  for (int target = 0; target <= 2; target++)
+    if (dup2(fd, target) < 0) _exit(126);
+  if (fd > 2) close(fd);
+  // The terminal's modes as node-pty's fork sets them (UTF-8 input among them), over the kernel's.
+  struct termios modes;
+  if (tcgetattr(STDIN_FILENO, &modes) == 0) {
+    modes.c_iflag |= BRKINT | IXANY | IMAXBEL | IUTF8;
+    modes.c_cflag |= HUPCL;
+    modes.c_cc[VEOL] = modes.c_cc[VEOL2] = 0377;
+    tcsetattr(STDIN_FILENO, TCSANOW, &modes);
+  }
+  // Nothing else of this process's reaches the agent (its pipes to the supervisor, its signalfd).
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+#endif
+    for (int other = 3; other < 1024; other++) close(other);
+  if (chdir(cwd) != 0) {
+    dprintf(STDERR_FILENO, "baton-launch: cannot enter %s: %s\n", cwd, strerror(errno));
+    _exit(126);
+  }
+  environ = env;
+  _exit(launch(argc, argv));
+}
+
+/** The next field of `buffer` from `*at`, or NULL when its end is not in yet. */
+static char *field(char *buffer, size_t length, size_t *at) {
+  char *start = buffer + *at;
+  char *end = memchr(start, '\0', length - *at);
+  if (end == NULL) return NULL;
+  *at = (size_t)(end - buffer) + 1;
+  return start;
+}
+
+static int count(const char *text, long *value) {
+  char *end;
+  errno = 0;
+  *value = strtol(text, &end, 10);
+  return errno == 0 && *end == '\0' && *value >= 0 && *value < MAX_FIELDS;
+}
+
+/**
+ * Serves the first whole request of `buffer`, if it holds one: its length, 0 when more must come
+ * first, -1 when it cannot be read.
+ */
+static long serve_one(char *buffer, size_t length, char **fields, const sigset_t *mask) {
+  size_t at = 0;
+  char *verb = field(buffer, length, &at), *id = NULL, *tty = NULL, *cwd = NULL, *n = NULL;
+  if (verb && strcmp(verb, "spawn") != 0) return -1;
+  if (!verb || !(id = field(buffer, length, &at)) || !(tty = field(buffer, length, &at)) ||
+      !(cwd = field(buffer, length, &at)) || !(n = field(buffer, length, &at)))
+    return 0;
+  long argc, envc;
+  if (!count(n, &argc) || argc < 2) return -1;
+  for (long k = 0; k < argc; k++)
+    if (!(fields[k] = field(buffer, length, &at))) return 0;
+  fields[argc] = NULL;
+  if (!(n = field(buffer, length, &at))) return 0;
+  if (!count(n, &envc) || argc + 1 + envc + 1 > MAX_FIELDS) return -1;
+  char **env = fields + argc + 1;
+  for (long k = 0; k < envc; k++)
+    if (!(env[k] = field(buffer, length, &at))) return 0;
+  env[envc] = NULL;
+  pid_t pid = fork();
+  if (pid == 0) child(tty, cwd, (int)argc, fields, env, mask);
+  if (pid < 0) reply("failed %s %d\n", id, errno);
+  else reply("started %s %ld\n", id, (long)pid);
+  return (long)at;
+}
+
+static void reap(void) {
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    reply("exit %ld %d %d\n", (long)pid, code, sig);
+  }
+}
+
+static int serve(void) {
+  sigset_t children, mask;
+  sigemptyset(&children);
+  sigaddset(&children, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &children, &mask) != 0) return broken("cannot block SIGCHLD");
+  int exits = signalfd(-1, &children, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (exits < 0) return broken("cannot make a signalfd");
+  signal(SIGPIPE, SIG_IGN);
+  char **fields = malloc(sizeof(char *) * MAX_FIELDS);
+  size_t capacity = 64 * 1024, length = 0;
+  char *buffer = malloc(capacity);
+  if (!fields || !buffer) return broken("out of memory");
+  struct pollfd watched[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = exits, .events = POLLIN}};
+  for (;;) {
+    if (poll(watched, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return broken("poll failed");
+    }
+    if (watched[1].revents) {
+      struct signalfd_siginfo info;
+      while (read(exits, &info, sizeof info) > 0) {
+      }
+      reap();
+    }
+    if (!watched[0].revents) continue;
+    if (length == capacity) {
+      if (capacity >= MAX_REQUEST) return broken("a request larger than 16 MiB");
+      capacity *= 2;
+      char *larger = realloc(buffer, capacity);
+      if (!larger) return broken("out of memory");
+      buffer = larger;
+    }
+    ssize_t got = read(STDIN_FILENO, buffer + length, capacity - length);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return 0; // the supervisor has gone
+    length += (size_t)got;
+    long used;
+    while (length > 0 && (used = serve_one(buffer, length, fields, &mask)) != 0) {
+      if (used < 0) return broken("a request it cannot read");
+      memmove(buffer, buffer + used, length - (size_t)used);
+      length -= (size_t)used;
+    }
+  }
+}
