@@ -12,8 +12,9 @@
 //   "spawn" ID TTY CWD ARGC ARGV... ENVC ENV...
 // where ARGV is the launcher's command line (ARGV[0] is this program) and ENV the agent's environment,
 // NAME=VALUE each. Replies, on standard output, a line each:
-//   started ID PID     the child is made (it may still fail to start its program: it then exits 126
-//                      or 127 with the reason on its terminal, as the launcher does)
+//   started ID PID     the child is made and holds its terminal (it may still fail to start its
+//                      program: it then exits 126 or 127 with the reason on its terminal, as the
+//                      launcher does; or, if it could not take the terminal, 126 with none)
 //   failed ID ERRNO    no child could be made
 //   exit PID CODE SIG  a child ended: its exit code (0 if a signal ended it) and that signal (0 if none)
 // A request that cannot be read is a bug of the supervisor's: this process says so on standard error
@@ -39,6 +40,7 @@ static void reply(const char *format, ...) {
   va_start(args, format);
   int n = vsnprintf(line, sizeof line, format, args);
   va_end(args);
+  if (n < 0 || (size_t)n >= sizeof line) _exit(2); // never: its fields are numbers the supervisor made
   // A short line to a pipe is written whole; a supervisor that is gone ends this process.
   if (write(STDOUT_FILENO, line, (size_t)n) != n) _exit(0);
 }
@@ -48,7 +50,11 @@ static int broken(const char *why) {
   return 2;
 }
 
-/** The child: a session of its own whose controlling terminal is TTY, then the launcher. */
+/**
+ * The child: a session of its own whose controlling terminal is TTY, then the launcher. Closing
+ * `ready` (with every other descriptor but the terminal) tells the spawner it holds the terminal: a
+ * Ctrl+C typed before then would reach no process.
+ */
 static void child(char *tty, const char *cwd, int argc, char **argv, char **env, const sigset_t *mask) {
   sigprocmask(SIG_SETMASK, mask, NULL);
   signal(SIGPIPE, SIG_DFL);
@@ -117,10 +123,25 @@ static long serve_one(char *buffer, size_t length, char **fields, const sigset_t
   for (long k = 0; k < envc; k++)
     if (!(env[k] = field(buffer, length, &at))) return 0;
   env[envc] = NULL;
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) {
+    reply("failed %s %d\n", id, errno);
+    return (long)at;
+  }
   pid_t pid = fork();
   if (pid == 0) child(tty, cwd, (int)argc, fields, env, mask);
-  if (pid < 0) reply("failed %s %d\n", id, errno);
-  else reply("started %s %ld\n", id, (long)pid);
+  int error = errno;
+  close(ready[1]);
+  if (pid < 0) {
+    reply("failed %s %d\n", id, error);
+  } else {
+    // Until the child has taken its terminal (or died trying): its end closes then.
+    char byte;
+    while (read(ready[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    reply("started %s %ld\n", id, (long)pid);
+  }
+  close(ready[0]);
   return (long)at;
 }
 

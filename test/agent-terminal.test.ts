@@ -71,15 +71,22 @@ function collect(terminal: AgentTerminal): { text: () => string; seen: (pattern:
 const exitOf = (terminal: AgentTerminal) =>
   new Promise<{ exitCode: number; signal?: number }>((resolve) => terminal.onExit(resolve));
 
+const statOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+};
+const sessionOf = (pid: number) => Number(statOf(pid)[3]);
+
 /** This process's children running the spawner. */
 function spawners(): number[] {
   return readdirSync("/proc")
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        return parent === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").endsWith("--serve\0");
+        return (
+          Number(statOf(Number(pid))[1]) === process.pid &&
+          readFileSync(`/proc/${pid}/cmdline`, "utf8").endsWith("--serve\0")
+        );
       } catch {
         return false;
       }
@@ -104,7 +111,10 @@ test("an agent the spawner starts has a terminal of its own, as node-pty's, and 
   assert.match(output.text(), new RegExp(`TERM=xterm-256color PWD=${tmpdir()}`));
   assert.match(output.text(), /rows 50; columns 200/);
   assert.match(output.text(), /[^-]iutf8/);
-  assert.equal(spawners().length, 1, "one spawner serves every agent");
+  const [spawner, ...more] = spawners();
+  assert.equal(more.length, 0, "one spawner serves every agent");
+  // A Ctrl+C or hangup meant for a supervisor in the foreground must not reach it.
+  assert.notEqual(sessionOf(spawner!), sessionOf(process.pid), "the spawner has a session of its own");
 });
 
 test("Ctrl+C typed into the terminal reaches the agent, and a signal's end is told as such", {

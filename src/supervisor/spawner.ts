@@ -25,6 +25,12 @@ const nativePty = (): NativePty =>
 
 type Exit = { exitCode: number; signal?: number };
 
+/** How often an agent whose spawner has gone is looked for (no process is left to be told of its end). */
+const ORPHAN_CHECK_MS = 1000;
+
+/** How long the spawner may take to answer a start before it is taken for wedged. */
+const REPLY_TIMEOUT_MS = 10_000;
+
 /** node-pty's wait, after an agent's exit, for the end of what it printed (see drainAtDestroy). */
 const LAST_OUTPUT_MS = 200;
 
@@ -59,11 +65,14 @@ export class Spawner {
     launcher: string,
     private readonly home: string,
   ) {
-    this.child = spawn(launcher, ["--serve"], { stdio: ["pipe", "pipe", "inherit"] });
+    // A session of its own: a Ctrl+C or hangup meant for a supervisor in the foreground (which it
+    // handles) must not end the spawner and, with it, the exit codes of every running agent.
+    this.child = spawn(launcher, ["--serve"], { stdio: ["pipe", "pipe", "inherit"], detached: true });
     this.child.stdout?.setEncoding("utf8").on("data", (text: string) => this.read(text));
-    this.child.stdin?.on("error", () => {}); // its end is seen as the process's exit
+    this.child.stdin?.on("error", () => {}); // its end is seen as the process's
     this.child.on("error", (error) => this.end(error));
-    this.child.on("exit", (code, signal) => this.end(new Error(`it ended (${signal ?? `exit ${code}`})`)));
+    // Once what it wrote has been read: a `started` or `exit` line just before its end still counts.
+    this.child.on("close", (code, signal) => this.end(new Error(`it ended (${signal ?? `exit ${code}`})`)));
     this.busy();
   }
 
@@ -86,14 +95,19 @@ export class Spawner {
   ): Promise<AgentTerminal> {
     const argv = [command.file, ...command.args];
     const vars = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-    if ([cwd, ...argv, ...vars].some((text) => text.includes("\0")))
+    const texts = [cwd, ...argv, ...vars];
+    if (texts.some((text) => text.includes("\0")))
       throw new Error("the agent's command line or environment holds a NUL byte");
+    // The spawner's own bounds (native/serve.h): far above what the kernel lets a program start with.
+    if (texts.length > 60_000 || texts.reduce((sum, text) => sum + Buffer.byteLength(text) + 1, 0) > 15 << 20)
+      throw new Error("the agent's command line and environment are too large to start it");
     if (this.gone) throw new SpawnerGone("Baton's spawner has ended");
     const pair = nativePty().open(200, 50);
     let held: number;
     try {
-      // node-pty's end is inherited by every program the supervisor starts; this one (Node opens
-      // with O_CLOEXEC) is not. Held until the agent has ended, so that the terminal reads as closed
+      // node-pty's `open` leaves both ends to be inherited by every program the supervisor starts
+      // (the master end still is, as node-pty's fork leaves it); this second slave end is not (Node
+      // opens with O_CLOEXEC). Held until the agent has ended, so that the terminal reads as closed
       // only once the agent and all it left behind have let it go, never before the agent took it.
       held = openSync(pair.pty, constants.O_RDWR | constants.O_NOCTTY);
     } catch (error) {
@@ -105,7 +119,10 @@ export class Spawner {
     const id = String(++this.requests);
     const fields = ["spawn", id, pair.pty, cwd, String(argv.length), ...argv, String(vars.length), ...vars];
     return new Promise((resolve, reject) => {
+      // A spawner that does not answer (stopped, wedged) is ended: the start fails, and goes to a new one.
+      const late = setTimeout(() => this.child.kill("SIGKILL"), REPLY_TIMEOUT_MS);
       this.starting.set(id, (pid) => {
+        clearTimeout(late);
         if (pid instanceof Error) {
           closeSync(held);
           closeSync(pair.master);
@@ -143,7 +160,8 @@ export class Spawner {
   }
 
   /**
-   * The spawner has ended (killed: it never ends by itself while the supervisor lives). Starts not
+   * The spawner has ended (killed, or after a request it could not read: it never ends by itself
+   * while the supervisor lives and sends what it can read). Starts not
    * yet answered fail; agents already running are no longer anyone's children Baton can wait for,
    * so each ends, as failed with no exit code of its own, once its terminal closes.
    */
@@ -213,11 +231,23 @@ class ServedTerminal implements AgentTerminal {
     setTimeout(() => this.socket.destroy(), LAST_OUTPUT_MS);
   }
 
-  /** No exit will be told (the spawner has gone): the agent counts as ended when its terminal closes. */
+  /**
+   * No exit will be told (the spawner has gone): the agent counts as ended once its terminal closes,
+   * or, if something it left holds the terminal, once the agent itself is gone.
+   */
   orphaned(): void {
     this.exit = { exitCode: -1 };
     this.letGo();
     this.report();
+    const watch = setInterval(() => {
+      if (this.closed) return clearInterval(watch);
+      try {
+        process.kill(this.pid, 0);
+      } catch {
+        clearInterval(watch);
+        setTimeout(() => this.socket.destroy(), LAST_OUTPUT_MS);
+      }
+    }, ORPHAN_CHECK_MS);
   }
 
   private letGo(): void {

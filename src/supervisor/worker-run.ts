@@ -157,8 +157,9 @@ export class WorkerRun {
     });
     this.touch();
     if (this.attempt.resumeThreadId) this.spend.follow(this.attempt.resumeThreadId);
-    // A stop that came while the agent was starting goes now.
+    // A stop, or a Ctrl+C, that came while the agent was starting goes now.
     if (this.stopAsked) void this.halt(this.stopAsked.cause, this.stopAsked.graceMs);
+    else if (this.interrupted) this.terminal.write(CTRL_C);
   }
 
   /**
