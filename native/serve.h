@@ -101,6 +101,37 @@ static int count(const char *text, long *value) {
   return errno == 0 && *end == '\0' && *value >= 0 && *value < MAX_FIELDS;
 }
 
+/** Children made whose terminal is not yet theirs: their `started` waits until it is. */
+struct pending {
+  pid_t pid;
+  int ready;
+  char id[24];
+};
+static struct pending *pendings;
+static size_t pending_count, pending_capacity;
+
+static void wait_until_held(const char *id, pid_t pid, int ready) {
+  if (pending_count == pending_capacity) {
+    size_t more = pending_capacity ? pending_capacity * 2 : 64;
+    struct pending *larger = realloc(pendings, more * sizeof *pendings);
+    if (!larger) {
+      // No room to wait alongside the others: waits here instead.
+      char byte;
+      while (read(ready, &byte, 1) < 0 && errno == EINTR) {
+      }
+      reply("started %s %ld\n", id, (long)pid);
+      close(ready);
+      return;
+    }
+    pendings = larger;
+    pending_capacity = more;
+  }
+  struct pending *entry = &pendings[pending_count++];
+  entry->pid = pid;
+  entry->ready = ready;
+  strcpy(entry->id, id);
+}
+
 /**
  * Serves the first whole request of `buffer`, if it holds one: its length, 0 when more must come
  * first, -1 when it cannot be read.
@@ -123,6 +154,7 @@ static long serve_one(char *buffer, size_t length, char **fields, const sigset_t
   for (long k = 0; k < envc; k++)
     if (!(env[k] = field(buffer, length, &at))) return 0;
   env[envc] = NULL;
+  if (strlen(id) >= sizeof pendings[0].id) return -1;
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) {
     reply("failed %s %d\n", id, errno);
@@ -133,22 +165,33 @@ static long serve_one(char *buffer, size_t length, char **fields, const sigset_t
   int error = errno;
   close(ready[1]);
   if (pid < 0) {
+    close(ready[0]);
     reply("failed %s %d\n", id, error);
   } else {
-    // Until the child has taken its terminal (or died trying): its end closes then.
-    char byte;
-    while (read(ready[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    reply("started %s %ld\n", id, (long)pid);
+    // Told once the child holds its terminal (its end of `ready` closes then, or when it dies
+    // trying); meanwhile, other requests are served and other children set themselves up.
+    wait_until_held(id, pid, ready[0]);
   }
-  close(ready[0]);
   return (long)at;
+}
+
+/** Tells the supervisor that pending child `k` holds its terminal, and forgets it. */
+static void held(size_t k) {
+  reply("started %s %ld\n", pendings[k].id, (long)pendings[k].pid);
+  close(pendings[k].ready);
+  pendings[k] = pendings[--pending_count];
 }
 
 static void reap(void) {
   int status;
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    // A child that died before its terminal was told held: its start is told first.
+    for (size_t k = 0; k < pending_count; k++)
+      if (pendings[k].pid == pid) {
+        held(k);
+        break;
+      }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     reply("exit %ld %d %d\n", (long)pid, code, sig);
@@ -167,12 +210,25 @@ static int serve(void) {
   size_t capacity = 64 * 1024, length = 0;
   char *buffer = malloc(capacity);
   if (!fields || !buffer) return broken("out of memory");
-  struct pollfd watched[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = exits, .events = POLLIN}};
+  struct pollfd *watched = NULL;
+  size_t watching = 0;
   for (;;) {
-    if (poll(watched, 2, -1) < 0) {
+    if (watching < 2 + pending_count) {
+      watching = 2 + pending_capacity;
+      free(watched);
+      if (!(watched = malloc(watching * sizeof *watched))) return broken("out of memory");
+    }
+    watched[0] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+    watched[1] = (struct pollfd){.fd = exits, .events = POLLIN};
+    size_t waiting = pending_count;
+    for (size_t k = 0; k < waiting; k++) watched[2 + k] = (struct pollfd){.fd = pendings[k].ready, .events = POLLIN};
+    if (poll(watched, 2 + waiting, -1) < 0) {
       if (errno == EINTR) continue;
       return broken("poll failed");
     }
+    // From the last: `held` moves the last pending child into the place it frees.
+    for (size_t k = waiting; k-- > 0;)
+      if (watched[2 + k].revents) held(k);
     if (watched[1].revents) {
       struct signalfd_siginfo info;
       while (read(exits, &info, sizeof info) > 0) {

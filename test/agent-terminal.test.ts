@@ -117,6 +117,26 @@ test("an agent the spawner starts has a terminal of its own, as node-pty's, and 
   assert.notEqual(sessionOf(spawner!), sessionOf(process.pid), "the spawner has a session of its own");
 });
 
+test("agents started at once each get their own terminal and their own exit code", {
+  timeout: 20_000,
+}, async () => {
+  const codes = Array.from({ length: 12 }, (_, i) => 10 + i);
+  const terminals = await Promise.all(
+    codes.map((code) => served(`echo "agent $$ ends ${code}"; exit ${code}`)),
+  );
+  const ends = await Promise.all(
+    terminals.map(async (terminal) => {
+      const output = collect(terminal);
+      const exit = await exitOf(terminal);
+      return { pid: terminal.pid, exit, text: output.text() };
+    }),
+  );
+  ends.forEach(({ pid, exit, text }, i) => {
+    assert.deepEqual(exit, { exitCode: codes[i] });
+    assert.match(text, new RegExp(`agent ${pid} ends ${codes[i]}`));
+  });
+});
+
 test("Ctrl+C typed into the terminal reaches the agent, and a signal's end is told as such", {
   timeout: 20_000,
 }, async () => {
