@@ -67,24 +67,6 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
- * CPU time (user + system) of a supervisor and of its spawner (`baton-launch --serve`, its child that
- * forks the agents for it), in seconds: the spawner's work is the supervisor's, done elsewhere.
- */
-export function supervisorCpuSeconds(pid: number): number {
-  let total = cpuSeconds(pid);
-  for (const child of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${child}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== pid) continue;
-      if (readFileSync(`/proc/${child}/cmdline`, "utf8").endsWith("\0--serve\0")) total += cpuSeconds(Number(child));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
-
-/**
  * CPU time the whole machine has used since boot (user, nice, system, irq, softirq; not idle or I/O
  * wait), in seconds: the difference over a run is what the run cost the machine, plus anything else
  * running meanwhile.

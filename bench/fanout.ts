@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { workerPrompt } from "../dist/index.js";
 import {
   CODEX_BIN,
-  supervisorCpuSeconds,
+  cpuSeconds,
   expect,
   expectedAnswer,
   Leftovers,
@@ -74,14 +74,14 @@ async function library(
   ws: Workspace,
   tasks: readonly string[],
 ): Promise<{ ms: number; cpu: number; machine: number }> {
-  const cpu = supervisorCpuSeconds(ws.supervisorPid);
+  const cpu = cpuSeconds(ws.supervisorPid);
   const machine = machineCpuSeconds();
   const start = now();
   const ids = await Promise.all(tasks.map((task) => ws.baton.spawn({ task })));
   const waited = await ws.baton.wait(ids);
   const elapsed = now() - start;
   const machineCpu = machineCpuSeconds() - machine;
-  const supervisorCpu = supervisorCpuSeconds(ws.supervisorPid) - cpu;
+  const supervisorCpu = cpuSeconds(ws.supervisorPid) - cpu;
   expect(!waited.timedOut, "wait timed out");
   const results = await Promise.all(ids.map((id) => ws.baton.result(id)));
   results.forEach((result, i) => {
@@ -171,8 +171,7 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
     rows,
     targets,
     notes: [
-      "CPU time the supervisor used during one Baton run, its spawner's included (`baton-launch --serve`, " +
-        `which forks the agents for it) (median): ${cpuNotes.join("; ")}.`,
+      `CPU time the supervisor used during one Baton run (median): ${cpuNotes.join("; ")}.`,
       "CPU time the whole machine used a worker (median of the runs; it includes whatever else ran " +
         `meanwhile): ${machineNotes.join("; ")}. On 2 cores that every run keeps busy, this difference, ` +
         "not the supervisor's reply times, is what the wall-time ratio shows.",

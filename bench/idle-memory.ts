@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import {
-  supervisorCpuSeconds,
+  cpuSeconds,
   expect,
   IDLE_AGENT,
   log,
@@ -28,7 +28,7 @@ interface Sample {
 
 /** Samples the process's memory every 200 ms for `durationMs`, and its CPU use over the whole span. */
 async function sample(pid: number, durationMs: number): Promise<Sample> {
-  const cpu = supervisorCpuSeconds(pid);
+  const cpu = cpuSeconds(pid);
   const start = now();
   const rss: number[] = [];
   while (now() - start < durationMs) {
@@ -36,7 +36,7 @@ async function sample(pid: number, durationMs: number): Promise<Sample> {
     await sleep(200);
   }
   const seconds = (now() - start) / 1000;
-  const cpuPercent = ((supervisorCpuSeconds(pid) - cpu) / seconds) * 100;
+  const cpuPercent = ((cpuSeconds(pid) - cpu) / seconds) * 100;
   return { medianRssKb: median(rss), peakRssKb: Math.max(...rss), hwmKb: memoryKb(pid).hwm, cpuPercent };
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { WorkerResult } from "../dist/index.js";
 import {
   coolDown,
-  supervisorCpuSeconds,
+  cpuSeconds,
   expect,
   expectedAnswer,
   Leftovers,
@@ -224,7 +224,7 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
   const hwmStart = memoryKb(pid).hwm;
   log(`(f) supervisor ${pid}: RSS at start ${mib(rssStart)}; spawning ${count}, killing ${killCount}`);
 
-  const cpu = supervisorCpuSeconds(pid);
+  const cpu = cpuSeconds(pid);
   const start = now();
   const ids = await Promise.all(tasks.map((task) => ws.baton.spawn({ task })));
   const rssSpawned = memoryKb(pid).rss;
@@ -247,7 +247,7 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
   const wallMs = now() - start;
   finished = true;
   await Promise.all([killing, sampling]);
-  const supervisorCpu = supervisorCpuSeconds(pid) - cpu;
+  const supervisorCpu = cpuSeconds(pid) - cpu;
   expect(!waited.timedOut, "the soak's workers did not all end within an hour");
   log(`(f) ${count} workers ended after ${(wallMs / 1000).toFixed(1)} s`);
 
@@ -364,7 +364,7 @@ export async function soak(ws: Workspace, options: SoakOptions = {}): Promise<Se
       ],
       ["workers a minute", perMinute(count, wallMs), perMinute(count, bareMs), ratio(bareMs / wallMs)],
       [
-        "supervisor CPU time (its spawner's included)",
+        "supervisor CPU time",
         `${supervisorCpu.toFixed(1)} s (${((supervisorCpu / count) * 1000).toFixed(0)} ms a worker)`,
         "",
         "",

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CLI,
-  supervisorCpuSeconds,
+  cpuSeconds,
   expect,
   log,
   median,
@@ -62,7 +62,7 @@ async function busyCpu(ws: Workspace, count: number, dashboards: number): Promis
     watcher.stdout.on("data", (chunk: Buffer) => {
       for (const byte of chunk) if (byte === 10) lines++;
     });
-  const before = supervisorCpuSeconds(ws.supervisorPid);
+  const before = cpuSeconds(ws.supervisorPid);
   const ids = await ws.baton.spawnMany(
     Array.from({ length: count }, (_, i) => ({
       task: `chatter ${i}`,
@@ -72,7 +72,7 @@ async function busyCpu(ws: Workspace, count: number, dashboards: number): Promis
     })),
   );
   await ws.baton.wait(ids);
-  const used = supervisorCpuSeconds(ws.supervisorPid) - before;
+  const used = cpuSeconds(ws.supervisorPid) - before;
   for (const watcher of watchers) watcher.kill("SIGTERM");
   await Promise.all(watchers.map((w) => new Promise((r) => w.once("close", r))));
   if (dashboards > 0) expect(lines > count * 3 * dashboards, `the watchers printed only ${lines} lines`);
@@ -107,7 +107,7 @@ export async function watchCost(ws: Workspace, samples = 40): Promise<Section> {
         `is its arrival minus the fixture's exit stamp. ${samples} samples after one warm-up; p99 is nearest-rank.`,
       `CPU: ${workers} workers of \`bench/fixtures/chatter.sh\` (a line every 100 ms for ${seconds} s) run at ` +
         "once, first with no watcher, then with three `baton watch --json` processes reading every event " +
-        "(what `top` and `ui` read); the supervisor's user + system CPU, with its spawner's, from the spawn to the last end.",
+        "(what `top` and `ui` read); the supervisor's user + system CPU from the spawn to the last end.",
     ],
     columns: ["measure", "median", "p99", "ratio", "target", "result"],
     rows: [

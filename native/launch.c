@@ -2,7 +2,6 @@
 // took one each (scripts/native.mjs builds it; src/confine/launcher.ts uses a copy in the run store).
 //
 //   baton-launch [--shield | --agent] [--nice N] [--stdin FILE] -- PROGRAM [ARG...]
-//   baton-launch --serve   (the supervisor's spawner: native/serve.h)
 //
 // --shield   ignores SIGINT, SIGQUIT, SIGTERM and SIGHUP, then runs PROGRAM (bubblewrap): the
 //            terminal's Ctrl+C and a stop's SIGTERM must reach the agent, not end the sandbox first.
@@ -18,7 +17,7 @@
 // PROGRAM is run by execvp. What goes wrong is one line on standard error, and the exit code a shell
 // gives: 126 (could not run it, or could not open FILE: dash said 2 for that), 127 (not found), 2
 // (bad usage).
-#define _GNU_SOURCE
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -40,7 +39,7 @@ static int usage(void) {
   return 2;
 }
 
-static int launch(int argc, char **argv) {
+int main(int argc, char **argv) {
   enum { KEEP, SHIELD, AGENT } signals = KEEP;
   const char *input = NULL;
   long lower = 0;
@@ -98,11 +97,4 @@ static int launch(int argc, char **argv) {
 
   execvp(command[0], command);
   return fail(errno == ENOENT ? 127 : 126, "cannot run", command[0]);
-}
-
-#include "serve.h"
-
-int main(int argc, char **argv) {
-  if (argc == 2 && strcmp(argv[1], "--serve") == 0) return serve();
-  return launch(argc, argv);
 }

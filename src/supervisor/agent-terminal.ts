@@ -1,11 +1,9 @@
+import { readSync } from "node:fs";
 import type { Socket } from "node:net";
+import { StringDecoder } from "node:string_decoder";
 import pty, { type IPty } from "@lydell/node-pty";
 import type { Converse, Transport } from "../backend/pipes.js";
 import { PipeTerminal } from "./pipe-run.js";
-import { Spawner, SpawnerGone } from "./spawner.js";
-import { drainAtDestroy } from "./terminal-drain.js";
-
-const TERM_NAME = "xterm-256color";
 
 /** What a worker's run needs of its agent's process, whichever way Baton talks to it. */
 export interface AgentTerminal {
@@ -18,53 +16,63 @@ export interface AgentTerminal {
 
 /**
  * Starts an attempt's agent the way its backend talks to it: in a pseudo-terminal, or on pipes with
- * the backend's conversation (ACP). A terminal's agent started by the native launcher is forked by
- * the launcher's spawner (see spawner.ts); without the launcher, by node-pty. Rejects when it cannot
- * start.
+ * the backend's conversation (ACP). Throws when it cannot start.
  */
-export async function spawnAgent(
+export function spawnAgent(
   transport: Transport,
   launch: {
     readonly file: string;
     readonly args: readonly string[];
     readonly env: Record<string, string>;
     readonly converse?: Converse;
-    /** The store's copy of the native launcher, where there is one. */
-    readonly launcher?: string;
   },
   cwd: string,
-  home: string,
-): Promise<AgentTerminal> {
-  const { file, args, env, converse, launcher } = launch;
+): AgentTerminal {
+  const { file, args, env, converse } = launch;
   if (transport === "pipes") {
     if (!converse) throw new Error("a backend on pipes gave no conversation to hold with its agent");
     return new PipeTerminal(file, args, { cwd, env }, converse);
   }
-  // As node-pty sets them.
-  const terminalEnv = { ...env, PWD: cwd, TERM: TERM_NAME };
-  if (launcher !== undefined && file === launcher) {
-    // A spawner that has ended is started again, once; one that cannot work here (it ended before
-    // starting anything), or ends again, leaves the agent to node-pty.
-    for (let tries = 0; tries < 2; tries++) {
-      const spawner = Spawner.of(launcher, home);
-      if (!spawner) break;
-      try {
-        return await spawner.start(launch, terminalEnv, cwd);
-      } catch (error) {
-        if (!(error instanceof SpawnerGone)) throw error;
-      }
-    }
-  }
-  const terminal = pty.spawn(file, [...args], { name: TERM_NAME, cols: 200, rows: 50, cwd, env });
+  const terminal = pty.spawn(file, [...args], { name: "xterm-256color", cols: 200, rows: 50, cwd, env });
   readToTheEnd(terminal);
   return terminal;
 }
 
 /**
  * node-pty gives a terminal 200 ms after its process has exited to reach the end of what it printed,
- * then destroys it: what is left is read first (see {@link drainAtDestroy}).
+ * then destroys it, and what was still unread is lost. A supervisor busy with other workers can be
+ * slower than that, and the end of an agent's output is often its answer. So before the terminal is
+ * destroyed, what is left in it is read and handed on.
  */
 export function readToTheEnd(terminal: IPty): void {
   const inner = terminal as unknown as { _socket?: Socket; _fd?: unknown };
-  if (inner._socket && typeof inner._fd === "number") drainAtDestroy(inner._socket, inner._fd);
+  const socket = inner._socket;
+  const fd = inner._fd;
+  if (!socket || typeof fd !== "number") return; // another node-pty inside: as it is
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (error?: Error) => {
+    if (!socket.destroyed) {
+      // The socket's own decoder, which may hold the first bytes of a character cut in two.
+      const own = (socket as unknown as { _readableState?: { decoder?: StringDecoder } })._readableState;
+      const decoder = own?.decoder ?? new StringDecoder("utf8");
+      const chunk = Buffer.alloc(64 * 1024);
+      for (let total = 0; total < MAX_LATE_BYTES; ) {
+        let n = 0;
+        try {
+          n = readSync(fd, chunk, 0, chunk.length, null);
+        } catch {
+          break; // nothing more now (EAGAIN), or the other end is closed (EIO)
+        }
+        if (n <= 0) break;
+        total += n;
+        socket.emit("data", decoder.write(chunk.subarray(0, n)));
+      }
+      const rest = decoder.end();
+      if (rest) socket.emit("data", rest);
+    }
+    return destroy(error);
+  };
 }
+
+/** Past this much, a terminal still being written to (a process left holding it) is left. */
+const MAX_LATE_BYTES = 1024 * 1024;

@@ -162,7 +162,7 @@ async function attempts(
       clock,
     );
     entry.run = run;
-    await run.start();
+    run.start();
     if (run.pid) events.emit({ type: "started", worker: spec.id, pid: run.pid, attempt: retries + 1 });
     if (note) run.note(note);
     table.move(entry, {

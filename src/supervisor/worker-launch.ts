@@ -38,8 +38,6 @@ export interface WorkerLaunch {
   readonly sandbox: Sandbox | undefined;
   /** A `pipes` backend's conversation with its agent. */
   readonly converse?: LaunchPlan["converse"];
-  /** The store's copy of the native launcher, where there is one. */
-  readonly launcher?: string;
 }
 
 /**
@@ -72,10 +70,7 @@ export function launchWorker(
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
   const launcher = launcherIn(store.home);
-  const carried = {
-    ...(plan.converse ? { converse: plan.converse } : {}),
-    ...(launcher ? { launcher } : {}),
-  };
+  const converse = plan.converse ? { converse: plan.converse } : {};
   if (!confining) {
     return {
       ...direct(plan, launcher, niceOfWorkers()),
@@ -83,7 +78,7 @@ export function launchWorker(
       tmpDir,
       lastMessageFile,
       sandbox: undefined,
-      ...carried,
+      ...converse,
     };
   }
   const confined = confiner();
@@ -115,7 +110,7 @@ export function launchWorker(
     tmpDir,
     lastMessageFile,
     sandbox,
-    ...carried,
+    ...converse,
   };
 }
 

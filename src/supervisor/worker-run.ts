@@ -69,8 +69,6 @@ export class WorkerRun {
   /** Its tokens, model and dollars as they grow. */
   readonly spend: RunSpend;
   private stopping: StopCause | undefined;
-  /** A stop asked for before the agent had started. */
-  private stopAsked: { readonly cause: StopCause; readonly graceMs: number } | undefined;
   private interrupted = false;
   /** The agent has ended: no watchdog or limit can stop it any more, only its leftovers remain. */
   private exited = false;
@@ -135,16 +133,20 @@ export class WorkerRun {
     return this.logs.storeError;
   }
 
-  /** Starts the agent. Never rejects: a failure to start ends the run as failed. */
-  async start(): Promise<void> {
+  /** Starts the agent. Never throws: a failure to start ends the run as failed. */
+  start(): void {
     this.startedAt = this.clock.now();
     try {
       this.logs.open();
       this.launch = launchWorker(this.store, this.spec, this.backend, this.env, this.attempt);
-      this.terminal = await spawnAgent(this.backend.transport, this.launch, this.spec.cwd, this.store.home);
+      this.terminal = spawnAgent(this.backend.transport, this.launch, this.spec.cwd);
     } catch (error) {
-      const message = String((error as Error).message ?? error);
-      return this.finish("failed", { kind: "spawn_failed", message }, undefined);
+      this.finish(
+        "failed",
+        { kind: "spawn_failed", message: String((error as Error).message ?? error) },
+        undefined,
+      );
+      return;
     }
     this.pid = this.terminal.pid;
     this.root = agentStarted(this.pid);
@@ -157,9 +159,6 @@ export class WorkerRun {
     });
     this.touch();
     if (this.attempt.resumeThreadId) this.spend.follow(this.attempt.resumeThreadId);
-    // A stop, or a Ctrl+C, that came while the agent was starting goes now.
-    if (this.stopAsked) void this.halt(this.stopAsked.cause, this.stopAsked.graceMs);
-    else if (this.interrupted) this.terminal.write(CTRL_C);
   }
 
   /**
@@ -206,21 +205,19 @@ export class WorkerRun {
   }
 
   private halt(cause: StopCause, graceMs: number): Promise<WorkerResult> {
-    if (this.exited) return this.ended; // it ended by itself: how it ended stands
-    if (!this.terminal) {
-      // Still starting: the stop goes once it has started (a second one only shortens the grace).
-      const asked = this.stopAsked ?? { cause, graceMs };
-      this.stopAsked = { cause: asked.cause, graceMs: Math.min(asked.graceMs, graceMs) };
-      return this.ended;
-    }
+    if (this.exited || !this.terminal) return this.ended; // it ended by itself: how it ended stands
     // Stopping already: a second, shorter stop (a second Ctrl+C) only brings the signals forward.
     if (!this.stopping) {
       this.stopping = cause;
       this.watchdogs.quiet();
       this.interrupt();
     }
-    this.watchdogs.escalate(graceMs, (signal) => signalAll(workerProcesses(this.root, this.marker), signal));
+    this.watchdogs.escalate(graceMs, (signal) => signalAll(this.processes(), signal));
     return this.ended;
+  }
+
+  private processes(): ProcessId[] {
+    return workerProcesses(this.root, this.marker);
   }
 
   /** Writes a line of Baton's own into the transcript (e.g. a retry separator). */
