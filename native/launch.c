@@ -14,16 +14,24 @@
 //            refuses leaves the priority as it was.
 // --stdin    opens FILE (the prompt) as standard input, as `sh -c 'exec "$@" < "$0"'` did.
 //
+// Whatever the mode, every descriptor but standard input, output and error is closed first. The
+// supervisor's are inherited by every program it starts unless marked close-on-exec, and node-pty
+// leaves the master end of each worker's terminal unmarked: without this, every agent held the
+// terminals of the workers started before it (to read their output and type into them) and a
+// pipe of the supervisor's own.
+//
 // PROGRAM is run by execvp. What goes wrong is one line on standard error, and the exit code a shell
 // gives: 126 (could not run it, or could not open FILE: dash said 2 for that), 127 (not found), 2
 // (bad usage).
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static const int SIGNALS[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
@@ -37,6 +45,30 @@ static int usage(void) {
   dprintf(STDERR_FILENO,
           "baton-launch: usage: baton-launch [--shield | --agent] [--nice N] [--stdin FILE] -- PROGRAM [ARG...]\n");
   return 2;
+}
+
+/** Closes every descriptor above standard error; false if some could not be listed. */
+static int close_inherited(void) {
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return 1;
+#endif
+  // A kernel older than 5.9: the open ones, as /proc lists them.
+  DIR *listing = opendir("/proc/self/fd");
+  if (listing == NULL) return 0;
+  int own = dirfd(listing), numbers[1024], found = 0, more = 1;
+  while (more) {
+    more = 0;
+    found = 0;
+    rewinddir(listing);
+    for (struct dirent *entry; (entry = readdir(listing)) != NULL;) {
+      int fd = atoi(entry->d_name);
+      if (fd > 2 && fd != own && found < 1024) numbers[found++] = fd;
+      else if (fd > 2 && fd != own) more = 1;
+    }
+    for (int k = 0; k < found; k++) close(numbers[k]);
+  }
+  closedir(listing);
+  return 1;
 }
 
 int main(int argc, char **argv) {
@@ -56,6 +88,7 @@ int main(int argc, char **argv) {
   }
   if (i + 1 >= argc) return usage();
   char **command = argv + i + 1;
+  if (!close_inherited()) return fail(126, "cannot close what it inherited before", command[0]);
 
   if (signals != KEEP) {
     struct sigaction action;

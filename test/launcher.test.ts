@@ -212,6 +212,33 @@ describe("the agent launcher", () => {
     }
   });
 
+  test("an agent holds no descriptor of the supervisor's, nor the terminal of a worker started before it", async () => {
+    const ws = await Workspace.create(directiveScript());
+    try {
+      // node-pty leaves each terminal's master end to be inherited by whatever the supervisor starts next.
+      const idle = (await ws.ok(["spawn", "--cmd", "sleep 60", "holds a terminal"])).trim();
+      const listing = "sh -c 'ls -l /proc/$$/fd'";
+      const ids = [
+        (await ws.ok(["spawn", "--cmd", listing, "confined"])).trim(),
+        (await ws.ok(["spawn", "--unconfined", "--cmd", listing, "unconfined"])).trim(),
+      ];
+      await ws.ok(["wait", ...ids]);
+      for (const id of ids) {
+        const result = await ws.json<WorkerResult>(["result", id]);
+        assert.equal(result.state, "succeeded", result.answer);
+        const fds = [...result.answer.matchAll(/ (\d+) -> (.*)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+        assert.deepEqual(
+          fds.map((fd) => Number(fd.split(" ")[0])),
+          [0, 1, 2],
+          `${id} holds only its standard input, output and error: ${fds.join(", ")}`,
+        );
+      }
+      await ws.ok(["stop", idle]);
+    } finally {
+      await ws.cleanup();
+    }
+  });
+
   test("confinement needs no GNU env where the helper was built (busybox's env has no signal options)", async () => {
     const bin = join(root, "busybox-like");
     mkdirSync(bin);
