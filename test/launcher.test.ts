@@ -162,6 +162,11 @@ describe("the agent launcher", () => {
       file: copy,
       args: ["--stdin", prompt, "--", "agent", "a"],
     });
+    // With nothing else to do, it still starts the agent: it closes what the agent would inherit.
+    assert.deepEqual(direct({ file: "agent", args: ["a"] }, copy), {
+      file: copy,
+      args: ["--", "agent", "a"],
+    });
   });
 
   const confined = confiner();

@@ -49,11 +49,12 @@ const lowered = (nice: number) => (nice > 0 ? ["--nice", String(nice)] : []);
 
 /**
  * `program` outside any sandbox: its standard input from its file, if it names one, and its priority
- * lowered by `nice` where the helper is there to do it.
+ * lowered by `nice` where the helper is there to do it. The helper starts it even when it has neither
+ * to do: it closes what the agent would otherwise inherit of the supervisor's (native/launch.c).
  */
 export function direct(program: AgentProgram, launcher: string | undefined, nice = 0): Command {
   const input = program.stdin === undefined ? [] : ["--stdin", program.stdin];
-  if (launcher && (input.length > 0 || nice > 0))
+  if (launcher)
     return { file: launcher, args: [...lowered(nice), ...input, "--", program.file, ...program.args] };
   if (program.stdin === undefined) return { file: program.file, args: [...program.args] };
   return { file: "/bin/sh", args: ["-c", 'exec "$@" < "$0"', program.stdin, program.file, ...program.args] };
