@@ -222,7 +222,8 @@ describe("the agent launcher", () => {
     try {
       // node-pty leaves each terminal's master end to be inherited by whatever the supervisor starts next.
       const idle = (await ws.ok(["spawn", "--cmd", "sleep 60", "holds a terminal"])).trim();
-      const listing = "sh -c 'ls -l /proc/$$/fd'";
+      // `exit` after it keeps the shell from becoming `ls`: the shell's own descriptors are listed.
+      const listing = "sh -c 'ls -l /proc/$$/fd; exit 0'";
       const ids = [
         (await ws.ok(["spawn", "--cmd", listing, "confined"])).trim(),
         (await ws.ok(["spawn", "--unconfined", "--cmd", listing, "unconfined"])).trim(),
