@@ -52,20 +52,16 @@ static int close_inherited(void) {
 #ifdef SYS_close_range
   if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return 1;
 #endif
-  // A kernel older than 5.9: the open ones, as /proc lists them.
+  // A kernel older than 5.9: the open ones, as /proc lists them, until a pass finds none.
   DIR *listing = opendir("/proc/self/fd");
   if (listing == NULL) return 0;
-  int own = dirfd(listing), numbers[1024], found = 0, more = 1;
-  while (more) {
-    more = 0;
-    found = 0;
+  for (int closed = 1; closed;) {
+    closed = 0;
     rewinddir(listing);
     for (struct dirent *entry; (entry = readdir(listing)) != NULL;) {
       int fd = atoi(entry->d_name);
-      if (fd > 2 && fd != own && found < 1024) numbers[found++] = fd;
-      else if (fd > 2 && fd != own) more = 1;
+      if (fd > 2 && fd != dirfd(listing)) closed = close(fd) == 0 || closed;
     }
-    for (int k = 0; k < found; k++) close(numbers[k]);
   }
   closedir(listing);
   return 1;
