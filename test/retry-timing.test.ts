@@ -8,7 +8,7 @@ import { DEFAULT_GRACE_SECONDS } from "../dist/protocol/limits.js";
 import { Store } from "../dist/store/store.js";
 import { retryDelayMs } from "../dist/supervisor/attempts.js";
 import { Supervisor } from "../dist/supervisor/supervisor.js";
-import { EXIT_AFTER_ANSWER_SECONDS } from "../dist/supervisor/worker-run.js";
+import { EXIT_AFTER_ANSWER_GRACE_MS, EXIT_AFTER_ANSWER_SECONDS } from "../dist/supervisor/worker-run.js";
 import { ManualClock } from "./support/clock.ts";
 import { FIXTURES } from "./support/harness.ts";
 
@@ -171,20 +171,27 @@ describe("time is injectable", () => {
       assert.equal(state(), "canceled");
     });
 
-    test("an agent that answers and then neither ends nor prints is stopped 30 s later, and its answer stands, not retried", async () => {
-      assert.equal(EXIT_AFTER_ANSWER_SECONDS, 30);
+    test("an agent that answers and then neither ends nor prints is stopped 5 s later, and its answer stands, not retried", async () => {
+      assert.equal(EXIT_AFTER_ANSWER_SECONDS, 5);
       const { id } = await rig.spawn(join(FIXTURES, "answer-then-hang.sh"), { retries: 2 });
       // Its usage comes with its turn's end: the answer has been read, and the shorter watch set.
       await rig.until((e) => e.type === "usage" && e.worker === id);
-      assert.equal(rig.clock.pending[0], 30_000, "the idle timeout (600 s) gave way to 30 s");
+      assert.equal(rig.clock.pending[0], 5_000, "the idle timeout (600 s) gave way to 5 s");
       const state = () => rig.supervisor.list().find((w) => w.id === id)?.state;
-      rig.clock.advance(29_999);
+      rig.clock.advance(4_999);
       await rig.settle(200);
-      assert.equal(state(), "running", "not before 30 s");
+      assert.equal(state(), "running", "not before 5 s");
       rig.clock.advance(1);
       await rig.settle(200);
       assert.equal(state(), "running", "it ignores Ctrl+C");
-      rig.clock.advance(DEFAULT_GRACE_SECONDS * 1000);
+      rig.clock.advance(EXIT_AFTER_ANSWER_GRACE_MS - 1);
+      await rig.settle(200);
+      assert.equal(state(), "running", "SIGTERM comes 1 s after Ctrl+C, not before");
+      assert.ok(
+        EXIT_AFTER_ANSWER_GRACE_MS < DEFAULT_GRACE_SECONDS * 1000,
+        "sooner than a stop's grace period",
+      );
+      rig.clock.advance(1);
       const end = await rig.until((e) => ended(e) && e.type === "state" && e.worker === id);
       assert.equal(end.type === "state" && end.to, "succeeded");
       const result = await rig.supervisor.result(id);
@@ -199,7 +206,7 @@ describe("time is injectable", () => {
       const transcript = readFileSync(join(rig.dir, ".baton", "workers", id, "transcript.log"), "utf8");
       assert.match(
         transcript,
-        /\[baton\] the agent answered, then neither ended nor printed anything for 30s: stopped/,
+        /\[baton\] the agent answered, then neither ended nor printed anything for 5s: stopped/,
       );
     });
 
@@ -210,7 +217,7 @@ describe("time is injectable", () => {
         env: { HANG_AS: "claude" },
       });
       await rig.until((e) => e.type === "usage" && e.worker === id);
-      assert.ok(!rig.clock.pending.includes(30_000), `timers: ${rig.clock.pending.join(", ")}`);
+      assert.ok(!rig.clock.pending.includes(5_000), `timers: ${rig.clock.pending.join(", ")}`);
       rig.clock.advance(60_000);
       await rig.settle(200);
       assert.equal(rig.supervisor.list().find((w) => w.id === id)?.state, "running");
