@@ -406,13 +406,22 @@ describe("a run store damaged by hand", () => {
       c.id = await spawn(ws, say(`live ${i}`, shell("sleep 4"), answer(`live answer ${i}`)));
     const control = await spawn(ws, say("live control", shell("sleep 4"), answer("live control answer")));
     const all = [...cases.map((c) => c.id), control];
+    const read = (id: string, name: string) => {
+      try {
+        return readFileSync(workerFile(ws, id, name), "utf8");
+      } catch (error) {
+        return `(${(error as Error).message})`;
+      }
+    };
     for (const id of all) {
-      await until(`${id} runs its command`, () => {
-        try {
-          return readFileSync(workerFile(ws, id, "transcript.log"), "utf8").includes('"command_execution"');
-        } catch {
-          return false;
-        }
+      await until(`${id} runs its command`, () =>
+        read(id, "transcript.log").includes('"command_execution"'),
+      ).catch((error: Error) => {
+        // What the worker did meanwhile goes with the failure: the test's folder is gone afterwards.
+        const shown = ["status.json", "events.jsonl", "transcript.log"].map(
+          (f) => `${f}: ${read(id, f).slice(-2000)}`,
+        );
+        throw new Error(`${error.message}\n${shown.join("\n")}`);
       });
     }
     for (const c of cases) damage(workerFile(ws, c.id, c.file), c.how);
