@@ -3,4 +3,5 @@ export { launcherIn } from "./launcher-copy.js";
 export type { Layout, LayoutInput, Mount } from "./layout.js";
 export { isWithin, writeRoots } from "./paths.js";
 export { agentDaemonFolders, type Confiner, confiner, INSTALL_HINT, Sandbox } from "./sandbox.js";
+export { reachableSockets } from "./sockets.js";
 export type { SweepReport } from "./sweep.js";

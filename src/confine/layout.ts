@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { exists, isFolder, isWithin, writeRootOf } from "./paths.js";
 
 /**
- * One mount of the sandbox: a host path seen at the same place, writable, read-only, or hidden; or
- * a private empty folder of the sandbox's own (a tmpfs that nothing outside sees, gone with it).
+ * One mount of the sandbox: a host path seen at the same place, writable, read-only, or hidden; a
+ * private empty folder of the sandbox's own (a tmpfs that nothing outside sees, gone with it); or a
+ * socket covered by an empty file, which nothing can connect to.
  */
 export interface Mount {
   readonly path: string;
-  readonly kind: "rw" | "ro" | "hidden" | "private";
+  readonly kind: "rw" | "ro" | "hidden" | "private" | "masked";
 }
 
 /**
@@ -45,6 +46,12 @@ export interface LayoutInput {
    * on the host. Nothing is made or removed on disk for it; it is gone when the sandbox is.
    */
   readonly private: readonly string[];
+  /**
+   * Sockets the user's programs listen on (real paths; see `reachableSockets`): each is covered,
+   * but those in the places the agent may write (it could make and use sockets there anyway) and
+   * those in folders it does not see.
+   */
+  readonly sockets?: readonly string[];
 }
 
 /**
@@ -64,10 +71,11 @@ export function layoutFor(input: LayoutInput): Layout {
     byDir.set(dir, [...(byDir.get(dir) ?? []), file]);
   }
   const mounts: (Mount & { order: number })[] = [];
-  // Outer before inner; at one depth a folder is hidden first, then mounted read-only, then writable.
-  const rank = { hidden: 0, ro: 1, rw: 2, private: 2 } as const;
+  // Outer before inner; at one depth a folder is hidden first, then mounted read-only, then writable;
+  // a socket is covered last (after a writable folder's entries are mounted read-only over themselves).
+  const rank = { hidden: 0, ro: 1, rw: 2, private: 2, masked: 3 } as const;
   const add = (path: string, kind: Mount["kind"]) =>
-    mounts.push({ path, kind, order: depth(path) * 3 + rank[kind] });
+    mounts.push({ path, kind, order: depth(path) * 4 + rank[kind] });
   for (const folder of outermost(folders)) add(folder, "rw");
   const guarded: GuardedFolder[] = [];
   // Scope paths are real paths; a hidden folder reached through a link is compared by its real one.
@@ -91,9 +99,17 @@ export function layoutFor(input: LayoutInput): Layout {
   }
   for (const path of input.scratch) add(path, "rw");
   for (const path of input.private) add(path, "private");
+  // A folder writable only for a file in it does not count: its sockets are covered like any other.
+  const places = mounts.filter((m) => m.kind !== "ro" && !byDir.has(m.path)).map((m) => realOrSame(m.path));
+  for (const socket of input.sockets ?? []) {
+    if (!SANDBOX_OWN.concat(places).some((place) => isWithin(socket, place))) add(socket, "masked");
+  }
   mounts.sort((a, b) => a.order - b.order);
   return { mounts: mounts.map(({ path, kind }) => ({ path, kind })), guarded };
 }
+
+/** Folders every sandbox has of its own, whatever the host holds there. */
+const SANDBOX_OWN = ["/dev", "/proc"];
 
 function realOrSame(path: string): string {
   try {

@@ -109,6 +109,7 @@ export class Sandbox {
     const mounts = this.layout.mounts.flatMap((m) => {
       if (m.kind === "private" && perms) return ["--perms", "0700", "--tmpfs", m.path];
       if (m.kind === "hidden" || m.kind === "private") return ["--tmpfs", m.path];
+      if (m.kind === "masked") return ["--ro-bind", "/dev/null", m.path];
       return [m.kind === "rw" ? "--bind" : "--ro-bind", m.path, m.path];
     });
     // A hidden folder is an empty tmpfs, read-only once what is mounted inside it is in place.

@@ -8,6 +8,7 @@ import {
   confiner,
   direct,
   launcherIn,
+  reachableSockets,
   Sandbox,
   type SweepReport,
   workerNice,
@@ -103,6 +104,7 @@ export function launchWorker(
     ],
     scratch: [lastMessageFile, ...homes],
     private: [tmpDir, ...daemons],
+    sockets: reachableSockets(),
   });
   return {
     ...sandbox.wrap(plan, spec.cwd, launcher, niceOfWorkers()),

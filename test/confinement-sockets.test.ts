@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { reachableSockets } from "../dist/confine/index.js";
+import type { WorkerResult } from "../dist/index.js";
+import { directiveScript } from "../dist/scripted-model/index.js";
+import { FIXTURES, Workspace } from "./support/harness.ts";
+
+// The user's programs listen on Unix sockets that act for whoever connects: a container engine, an
+// SSH agent, the user's systemd (`systemd-run --user` starts any command, outside every sandbox). A
+// confined worker must reach none of them; one the worker may write beside is its own business.
+
+const HEADER = "Num       RefCount Protocol Flags    Type St Inode Path\n";
+const row = (path: string) => `0000000000000000: 00000002 00000000 00010000 0001 01 12345 ${path}\n`;
+
+/** A server on a Unix socket at `path` that counts who connects. */
+async function listen(path: string): Promise<{ server: Server; connections: () => number }> {
+  let count = 0;
+  const server = createServer((client) => {
+    count++;
+    client.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return { server, connections: () => count };
+}
+
+describe("sockets the user's programs listen on", () => {
+  const root = mkdtempSync(join(tmpdir(), "baton-sockets-"));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  test("are read from the kernel's table: sockets still there, by their real path, paths with spaces too", async () => {
+    const spaced = join(root, "with space");
+    mkdirSync(spaced);
+    const a = await listen(join(spaced, "agent.sock"));
+    const b = await listen(join(root, "b.sock"));
+    writeFileSync(join(root, "plain.txt"), "not a socket\n");
+    try {
+      const table =
+        HEADER +
+        row(join(spaced, "agent.sock")) +
+        row(join(root, "b.sock")) +
+        row(join(root, "b.sock")) + // a listening socket and its accepted connection: one path
+        row("@/tmp/.X11-unix/X0") + // abstract: no file to cover
+        row("relative.sock") +
+        row(join(root, "plain.txt")) + // no longer a socket
+        row(join(root, "gone.sock")) +
+        row(`${root}/../${root.split("/").pop()}/b.sock`) + // not a normal path: skipped
+        "0000000000000000: 00000002 00000000 00000000 0001 01 12346\n"; // unnamed
+      assert.deepEqual(reachableSockets(table), [join(spaced, "agent.sock"), join(root, "b.sock")]);
+    } finally {
+      a.server.close();
+      b.server.close();
+    }
+  });
+
+  describe("seen from workers", () => {
+    let ws: Workspace;
+    before(async () => {
+      ws = await Workspace.create(directiveScript());
+    });
+    after(async () => {
+      await ws?.cleanup();
+    });
+
+    /** Spawns the fixture that connects to `socket`, and returns its answer. */
+    const tryConnect = async (socket: string, args: readonly string[]) => {
+      const id = (
+        await ws.ok(["spawn", "--cmd", join(FIXTURES, "daemon-socket-command.sh"), ...args, socket])
+      ).trim();
+      await ws.baton(["wait", id]);
+      const result = await ws.json<WorkerResult>(["result", id]);
+      return { confinement: result.confinement, verdict: result.answer.split("\n").at(-1) };
+    };
+
+    test("no confined worker connects to one outside the places it may write; an unconfined one does", async () => {
+      const user = await listen(join(root, "user-agent.sock"));
+      const inside = join(ws.dir, "dev-server.sock");
+      const own = await listen(inside);
+      try {
+        for (const args of [[], ["--role", "implementer"]]) {
+          const seen = await tryConnect(join(root, "user-agent.sock"), args);
+          assert.deepEqual(seen, { confinement: "baton", verdict: "REFUSED ECONNREFUSED" }, args.join(" "));
+        }
+        assert.equal(user.connections(), 0, "nothing reached the user's program");
+        // A reader may write nowhere: a socket in the workspace is covered for it too.
+        assert.deepEqual(await tryConnect(inside, []), {
+          confinement: "baton",
+          verdict: "REFUSED ECONNREFUSED",
+        });
+        assert.equal(own.connections(), 0);
+        // A writer of the workspace could make that socket itself: it is left alone there.
+        assert.deepEqual(await tryConnect(inside, ["--role", "implementer"]), {
+          confinement: "baton",
+          verdict: "CONNECTED",
+        });
+        assert.equal(own.connections(), 1);
+        // A writer of one file beside it may not write the socket's folder at large: covered.
+        writeFileSync(join(ws.dir, "notes.txt"), "notes\n");
+        assert.deepEqual(await tryConnect(inside, ["--write", join(ws.dir, "notes.txt")]), {
+          confinement: "baton",
+          verdict: "REFUSED ECONNREFUSED",
+        });
+        assert.equal(own.connections(), 1);
+        // The program does listen: without Baton's sandbox, a worker gets through.
+        assert.deepEqual(await tryConnect(join(root, "user-agent.sock"), ["--unconfined"]), {
+          confinement: "unconfined",
+          verdict: "CONNECTED",
+        });
+        assert.equal(user.connections(), 1);
+      } finally {
+        user.server.close();
+        own.server.close();
+      }
+    });
+  });
+});
