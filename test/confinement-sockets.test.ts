@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +14,9 @@ import { FIXTURES, Workspace } from "./support/harness.ts";
 // confined worker must reach none of them; one the worker may write beside is its own business.
 
 const HEADER = "Num       RefCount Protocol Flags    Type St Inode Path\n";
-const row = (path: string) => `0000000000000000: 00000002 00000000 00010000 0001 01 12345 ${path}\n`;
+/** A row of `/proc/net/unix`: by default a listening stream socket. */
+const row = (path: string, flags = "00010000", type = "0001") =>
+  `0000000000000000: 00000002 00000000 ${flags} ${type} 01 12345 ${path}\n`;
 
 /** A server on a Unix socket at `path` that counts who connects. */
 async function listen(path: string): Promise<{ server: Server; connections: () => number }> {
@@ -36,23 +38,32 @@ describe("sockets the user's programs listen on", () => {
     mkdirSync(spaced);
     const a = await listen(join(spaced, "agent.sock"));
     const b = await listen(join(root, "b.sock"));
+    const c = await listen(join(root, "c.sock"));
+    const d = await listen(join(root, "d.sock"));
     writeFileSync(join(root, "plain.txt"), "not a socket\n");
+    symlinkSync(spaced, join(root, "link"));
     try {
       const table =
         HEADER +
         row(join(spaced, "agent.sock")) +
+        row(join(root, "link", "agent.sock")) + // bound through a link: the same socket, by its real path
         row(join(root, "b.sock")) +
-        row(join(root, "b.sock")) + // a listening socket and its accepted connection: one path
+        row(join(root, "b.sock"), "00000000", "0001") + // an accepted connection of b's: the same path
+        row(join(root, "c.sock"), "00000000", "0001") + // only connections at c's path: no one listens there
+        row(join(root, "d.sock"), "00000000", "0002") + // a bound datagram socket takes messages
         row("@/tmp/.X11-unix/X0") + // abstract: no file to cover
         row("relative.sock") +
         row(join(root, "plain.txt")) + // no longer a socket
         row(join(root, "gone.sock")) +
         row(`${root}/../${root.split("/").pop()}/b.sock`) + // not a normal path: skipped
         "0000000000000000: 00000002 00000000 00000000 0001 01 12346\n"; // unnamed
-      assert.deepEqual(reachableSockets(table), [join(spaced, "agent.sock"), join(root, "b.sock")]);
+      assert.deepEqual(reachableSockets(table), [
+        join(spaced, "agent.sock"),
+        join(root, "b.sock"),
+        join(root, "d.sock"),
+      ]);
     } finally {
-      a.server.close();
-      b.server.close();
+      for (const server of [a, b, c, d]) server.server.close();
     }
   });
 

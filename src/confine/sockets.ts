@@ -16,18 +16,27 @@ import { isAbsolute, normalize } from "node:path";
  * namespace of its own would, and the agent needs the network for its model.
  */
 export function reachableSockets(table = readTable()): string[] {
-  const found = new Set<string>();
+  const bound = new Set<string>();
   for (const line of table.split("\n").slice(1)) {
-    const path = PATH_COLUMN.exec(line)?.[1];
-    if (!path || !isAbsolute(path) || normalize(path) !== path) continue;
+    const [, flags, type, path] = ROW.exec(line) ?? [];
+    // A server's accepted connections carry its path too: only what one can connect or send to counts.
+    const listens = (Number.parseInt(flags ?? "0", 16) & ACCEPTS) !== 0 || type === DATAGRAM;
+    if (path && listens && isAbsolute(path) && normalize(path) === path) bound.add(path);
+  }
+  const found = new Set<string>();
+  for (const path of bound) {
     const real = reachableSocket(path);
     if (real) found.add(real);
   }
   return [...found];
 }
 
-/** The eighth column, the path, which may hold spaces; absent for unnamed sockets. */
-const PATH_COLUMN = /^\s*\S+: \S+ \S+ \S+ \S+ \S+ \S+ (.+)$/;
+/** Flags, type and path (which may hold spaces; absent for unnamed sockets) of one row. */
+const ROW = /^\s*\S+: \S+ \S+ (\S+) (\S+) \S+ \S+ (.+)$/;
+/** `__SO_ACCEPTCON` in the flags column: a listening socket. */
+const ACCEPTS = 0x10000;
+/** `SOCK_DGRAM` in the type column: bound, it takes messages from anyone who may write it. */
+const DATAGRAM = "0002";
 
 function readTable(): string {
   try {
