@@ -1,12 +1,22 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { reachableSockets } from "../dist/confine/index.js";
+import { MAX_COVERED_SOCKETS, reachableSockets } from "../dist/confine/sockets.js";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
+import { isSupervisorSocket } from "../dist/supervisor/endpoint.js";
 import { FIXTURES, Workspace } from "./support/harness.ts";
 
 // The user's programs listen on Unix sockets that act for whoever connects: a container engine, an
@@ -15,8 +25,8 @@ import { FIXTURES, Workspace } from "./support/harness.ts";
 
 const HEADER = "Num       RefCount Protocol Flags    Type St Inode Path\n";
 /** A row of `/proc/net/unix`: by default a listening stream socket. */
-const row = (path: string, flags = "00010000", type = "0001") =>
-  `0000000000000000: 00000002 00000000 ${flags} ${type} 01 12345 ${path}\n`;
+const row = (path: string, flags = "00010000", type = "0001", inode = "12345") =>
+  `0000000000000000: 00000002 00000000 ${flags} ${type} 01 ${inode} ${path}\n`;
 
 /** A server on a Unix socket at `path` that counts who connects. */
 async function listen(path: string): Promise<{ server: Server; connections: () => number }> {
@@ -30,7 +40,7 @@ async function listen(path: string): Promise<{ server: Server; connections: () =
 }
 
 describe("sockets the user's programs listen on", () => {
-  const root = mkdtempSync(join(tmpdir(), "baton-sockets-"));
+  const root = realpathSync(mkdtempSync(join(tmpdir(), "baton-sockets-")));
   after(() => rmSync(root, { recursive: true, force: true }));
 
   test("are read from the kernel's table: sockets still there, by their real path, paths with spaces too", async () => {
@@ -47,7 +57,7 @@ describe("sockets the user's programs listen on", () => {
         HEADER +
         row(join(spaced, "agent.sock")) +
         row(join(root, "link", "agent.sock")) + // bound through a link: the same socket, by its real path
-        row(join(root, "b.sock")) +
+        row(join(root, "b.sock"), "00010000", "0001", "  646") + // a small inode, padded
         row(join(root, "b.sock"), "00000000", "0001") + // an accepted connection of b's: the same path
         row(join(root, "c.sock"), "00000000", "0001") + // only connections at c's path: no one listens there
         row(join(root, "d.sock"), "00000000", "0002") + // a bound datagram socket takes messages
@@ -65,6 +75,55 @@ describe("sockets the user's programs listen on", () => {
     } finally {
       for (const server of [a, b, c, d]) server.server.close();
     }
+  });
+
+  test("are not covered where another user could put a link in their place (bubblewrap would follow it)", async (t) => {
+    if (process.getuid?.() !== 0) return t.skip("needs root, to make folders and sockets of another user's");
+    const nobody = 65534;
+    const made: { server: Server }[] = [];
+    const at = async (folder: string, mode: number, owner?: number) => {
+      mkdirSync(folder);
+      chmodSync(folder, mode);
+      const socket = join(folder, "s.sock");
+      made.push(await listen(socket));
+      chmodSync(socket, 0o777);
+      if (owner !== undefined) chownSync(socket, owner, owner);
+      return socket;
+    };
+    try {
+      const others = join(root, "others");
+      const theirs = await at(others, 0o755);
+      chownSync(others, nobody, nobody); // another user's folder: they may rename anything in it
+      const open = await at(join(root, "open"), 0o777); // anyone may replace the socket
+      const stickyTheirs = await at(join(root, "sticky"), 0o1777, nobody); // /tmp-like, their socket
+      const stickyOurs = join(root, "sticky", "ours.sock"); // /tmp-like, ours: they cannot touch it
+      made.push(await listen(stickyOurs));
+      const ours = await at(join(root, "ours"), 0o700);
+      const table = HEADER + [theirs, open, stickyTheirs, stickyOurs, ours].map((p) => row(p)).join("");
+      assert.deepEqual(reachableSockets(table), [stickyOurs, ours]);
+      // However many there are, a sandbox gets at most so many covers (each is three arguments).
+      const lots = await Promise.all(
+        Array.from({ length: MAX_COVERED_SOCKETS + 8 }, (_, i) => listen(join(root, "ours", `${i}.sock`))),
+      );
+      made.push(...lots);
+      const all = HEADER + lots.map((_, i) => row(join(root, "ours", `${i}.sock`))).join("");
+      assert.equal(reachableSockets(all).length, MAX_COVERED_SOCKETS);
+    } finally {
+      for (const { server } of made) server.close();
+    }
+  });
+
+  test("Baton's own supervisors' sockets are left to the supervisors, which serve no worker", () => {
+    const store = join(root, "store");
+    mkdirSync(store);
+    assert.equal(isSupervisorSocket(join(store, "supervisor.sock")), false, "no supervisor.json beside it");
+    writeFileSync(join(store, "supervisor.json"), "{}");
+    assert.equal(isSupervisorSocket(join(store, "supervisor.sock")), true);
+    assert.equal(isSupervisorSocket(join(root, "supervisor.sock")), false, "supervisord's, say");
+    assert.equal(
+      isSupervisorSocket(join(tmpdir(), `baton-${process.getuid?.()}`, "0123456789abcdef.sock")),
+      true,
+    );
   });
 
   describe("seen from workers", () => {

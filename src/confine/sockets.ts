@@ -1,5 +1,8 @@
-import { accessSync, constants, lstatSync, readFileSync, realpathSync } from "node:fs";
-import { isAbsolute, normalize } from "node:path";
+import { accessSync, constants, lstatSync, readFileSync, realpathSync, type Stats } from "node:fs";
+import { isAbsolute, join, normalize } from "node:path";
+
+/** At most this many sockets are covered in one sandbox (each is one mount, and three arguments). */
+export const MAX_COVERED_SOCKETS = 512;
 
 /**
  * The Unix sockets that programs on this machine listen on, by path, that this user could connect
@@ -9,9 +12,10 @@ import { isAbsolute, normalize } from "node:path";
  *
  * The kernel lists every bound socket of this network namespace in `/proc/net/unix`, which is read
  * again for each worker (a socket bound since is seen by the next one). A path there is the one the
- * program bound; it is kept, as the real path it names, only while a socket is still there (never a
- * file a link at its end points to) and this user may connect to it (write permission on it and
- * every folder above).
+ * program bound; it is kept, as the real path it names, only while a socket is still there, this
+ * user may connect to it (write permission on it and every folder above), and no other user could
+ * put anything else in its place, or in the place of a folder above it: bubblewrap follows links
+ * when it mounts, and a link swapped in there would have it cover a file of the victim's choosing.
  * Sockets in the abstract namespace (a name, no file) cannot be hidden this way: only a network
  * namespace of its own would, and the agent needs the network for its model.
  */
@@ -26,13 +30,16 @@ export function reachableSockets(table = readTable()): string[] {
   const found = new Set<string>();
   for (const path of bound) {
     const real = reachableSocket(path);
-    if (real) found.add(real);
+    if (real && found.size < MAX_COVERED_SOCKETS) found.add(real);
   }
   return [...found];
 }
 
-/** Flags, type and path (which may hold spaces; absent for unnamed sockets) of one row. */
-const ROW = /^\s*\S+: \S+ \S+ (\S+) (\S+) \S+ \S+ (.+)$/;
+/**
+ * Flags, type and path of one row: `Num: RefCount Protocol Flags Type St Inode Path`, the inode
+ * padded to five places, the path (which may hold spaces) absent for unnamed sockets.
+ */
+const ROW = /^\s*\S+:\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s+\S+\s+\d+ (.+)$/;
 /** `__SO_ACCEPTCON` in the flags column: a listening socket. */
 const ACCEPTS = 0x10000;
 /** `SOCK_DGRAM` in the type column: bound, it takes messages from anyone who may write it. */
@@ -50,8 +57,30 @@ function reachableSocket(path: string): string | undefined {
   try {
     if (!lstatSync(path).isSocket()) return undefined;
     accessSync(path, constants.W_OK);
-    return realpathSync(path);
+    const real = realpathSync(path);
+    return lstatSync(real).isSocket() && noOtherUserCanReplace(real) ? real : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether every folder from `/` down to `path` (a real path) is this user's or root's, and none lets
+ * another user replace the next name in it: not writable by others (nor by a group other than this
+ * user's own), or sticky (`/tmp`) with that next entry this user's or root's.
+ */
+function noOtherUserCanReplace(path: string): boolean {
+  const uid = process.getuid?.() ?? -1;
+  const gid = process.getgid?.() ?? -1;
+  const trusted = (stats: Stats) => stats.uid === 0 || stats.uid === uid;
+  let dir = "/";
+  for (const name of path.split("/").filter(Boolean)) {
+    const folder = lstatSync(dir);
+    const entry = join(dir, name);
+    if (!trusted(folder)) return false;
+    const othersWrite = (folder.mode & 0o002) !== 0 || ((folder.mode & 0o020) !== 0 && folder.gid !== gid);
+    if (othersWrite && ((folder.mode & 0o1000) === 0 || !trusted(lstatSync(entry)))) return false;
+    dir = entry;
+  }
+  return true;
 }

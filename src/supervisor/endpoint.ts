@@ -57,6 +57,22 @@ export function checkSocketDir(socket: string): void {
   throw new BatonError("store", `the run store ${dir} ${why}: remove it or set BATON_HOME`);
 }
 
+/**
+ * Whether `socket` is where a Baton supervisor of this user listens: a store's `supervisor.sock`
+ * beside its `supervisor.json`, or one in the owner-only short-path folder. Workers' sandboxes need
+ * not cover these (a supervisor serves no caller that descends from a worker, whatever it says), and
+ * they come and go with their supervisors, which a cover must not race.
+ */
+export function isSupervisorSocket(socket: string): boolean {
+  if (dirname(socket) === join(tmpdir(), `baton-${userInfo().uid}`)) return true;
+  if (basename(socket) !== STORE_SOCKET) return false;
+  try {
+    return lstatSync(join(dirname(socket), "supervisor.json")).isFile();
+  } catch {
+    return false;
+  }
+}
+
 type DirProblem = "missing" | "too open" | string;
 
 function socketDirProblem(dir: string, forbidden: number): DirProblem | undefined {

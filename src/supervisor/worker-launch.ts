@@ -18,6 +18,7 @@ import { FILE_MODE } from "../store/atomic.js";
 import { inStore, inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
 import type { WorkerSpec } from "../worker/types.js";
+import { isSupervisorSocket } from "./endpoint.js";
 
 /** Read once, at the first worker: the supervisor's environment is what it was started with. */
 let workerNiceOnce: number | undefined;
@@ -104,7 +105,7 @@ export function launchWorker(
     ],
     scratch: [lastMessageFile, ...homes],
     private: [tmpDir, ...daemons],
-    sockets: reachableSockets(),
+    sockets: reachableSockets().filter((socket) => !isSupervisorSocket(socket)),
   });
   return {
     ...sandbox.wrap(plan, spec.cwd, launcher, niceOfWorkers()),
