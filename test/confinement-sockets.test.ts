@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -13,6 +14,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { confiner, Sandbox } from "../dist/confine/index.js";
 import { MAX_COVERED_SOCKETS, reachableSockets } from "../dist/confine/sockets.js";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
@@ -124,6 +126,28 @@ describe("sockets the user's programs listen on", () => {
       isSupervisorSocket(join(tmpdir(), `baton-${process.getuid?.()}`, "0123456789abcdef.sock")),
       true,
     );
+  });
+
+  test("one gone before bubblewrap covers it fails the start in words Baton knows, so it starts again", (t) => {
+    const confined = confiner();
+    if (!confined.ok) return t.skip(confined.why);
+    const gone = join(root, "gone.sock");
+    const sandbox = Sandbox.for(confined, {
+      ...{ scope: [], readOnly: [], hidden: [], readable: [], scratch: [], private: [] },
+      sockets: [gone],
+    });
+    const { file, args } = sandbox.wrap({ file: "/bin/true", args: [] }, root, undefined);
+    const out = spawnSync(file, args, { encoding: "utf8", timeout: 20_000 });
+    assert.notEqual(out.status, 0, "bubblewrap cannot make the file to cover");
+    assert.match(
+      sandbox.coverGone(out.stderr) ?? "",
+      /^the socket .*gone\.sock, to be covered in the sandbox, went away/,
+    );
+    assert.equal(
+      sandbox.coverGone("bwrap: Can't create file at /etc/passwd: Read-only file system"),
+      undefined,
+    );
+    assert.equal(sandbox.coverGone(""), undefined);
   });
 
   describe("seen from workers", () => {

@@ -118,6 +118,17 @@ export class Sandbox {
     return shielded(program, bwrap, sandboxArgs, launcher ? { launcher, nice } : { env });
   }
 
+  /**
+   * Bubblewrap's complaint, in the first output of the worker's terminal, that a socket it was to
+   * cover went away between Baton's reading and its mounting (it cannot make the file to cover): the
+   * start failed for no fault of the agent's, and a new one will not list that socket.
+   */
+  coverGone(output: string): string | undefined {
+    const path = /bwrap: Can't create file at (.+?): /.exec(output)?.[1];
+    const covered = this.layout.mounts.some((m) => m.kind === "masked" && m.path === path);
+    return covered ? `the socket ${path}, to be covered in the sandbox, went away as it started` : undefined;
+  }
+
   /** Moves out what the writer made beside its files; see {@link sweep}. */
   sweep(quarantine: string): SweepReport {
     return sweep(this.layout.guarded, quarantine);

@@ -28,6 +28,8 @@ export const EXIT_AFTER_ANSWER_SECONDS = 5;
 /** Such an agent gets Ctrl+C, then SIGTERM this much later: its answer is in already. */
 export const EXIT_AFTER_ANSWER_GRACE_MS = 1000;
 
+const HEAD_BYTES = 2048;
+
 export interface RunHooks {
   /** New bytes reached the transcript. */
   output(): void;
@@ -75,6 +77,8 @@ export class WorkerRun {
   private interrupted = false;
   /** The agent has ended: no watchdog or limit can stop it any more, only its leftovers remain. */
   private exited = false;
+  /** What the terminal showed first: where the sandbox says why it could not start. */
+  private head = "";
   private launch: WorkerLaunch | undefined;
   private outsideScope: SweepReport | undefined;
 
@@ -229,6 +233,7 @@ export class WorkerRun {
   }
 
   private onData(data: string): void {
+    if (this.head.length < HEAD_BYTES) this.head += data.slice(0, HEAD_BYTES - this.head.length);
     this.appendTranscript(this.redactor.push(data));
     this.events.push(data);
     this.leftovers?.alive();
@@ -259,7 +264,7 @@ export class WorkerRun {
       if (cleared.problem) this.logs.problem(cleared.problem);
     }
     const { state, reason } = endOf(this.stopping, outcome, { exitCode, signal }, this.interrupted);
-    if (state === "failed") this.transient = outcome.transient;
+    if (state === "failed") this.transient = outcome.transient ?? this.launch?.sandbox?.coverGone(this.head);
     this.finish(state, reason, outcome, answered && state === "succeeded" ? 0 : exitCode);
   }
 
