@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { confiner, Sandbox } from "../dist/confine/index.js";
-import { MAX_COVERED_SOCKETS, reachableSockets } from "../dist/confine/sockets.js";
+import { isNameService, MAX_COVERED_SOCKETS, reachableSockets } from "../dist/confine/sockets.js";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
 import { isSupervisorSocket } from "../dist/supervisor/endpoint.js";
@@ -113,6 +113,24 @@ describe("sockets the user's programs listen on", () => {
     } finally {
       for (const { server } of made) server.close();
     }
+  });
+
+  test("those that only say who a user is are left reachable: without them, LDAP and homed users have no name", () => {
+    for (const path of [
+      "/run/nscd/socket",
+      "/var/run/nscd/socket",
+      "/var/lib/sss/pipes/nss",
+      "/run/systemd/userdb/io.systemd.Multiplexer",
+    ])
+      assert.equal(isNameService(path), true, path);
+    for (const path of [
+      "/var/lib/sss/pipes/private/sbus-dp", // SSSD's own, root's
+      "/run/systemd/private",
+      "/run/user/1000/systemd/private", // the user's systemd starts commands
+      "/run/dbus/system_bus_socket",
+      "/tmp/run/nscd/socket",
+    ])
+      assert.equal(isNameService(path), false, path);
   });
 
   test("Baton's own supervisors' sockets are left to the supervisors, which serve no worker", () => {

@@ -25,7 +25,8 @@ export function reachableSockets(table = readTable()): string[] {
     const [, flags, type, path] = ROW.exec(line) ?? [];
     // A server's accepted connections carry its path too: only what one can connect or send to counts.
     const listens = (Number.parseInt(flags ?? "0", 16) & ACCEPTS) !== 0 || type === DATAGRAM;
-    if (path && listens && isAbsolute(path) && normalize(path) === path) bound.add(path);
+    if (path && listens && isAbsolute(path) && normalize(path) === path && !isNameService(path))
+      bound.add(path);
   }
   const found = new Set<string>();
   for (const path of bound) {
@@ -40,6 +41,14 @@ export function reachableSockets(table = readTable()): string[] {
  * padded to five places, the path (which may hold spaces) absent for unnamed sockets.
  */
 const ROW = /^\s*\S+:\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s+\S+\s+\d+ (.+)$/;
+/**
+ * Sockets that only answer who a user or group is (nscd, SSSD, systemd's user database): covered,
+ * they would leave a user of LDAP or of systemd-homed without a name inside the sandbox (git could
+ * not tell who commits, ssh would refuse to start). They act for no one.
+ */
+export const isNameService = (path: string) => NAME_SERVICES.test(path);
+const NAME_SERVICES =
+  /^(?:\/var)?\/run\/nscd\/socket$|^\/var\/lib\/sss\/pipes\/nss$|^\/run\/systemd\/userdb\//;
 /** `__SO_ACCEPTCON` in the flags column: a listening socket. */
 const ACCEPTS = 0x10000;
 /** `SOCK_DGRAM` in the type column: bound, it takes messages from anyone who may write it. */
