@@ -7,8 +7,8 @@ import type { BatonEvent } from "../dist/events/types.js";
 import { DEFAULT_GRACE_SECONDS } from "../dist/protocol/limits.js";
 import { Store } from "../dist/store/store.js";
 import { retryDelayMs } from "../dist/supervisor/attempts.js";
+import { EXIT_AFTER_ANSWER_GRACE_MS, EXIT_AFTER_ANSWER_SECONDS } from "../dist/supervisor/run-end.js";
 import { Supervisor } from "../dist/supervisor/supervisor.js";
-import { EXIT_AFTER_ANSWER_GRACE_MS, EXIT_AFTER_ANSWER_SECONDS } from "../dist/supervisor/worker-run.js";
 import { ManualClock } from "./support/clock.ts";
 import { FIXTURES } from "./support/harness.ts";
 

@@ -10,23 +10,12 @@ import { type Clock, isoNow, realClock } from "./clock.js";
 import { AgentLeftovers } from "./leftovers.js";
 import type { ProcessId } from "./proc-stat.js";
 import { agentStarted, signalAll, workerProcesses } from "./processes.js";
-import { endOf, type StopCause } from "./run-end.js";
+import { EXIT_AFTER_ANSWER_GRACE_MS, EXIT_AFTER_ANSWER_SECONDS, endOf, type StopCause } from "./run-end.js";
 import { RunEvents } from "./run-events.js";
 import { RunLogs } from "./run-logs.js";
 import { RunSpend, type SpendStart } from "./run-spend.js";
 import { Watchdogs } from "./watchdogs.js";
 import { clearAfter, launchWorker, type WorkerLaunch } from "./worker-launch.js";
-
-/**
- * How long an agent that has given its answer (its turn completed) may stay, silent, before Baton
- * stops it and keeps the answer (or less, under a shorter idle timeout). Over 16,000 codex workers, up
- * to 64 at once on 2 cores, the slowest exit after the turn's end took 2.3 s. Now and then none comes
- * (4 runs in 10,808 in one count, 1 in 384 in another): codex 0.169 stays, ignoring Ctrl+C, until
- * stopped (it once held a worker 600 s, until the idle timeout ran the task again).
- */
-export const EXIT_AFTER_ANSWER_SECONDS = 5;
-/** Such an agent gets Ctrl+C, then SIGTERM this much later: its answer is in already. */
-export const EXIT_AFTER_ANSWER_GRACE_MS = 1000;
 
 const HEAD_BYTES = 2048;
 
