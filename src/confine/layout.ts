@@ -100,9 +100,11 @@ export function layoutFor(input: LayoutInput): Layout {
   for (const path of input.scratch) add(path, "rw");
   for (const path of input.private) add(path, "private");
   // A folder writable only for a file in it does not count: its sockets are covered like any other.
-  const places = mounts.filter((m) => m.kind !== "ro" && !byDir.has(m.path)).map((m) => realOrSame(m.path));
-  for (const socket of input.sockets ?? []) {
-    if (!SANDBOX_OWN.concat(places).some((place) => isWithin(socket, place))) add(socket, "masked");
+  const sockets = input.sockets ?? [];
+  const places = sockets.length === 0 ? [] : mounts.filter((m) => m.kind !== "ro" && !byDir.has(m.path));
+  const real = places.map((m) => realOrSame(m.path));
+  for (const socket of sockets) {
+    if (!SANDBOX_OWN.concat(real).some((place) => isWithin(socket, place))) add(socket, "masked");
   }
   mounts.sort((a, b) => a.order - b.order);
   return { mounts: mounts.map(({ path, kind }) => ({ path, kind })), guarded };
