@@ -86,6 +86,38 @@ test("a followed rollout log is read as it grows, through one descriptor given b
   }
 });
 
+test("only whole lines count: a line written in two parts, a first line longer than a read, a mention that is no count", () => {
+  const home = mkdtempSync(join(tmpdir(), "baton-rollout-"));
+  try {
+    const { id, day, file } = thread(Date.now());
+    mkdirSync(join(home, "sessions", day), { recursive: true });
+    const log = join(realpathSync(home), "sessions", day, file);
+    // Codex's first line holds its instructions: here 200 KB, with a mention of token counts and
+    // characters of several bytes, read in several pieces.
+    const instructions = `say "token_count" and "turn_context" freely, é€😀 ${"x".repeat(200_000)}`;
+    writeFileSync(log, `${JSON.stringify({ type: "session_meta", payload: { instructions } })}\n`);
+    const live = codexRolloutUsage(id, { CODEX_HOME: home });
+    assert.equal(live.read(), undefined, "the long line is no count");
+    assert.equal(live.model?.(), undefined, "nor a turn's model");
+
+    const [head, tail] = [tokenCount(70, 3).slice(0, 40), tokenCount(70, 3).slice(40)];
+    appendFileSync(log, head);
+    assert.equal(live.read(), undefined, "half a line is not read yet");
+    appendFileSync(log, tail);
+    assert.equal(live.read()?.inputTokens, 70, "the line counts once its end is there");
+
+    const mention = `${JSON.stringify({ type: "event_msg", payload: { type: "agent_message", message: '"token_count"' } })}\n`;
+    appendFileSync(log, tokenCount(90, 4) + mention);
+    assert.equal(live.read()?.inputTokens, 90, "a later line that only mentions a count leaves the count");
+    appendFileSync(log, `${JSON.stringify({ type: "turn_context", payload: { model: "gpt-é" } })}\n`);
+    live.read();
+    assert.equal(live.model?.(), "gpt-é");
+    live.close?.();
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test("a thread counts as held only once its log has taken in the task", () => {
   const home = mkdtempSync(join(tmpdir(), "baton-rollout-"));
   try {

@@ -26,7 +26,8 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
   // day folders are listed (costly, see findRollout) only if none of them is there after a while.
   const listing = { listedAt: Date.now() };
   let offset = 0;
-  let pending = "";
+  /** The bytes after the last line end read so far: the start of a line still being written. */
+  let pending = Buffer.alloc(0);
   let baseline: Usage | undefined;
   let latest: Usage | undefined;
   let model: string | undefined;
@@ -49,14 +50,12 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
         const n = readSync(fd, BUFFER, 0, CHUNK, offset);
         if (n <= 0) break;
         offset += n;
-        pending += BUFFER.subarray(0, n).toString("utf8");
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) {
-          const total = tokenTotal(line);
-          if (total) latest = total;
-          model = turnModel(line) ?? model;
-        }
+        const bytes =
+          pending.length > 0 ? Buffer.concat([pending, BUFFER.subarray(0, n)]) : BUFFER.subarray(0, n);
+        const end = bytes.lastIndexOf(NEWLINE) + 1; // the whole lines read: bytes[0, end)
+        latest = lastOf(bytes, end, TOKEN_COUNT, tokenTotal) ?? latest;
+        model = lastOf(bytes, end, TURN_CONTEXT, turnModel) ?? model;
+        pending = Buffer.from(bytes.subarray(end)); // a copy: BUFFER is read into again
       }
     } catch {
       close(); // a log we cannot read only means no live figures
@@ -74,6 +73,30 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
     model: () => model,
     close,
   };
+}
+
+const NEWLINE = 0x0a;
+const TOKEN_COUNT = Buffer.from('"token_count"');
+const TURN_CONTEXT = Buffer.from('"turn_context"');
+
+/**
+ * What `read` finds in the last line of `bytes[0, end)` that holds `marker` and yields something. Only
+ * those lines are decoded: the log's first line alone (codex's instructions) is tens of kilobytes.
+ */
+function lastOf<T>(
+  bytes: Buffer,
+  end: number,
+  marker: Buffer,
+  read: (line: string) => T | undefined,
+): T | undefined {
+  // (A negative offset would count from the end, where the unfinished line is.)
+  for (let at = end > 0 ? bytes.lastIndexOf(marker, end - 1) : -1; at >= 0; ) {
+    const start = bytes.lastIndexOf(NEWLINE, at) + 1;
+    const found = read(bytes.toString("utf8", start, bytes.indexOf(NEWLINE, at)));
+    if (found !== undefined) return found;
+    at = start > 0 ? bytes.lastIndexOf(marker, start - 1) : -1;
+  }
+  return undefined;
 }
 
 /** The model of a `turn_context` line: `{"type":"turn_context","payload":{"model":"gpt-5.5",...}}`. */

@@ -64,8 +64,8 @@ export class Pricing {
 /** A file's size, time and inode, or "-" if it cannot be looked at. */
 function lookAt(file: string): string {
   try {
-    const s = statSync(file);
-    return `${s.size}:${s.mtimeMs}:${s.ino}`;
+    const s = statSync(file, { throwIfNoEntry: false }); // a missing file is the usual case: no error made
+    return s ? `${s.size}:${s.mtimeMs}:${s.ino}` : "-";
   } catch {
     return "-";
   }

@@ -13,6 +13,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 import { FILE_MODE } from "./atomic.js";
+import { type Held, holdFolder } from "./open-folders.js";
 
 // Nothing a worker plants in the run store is followed. A worker that can write the store (an
 // unconfined one, or a backend's bug) could put a symbolic link where the supervisor writes, and the
@@ -93,6 +94,13 @@ function withPath(error: unknown, path: string): unknown {
   return error;
 }
 
+/** The folder `dir` of the store at `root`, reached without following links, kept open between uses. */
+function reach(root: string, dir: string): Held {
+  if (BY_FD) return holdFolder(dir, () => openFolder(root, dir));
+  const fd = openFolder(root, dir);
+  return { fd, release: () => closeSync(fd) };
+}
+
 /** Opens the folder `dir` of the store at `root`, and every folder above it up to `root`, never through a link. */
 function openFolder(root: string, dir: string): number {
   const rel = relative(root, dir);
@@ -121,13 +129,13 @@ const spelling = (fd: number, path: string) => (BY_FD ? `/proc/self/fd/${fd}/${b
  * (O_NOFOLLOW, O_EXCL, rename, link and lstat do not).
  */
 export async function inStore<T>(root: string, path: string, work: (at: string) => Promise<T>): Promise<T> {
-  const fd = openFolder(root, dirname(path));
+  const folder = reach(root, dirname(path));
   try {
-    return await work(spelling(fd, path));
+    return await work(spelling(folder.fd, path));
   } catch (error) {
     throw error instanceof BatonError ? error : withPath(error, path);
   } finally {
-    closeSync(fd);
+    folder.release();
   }
 }
 
@@ -140,29 +148,29 @@ export async function inStoreFolder<T>(
   dir: string,
   work: (spell: (path: string) => string) => Promise<T>,
 ): Promise<T> {
-  const fd = openFolder(root, dir);
-  const through = BY_FD ? `/proc/self/fd/${fd}/` : undefined;
+  const folder = reach(root, dir);
+  const through = BY_FD ? `/proc/self/fd/${folder.fd}/` : undefined;
   try {
-    return await work((path) => spelling(fd, path));
+    return await work((path) => spelling(folder.fd, path));
   } catch (error) {
     const spelled = (error as { path?: unknown } | null)?.path;
     if (through && typeof spelled === "string" && spelled.startsWith(through))
       withPath(error, join(dir, spelled.slice(through.length)));
     throw error;
   } finally {
-    closeSync(fd);
+    folder.release();
   }
 }
 
 /** {@link inStore}, for synchronous work. */
 export function inStoreSync<T>(root: string, path: string, work: (at: string) => T): T {
-  const fd = openFolder(root, dirname(path));
+  const folder = reach(root, dirname(path));
   try {
-    return work(spelling(fd, path));
+    return work(spelling(folder.fd, path));
   } catch (error) {
     throw error instanceof BatonError ? error : withPath(error, path);
   } finally {
-    closeSync(fd);
+    folder.release();
   }
 }
 

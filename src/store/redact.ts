@@ -64,13 +64,22 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** `value` as JSON, with every secret in its strings redacted. */
-export function redactJson(value: unknown, secrets: readonly string[]): string {
+/**
+ * `value` as JSON with every secret in its strings redacted, and the value that JSON stands for:
+ * `value` itself when it holds no secret (the usual case, one serialisation), else a redacted copy.
+ * JSON escapes text character by character, so a secret inside a string shows in the JSON as its
+ * escaped spelling, which {@link secretsOf} lists beside the secret itself.
+ */
+export function redactedJson<T>(
+  value: T,
+  secrets: readonly string[],
+): { readonly json: string; readonly value: T } {
   const text = JSON.stringify(value);
-  if (secrets.length === 0) return text;
-  return JSON.stringify(JSON.parse(text), (_key, v: unknown) =>
+  if (!secrets.some((secret) => text.includes(secret))) return { json: text, value };
+  const json = JSON.stringify(JSON.parse(text), (_key, v: unknown) =>
     typeof v === "string" ? redact(v, secrets) : v,
   );
+  return { json, value: JSON.parse(json) as T };
 }
 
 /**

@@ -20,11 +20,10 @@ export interface Endpoint {
 
 export function endpointFor(home: string): Endpoint {
   const hash = createHash("sha256").update(home).digest("hex").slice(0, 16);
-  const uid = userInfo().uid;
-  const lockName = `\0baton-${uid}-${hash}`;
+  const lockName = `\0baton-${uid()}-${hash}`;
   const inStore = join(home, STORE_SOCKET);
   if (inStore.length <= MAX_SOCKET_PATH) return { socket: inStore, socketDir: undefined, lockName };
-  const dir = join(tmpdir(), `baton-${uid}`);
+  const dir = join(tmpdir(), `baton-${uid()}`);
   return { socket: join(dir, `${hash}.sock`), socketDir: dir, lockName };
 }
 
@@ -64,14 +63,17 @@ export function checkSocketDir(socket: string): void {
  * they come and go with their supervisors, which a cover must not race.
  */
 export function isSupervisorSocket(socket: string): boolean {
-  if (dirname(socket) === join(tmpdir(), `baton-${userInfo().uid}`)) return true;
+  if (dirname(socket) === join(tmpdir(), `baton-${uid()}`)) return true;
   if (basename(socket) !== STORE_SOCKET) return false;
   try {
-    return lstatSync(join(dirname(socket), "supervisor.json")).isFile();
+    return lstatSync(join(dirname(socket), "supervisor.json"), { throwIfNoEntry: false })?.isFile() === true;
   } catch {
     return false;
   }
 }
+
+/** This user's id: the process's own where it has one (no read of the password file at every spawn). */
+const uid = (): number => process.getuid?.() ?? userInfo().uid;
 
 type DirProblem = "missing" | "too open" | string;
 

@@ -1,5 +1,5 @@
 import type { AgentEvent, OutputParser } from "../backend/backend.js";
-import { redactJson } from "../store/redact.js";
+import { redactedJson } from "../store/redact.js";
 import { AgentLines } from "./agent-lines.js";
 import { type Clock, isoNow } from "./clock.js";
 import type { RunLogs } from "./run-logs.js";
@@ -56,9 +56,9 @@ export class RunEvents {
     const { secrets, clock } = this.opts;
     for (const parsed of events) {
       // Redacted before it is kept, so that the events file and the answer agree.
-      const event = secrets.length > 0 ? (JSON.parse(redactJson(parsed, secrets)) as AgentEvent) : parsed;
+      const { json, value: event } = redactedJson(parsed, secrets);
       this.all.push(event);
-      this.to.logs.event({ at: isoNow(clock), ...event });
+      this.to.logs.event(isoNow(clock), json);
       if (event.type === "thread") {
         this.threadId = event.threadId;
         this.to.spend.follow(event.threadId);

@@ -41,11 +41,12 @@ export class RunLogs {
     return true;
   }
 
-  /** Appends one agent event, as a JSON line. */
-  event(record: object): void {
+  /** Appends one agent event (`json`, an object's JSON) as a JSON line, stamped with `at` first. */
+  event(at: string, json: string): void {
     if (this.eventsFd === undefined) return;
+    const rest = json.length > 2 ? `,${json.slice(1)}` : "}";
     try {
-      writeSync(this.eventsFd, `${JSON.stringify(record)}\n`);
+      writeSync(this.eventsFd, `{"at":${JSON.stringify(at)}${rest}\n`);
     } catch (error) {
       this.problem(`its events are incomplete: ${this.storeProblem(error, "events.jsonl")}`);
     }
