@@ -55,17 +55,11 @@ export function readToTheEnd(terminal: IPty): void {
       // The socket's own decoder, which may hold the first bytes of a character cut in two.
       const own = (socket as unknown as { _readableState?: { decoder?: StringDecoder } })._readableState;
       const decoder = own?.decoder ?? new StringDecoder("utf8");
-      const chunk = Buffer.alloc(64 * 1024);
       for (let total = 0; total < MAX_LATE_BYTES; ) {
-        let n = 0;
-        try {
-          n = readSync(fd, chunk, 0, chunk.length, null);
-        } catch {
-          break; // nothing more now (EAGAIN), or the other end is closed (EIO)
-        }
+        const n = readLate(fd);
         if (n <= 0) break;
         total += n;
-        socket.emit("data", decoder.write(chunk.subarray(0, n)));
+        socket.emit("data", decoder.write(LATE.subarray(0, n)));
       }
       const rest = decoder.end();
       if (rest) socket.emit("data", rest);
@@ -76,3 +70,22 @@ export function readToTheEnd(terminal: IPty): void {
 
 /** Past this much, a terminal still being written to (a process left holding it) is left. */
 const MAX_LATE_BYTES = 1024 * 1024;
+/** One buffer for every late read: they are synchronous, so no two use it at once. */
+const LATE = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Reads what the terminal still holds into {@link LATE}: its length, or 0 when nothing more comes
+ * now (EAGAIN) or the other end is closed (EIO). Every terminal ends with one of these, so the error
+ * is made without a stack trace, which no one reads.
+ */
+function readLate(fd: number): number {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return readSync(fd, LATE, 0, LATE.length, null);
+  } catch {
+    return 0;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
