@@ -112,8 +112,8 @@ async function main(argv: readonly string[]): Promise<void> {
         sections.push(
           await fanout(ws, [
             [1, 7],
-            [8, 7],
-            [32, 5],
+            [8, 9],
+            [32, 9],
           ]),
         );
       if (idleSection) sections.push(idleSection);

@@ -158,10 +158,14 @@ export async function clearAfter(
  */
 function ownFolder(path: string): boolean {
   try {
-    mkdirSync(path, { mode: 0o700 });
-  } catch {}
-  try {
-    const found = lstatSync(path);
+    // Looked at first: it is there at every spawn but the first, and a refused mkdir costs an error.
+    let found = lstatSync(path, { throwIfNoEntry: false });
+    if (!found) {
+      try {
+        mkdirSync(path, { mode: 0o700 });
+      } catch {}
+      found = lstatSync(path);
+    }
     return found.isDirectory() && found.uid === process.getuid?.();
   } catch {
     return false;
