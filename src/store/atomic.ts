@@ -3,6 +3,7 @@ import {
   closeSync,
   constants,
   fstatSync,
+  fsync,
   fsyncSync,
   linkSync,
   openSync,
@@ -11,8 +12,8 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { link, open, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 import { errnoOf } from "../errors.js";
 
 /** Mode of every file Baton writes: the owner alone may read it. */
@@ -46,18 +47,19 @@ async function writeTemp(
 ): Promise<{ temp: string; written: Stats }> {
   const temp = tempBeside(path);
   if (!durable) return { temp, written: writeTempSync(temp, data) };
-  const handle = await open(temp, CREATE, FILE_MODE);
+  // Only the flush waits on the disk, so only it goes through the thread pool.
+  const fd = openSync(temp, CREATE, FILE_MODE);
   let written: Stats;
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-    written = await handle.stat();
+    writeAll(fd, data);
+    await flush(fd);
+    written = fstatSync(fd);
   } catch (error) {
-    await handle.close().catch(() => {});
-    await unlink(temp).catch(() => {});
+    closeQuietly(fd);
+    removeQuietly(temp);
     throw error;
   }
-  await handle.close();
+  closeSync(fd);
   return { temp, written };
 }
 
@@ -72,21 +74,29 @@ const tempBeside = (path: string) => join(dirname(path), `.${randomBytes(6).toSt
 function writeTempSync(temp: string, data: string | Uint8Array, flush = false): Stats {
   const fd = openSync(temp, CREATE, FILE_MODE);
   try {
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    writeAll(fd, data);
     if (flush) fsyncSync(fd);
     const written = fstatSync(fd);
     closeSync(fd);
     return written;
   } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {}
-    try {
-      unlinkSync(temp);
-    } catch {}
+    closeQuietly(fd);
+    removeQuietly(temp);
     throw error;
   }
+}
+
+function writeAll(fd: number, data: string | Uint8Array): void {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+const flush = promisify(fsync);
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {}
 }
 
 /**
@@ -95,11 +105,11 @@ function writeTempSync(temp: string, data: string | Uint8Array, flush = false): 
  * followed, to the folder already open.
  */
 async function syncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    await handle.sync();
+    await flush(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -117,10 +127,9 @@ export async function writeFileAtomic(
   const { temp, written } = await writeTemp(path, data, durable);
   try {
     beforePublish?.(written);
-    if (durable) await rename(temp, path);
-    else renameSync(temp, path);
+    renameSync(temp, path);
   } catch (error) {
-    await unlink(temp).catch(() => {});
+    removeQuietly(temp);
     throw error;
   }
   if (durable) await syncFolder(dirname(path));
@@ -146,14 +155,12 @@ export async function writeOnce(
   const { temp, written } = await writeTemp(path, data, durable);
   try {
     beforePublish?.(written);
-    if (durable) await link(temp, path);
-    else linkSync(temp, path);
+    linkSync(temp, path);
   } catch (error) {
     if (errnoOf(error) === "EEXIST") return undefined;
     throw error;
   } finally {
-    if (durable) await unlink(temp).catch(() => {});
-    else removeQuietly(temp);
+    removeQuietly(temp);
   }
   if (durable) await syncFolder(dirname(path));
   return written;
