@@ -384,10 +384,13 @@ describe("a workspace on a queue", () => {
     const killedAt = Date.now();
     await victim.kill();
     for (const id of victims) {
-      const lost = await watch.until(
-        (e) => e.type === "state" && e.worker === id && e.to === "lost",
-        `${id} lost`,
-      );
+      const lost = await watch
+        .until((e) => e.type === "state" && e.worker === id && e.to === "lost", `${id} lost`)
+        .catch((error: Error) => {
+          // What every host said (seen once: a victim never shown lost), for whoever looks next.
+          const said = hosts.map((h) => `${h.name}:\n${h.lines.slice(-40).join("\n")}`).join("\n");
+          throw new Error(`${error.message}; victims ${victims.join(" ")} on ${victimName}\n${said}`);
+        });
       const after = Date.parse(lost.at) - killedAt;
       // The stated bound: twice the lock (lock expiry, then BullMQ's stalled check) and a second for the event.
       assert.ok(after <= 2 * LOCK_MS + 1_000 + 1_500, `${id} shown lost ${after} ms after the kill`);
