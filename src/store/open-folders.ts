@@ -72,7 +72,7 @@ export function holdFolder(dir: string, open: () => number): Held {
   };
 }
 
-/** Closes every kept folder not in use (a supervisor's store went away, or a test looks at descriptors). */
+/** Closes every kept folder (one in use, when its use ends): for a caller done with the store, such as a test counting descriptors. */
 export function releaseFolders(): void {
   for (const [dir, entry] of kept) drop(dir, entry);
 }
