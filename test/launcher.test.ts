@@ -206,7 +206,7 @@ describe("the agent launcher", () => {
       assert.deepEqual(ignored(/^SigIgn:\s+([0-9a-f]+)$/m.exec(result.answer)![1]!), []);
       assert.match(result.answer, /^task: TASK: launch check$/m);
       assert.deepEqual(readFileSync(copy), readFileSync(BUILT));
-      // Below the supervisor, by default: its own nice value and its session's.
+      // At the supervisor's priority, by default: its own nice value and its session's.
       assert.match(result.answer, new RegExp(`^nice: ${DEFAULT_WORKER_NICE}$`, "m"));
       assert.match(
         result.answer,
@@ -277,7 +277,7 @@ describe("the agent launcher", () => {
         assert.equal(refused.code, 2, refused.stderr);
         assert.equal(
           refused.stderr,
-          `baton: BATON_WORKER_NICE is "${value}": set it to a whole number from 0 (workers at the supervisor's priority) to 19, or unset it for 10\n`,
+          `baton: BATON_WORKER_NICE is "${value}": set it to a whole number from 0 (workers at the supervisor's priority) to 19, or unset it for ${DEFAULT_WORKER_NICE}\n`,
         );
         assert.equal(existsSync(join(ws.home, "supervisor.json")), false, "no supervisor started");
       }
@@ -286,17 +286,17 @@ describe("the agent launcher", () => {
     }
   });
 
-  test("BATON_WORKER_NICE=0 leaves workers at the supervisor's priority", async () => {
+  test("BATON_WORKER_NICE=10 keeps workers below the supervisor's priority, their sessions too", async () => {
     const ws = await Workspace.create(directiveScript());
-    ws.env = { ...ws.env, BATON_WORKER_NICE: "0" };
+    ws.env = { ...ws.env, BATON_WORKER_NICE: "10" };
     try {
       const fixture = join(FIXTURES, "launch-chain-command.sh");
       const id = (await ws.ok(["spawn", "--cmd", fixture, "--unconfined", "priority check"])).trim();
       await ws.ok(["wait", id]);
       const result = await ws.json<WorkerResult>(["result", id]);
       assert.equal(result.state, "succeeded", result.answer);
-      assert.match(result.answer, /^nice: 0$/m);
-      assert.match(result.answer, /^autogroup: \/autogroup-\d+ nice 0$/m);
+      assert.match(result.answer, /^nice: 10$/m);
+      assert.match(result.answer, /^autogroup: \/autogroup-\d+ nice 10$/m);
     } finally {
       await ws.cleanup();
     }

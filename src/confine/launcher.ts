@@ -25,11 +25,13 @@ export interface Command {
 const SHIELDED_SIGNALS = "INT,QUIT,TERM,HUP";
 
 /**
- * How much lower than the supervisor's a worker's priority is (`baton-launch --nice`): 32 agents
- * starting at once on 2 cores would otherwise each get the supervisor's share of the CPU, and the
- * supervisor, starting the next ones, a thirty-third. `BATON_WORKER_NICE` (0 to 19) sets it for the
- * supervisor that starts with it; 0 leaves workers as they are. Only with the native helper. Any
- * other value is refused, in one line, before a supervisor starts with it.
+ * How much lower than the supervisor's a worker's priority is while it runs (`baton-launch --nice`):
+ * none by default, as for any program the user starts: a lowered worker loses throughput to anything
+ * else on the machine that wakes up (32 codex workers on 2 cores at nice 10 took about 6 % longer
+ * than at 0). A burst of workers is kept from starving the supervisor that starts them otherwise, for
+ * the start only (supervisor/start-priority.ts). `BATON_WORKER_NICE` (0 to 19) sets it for the
+ * supervisor that starts with it: 10 keeps the machine's other programs ahead of the workers. Only
+ * with the native helper. Any other value is refused, in one line, before a supervisor starts with it.
  */
 export function workerNice(env: NodeJS.ProcessEnv = process.env): number {
   const asked = env.BATON_WORKER_NICE;
@@ -42,7 +44,7 @@ export function workerNice(env: NodeJS.ProcessEnv = process.env): number {
   );
 }
 
-export const DEFAULT_WORKER_NICE = 10;
+export const DEFAULT_WORKER_NICE = 0;
 
 /** The helper's own options that lower the priority, if at all. */
 const lowered = (nice: number) => (nice > 0 ? ["--nice", String(nice)] : []);

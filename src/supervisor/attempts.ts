@@ -11,6 +11,7 @@ import { type Clock, isoNow, sleep } from "./clock.js";
 import { collectWorktree, createWorktree, inWorktree, type Worktree } from "./isolation.js";
 import type { Problems } from "./problems.js";
 import { endedWithout, STOPPED } from "./results.js";
+import type { StartDone, StartPriority } from "./start-priority.js";
 import { markerOf, markerValue, WORKER_ENV } from "./worker-env.js";
 import { type Attempt, WorkerRun } from "./worker-run.js";
 import type { Entry, WorkerTable } from "./worker-table.js";
@@ -35,6 +36,8 @@ export interface AttemptContext {
   readonly backoff: (retry: number) => number;
   /** Prices workers' tokens: the user's tables, looked at again as each attempt starts. */
   readonly pricing: Pricing;
+  /** Gives workers' sessions their priority back once every worker waiting to start has started. */
+  readonly starts: StartPriority;
 }
 
 /**
@@ -42,6 +45,15 @@ export interface AttemptContext {
  * comes back as a commit on its branch), with the caller's environment for its agent only.
  */
 export async function runWorker(entry: Entry, context: AttemptContext): Promise<WorkerResult> {
+  const started = context.starts.begin();
+  try {
+    return await run(entry, context, started);
+  } finally {
+    started();
+  }
+}
+
+async function run(entry: Entry, context: AttemptContext, started: StartDone): Promise<WorkerResult> {
   const { spec } = entry;
   const { store, clock } = context;
   // Whoever queued it hears back first: starting an agent holds the event loop for a millisecond or
@@ -73,7 +85,7 @@ export async function runWorker(entry: Entry, context: AttemptContext): Promise<
     TERM: "xterm-256color",
   };
   entry.env = undefined; // secrets stay in memory only as long as needed
-  let result = await attempts(entry, runSpec, env, context);
+  let result = await attempts(entry, runSpec, env, context, started);
   if (worktree) {
     try {
       const message = `baton ${spec.id}: ${spec.label ?? spec.task.split("\n")[0]?.slice(0, 60)}`;
@@ -98,6 +110,7 @@ async function attempts(
   runSpec: WorkerSpec,
   env: Record<string, string>,
   context: AttemptContext,
+  firstStart: StartDone,
 ): Promise<WorkerResult> {
   const { spec } = entry;
   const { store, table, events, clock } = context;
@@ -134,6 +147,7 @@ async function attempts(
         "resumed: no thread to continue (none was recorded, or it was cut off before it held its task), so it runs again from the start";
   }
   let retries = entry.status.retries;
+  let firstStarting: StartDone | undefined = firstStart;
   for (;;) {
     await context.pricing
       .refresh()
@@ -162,7 +176,11 @@ async function attempts(
       clock,
     );
     entry.run = run;
+    // A retry's start is its launch alone: it counts in a burst that is still starting, if any.
+    const started = firstStarting ?? context.starts.begin();
+    firstStarting = undefined;
     run.start();
+    started(run.agent);
     if (run.pid) events.emit({ type: "started", worker: spec.id, pid: run.pid, attempt: retries + 1 });
     if (note) run.note(note);
     table.move(entry, {

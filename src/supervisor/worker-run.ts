@@ -124,6 +124,11 @@ export class WorkerRun {
     return this.spend.usage;
   }
 
+  /** The agent's process, once started. */
+  get agent(): ProcessId | undefined {
+    return this.root;
+  }
+
   /** The first write to the store that failed; the run goes on, and its answer is still kept. */
   get storeError(): string | undefined {
     return this.logs.storeError;
