@@ -206,12 +206,9 @@ describe("the agent launcher", () => {
       assert.deepEqual(ignored(/^SigIgn:\s+([0-9a-f]+)$/m.exec(result.answer)![1]!), []);
       assert.match(result.answer, /^task: TASK: launch check$/m);
       assert.deepEqual(readFileSync(copy), readFileSync(BUILT));
-      // At the supervisor's priority, by default: its own nice value and its session's.
+      // At the supervisor's priority, by default (its session starts lower for a moment, and is
+      // given the same back: start-priority.test.ts).
       assert.match(result.answer, new RegExp(`^nice: ${DEFAULT_WORKER_NICE}$`, "m"));
-      assert.match(
-        result.answer,
-        new RegExp(`^autogroup: /autogroup-\\d+ nice ${DEFAULT_WORKER_NICE}$`, "m"),
-      );
     } finally {
       await ws.cleanup();
     }

@@ -4,15 +4,17 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { Baton } from "../dist/index.js";
+import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
 import { identify } from "../dist/supervisor/processes.js";
-import { START_NICE, StartPriority } from "../dist/supervisor/start-priority.js";
+import { BURST_QUIET_MS, START_NICE, StartPriority } from "../dist/supervisor/start-priority.js";
+import { ManualClock } from "./support/clock.ts";
 import { FIXTURES, Workspace } from "./support/harness.ts";
 
 // A burst of workers starts below the supervisor's priority, and every worker's session gets the
-// workers' priority back once the last of the burst has started (supervisor/start-priority.ts). Run
-// with real processes and the kernel's own autogroups, as /proc/<pid>/autogroup shows them.
+// workers' priority back once no worker has been starting for a moment (supervisor/start-priority.ts).
+// Run with real processes and the kernel's own autogroups, as /proc/<pid>/autogroup shows them; the
+// moment passes on a clock the test moves.
 
 const AUTOGROUPS = (() => {
   try {
@@ -41,32 +43,39 @@ async function sleeper(ownSession: boolean): Promise<number> {
 }
 
 describe("start priority", { skip }, () => {
-  test("agents started while others are still to start run lowered until the last has started", async () => {
-    const starts = new StartPriority(0);
-    const [a, b, c] = [starts.begin(), starts.begin(), starts.begin()];
-    const [first, second, last] = [await sleeper(true), await sleeper(true), await sleeper(true)];
+  test("agents run lowered while a burst starts, and get their priority back once none has started for a moment", async () => {
+    const clock = new ManualClock();
+    const starts = new StartPriority(clock, 0);
+    const [a, b] = [starts.begin(), starts.begin()];
+    const [first, second] = [await sleeper(true), await sleeper(true)];
     a(identify(first));
-    assert.equal(sessionNice(first), START_NICE, "lowered while two are still to start");
+    assert.equal(sessionNice(first), START_NICE, "lowered while another is still to start");
     b(identify(second));
-    assert.equal(sessionNice(second), START_NICE);
-    assert.equal(sessionNice(first), START_NICE);
-    c(identify(last));
-    for (const pid of [first, second, last])
+    b(identify(second)); // a start that is over already changes nothing when it is ended again
+    clock.advance(BURST_QUIET_MS - 1);
+    assert.deepEqual([sessionNice(first), sessionNice(second)], [START_NICE, START_NICE]);
+    // The next spawn of a run of them comes in: the burst goes on.
+    const c = starts.begin();
+    clock.advance(BURST_QUIET_MS);
+    assert.equal(sessionNice(first), START_NICE, "not given back while a start is open");
+    const third = await sleeper(true);
+    c(identify(third));
+    assert.equal(sessionNice(third), START_NICE);
+    clock.advance(BURST_QUIET_MS - 1);
+    assert.equal(sessionNice(third), START_NICE);
+    clock.advance(1);
+    for (const pid of [first, second, third])
       assert.equal(sessionNice(pid), 0, `session of ${pid} given back`);
-    // A start that is over already changes nothing when it is ended again.
-    const d = starts.begin();
-    const next = starts.begin();
-    const more = await sleeper(true);
-    d(identify(more));
-    d(identify(more));
-    assert.equal(sessionNice(more), START_NICE, "one start is still open");
-    next();
-    assert.equal(sessionNice(more), 0, "a start that failed (no agent) ends the burst too");
+    assert.deepEqual(clock.pending, [], "no timer left");
+    // A start that failed (no agent) lowers nothing and leaves nothing to give back.
+    starts.begin()();
+    assert.deepEqual(clock.pending, []);
   });
 
   test("a session the agent does not lead, or a process that ended, is never touched", async () => {
     const mine = readFileSync("/proc/self/autogroup", "utf8");
-    const starts = new StartPriority(0);
+    const clock = new ManualClock();
+    const starts = new StartPriority(clock, 0);
     const [a, b] = [starts.begin(), starts.begin()];
     const inOurSession = await sleeper(false);
     const gone = await sleeper(true);
@@ -77,44 +86,39 @@ describe("start priority", { skip }, () => {
     try {
       a(identify(inOurSession));
       assert.equal(readFileSync("/proc/self/autogroup", "utf8"), mine, "the caller's session is as it was");
+      b(id); // ended and reaped: nothing to lower, and nothing thrown
+      assert.deepEqual(clock.pending, [], "nothing lowered, so nothing to give back");
     } finally {
-      b(id); // ended and reaped: nothing to lower or give back, and nothing thrown
+      clock.advance(BURST_QUIET_MS);
     }
     assert.equal(readFileSync("/proc/self/autogroup", "utf8"), mine);
   });
 
   test("workers that run at START_NICE or lower are never moved", async () => {
-    const starts = new StartPriority(START_NICE);
+    const clock = new ManualClock();
+    const starts = new StartPriority(clock, START_NICE);
     const [a, b] = [starts.begin(), starts.begin()];
     const pid = await sleeper(true);
     a(identify(pid));
     assert.equal(sessionNice(pid), 0, "not lowered: it runs lower already (its helper's --nice sets that)");
     b();
+    assert.deepEqual(clock.pending, []);
   });
 
-  test("a burst of workers through the CLI: once the last has started, every session runs at the workers' priority", async () => {
+  test("a burst of workers through the CLI: every worker that runs on runs at the workers' priority", async () => {
     const ws = await Workspace.create(directiveScript());
-    const baton = await Baton.open({ home: ws.home, cwd: ws.dir, env: ws.env });
-    const stop = new AbortController();
     try {
-      const pids = new Map<string, number>();
-      const allStarted = (async () => {
-        for await (const event of baton.watch({ signal: stop.signal })) {
-          if (event.type === "started") pids.set(event.worker, event.pid);
-          if (pids.size === 6) return;
-        }
-      })();
-      const tasks = [1, 2, 3, 4, 5, 6].flatMap((i) => ["--task", `idle ${i}`]);
-      const ids = (await ws.ok(["spawn", "--cmd", join(FIXTURES, "idle-agent.sh"), ...tasks]))
-        .trim()
-        .split("\n");
-      assert.equal(ids.length, 6);
-      await allStarted;
-      for (const [id, pid] of pids) assert.equal(sessionNice(pid), 0, `${id}'s session (agent ${pid})`);
-      await baton.stop("all", { graceSeconds: 1 });
+      const tasks = [1, 2, 3, 4].flatMap((i) => ["--task", `worker ${i}`]);
+      const fixture = join(FIXTURES, "session-nice.sh");
+      const ids = (await ws.ok(["spawn", "--cmd", fixture, ...tasks])).trim().split("\n");
+      assert.equal(ids.length, 4);
+      await ws.ok(["wait", ...ids]);
+      for (const id of ids) {
+        const result = await ws.json<WorkerResult>(["result", id]);
+        assert.equal(result.state, "succeeded", result.answer);
+        assert.match(result.answer, /^\/autogroup-\d+ nice 0$/m, `${id}, 3 s after its start`);
+      }
     } finally {
-      stop.abort();
-      baton.close();
       await ws.cleanup();
     }
   });

@@ -29,7 +29,7 @@ const SHIELDED_SIGNALS = "INT,QUIT,TERM,HUP";
  * none by default, as for any program the user starts: a lowered worker loses throughput to anything
  * else on the machine that wakes up (32 codex workers on 2 cores at nice 10 took about 6 % longer
  * than at 0). A burst of workers is kept from starving the supervisor that starts them otherwise, for
- * the start only (supervisor/start-priority.ts). `BATON_WORKER_NICE` (0 to 19) sets it for the
+ * the burst only (supervisor/start-priority.ts). `BATON_WORKER_NICE` (0 to 19) sets it for the
  * supervisor that starts with it: 10 keeps the machine's other programs ahead of the workers. Only
  * with the native helper. Any other value is refused, in one line, before a supervisor starts with it.
  */
