@@ -36,7 +36,7 @@ export interface AttemptContext {
   readonly backoff: (retry: number) => number;
   /** Prices workers' tokens: the user's tables, looked at again as each attempt starts. */
   readonly pricing: Pricing;
-  /** Gives workers' sessions their priority back once every worker waiting to start has started. */
+  /** Lowers the sessions of workers that start in a burst, and gives their priority back after it. */
   readonly starts: StartPriority;
 }
 

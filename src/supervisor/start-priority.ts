@@ -23,7 +23,7 @@ export type StartDone = (agent?: ProcessId) => void;
  * once on 2 cores would leave the supervisor, still starting the next ones, a thirty-third. So an
  * agent that starts runs below (its session's nice value, START_NICE) until the burst is over: no
  * worker has been starting for BURST_QUIET_MS. Then every one gets the priority workers run at back.
- * Lowered for the start only: a lowered session loses throughput to anything else that wakes up.
+ * Lowered for the burst only: a lowered session loses throughput to anything else that wakes up.
  *
  * A worker's start counts from the moment the scheduler starts it (its worktree, its files, its
  * launch) until its agent runs or it failed to start.
