@@ -33,7 +33,11 @@ export class StartPriority {
   private lowered: ProcessId[] = [];
   private cancelGiveBack: (() => void) | undefined;
 
-  /** @param runsAt the nice value of workers' sessions once started. */
+  /**
+   * @param clock the machine's own, even for a supervisor on a clock a test moves: this is about the
+   *   CPU the workers share, not about their own timeline.
+   * @param runsAt the nice value of workers' sessions once started.
+   */
   constructor(
     private readonly clock: Clock = realClock,
     private readonly runsAt = workerNice(),

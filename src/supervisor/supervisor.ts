@@ -99,7 +99,7 @@ export class Supervisor {
       graceMs: (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000,
       backoff: options.retryDelayMs ?? retryDelayMs,
       pricing,
-      starts: new StartPriority(this.clock),
+      starts: new StartPriority(),
     };
     const { table, scheduler, budgets, clock } = this;
     this.parts = { store, table, scheduler, budgets, clock, pricing };
