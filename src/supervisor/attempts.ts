@@ -11,7 +11,7 @@ import { type Clock, isoNow, sleep } from "./clock.js";
 import { collectWorktree, createWorktree, inWorktree, type Worktree } from "./isolation.js";
 import type { Problems } from "./problems.js";
 import { endedWithout, STOPPED } from "./results.js";
-import type { StartDone, StartPriority } from "./start-priority.js";
+import { type StartDone, StartPriority } from "./start-priority.js";
 import { markerOf, markerValue, WORKER_ENV } from "./worker-env.js";
 import { type Attempt, WorkerRun } from "./worker-run.js";
 import type { Entry, WorkerTable } from "./worker-table.js";
@@ -36,16 +36,22 @@ export interface AttemptContext {
   readonly backoff: (retry: number) => number;
   /** Prices workers' tokens: the user's tables, looked at again as each attempt starts. */
   readonly pricing: Pricing;
-  /** Lowers the sessions of workers that start in a burst, and gives their priority back after it. */
-  readonly starts: StartPriority;
 }
+
+/**
+ * Lowers the sessions of workers that start in a burst, and gives their priority back after it: one
+ * for the process, as the CPU is the machine's. Made at the first start, when the supervisor has
+ * refused a bad BATON_WORKER_NICE already.
+ */
+let startPriority: StartPriority | undefined;
+const starts = () => (startPriority ??= new StartPriority());
 
 /**
  * One worker from its start to the result to record: in its own worktree when isolated (its change
  * comes back as a commit on its branch), with the caller's environment for its agent only.
  */
 export async function runWorker(entry: Entry, context: AttemptContext): Promise<WorkerResult> {
-  const started = context.starts.begin();
+  const started = starts().begin();
   try {
     return await run(entry, context, started);
   } finally {
@@ -177,7 +183,7 @@ async function attempts(
     );
     entry.run = run;
     // A retry's start is its launch alone: it counts in a burst that is still starting, if any.
-    const started = firstStarting ?? context.starts.begin();
+    const started = firstStarting ?? starts().begin();
     firstStarting = undefined;
     run.start();
     started(run.agent);

@@ -27,7 +27,6 @@ import { endedWithout, recordResult, resultOf, STOPPED } from "./results.js";
 import { type ResumeOutcome, resumeLost } from "./resume.js";
 import type { WorkerRunner } from "./runner.js";
 import { Scheduler } from "./scheduling.js";
-import { StartPriority } from "./start-priority.js";
 import { interruptRun, typeInto } from "./terminal-input.js";
 import { type PollResult, TranscriptReader } from "./transcript-reader.js";
 import { markerOf } from "./worker-env.js";
@@ -99,7 +98,6 @@ export class Supervisor {
       graceMs: (options.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000,
       backoff: options.retryDelayMs ?? retryDelayMs,
       pricing,
-      starts: new StartPriority(),
     };
     const { table, scheduler, budgets, clock } = this;
     this.parts = { store, table, scheduler, budgets, clock, pricing };
