@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerResult } from "../dist/index.js";
@@ -98,6 +99,26 @@ describe("follow-ups and input", () => {
       await ws.baton(["spawn", "--continue", threadless, "more"]),
       new RegExp(`worker ${threadless} has no agent thread to continue`),
     );
+
+    // Its thread is in the CODEX_HOME it ran with: from another one, codex would not find it.
+    const parent = (await ws.ok(["spawn", "a thread to follow"])).trim();
+    assert.equal((await ws.baton(["wait", parent])).code, 0);
+    const elsewhere = mkdtempSync(join(tmpdir(), "baton-other-codex-home-"));
+    try {
+      const ids = await ws.ok(["ls", "--json"]);
+      const refused = await ws.baton(["spawn", "--continue", parent, "more"], {
+        env: { ...ws.env, CODEX_HOME: elsewhere },
+      });
+      assertOneLine(
+        refused,
+        new RegExp(
+          `worker ${parent}'s thread \\S+ is not in ${elsewhere}: follow up with the environment ${parent} ran in`,
+        ),
+      );
+      assert.equal(await ws.ok(["ls", "--json"]), ids, "no worker was made");
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
 
     const running = (await ws.ok(["spawn", `stay busy\n${modelScriptLine(busy())}`])).trim();
     assertOneLine(

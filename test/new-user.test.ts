@@ -199,7 +199,18 @@ describe("baton try", () => {
       encoding: "utf8",
     });
     assert.match(shell, /^w1$/m, shell);
-    assert.match(shell, /Scripted answer .*Say hello/, shell);
+    assert.match(shell, /Scripted answer .*I got "Say hello"/, shell);
+    // What it suggests next, in that shell: a follow-up in w1's thread, and a worker with a role.
+    const next = execFileSync(
+      "sh",
+      [
+        "-c",
+        `set -e\n${pasted[0]}\nbaton spawn --continue w1 "And again"\nbaton wait >/dev/null\nbaton result w2\nbaton spawn --wait --role scout "Map the code"\n`,
+      ],
+      { cwd: project, env, encoding: "utf8" },
+    );
+    assert.match(next, /^w2\nScripted answer .*I got "And again"/m, next);
+    assert.match(next, /I got "Map the code"/, next);
 
     const stopped = new Promise<number | null>((resolve) => running.once("exit", (code) => resolve(code)));
     running.kill("SIGINT");

@@ -246,15 +246,22 @@ function answer(res: http.ServerResponse, steps: readonly ScriptStep[]): void {
 type InputItem = { type?: string; role?: string; content?: unknown; output?: unknown };
 
 function userTextOf(body: Record<string, unknown>): string {
+  return userMessagesOf(body).join("\n");
+}
+
+/** The text of each user message of a Responses request, in order: the last is the newest turn's. */
+export function userMessagesOf(body: Record<string, unknown>): string[] {
   const input = Array.isArray(body.input) ? (body.input as InputItem[]) : [];
-  const texts: string[] = [];
+  const messages: string[] = [];
   for (const item of input) {
     if (item.type !== "message" || item.role !== "user" || !Array.isArray(item.content)) continue;
+    const texts: string[] = [];
     for (const part of item.content as { type?: string; text?: string }[]) {
       if (part.type === "input_text" && typeof part.text === "string") texts.push(part.text);
     }
+    if (texts.length > 0) messages.push(texts.join("\n"));
   }
-  return texts.join("\n");
+  return messages;
 }
 
 function toolOutputsOf(body: Record<string, unknown>): string[] {

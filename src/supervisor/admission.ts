@@ -33,6 +33,8 @@ export interface AdmissionContext {
   readonly budgets: Budgets;
   readonly clock: Clock;
   readonly pricing: Pricing;
+  /** Workers run on this machine (no queue): a follow-up's thread must be found here. */
+  readonly threadsHere: boolean;
 }
 
 /** A spawn that passed every check: the new worker's files, and the caller's environment. */
@@ -62,7 +64,11 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
       `workers cannot spawn workers (this is worker ${request.env[WORKER_ENV.id]}): report back to the orchestrator instead`,
     );
   }
-  const { params, threadId, parentChange } = followUp(table, request);
+  const { params, threadId, parentChange } = followUp(
+    table,
+    request,
+    context.threadsHere ? context.store.home : undefined,
+  );
   if (params.cwd === undefined)
     throw new BatonError("usage", "spawn: cwd: give the agent's working directory");
   const cwd = resolve(params.cwd);

@@ -1,4 +1,4 @@
-import { backendNamed } from "../backend/registry.js";
+import { backendNamed, threadHere } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import type { SpawnParams } from "../protocol/messages.js";
 import { isFinal } from "../worker/state.js";
@@ -9,11 +9,14 @@ import type { WorkerTable } from "./worker-table.js";
  * A follow-up (`continues`): the ended worker whose agent thread it continues, and the request with
  * what it leaves unset taken from that worker (cwd, role, scope, label, model, binary, isolation,
  * search). Refused in one line when that worker is unknown, has not ended, ended without a thread,
- * or is being continued already: two turns at once in one thread would interleave.
+ * or is being continued already: two turns at once in one thread would interleave; and, where the
+ * follow-up runs on this machine (`home`, the run store), when its agent cannot find the thread with
+ * the caller's environment (another CODEX_HOME): the agent would fail on it, saying less.
  */
 export function followUp(
   table: WorkerTable,
   request: SpawnParams,
+  home?: string,
 ): { params: SpawnParams; threadId: string | undefined; parentChange?: StartingCommit } {
   if (request.inThread) {
     if (request.continues || request.resumeThread || !backendNamed(request.backend ?? "codex").canResume)
@@ -45,6 +48,15 @@ export function followUp(
       "usage",
       `worker ${parentId} has no agent thread to continue (its agent never started one): spawn a new worker instead`,
     );
+  const backend = backendNamed(spec.backend);
+  if (home !== undefined && threadHere(backend, threadId, request.env, home, undefined) === undefined) {
+    const homes = backend.agentHomes(request.env);
+    const where = homes.length > 0 ? homes.join(" or ") : `this machine's ${spec.backend} sessions`;
+    throw new BatonError(
+      "usage",
+      `worker ${parentId}'s thread ${threadId} is not in ${where}: follow up with the environment ${parentId} ran in, or spawn a new worker`,
+    );
+  }
   for (const other of table.all()) {
     if (!isFinal(other.status.state) && other.status.threadId === threadId)
       throw new BatonError(

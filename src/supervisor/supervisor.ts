@@ -100,7 +100,7 @@ export class Supervisor {
       pricing,
     };
     const { table, scheduler, budgets, clock } = this;
-    this.parts = { store, table, scheduler, budgets, clock, pricing };
+    this.parts = { store, table, scheduler, budgets, clock, pricing, threadsHere: !options.runner };
   }
 
   /** Loads every stored worker. Workers that were running under a supervisor that died become `lost`. */

@@ -5,15 +5,21 @@ import { fileURLToPath } from "node:url";
 import { codexBackend } from "../../backend/codex.js";
 import { findOnPath } from "../../backend/locate.js";
 import { directiveScript } from "../../scripted-model/directives.js";
-import { SCRIPTED_KEY_ENV, startScriptedModel } from "../../scripted-model/server.js";
+import { SCRIPTED_KEY_ENV, startScriptedModel, userMessagesOf } from "../../scripted-model/server.js";
 
-/** What the scripted model answers a worker whose prompt holds no script: it names the task's last line. */
-const answer = (userText: string) => {
+/**
+ * What the scripted model answers a worker whose prompt holds no script: it names the task (the
+ * newest message's `TASK:` line; a follow-up, which has none, by its last line).
+ */
+const answer = (body: Record<string, unknown>) => {
+  const lines = (userMessagesOf(body).at(-1) ?? "").split("\n").filter((line) => line.trim());
   const task =
-    userText
-      .split("\n")
-      .filter((line) => line.trim())
-      .at(-1) ?? "";
+    lines
+      .filter((line) => line.startsWith("TASK: "))
+      .at(-1)
+      ?.slice(6) ??
+    lines.at(-1) ??
+    "";
   return `Scripted answer (Baton's scripted model, no account): I got "${task.trim().slice(0, 80)}".`;
 };
 
@@ -24,7 +30,7 @@ const answer = (userText: string) => {
  */
 export async function tryBaton(opts: { port?: number }): Promise<void> {
   const model = await startScriptedModel({
-    script: directiveScript((request) => ({ type: "message", text: answer(request.userText) })),
+    script: directiveScript((request) => ({ type: "message", text: answer(request.body) })),
     ...(opts.port === undefined ? {} : { port: opts.port }),
   });
   const folder = await mkdtemp(join(tmpdir(), "baton-try-"));
