@@ -20,6 +20,7 @@ import {
   verdict,
   type Workspace,
 } from "./common.ts";
+import { sandboxCost } from "./sandbox-cost.ts";
 
 const TARGET = 1.1;
 /** Issue #10: N = 32 within this of the bare runs. */
@@ -99,6 +100,8 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
   const left = { bare: new Leftovers(), baton: new Leftovers() };
   const cpuNotes: string[] = [];
   const machineNotes: string[] = [];
+  /** The largest N's machine CPU a worker, bare and Baton, and the supervisor's, in ms. */
+  let split = { n: 0, bare: 0, baton: 0, supervisor: 0 };
   for (const [n, reps] of plan) {
     const bares: number[] = [];
     const libs: number[] = [];
@@ -139,6 +142,13 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
       pass: r <= TARGET,
     });
     const cpuPerWorker = (median(cpus) * 1000) / n;
+    const perWorkerMs = (seconds: number[]) => (median(seconds) * 1000) / n;
+    split = {
+      n,
+      bare: perWorkerMs(machine.bare),
+      baton: perWorkerMs(machine.baton),
+      supervisor: cpuPerWorker,
+    };
     if (n === 32)
       targets.push(
         {
@@ -155,6 +165,9 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
         },
       );
   }
+  const sandbox = await sandboxCost(ws);
+  const extra = split.baton - split.bare;
+  const known = split.supervisor + sandbox.machineMs;
   return {
     title: "(b) N workers at once: wall time",
     about: [
@@ -175,6 +188,16 @@ export async function fanout(ws: Workspace, plan: readonly [n: number, reps: num
       "CPU time the whole machine used a worker (median of the runs; it includes whatever else ran " +
         `meanwhile): ${machineNotes.join("; ")}. On 2 cores that every run keeps busy, this difference, ` +
         "not the supervisor's reply times, is what the wall-time ratio shows.",
+      `What a worker costs the machine beyond a bare run, N=${split.n}: the supervisor's own ` +
+        `${ms(split.supervisor, 1)} (above) and the sandbox every worker runs in ${ms(sandbox.machineMs, 1)} ` +
+        `(${ms(sandbox.wallMs, 1)} of wall time), ${ms(known, 1)} together: ` +
+        `${((known / split.bare) * 100).toFixed(1)}% of a bare run's ${ms(split.bare, 1)}. Measured over whole ` +
+        `runs, with everything else the machine did meanwhile, Baton's median was ${ms(extra, 1)} above the ` +
+        `bare one (${ms(split.baton, 1)} against ${ms(split.bare, 1)}). The sandbox's figure: the launch ` +
+        "chain of a live worker of this run (the store's baton-launch, bubblewrap with that worker's " +
+        "arguments, baton-launch inside it) with /bin/true in place of the agent, run " +
+        `${sandbox.runs} times one after another against /bin/true started the same way, in alternating ` +
+        "blocks: the machine's CPU over the blocks, the median run's wall time.",
       `Leftovers: ${left.bare.describe("bare")}; ${left.baton.describe("Baton")}.`,
     ],
   };
