@@ -211,6 +211,14 @@ describe("baton try", () => {
     );
     assert.match(next, /^w2\nScripted answer .*I got "And again"/m, next);
     assert.match(next, /I got "Map the code"/, next);
+    // A pattern: its reviewers must answer in a form, which the scripted model follows.
+    const review = execFileSync("sh", ["-c", `set -e\n${pasted[0]}\nbaton run review "the parser"\n`], {
+      cwd: project,
+      env,
+      encoding: "utf8",
+    });
+    assert.match(review, /3 of 3 reviewers/, review);
+    assert.match(review, /I got "the parser"/, review);
 
     const stopped = new Promise<number | null>((resolve) => running.once("exit", (code) => resolve(code)));
     running.kill("SIGINT");

@@ -5,11 +5,13 @@ import { fileURLToPath } from "node:url";
 import { codexBackend } from "../../backend/codex.js";
 import { findOnPath } from "../../backend/locate.js";
 import { directiveScript } from "../../scripted-model/directives.js";
+import { exampleOf, requestedSchema } from "../../scripted-model/schema-answer.js";
 import { SCRIPTED_KEY_ENV, startScriptedModel, userMessagesOf } from "../../scripted-model/server.js";
 
 /**
  * What the scripted model answers a worker whose prompt holds no script: it names the task (the
- * newest message's `TASK:` line; a follow-up, which has none, by its last line).
+ * newest message's `TASK:` line; a follow-up, which has none, by its last line), in the form the
+ * worker must answer in if it has one (a pattern's workers), else as a sentence.
  */
 const answer = (body: Record<string, unknown>) => {
   const lines = (userMessagesOf(body).at(-1) ?? "").split("\n").filter((line) => line.trim());
@@ -20,7 +22,9 @@ const answer = (body: Record<string, unknown>) => {
       ?.slice(6) ??
     lines.at(-1) ??
     "";
-  return `Scripted answer (Baton's scripted model, no account): I got "${task.trim().slice(0, 80)}".`;
+  const text = `Scripted answer (Baton's scripted model, no account): I got "${task.trim().slice(0, 80)}".`;
+  const schema = requestedSchema(body);
+  return schema === undefined ? text : JSON.stringify(exampleOf(schema, text));
 };
 
 /**
@@ -56,7 +60,8 @@ export async function tryBaton(opts: { port?: number }): Promise<void> {
     `  baton spawn --label hello "Say hello"`,
     "  baton wait && baton result w1",
     "",
-    'Then try: baton ls, baton logs w1, baton spawn --continue w1 "And again".',
+    'Then try: baton ls, baton logs w1, baton spawn --continue w1 "And again",',
+    '  baton run review "the parser" (a pattern: its workers answer in their forms).',
     "",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
