@@ -50,6 +50,23 @@ describe("codex workers when things go wrong", () => {
     assert.ok(parsed.reason?.kind === "exit" && parsed.reason.message && parsed.reason.message.length > 5);
   });
 
+  test("a prompt codex refuses fails the worker with codex's own reason, in result and logs", async () => {
+    // Codex takes at most 1 MiB of characters in one turn; it exits saying so on stderr, with no event.
+    const id = (await ws.ok(["spawn", "-"], { input: `too long\n${"x".repeat(1_100_000)}\n` })).trim();
+    assert.equal((await ws.baton(["wait", id])).code, 1);
+    const raw = await ws.baton(["result", id, "--json"]);
+    const result = JSON.parse(raw.stdout) as WorkerResult;
+    assert.equal(result.state, "failed");
+    assert.ok(result.reason?.kind === "exit", JSON.stringify(result.reason));
+    assert.match(
+      result.reason.message ?? "",
+      /Input exceeds the maximum length/,
+      JSON.stringify(result.reason),
+    );
+    assert.equal(result.retries, 0, "not a failure of the model's service: no retry");
+    assert.match(await ws.ok(["logs", id]), /Input exceeds the maximum length/);
+  });
+
   test("a model that never answers is ended by --timeout as timed_out, leaving no process", async () => {
     const id = (
       await ws.ok(["spawn", "--timeout", "2", `hang\n${modelScriptLine([{ type: "hang" }])}`])

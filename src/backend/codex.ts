@@ -85,6 +85,9 @@ export const codexBackend: Backend = {
   parser(): OutputParser {
     return {
       line(text) {
+        // What codex says as it exits on an error it has no event for (a refused prompt, a thread it
+        // cannot resume): one line on stderr, which the terminal mixes in.
+        if (text.startsWith(EXIT_ERROR)) return [{ type: "error", message: text.slice(EXIT_ERROR.length) }];
         const start = text.indexOf("{");
         if (start < 0) return [];
         try {
@@ -121,6 +124,9 @@ export const codexBackend: Backend = {
     };
   },
 };
+
+/** How codex starts the line it prints on stderr when it exits on an error. */
+const EXIT_ERROR = "Error: ";
 
 /**
  * Whether codex's error says the model service failed on its side: a 5xx (codex words a 500 as "high
