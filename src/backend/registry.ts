@@ -39,7 +39,7 @@ export function agentStateDir(home: string, backend: Backend): string {
  * Whether `backend` can continue `threadId` on this machine: it resumes threads, and its session
  * files (found with `env`, the agent's environment) hold the thread with its task.
  */
-function continuesHere(
+export function continuesHere(
   backend: Backend,
   threadId: string,
   env: Readonly<Record<string, string>>,

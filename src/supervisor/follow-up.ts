@@ -1,4 +1,4 @@
-import { backendNamed, threadHere } from "../backend/registry.js";
+import { backendNamed, continuesHere } from "../backend/registry.js";
 import { BatonError } from "../errors.js";
 import type { SpawnParams } from "../protocol/messages.js";
 import { isFinal } from "../worker/state.js";
@@ -49,7 +49,7 @@ export function followUp(
       `worker ${parentId} has no agent thread to continue (its agent never started one): spawn a new worker instead`,
     );
   const backend = backendNamed(spec.backend);
-  if (home !== undefined && threadHere(backend, threadId, request.env, home, undefined) === undefined) {
+  if (home !== undefined && !continuesHere(backend, threadId, request.env, home)) {
     const homes = backend.agentHomes(request.env);
     const where = homes.length > 0 ? homes.join(" or ") : `this machine's ${spec.backend} sessions`;
     throw new BatonError(
