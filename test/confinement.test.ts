@@ -333,6 +333,21 @@ describe("confinement: every worker writes only its scope", () => {
     }
   });
 
+  test("a --write whose folder would be / is refused in one line that says why", async () => {
+    const root = await ws.baton(["spawn", "--write", "/", "x"]);
+    assert.equal(root.code, 2, root.stderr);
+    assert.equal(
+      root.stderr,
+      "baton: --write /: Baton lets no worker write in / itself: name a folder below it\n",
+    );
+    const missing = await ws.baton(["spawn", "--write", "/no-such-folder-of-baton/file.txt", "x"]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(
+      missing.stderr,
+      /^baton: --write \/no-such-folder-of-baton\/file\.txt: its nearest existing folder is \/, .*make the folder it goes in first.*\n$/,
+    );
+  });
+
   test("--unconfined runs without Baton's sandbox, and ls and result --json say so", async () => {
     const result = await run(["--unconfined", "--write", "dir"], [{ type: "message", text: "ok" }]);
     assert.equal(result.state, "succeeded");

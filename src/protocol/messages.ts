@@ -42,7 +42,11 @@ export function textOfAtMost(max: number, what: string, fix: string) {
 }
 
 const path = z.string().min(1).max(MAX_PATH_CHARS, `a path is longer than ${MAX_PATH_CHARS} characters`);
-const name = z.string().min(1).max(MAX_NAME_CHARS, `must be at most ${MAX_NAME_CHARS} characters`);
+const name = z
+  .string()
+  .max(MAX_NAME_CHARS, `must be at most ${MAX_NAME_CHARS} characters`)
+  .refine((text) => text.trim().length > 0, "must not be empty: give a name, or leave the option out")
+  .refine((text) => !/[\0-\x1f\x7f-\x9f]/.test(text), "must not contain control characters");
 const prompt = (what: string) =>
   textOfAtMost(MAX_PROMPT_BYTES, what, "point the worker to files instead of pasting them");
 
@@ -70,6 +74,7 @@ export const spawnParams = z.strictObject({
     .string()
     .max(MAX_LABEL_CHARS, `the label is longer than ${MAX_LABEL_CHARS} characters`)
     .refine((label) => !/[\0-\x1f\x7f-\x9f]/.test(label), "the label contains control characters")
+    .refine((label) => label.trim().length > 0, "the label is empty: give a name, or leave --label out")
     .optional(),
   role: z.enum(ROLES).optional(),
   readOnly: z.boolean().optional(),

@@ -238,7 +238,9 @@ function confinementFor(store: Store, params: SpawnParams, scope: Scope): Worker
     if (writeRoots([real])[0] === "/") {
       throw new BatonError(
         "usage",
-        `--write ${path}: Baton lets no worker write in / itself: name a folder below it`,
+        real === "/"
+          ? `--write ${path}: Baton lets no worker write in / itself: name a folder below it`
+          : `--write ${path}: its nearest existing folder is /, and Baton lets no worker write in / itself: make the folder it goes in first, or name a path in a folder below /`,
       );
     }
     if (isWithin(home, real) || isWithin(real, home)) {
