@@ -48,7 +48,29 @@ static int present(const char *path) {
   return errno != ENOENT && errno != ENOTDIR;
 }
 
-/* The run store, found as src/store/home.ts's resolveHome() finds it, or --home. */
+/* Whether the folder `home` is a store Baton made or was pointed at for this user, as
+ * src/store/trusted.ts's isTrustedStore() tells: its entry, named by the sha256 of its real path,
+ * holds its device and inode. */
+static int trusted_store(const char *home) {
+  const char *state = getenv("XDG_STATE_HOME"), *user = getenv("HOME");
+  char dir[PATH_MAX], real[PATH_MAX], hex[65], entry[PATH_MAX + 80], want[64], got[64] = {0};
+  if (state && state[0] == '/') snprintf(dir, sizeof dir, "%s/baton/stores", state);
+  else if (user && user[0] == '/') snprintf(dir, sizeof dir, "%s/.local/state/baton/stores", user);
+  else return 0;
+  struct stat info;
+  if (lstat(home, &info) != 0 || !S_ISDIR(info.st_mode) || !realpath(home, real)) return 0;
+  sha256_hex(real, strlen(real), hex);
+  snprintf(entry, sizeof entry, "%s/%s", dir, hex);
+  snprintf(want, sizeof want, "%llu:%llu\n", (unsigned long long)info.st_dev, (unsigned long long)info.st_ino);
+  FILE *file = fopen(entry, "re");
+  if (!file) return 0;
+  size_t size = fread(got, 1, sizeof got - 1, file);
+  fclose(file);
+  return size == strlen(want) && memcmp(got, want, size) == 0;
+}
+
+/* The run store, found as src/store/home.ts's resolveHome() finds it, or --home. A `.baton` found on
+ * the way up that is not trusted_store() is left to Node's CLI, which refuses it in one line. */
 static int find_home(const char *cwd, const char *flag, char home[PATH_MAX]) {
   if (flag) {
     /* The supervisor knows its store by the name it was given: take only a plain absolute one. */
@@ -63,6 +85,7 @@ static int find_home(const char *cwd, const char *flag, char home[PATH_MAX]) {
     const char *sep = strcmp(dir, "/") == 0 ? "" : "/";
     snprintf(probe, sizeof probe, "%s%s.baton", dir, sep);
     int has_store = present(probe);
+    if (has_store && !trusted_store(probe)) return -1;
     snprintf(probe, sizeof probe, "%s%s.git", dir, sep);
     if (has_store || present(probe)) return snprintf(home, PATH_MAX, "%s%s.baton", dir, sep) < PATH_MAX ? 0 : -1;
     if (strcmp(dir, "/") == 0) break;

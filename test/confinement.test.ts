@@ -227,7 +227,15 @@ describe("confinement: every worker writes only its scope", () => {
   });
 
   test("an implementer without --write writes the workspace but never the store, .git or the network", async () => {
-    const targets = [join(ws.dir, "dir/impl.txt"), ...forbidden().slice(0, 3), join(ws.dir, ".git/planted")];
+    // The list of the user's stores (here in the workspace: the harness's XDG_STATE_HOME) stays read-only.
+    const stores = join(ws.env.XDG_STATE_HOME as string, "baton", "stores");
+    assert.ok(existsSync(stores), "the workspace's store was listed when it was made");
+    const targets = [
+      join(ws.dir, "dir/impl.txt"),
+      ...forbidden().slice(0, 3),
+      join(ws.dir, ".git/planted"),
+      join(stores, "planted"),
+    ];
     const port = new URL(ws.model.baseUrl).port;
     const network = `(exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null && echo NET-OPEN || echo NET-BLOCKED`;
     const result = await run(

@@ -1,31 +1,46 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { WorkerInfo } from "../dist/index.js";
 import { resolveHome } from "../dist/store/home.js";
+import { trustStore } from "../dist/store/trusted.js";
 import { CLI, FIXTURES, ROOT, type RunResult, runNode, Workspace } from "./support/harness.ts";
 
 // What a new user meets first: the store ignores itself, the workspace is found as git finds it,
 // `baton ls` lists by id, and `baton try` runs a worker with no account, followed as it is printed.
 
+/** Where the stores Baton made are listed, for these tests alone (see store/trusted.ts). */
+const STATE = mkdtempSync(join(tmpdir(), "baton-new-user-state-"));
+
 /** The environment of someone who has set nothing up: no store, no codex home, no key. */
 function bareEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, BATON_IDLE_EXIT_MS: "60000", ...extra };
+  const env = { ...process.env, BATON_IDLE_EXIT_MS: "60000", XDG_STATE_HOME: STATE, ...extra };
   for (const name of ["BATON_HOME", "CODEX_HOME", "SCRIPTED_KEY", "BATON_CODEX_BIN", "BATON_WORKER_ID"])
     delete env[name];
   return env;
+}
+
+/** Runs `program` (not Node) with `args`: its exit code and output. */
+function runProgram(program: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv) {
+  return new Promise<RunResult>((resolve) => {
+    execFile(program, [...args], { cwd, env, encoding: "utf8" }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 const baton = (
@@ -41,8 +56,9 @@ describe("a new user's first minutes", () => {
     root = mkdtempSync(join(tmpdir(), "baton-new-user-"));
   });
   after(async () => {
-    for (const home of stores) await baton(["shutdown"], root, bareEnv({ BATON_HOME: home }));
+    for (const home of stores) await baton(["--home", home, "shutdown"], root);
     rmSync(root, { recursive: true, force: true });
+    rmSync(STATE, { recursive: true, force: true });
   });
 
   test("the store ignores itself: a new store, and one made before, get .baton/.gitignore holding *", async () => {
@@ -75,7 +91,8 @@ describe("a new user's first minutes", () => {
     writeFileSync(target, "keep me\n");
     symlinkSync(target, join(home, ".gitignore"));
     stores.push(home);
-    assert.equal((await baton(["ls"], dir)).code, 0);
+    // Made by hand, it is named on purpose: found on the way up, it would be refused (see below).
+    assert.equal((await baton(["--home", home, "ls"], dir)).code, 0);
     assert.equal(readFileSync(target, "utf8"), "keep me\n");
     assert.ok(lstatSync(join(home, ".gitignore")).isSymbolicLink());
   });
@@ -93,9 +110,12 @@ describe("a new user's first minutes", () => {
     writeFileSync(join(sub, ".git"), "gitdir: ../../.git/modules/lib\n");
     assert.equal(resolveHome(join(sub, "x"), {}), join(sub, ".baton"));
 
-    // A .baton between here and the root wins; one above the repository's root is not picked up.
+    // A .baton between here and the root wins (one Baton made: see the next test); one above the
+    // repository's root is not picked up.
+    const env = { XDG_STATE_HOME: STATE };
     mkdirSync(join(repo, "src", ".baton"));
-    assert.equal(resolveHome(deep, {}), join(repo, "src", ".baton"));
+    trustStore(join(repo, "src", ".baton"), env);
+    assert.equal(resolveHome(deep, env), join(repo, "src", ".baton"));
     mkdirSync(join(root, ".baton-outside", ".baton"), { recursive: true });
     const inner = join(root, ".baton-outside", "repo", "a");
     mkdirSync(inner, { recursive: true });
@@ -107,7 +127,8 @@ describe("a new user's first minutes", () => {
     mkdirSync(loose, { recursive: true });
     assert.equal(resolveHome(loose, {}), join(loose, ".baton"));
     mkdirSync(join(root, "loose", ".baton"));
-    assert.equal(resolveHome(loose, {}), join(root, "loose", ".baton"));
+    trustStore(join(root, "loose", ".baton"), env);
+    assert.equal(resolveHome(loose, env), join(root, "loose", ".baton"));
 
     // BATON_HOME still wins.
     assert.equal(resolveHome(deep, { BATON_HOME: "/x/y" }), "/x/y");
@@ -120,6 +141,66 @@ describe("a new user's first minutes", () => {
     assert.equal((await baton(["ls"], join(plain, "pkg", "sub"))).code, 0);
     assert.ok(existsSync(join(plain, ".baton", ".baton-store")));
     assert.ok(!existsSync(join(plain, "pkg", "sub", ".baton")));
+  });
+
+  test("a .baton that Baton did not make is refused on the way up, until it is named on purpose", async () => {
+    const repo = join(root, "planted");
+    const below = join(repo, "src", "lib");
+    mkdirSync(below, { recursive: true });
+    execFileSync("git", ["init", "-q", repo]);
+    stores.push(join(repo, ".baton"));
+    assert.equal((await baton(["ls"], repo)).code, 0, "the repository's own store, made by Baton");
+    assert.equal((await baton(["ls"], below)).code, 0, "found from below");
+
+    // What a writer of src/ could leave there: a store with settings naming its own program.
+    const planted = join(repo, "src", ".baton");
+    mkdirSync(planted, { mode: 0o700 });
+    writeFileSync(join(planted, ".baton-store"), "This folder is a Baton run store.\n");
+    const agents = { backend: "x", agents: { x: { command: "sh -c 'echo pwned'" } } };
+    writeFileSync(join(planted, "config.json"), JSON.stringify(agents));
+    for (const command of [["ls"], ["spawn", "hello"], ["result", "w1"]]) {
+      const refused = await baton(command, below);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.equal(
+        refused.stderr,
+        `baton: ${planted} is a run store Baton did not make for you (a worker that may write there could have): if it is yours, name it once with --home ${planted} (or BATON_HOME); else remove it\n`,
+      );
+      assert.equal(refused.stdout, "");
+    }
+    // The native client never talks to a socket left there either: Node's CLI refuses for it.
+    let connections = 0;
+    const fake = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => fake.listen(join(planted, "supervisor.sock"), resolve));
+    try {
+      for (const command of [["ls"], ["result", "w1"]]) {
+        const refused = await runProgram(join(ROOT, "dist/cli/baton"), command, below, bareEnv());
+        assert.equal(refused.code, 2, refused.stderr);
+        assert.match(refused.stderr, /^baton: .* is a run store Baton did not make for you .*\n$/);
+      }
+      assert.equal(connections, 0, "nothing connected to the planted socket");
+    } finally {
+      await new Promise((resolve) => fake.close(resolve));
+    }
+    assert.throws(() => resolveHome(below, { XDG_STATE_HOME: STATE }), /did not make for you/);
+    assert.ok(!existsSync(join(planted, "supervisor.json")), "no supervisor was started for it");
+    assert.ok(!existsSync(join(planted, "workers")), "nothing was made in it");
+
+    // Named once on purpose, it is the user's: found from below from then on.
+    stores.push(planted);
+    assert.equal((await baton(["--home", planted, "ls"], below)).code, 0);
+    assert.equal((await baton(["ls", "--json"], below)).code, 0);
+    assert.equal(resolveHome(below, { XDG_STATE_HOME: STATE }), planted);
+
+    // Moved away, and another made at the same path by someone else: refused again.
+    await baton(["shutdown"], below);
+    renameSync(planted, `${planted}-moved`);
+    mkdirSync(planted, { mode: 0o700 });
+    const again = await baton(["ls"], below);
+    assert.equal(again.code, 2, again.stderr);
+    assert.match(again.stderr, /did not make for you/);
   });
 
   test("baton ls lists workers by id as numbers: w2 before w10", async () => {

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { cliParams, resizeParams } from "../protocol/messages.js";
 import { resolveHome } from "../store/home.js";
+import { trustStore } from "../store/trusted.js";
 import type { Call, Handler } from "../supervisor/server.js";
 import type { Io, Output } from "./io.js";
 import { quickLine } from "./quick-argv.js";
@@ -22,8 +23,14 @@ export async function relay(home: string, params: unknown, call: Call): Promise<
   const line = quickLine(argv);
   if (!line) return { fallback: "not a quick command line" };
   // Only a command for this very store: the client found it as Node would, and this checks it did.
-  const wanted = line.home === undefined ? resolveHome(cwd, env) : resolve(cwd, line.home);
+  let wanted: string;
+  try {
+    wanted = line.home === undefined ? resolveHome(cwd, env) : resolve(cwd, line.home);
+  } catch {
+    return { fallback: "a store Node's CLI refuses" };
+  }
   if (wanted !== resolve(home)) return { fallback: "a command for another store" };
+  if (line.home !== undefined || env.BATON_HOME) trustStore(wanted, env); // named on purpose, as Baton.open does
 
   let finish: (code: number) => void = () => {};
   const ended = new Promise<number>((settle) => {

@@ -7,6 +7,7 @@ import { DEFAULT_GRACE_SECONDS } from "../protocol/limits.js";
 import type { Transport } from "../protocol/transport.js";
 import { resolveHome } from "../store/home.js";
 import { readStoreFile } from "../store/no-follow.js";
+import { trustStore } from "../store/trusted.js";
 import { isAlive, readStat } from "../supervisor/processes.js";
 import type { PollResult, ResumeOutcome, WaitResult } from "../supervisor/supervisor.js";
 import { WORKER_ENV } from "../supervisor/worker-env.js";
@@ -62,6 +63,8 @@ export class Baton {
       deadline: options.deadline,
       signal: options.signal,
     });
+    // A store named on purpose is the user's from now on: found later on the way up, it is used.
+    if (options.home !== undefined || env.BATON_HOME) trustStore(home, env);
     return new Baton(home, cwd, env, connection, options.deadline);
   }
 

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
 import { writeFileOnce } from "./atomic.js";
 import { inStore } from "./no-follow.js";
+import { isTrustedStore, trustStore } from "./trusted.js";
 
 export const STORE_DIR = ".baton";
 
@@ -12,17 +13,42 @@ export const STORE_DIR = ".baton";
  * `BATON_HOME` if set; else, going up from `cwd`, the first folder that holds a `.baton` or a `.git`
  * (a folder, or the file of a worktree or submodule), whose `.baton` it is (made there when needed);
  * else `cwd/.baton`. So a command run anywhere in a repository uses the repository's store, and a
- * `.baton` above the repository's root is never picked up.
+ * `.baton` above the repository's root is never picked up. A `.baton` found on the way up is taken only
+ * if Baton made it, or was pointed at it, for this user (see trusted.ts); else a one-line refusal.
  */
 export function resolveHome(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   if (env.BATON_HOME) return resolve(cwd, env.BATON_HOME);
   let dir = resolve(cwd);
   for (;;) {
     const candidate = join(dir, STORE_DIR);
-    if (present(candidate) || present(join(dir, ".git"))) return candidate;
+    if (present(candidate)) return trusted(candidate, env);
+    if (present(join(dir, ".git"))) return candidate;
     const parent = dirname(dir);
     if (parent === dir) return join(resolve(cwd), STORE_DIR);
     dir = parent;
+  }
+}
+
+/**
+ * `home`, a `.baton` found on the way up, if Baton made it or was pointed at it for this user (see
+ * trusted.ts); else a one-line refusal: a worker that may write that folder could have left it there.
+ */
+function trusted(home: string, env: NodeJS.ProcessEnv): string {
+  if (isTrustedStore(home, env)) return home;
+  if (!isPlainFolder(home)) {
+    throw new BatonError("store", `the run store ${home} is not a plain folder: remove it or set BATON_HOME`);
+  }
+  throw new BatonError(
+    "usage",
+    `${home} is a run store Baton did not make for you (a worker that may write there could have): if it is yours, name it once with --home ${home} (or BATON_HOME); else remove it`,
+  );
+}
+
+function isPlainFolder(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -52,6 +78,7 @@ export async function claimHome(home: string): Promise<void> {
   const names = await readdir(home);
   if (names.includes(STORE_MARKER)) {
     if (!names.includes(IGNORE_FILE)) await ignoreStore(home);
+    trustStore(home);
     return;
   }
   const ours = names.every((name) => OWN_NAMES.has(name)); // e.g. made by `baton plan set` alone
@@ -71,6 +98,7 @@ export async function claimHome(home: string): Promise<void> {
     if (errnoOf(error) !== "EEXIST") throw error;
   }
   if (!names.includes(IGNORE_FILE)) await ignoreStore(home);
+  trustStore(home);
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 import { FILE_MODE } from "../store/atomic.js";
 import { inStore, inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
+import { trustedStoresDir } from "../store/trusted.js";
 import type { WorkerSpec } from "../worker/types.js";
 import { isSupervisorSocket } from "./endpoint.js";
 
@@ -93,9 +94,11 @@ export function launchWorker(
   // The store is hidden; an isolated writer's worktree lives in it, with a `.git` that says where
   // Baton's git looks, so that one stays read-only.
   const worktree = join(store.home, "worktrees", spec.id);
+  const storesDir = trustedStoresDir();
   const sandbox = Sandbox.for(confined, {
     scope: scopePaths,
-    readOnly: [join(worktree, ".git")],
+    // And the list of the user's stores (see store/trusted.ts), should a scope contain it.
+    readOnly: [join(worktree, ".git"), ...(storesDir ? [storesDir] : [])],
     hidden: [store.home],
     readable: [
       promptFile,

@@ -45,6 +45,8 @@ export class Workspace {
     this.env = {
       ...process.env,
       BATON_HOME: this.home,
+      // The list of the user's stores (see store/trusted.ts) goes with the workspace.
+      XDG_STATE_HOME: join(this.dir, "state"),
       CODEX_HOME: this.codexHome,
       SCRIPTED_KEY: "test-key",
       BATON_CODEX_BIN: CODEX_BIN,
