@@ -113,7 +113,7 @@ async function main(argv: readonly string[]): Promise<void> {
           await fanout(ws, [
             [1, 7],
             [8, 9],
-            [32, 9],
+            [32, 15],
           ]),
         );
       if (idleSection) sections.push(idleSection);
