@@ -63,8 +63,7 @@ export class Baton {
       deadline: options.deadline,
       signal: options.signal,
     });
-    // A store named on purpose is the user's from now on: found later on the way up, it is used.
-    if (options.home !== undefined || env.BATON_HOME) trustStore(home, env);
+    if (options.home !== undefined || env.BATON_HOME) trustStore(home, env); // named: the user's from now on
     return new Baton(home, cwd, env, connection, options.deadline);
   }
 
