@@ -52,7 +52,10 @@ describe("codex workers when things go wrong", () => {
 
   test("a prompt codex refuses fails the worker with codex's own reason, in result and logs", async () => {
     // Codex takes at most 1 MiB of characters in one turn; it exits saying so on stderr, with no event.
-    const id = (await ws.ok(["spawn", "-"], { input: `too long\n${"x".repeat(1_100_000)}\n` })).trim();
+    // With RUST_BACKTRACE set (as some users have it), codex adds its backtrace, a line per frame.
+    const env = { ...ws.env, RUST_BACKTRACE: "1" };
+    const input = `too long\n${"x".repeat(1_100_000)}\n`;
+    const id = (await ws.ok(["spawn", "-"], { input, env })).trim();
     assert.equal((await ws.baton(["wait", id])).code, 1);
     const raw = await ws.baton(["result", id, "--json"]);
     const result = JSON.parse(raw.stdout) as WorkerResult;
@@ -64,7 +67,16 @@ describe("codex workers when things go wrong", () => {
       JSON.stringify(result.reason),
     );
     assert.equal(result.retries, 0, "not a failure of the model's service: no retry");
-    assert.match(await ws.ok(["logs", id]), /Input exceeds the maximum length/);
+    const logs = await ws.ok(["logs", id]);
+    assert.match(logs, /Input exceeds the maximum length/);
+    // People read the backtrace as one line; the bytes are all in --raw.
+    const frames = Number(
+      /^Stack backtrace: (\d+) frames \(`baton logs --raw` shows them\)$/m.exec(logs)?.[1],
+    );
+    assert.ok(frames > 0, logs);
+    assert.doesNotMatch(logs, /^\s*\d+: /m, logs);
+    const rawLogs = (await ws.ok(["logs", id, "--raw"])).split("\n");
+    assert.equal(rawLogs.filter((line) => /^\s*\d+: /.test(line)).length, frames);
   });
 
   test("a model that never answers is ended by --timeout as timed_out, leaving no process", async () => {

@@ -37,6 +37,7 @@ export function transcriptEntries(
       if (plain.trim()) entries.push({ type: "text", text: plain });
     }
   }
+  foldBacktraces(entries);
   if (options.ended) {
     for (let i = entries.length - 1; i >= 0; i--) {
       const found = entries[i];
@@ -111,6 +112,30 @@ function renderEvent(event: AgentEvent, running: string | undefined): string | u
       return `error: ${event.message}`;
   }
 }
+
+/**
+ * A Rust program's backtrace (codex's, when RUST_BACKTRACE is set: `Stack backtrace:` then a line per
+ * frame, mostly `  3: <unknown>`) folded into one line that says how many frames `--raw` holds.
+ */
+function foldBacktraces(entries: TranscriptEntry[]): void {
+  for (let i = 0; i < entries.length; i++) {
+    const head = entries[i];
+    if (head?.type !== "text" || head.text.trim() !== "Stack backtrace:") continue;
+    let end = i + 1;
+    let frames = 0;
+    for (; end < entries.length; end++) {
+      const next = entries[end];
+      if (next?.type !== "text" || !BACKTRACE_LINE.test(next.text)) break;
+      if (/^\s*\d+:/.test(next.text)) frames += 1;
+    }
+    if (frames === 0) continue;
+    const text = `Stack backtrace: ${frames} frame${frames === 1 ? "" : "s"} (\`baton logs --raw\` shows them)`;
+    entries.splice(i, end - i, { type: "text", text });
+  }
+}
+
+/** A frame of a Rust backtrace (`  12: name`), or where it is (`      at src/main.rs:3:5`). */
+const BACKTRACE_LINE = /^\s*(?:\d+: |at )/;
 
 /** A line that holds a JSON object: an agent event, shown through the events the parser finds in it. */
 function isEventLine(line: string): boolean {

@@ -75,7 +75,10 @@ export class Workspace {
   }
 
   /** Runs the CLI and fails unless it exits 0. */
-  async ok(args: readonly string[], options: { input?: string | Buffer } = {}): Promise<string> {
+  async ok(
+    args: readonly string[],
+    options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<string> {
     const result = await this.baton(args, options);
     if (result.code !== 0) {
       throw new Error(`baton ${args.join(" ")} exited ${result.code}: ${result.stderr}${result.stdout}`);
