@@ -79,6 +79,26 @@ describe("codex workers when things go wrong", () => {
     assert.equal(rawLogs.filter((line) => /^\s*\d+: /.test(line)).length, frames);
   });
 
+  test("a failure message of any length is kept whole in the transcript, and capped in the result", async () => {
+    const detail = `${"very long detail ".repeat(1500)}END-OF-DETAIL`;
+    const body = JSON.stringify({ error: { message: detail, type: "invalid_request_error" } });
+    const id = (
+      await ws.ok(["spawn", `refused\n${modelScriptLine([{ type: "http_error", status: 400, body }])}`])
+    ).trim();
+    assert.equal((await ws.baton(["wait", id])).code, 1);
+    const result = JSON.parse((await ws.baton(["result", id, "--json"])).stdout) as WorkerResult;
+    assert.equal(result.state, "failed");
+    const message = result.reason?.kind === "exit" ? (result.reason.message ?? "") : "";
+    assert.match(message, /very long detail/, JSON.stringify(result.reason).slice(0, 500));
+    assert.match(message, /… \(\d+ more characters: `baton logs ID --raw` has them all\)$/);
+    assert.ok(message.length < 2100, `${message.length} characters`);
+    assert.match(
+      await ws.ok(["logs", id, "--raw"]),
+      /END-OF-DETAIL/,
+      "the whole message is in the transcript",
+    );
+  });
+
   test("a model that never answers is ended by --timeout as timed_out, leaving no process", async () => {
     const id = (
       await ws.ok(["spawn", "--timeout", "2", `hang\n${modelScriptLine([{ type: "hang" }])}`])

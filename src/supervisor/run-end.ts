@@ -46,6 +46,15 @@ export function endOf(
     state: "failed",
     reason: signal
       ? { kind: "signal", signal }
-      : { kind: "exit", exitCode, ...(outcome.error ? { message: outcome.error } : {}) },
+      : { kind: "exit", exitCode, ...(outcome.error ? { message: capped(outcome.error) } : {}) },
   };
+}
+
+/** How much of an agent's own failure message a result keeps; all of it stays in the transcript. */
+export const REASON_CHARS = 2000;
+
+function capped(message: string): string {
+  if (message.length <= REASON_CHARS) return message;
+  const more = message.length - REASON_CHARS;
+  return `${message.slice(0, REASON_CHARS)}… (${more} more characters: \`baton logs ID --raw\` has them all)`;
 }
