@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import { cliParams, resizeParams } from "../protocol/messages.js";
 import { resolveHome } from "../store/home.js";
-import { trustStore } from "../store/trusted.js";
 import type { Call, Handler } from "../supervisor/server.js";
 import type { Io, Output } from "./io.js";
 import { quickLine } from "./quick-argv.js";
@@ -30,7 +29,6 @@ export async function relay(home: string, params: unknown, call: Call): Promise<
     return { fallback: "a store Node's CLI refuses" };
   }
   if (wanted !== resolve(home)) return { fallback: "a command for another store" };
-  if (line.home !== undefined || env.BATON_HOME) trustStore(wanted, env); // named on purpose, as Baton.open does
 
   let finish: (code: number) => void = () => {};
   const ended = new Promise<number>((settle) => {
