@@ -279,14 +279,19 @@ describe("baton try", () => {
       env,
       encoding: "utf8",
     });
-    assert.match(shell, /^w1$/m, shell);
-    assert.match(shell, /Scripted answer .*I got "Say hello"/, shell);
-    // What it suggests next, in that shell: a follow-up in w1's thread, and a worker with a role.
+    assert.match(shell, /^Scripted answer .*I got "Say hello"/, shell);
+    // What it suggests next, in that shell: `ls` names the hello worker, the last one; a follow-up in
+    // its thread, its logs, and a worker with a role.
+    const listed = JSON.parse(
+      execFileSync("sh", ["-c", `${pasted[0]}\nbaton ls --json`], { cwd: project, env, encoding: "utf8" }),
+    );
+    const hello = listed.workers.at(-1);
+    assert.equal(hello?.label, "hello", JSON.stringify(listed));
     const next = execFileSync(
       "sh",
       [
         "-c",
-        `set -e\n${pasted[0]}\nbaton spawn --continue w1 "And again"\nbaton wait >/dev/null\nbaton result w2\nbaton spawn --wait --role scout "Map the code"\n`,
+        `set -e\n${pasted[0]}\nbaton logs ${hello.id} >/dev/null\nbaton spawn --continue ${hello.id} "And again"\nbaton wait >/dev/null\nbaton result w2\nbaton spawn --wait --role scout "Map the code"\n`,
       ],
       { cwd: project, env, encoding: "utf8" },
     );

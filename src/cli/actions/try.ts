@@ -57,11 +57,11 @@ export async function tryBaton(opts: { port?: number }): Promise<void> {
     "In another terminal, paste:",
     "",
     `  export ${exports.join(" ")}`,
-    `  baton spawn --label hello "Say hello"`,
-    "  baton wait && baton result w1",
+    `  baton spawn --wait --label hello "Say hello"`,
     "",
-    'Then try: baton ls, baton logs w1, baton spawn --continue w1 "And again",',
-    '  baton run review "the parser" (a pattern: its workers answer in their forms).',
+    "Then try: baton ls (the hello worker is the last one; say its id is ID), baton logs ID,",
+    '  baton spawn --continue ID "And again", baton run review "the parser" (a pattern: its',
+    "  workers answer in their forms).",
     "",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
