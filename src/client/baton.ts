@@ -15,7 +15,7 @@ import { isFinal } from "../worker/state.js";
 import type { WorkerInfo, WorkerResult } from "../worker/types.js";
 import type { BatonOptions, PollOptions, ResultError, SpawnOptions } from "./options.js";
 import { NoSupervisor, reachSupervisor } from "./reach.js";
-import { spawnRequest, stringEnv } from "./spawn-request.js";
+import { spawnedAll, spawnRequest, stringEnv } from "./spawn-request.js";
 import { endByPid } from "./supervisor-process.js";
 import { followEvents, type WatchOptions, watchEvents } from "./watch.js";
 
@@ -217,22 +217,19 @@ export class Baton {
 
   /**
    * Starts several workers, each as {@link Baton.spawn} would, on this one connection; resolves with
-   * their ids in the order of `tasks`. Every task is sent before any answer is awaited. If one is
-   * refused the others still start, and the rejection names the refused tasks and the ids started.
+   * their ids in the order of `tasks`. Every request is made before any is sent, so that they reach
+   * the supervisor together and it stores them all before it starts the first agent. If one is refused
+   * the others still start, and the rejection names the refused tasks and the ids started.
    */
   async spawnMany(tasks: readonly SpawnOptions[], signal?: AbortSignal): Promise<string[]> {
     if (tasks.length === 0) throw new BatonError("usage", "spawn: give at least one task");
-    const settled = await Promise.allSettled(tasks.map((task) => this.spawn(task, signal)));
-    const refused = settled.flatMap((s, i) => (s.status === "rejected" ? [{ i, error: s.reason }] : []));
-    const ids = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-    if (refused.length === 0) return ids;
-    const first = refused[0]!;
-    if (tasks.length === 1) throw first.error;
-    const why = first.error instanceof Error ? first.error.message : String(first.error);
-    const code = first.error instanceof BatonError ? first.error.code : "usage";
-    const others = refused.length > 1 ? ` (and ${refused.length - 1} more refused)` : "";
-    const started = ids.length > 0 ? `; started: ${ids.join(" ")}` : "; none started";
-    throw new BatonError(code, `task ${first.i + 1} of ${tasks.length}: ${why}${others}${started}`);
+    refuseInsideWorker(this.env);
+    const made = await Promise.allSettled(tasks.map((t) => spawnRequest(t, this.cwd, this.env, this.home)));
+    const asked = made.map(async (request) => {
+      if (request.status === "rejected") throw request.reason;
+      return (await this.ask<{ id: string }>("spawn", request.value, signal, REPLY_TIMEOUT_MS)).id;
+    });
+    return spawnedAll(tasks.length, await Promise.allSettled(asked));
   }
 
   /**

@@ -91,3 +91,20 @@ export function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   return out;
 }
+
+/**
+ * The ids of a spawn of `count` tasks, in order, from each task's outcome; if any was refused, one
+ * error that names the first refused task (and how many more were), and the ids that did start.
+ */
+export function spawnedAll(count: number, settled: readonly PromiseSettledResult<string>[]): string[] {
+  const refused = settled.flatMap((s, i) => (s.status === "rejected" ? [{ i, error: s.reason }] : []));
+  const ids = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  if (refused.length === 0) return ids;
+  const first = refused[0]!;
+  if (count === 1) throw first.error;
+  const why = first.error instanceof Error ? first.error.message : String(first.error);
+  const code = first.error instanceof BatonError ? first.error.code : "usage";
+  const others = refused.length > 1 ? ` (and ${refused.length - 1} more refused)` : "";
+  const started = ids.length > 0 ? `; started: ${ids.join(" ")}` : "; none started";
+  throw new BatonError(code, `task ${first.i + 1} of ${count}: ${why}${others}${started}`);
+}

@@ -1,11 +1,12 @@
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { z } from "zod";
 import { BatonError } from "../errors.js";
 import type { WorkerResult, WorkerSpec, WorkerStatus } from "../worker/types.js";
 import { DIR_MODE, writeFileAtomic } from "./atomic.js";
 import { Ledger, type StoreDamage } from "./integrity.js";
-import { appendStoreFile, inStore, readStoreFile } from "./no-follow.js";
+import { appendStoreFile, inStore, inStoreSync, readStoreFile } from "./no-follow.js";
 import { prepareHome } from "./open.js";
 import { type Publication, publish, publishAll } from "./publish.js";
 import { type ReadOutcome, readJson } from "./read-json.js";
@@ -71,7 +72,13 @@ export class Store {
     outputSchema?: unknown,
   ): Promise<void> {
     const dir = this.workerDir(spec.id);
-    await guarded(this.home, dir, () => inStore(this.home, dir, (at) => mkdir(at, { mode: DIR_MODE })));
+    // Made at once, not through the thread pool: the spawns of a burst (one `spawn` of several tasks)
+    // are then all stored before the first of them starts, and their agents start one after the
+    // other. A folder made on the pool came back only after every start already queued (each holds
+    // the event loop for a millisecond or more), and its worker started last, tens of ms later.
+    await guarded(this.home, dir, async () =>
+      inStoreSync(this.home, dir, (at) => mkdirSync(at, { mode: DIR_MODE })),
+    );
     const file = (name: WorkerFile, data: string, how: Publication["how"]): Publication => ({
       id: spec.id,
       name,
