@@ -1,17 +1,39 @@
-import { readSync } from "node:fs";
 import type { Socket } from "node:net";
 import { StringDecoder } from "node:string_decoder";
 import pty, { type IPty } from "@lydell/node-pty";
 import type { Converse, Transport } from "../backend/pipes.js";
 import { PipeTerminal } from "./pipe-run.js";
+import { canOpenTerminals, SpawnedTerminal } from "./spawned-terminal.js";
+import { spawner } from "./spawner.js";
+import { drainTerminal } from "./terminal-drain.js";
 
 /** What a worker's run needs of its agent's process, whichever way Baton talks to it. */
 export interface AgentTerminal {
   readonly pid: number;
   onData(listener: (data: string) => void): void;
-  onExit(listener: (exit: { exitCode: number; signal?: number }) => void): void;
+  /** `lost`: Baton could not learn how it exited, and why (its code and signal then say nothing). */
+  onExit(listener: (exit: { exitCode: number; signal?: number; lost?: string }) => void): void;
   /** Types into the terminal; on pipes, only Ctrl+C means something (the conversation's interrupt). */
   write(text: string): void;
+}
+
+/**
+ * Starts an attempt's agent as {@link spawnAgent} does; in a terminal, by the spawner where there is
+ * one (spawner.ts), so that the supervisor does not fork itself.
+ */
+export async function startAgent(
+  transport: Transport,
+  launch: Parameters<typeof spawnAgent>[1],
+  cwd: string,
+): Promise<AgentTerminal> {
+  const by = transport === "pty" && canOpenTerminals ? spawner() : undefined;
+  if (!by) return spawnAgent(transport, launch, cwd);
+  try {
+    return await SpawnedTerminal.start(by, launch, cwd);
+  } catch (error) {
+    if (!by.gone) throw error;
+    return spawnAgent(transport, launch, cwd); // it ended meanwhile: the agent never started
+  }
 }
 
 /**
@@ -54,38 +76,8 @@ export function readToTheEnd(terminal: IPty): void {
     if (!socket.destroyed) {
       // The socket's own decoder, which may hold the first bytes of a character cut in two.
       const own = (socket as unknown as { _readableState?: { decoder?: StringDecoder } })._readableState;
-      const decoder = own?.decoder ?? new StringDecoder("utf8");
-      for (let total = 0; total < MAX_LATE_BYTES; ) {
-        const n = readLate(fd);
-        if (n <= 0) break;
-        total += n;
-        socket.emit("data", decoder.write(LATE.subarray(0, n)));
-      }
-      const rest = decoder.end();
-      if (rest) socket.emit("data", rest);
+      drainTerminal(fd, own?.decoder ?? new StringDecoder("utf8"), (data) => socket.emit("data", data));
     }
     return destroy(error);
   };
-}
-
-/** Past this much, a terminal still being written to (a process left holding it) is left. */
-const MAX_LATE_BYTES = 1024 * 1024;
-/** One buffer for every late read: they are synchronous, so no two use it at once. */
-const LATE = Buffer.allocUnsafe(64 * 1024);
-
-/**
- * Reads what the terminal still holds into {@link LATE}: its length, or 0 when nothing more comes
- * now (EAGAIN) or the other end is closed (EIO). Every terminal ends with one of these, so the error
- * is made without a stack trace, which no one reads.
- */
-function readLate(fd: number): number {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return readSync(fd, LATE, 0, LATE.length, null);
-  } catch {
-    return 0;
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
 }

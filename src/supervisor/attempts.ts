@@ -11,9 +11,10 @@ import { type Clock, isoNow, sleep } from "./clock.js";
 import { collectWorktree, createWorktree, inWorktree, type Worktree } from "./isolation.js";
 import type { Problems } from "./problems.js";
 import { endedWithout, STOPPED } from "./results.js";
+import type { Attempt } from "./run-spend.js";
 import { type StartDone, StartPriority } from "./start-priority.js";
 import { markerOf, markerValue, WORKER_ENV } from "./worker-env.js";
-import { type Attempt, WorkerRun } from "./worker-run.js";
+import { WorkerRun } from "./worker-run.js";
 import type { Entry, WorkerTable } from "./worker-table.js";
 
 /** Milliseconds to wait before retry `n` (1-based): 1 s, 2 s, 4 s, ... capped at 30 s. */
@@ -185,7 +186,7 @@ async function attempts(
     // A retry's start is its launch alone: it counts in a burst that is still starting, if any.
     const started = firstStarting ?? starts().begin();
     firstStarting = undefined;
-    run.start();
+    await run.start();
     started(run.agent);
     if (run.pid) events.emit({ type: "started", worker: spec.id, pid: run.pid, attempt: retries + 1 });
     if (note) run.note(note);

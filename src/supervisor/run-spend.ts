@@ -93,3 +93,11 @@ export class RunSpend {
     };
   }
 }
+
+/** How an attempt starts: fresh, or continuing a recorded thread; and what earlier attempts used. */
+export interface Attempt extends SpendStart {
+  readonly resumeThreadId?: string;
+  /** The prompt file for this attempt (a resume sends a short "continue" prompt). */
+  readonly promptFile?: string;
+  readonly threadId?: string;
+}

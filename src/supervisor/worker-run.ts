@@ -5,7 +5,7 @@ import type { Store } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
 import { ZERO_USAGE } from "../worker/types.js";
-import { type AgentTerminal, spawnAgent } from "./agent-terminal.js";
+import { type AgentTerminal, startAgent } from "./agent-terminal.js";
 import { type Clock, isoNow, realClock } from "./clock.js";
 import { AgentLeftovers } from "./leftovers.js";
 import type { ProcessId } from "./proc-stat.js";
@@ -13,7 +13,7 @@ import { agentStarted, signalAll, workerProcesses } from "./processes.js";
 import { EXIT_AFTER_ANSWER_GRACE_MS, EXIT_AFTER_ANSWER_SECONDS, endOf, type StopCause } from "./run-end.js";
 import { RunEvents } from "./run-events.js";
 import { RunLogs } from "./run-logs.js";
-import { RunSpend, type SpendStart } from "./run-spend.js";
+import { type Attempt, RunSpend } from "./run-spend.js";
 import { Watchdogs } from "./watchdogs.js";
 import { clearAfter, launchWorker, type WorkerLaunch } from "./worker-launch.js";
 
@@ -24,14 +24,6 @@ export interface RunHooks {
   output(): void;
   /** The thread id or the usage changed. */
   progress(): void;
-}
-
-/** How this attempt starts: fresh, or continuing a recorded thread; and what earlier attempts used. */
-export interface Attempt extends SpendStart {
-  readonly resumeThreadId?: string;
-  /** The prompt file for this attempt (a resume sends a short "continue" prompt). */
-  readonly promptFile?: string;
-  readonly threadId?: string;
 }
 
 const CTRL_C = "\x03";
@@ -64,6 +56,8 @@ export class WorkerRun {
   readonly spend: RunSpend;
   private stopping: StopCause | undefined;
   private interrupted = false;
+  /** A stop that came while the agent was starting: made once it runs. */
+  private pendingStop: (() => void) | undefined;
   /** The agent has ended: no watchdog or limit can stop it any more, only its leftovers remain. */
   private exited = false;
   /** What the terminal showed first: where the sandbox says why it could not start. */
@@ -134,13 +128,13 @@ export class WorkerRun {
     return this.logs.storeError;
   }
 
-  /** Starts the agent. Never throws: a failure to start ends the run as failed. */
-  start(): void {
+  /** Starts the agent; resolves once it runs. Never throws: a failure to start ends the run as failed. */
+  async start(): Promise<void> {
     this.startedAt = this.clock.now();
     try {
       this.logs.open();
       this.launch = launchWorker(this.store, this.spec, this.backend, this.env, this.attempt);
-      this.terminal = spawnAgent(this.backend.transport, this.launch, this.spec.cwd);
+      this.terminal = await startAgent(this.backend.transport, this.launch, this.spec.cwd);
     } catch (error) {
       this.finish(
         "failed",
@@ -153,13 +147,14 @@ export class WorkerRun {
     this.root = agentStarted(this.pid);
     this.leftovers = new AgentLeftovers(this.root, this.marker, this.launch.sandbox !== undefined);
     this.terminal.onData((data) => this.onData(data));
-    this.terminal.onExit(({ exitCode, signal }) => void this.onExit(exitCode, signal));
+    this.terminal.onExit(({ exitCode, signal, lost }) => void this.onExit(exitCode, signal, lost));
     const seconds = this.spec.timeoutSeconds;
     this.watchdogs.wall(seconds, () => {
       void this.stopFor({ kind: "timeout", reason: { kind: "timeout", limit: "wall", seconds } });
     });
     this.touch();
     if (this.attempt.resumeThreadId) this.spend.follow(this.attempt.resumeThreadId);
+    this.pendingStop?.();
   }
 
   /**
@@ -206,7 +201,12 @@ export class WorkerRun {
   }
 
   private halt(cause: StopCause, graceMs: number): Promise<WorkerResult> {
-    if (this.exited || !this.terminal) return this.ended; // it ended by itself: how it ended stands
+    if (this.exited) return this.ended; // it ended by itself: how it ended stands
+    if (!this.terminal) {
+      // Still starting: the stop goes to the agent once it runs (if it never does, it has ended).
+      this.pendingStop ??= () => void this.halt(cause, graceMs);
+      return this.ended;
+    }
     // Stopping already: a second, shorter stop (a second Ctrl+C) only brings the signals forward.
     if (!this.stopping) {
       this.stopping = cause;
@@ -238,8 +238,9 @@ export class WorkerRun {
     if (text && this.logs.transcript(text)) this.hooks.output();
   }
 
-  private async onExit(exitCode: number, signal: number | undefined): Promise<void> {
+  private async onExit(exitCode: number, signal: number | undefined, lost?: string): Promise<void> {
     this.exited = true;
+    if (lost) this.note(lost); // its exit code says nothing then: it counts as a failure
     this.watchdogs.quiet();
     await this.leftovers?.stop(); // what the agent left running goes with it
     this.appendTranscript(this.redactor.flush());
@@ -247,6 +248,7 @@ export class WorkerRun {
     this.spend.refresh();
     // Stopped by Baton after its answer: the exit is Baton's doing; the agent's events decide.
     const answered = this.stopping?.kind === "answered";
+    if (lost) exitCode = 1;
     const outcome = this.backend.outcome({
       events: this.events.all,
       exitCode: answered ? 0 : exitCode,

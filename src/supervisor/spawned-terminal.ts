@@ -1,0 +1,134 @@
+import { closeSync } from "node:fs";
+import { createRequire } from "node:module";
+import { StringDecoder } from "node:string_decoder";
+import tty from "node:tty";
+import type { AgentTerminal } from "./agent-terminal.js";
+import type { Ended, Spawner } from "./spawner.js";
+import { drainTerminal } from "./terminal-drain.js";
+
+/** node-pty's own native module: the one call it makes to open a terminal, with no process in it. */
+interface NativePty {
+  open(cols: number, rows: number): { master: number; slave: number; pty: string };
+}
+
+const nativePty = ((): NativePty | undefined => {
+  try {
+    const load = createRequire(import.meta.url);
+    return load(`@lydell/node-pty-${process.platform}-${process.arch}/pty.node`) as NativePty;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** True where agents can start in a terminal this process opens, by the spawner. */
+export const canOpenTerminals = nativePty !== undefined;
+
+/** As long as node-pty gives a terminal to reach the end of its output once its process exited. */
+const DRAIN_AFTER_EXIT_MS = 200;
+
+/**
+ * An agent in a terminal the supervisor opened and the spawner started it in (spawner.ts): read and
+ * typed into as node-pty's are, and ended as node-pty ends one. Its exit comes once the spawner has
+ * seen the agent end and its output has closed, or DRAIN_AFTER_EXIT_MS after the exit at most (a
+ * process the agent left may hold the terminal), having read what was left in it.
+ */
+export class SpawnedTerminal implements AgentTerminal {
+  pid = 0;
+  private readonly socket: tty.ReadStream;
+  private readonly dataListeners: ((data: string) => void)[] = [];
+  private readonly exitListeners: ((exit: { exitCode: number; signal?: number; lost?: string }) => void)[] =
+    [];
+  /** Output before anyone listened. */
+  private early: string[] = [];
+  private outputClosed = false;
+  private ended: Ended | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+
+  private constructor(private readonly master: number) {
+    this.socket = new tty.ReadStream(master);
+    this.socket.setEncoding("utf8");
+    this.socket.on("data", (data: string) => {
+      if (this.dataListeners.length === 0) this.early.push(data);
+      for (const listener of this.dataListeners) listener(data);
+    });
+    this.socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EAGAIN") this.outputEnded(); // EIO: every process has let the terminal go
+    });
+    this.socket.on("close", () => this.outputEnded());
+  }
+
+  /** Starts `file` with `args` in a new terminal of 200 by 50; resolves once it runs. */
+  static async start(
+    spawner: Spawner,
+    launch: { readonly file: string; readonly args: readonly string[]; readonly env: Record<string, string> },
+    cwd: string,
+  ): Promise<SpawnedTerminal> {
+    if (!nativePty) throw new Error("no terminal can be opened here");
+    const pair = nativePty.open(200, 50);
+    const terminal = new SpawnedTerminal(pair.master);
+    try {
+      // As node-pty gives them: the folder it starts in, and the terminal's type.
+      const env = { ...launch.env, PWD: cwd, TERM: launch.env.TERM ?? "xterm-256color" };
+      const request = { tty: pair.pty, cwd, file: launch.file, argv: [launch.file, ...launch.args], env };
+      terminal.pid = await spawner.start(request, (ended) => terminal.onEnded(ended));
+    } catch (error) {
+      terminal.socket.destroy();
+      throw error;
+    } finally {
+      // The agent holds the terminal now: once it and what it starts let go, reading it says so (EIO).
+      closeSync(pair.slave);
+    }
+    return terminal;
+  }
+
+  onData(listener: (data: string) => void): void {
+    this.dataListeners.push(listener);
+    const early = this.early;
+    this.early = [];
+    for (const data of early) listener(data);
+  }
+
+  onExit(listener: (exit: { exitCode: number; signal?: number; lost?: string }) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  write(text: string): void {
+    if (!this.socket.destroyed) this.socket.write(text);
+  }
+
+  private onEnded(ended: Ended): void {
+    this.ended = ended;
+    if (this.outputClosed) {
+      this.exit();
+      return;
+    }
+    // Lost: the agent may well still run, and its terminal tells when it is over.
+    if (!ended.lost) this.timer = setTimeout(() => this.drain(), DRAIN_AFTER_EXIT_MS);
+  }
+
+  private outputEnded(): void {
+    this.outputClosed = true;
+    if (this.ended) this.exit();
+  }
+
+  /** The agent exited and its terminal is still held: what is in it is read, then it is closed. */
+  private drain(): void {
+    const decoder = (this.socket as unknown as { _readableState?: { decoder?: StringDecoder } })
+      ._readableState?.decoder;
+    drainTerminal(this.master, decoder ?? new StringDecoder("utf8"), (data) =>
+      this.socket.emit("data", data),
+    );
+    this.socket.destroy();
+    this.exit();
+  }
+
+  private exit(): void {
+    if (this.done || !this.ended) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    if (!this.socket.destroyed) this.socket.destroy();
+    const { exitCode, signal, lost } = this.ended;
+    for (const listener of this.exitListeners) listener({ exitCode, signal, ...(lost ? { lost } : {}) });
+  }
+}

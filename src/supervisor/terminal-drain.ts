@@ -1,0 +1,36 @@
+import { readSync } from "node:fs";
+import type { StringDecoder } from "node:string_decoder";
+
+/** Hands on, decoded by `decoder`, what the terminal `fd` still holds now (up to MAX_LATE_BYTES). */
+export function drainTerminal(fd: number, decoder: StringDecoder, emit: (data: string) => void): void {
+  for (let total = 0; total < MAX_LATE_BYTES; ) {
+    const n = readLate(fd);
+    if (n <= 0) break;
+    total += n;
+    emit(decoder.write(LATE.subarray(0, n)));
+  }
+  const rest = decoder.end();
+  if (rest) emit(rest);
+}
+
+/** Past this much, a terminal still being written to (a process left holding it) is left. */
+const MAX_LATE_BYTES = 1024 * 1024;
+/** One buffer for every late read: they are synchronous, so no two use it at once. */
+const LATE = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Reads what the terminal still holds into {@link LATE}: its length, or 0 when nothing more comes
+ * now (EAGAIN) or the other end is closed (EIO). Every terminal ends with one of these, so the error
+ * is made without a stack trace, which no one reads.
+ */
+function readLate(fd: number): number {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return readSync(fd, LATE, 0, LATE.length, null);
+  } catch {
+    return 0;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
