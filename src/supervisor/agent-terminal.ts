@@ -1,5 +1,4 @@
 import type { Socket } from "node:net";
-import { StringDecoder } from "node:string_decoder";
 import pty, { type IPty } from "@lydell/node-pty";
 import type { Converse, Transport } from "../backend/pipes.js";
 import { PipeTerminal } from "./pipe-run.js";
@@ -73,11 +72,7 @@ export function readToTheEnd(terminal: IPty): void {
   if (!socket || typeof fd !== "number") return; // another node-pty inside: as it is
   const destroy = socket.destroy.bind(socket);
   socket.destroy = (error?: Error) => {
-    if (!socket.destroyed) {
-      // The socket's own decoder, which may hold the first bytes of a character cut in two.
-      const own = (socket as unknown as { _readableState?: { decoder?: StringDecoder } })._readableState;
-      drainTerminal(fd, own?.decoder ?? new StringDecoder("utf8"), (data) => socket.emit("data", data));
-    }
+    if (!socket.destroyed) drainTerminal(fd, socket);
     return destroy(error);
   };
 }

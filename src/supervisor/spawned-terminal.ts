@@ -1,6 +1,5 @@
 import { closeSync } from "node:fs";
 import { createRequire } from "node:module";
-import { StringDecoder } from "node:string_decoder";
 import tty from "node:tty";
 import type { AgentTerminal } from "./agent-terminal.js";
 import type { Ended, Spawner } from "./spawner.js";
@@ -43,7 +42,8 @@ export class SpawnedTerminal implements AgentTerminal {
   private outputClosed = false;
   private ended: Ended | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private done = false;
+  /** How it ended, once told: a listener that comes later hears it at once. */
+  private exited: { exitCode: number; signal?: number; lost?: string } | undefined;
 
   private constructor(private readonly master: number) {
     this.socket = new tty.ReadStream(master);
@@ -90,7 +90,8 @@ export class SpawnedTerminal implements AgentTerminal {
   }
 
   onExit(listener: (exit: { exitCode: number; signal?: number; lost?: string }) => void): void {
-    this.exitListeners.push(listener);
+    if (this.exited) listener(this.exited);
+    else this.exitListeners.push(listener);
   }
 
   write(text: string): void {
@@ -114,21 +115,17 @@ export class SpawnedTerminal implements AgentTerminal {
 
   /** The agent exited and its terminal is still held: what is in it is read, then it is closed. */
   private drain(): void {
-    const decoder = (this.socket as unknown as { _readableState?: { decoder?: StringDecoder } })
-      ._readableState?.decoder;
-    drainTerminal(this.master, decoder ?? new StringDecoder("utf8"), (data) =>
-      this.socket.emit("data", data),
-    );
+    drainTerminal(this.master, this.socket);
     this.socket.destroy();
     this.exit();
   }
 
   private exit(): void {
-    if (this.done || !this.ended) return;
-    this.done = true;
+    if (this.exited || !this.ended) return;
     clearTimeout(this.timer);
     if (!this.socket.destroyed) this.socket.destroy();
     const { exitCode, signal, lost } = this.ended;
-    for (const listener of this.exitListeners) listener({ exitCode, signal, ...(lost ? { lost } : {}) });
+    this.exited = { exitCode, signal, ...(lost ? { lost } : {}) };
+    for (const listener of this.exitListeners) listener(this.exited);
   }
 }

@@ -1,8 +1,16 @@
 import { readSync } from "node:fs";
-import type { StringDecoder } from "node:string_decoder";
+import type { Socket } from "node:net";
+import { StringDecoder } from "node:string_decoder";
 
-/** Hands on, decoded by `decoder`, what the terminal `fd` still holds now (up to MAX_LATE_BYTES). */
-export function drainTerminal(fd: number, decoder: StringDecoder, emit: (data: string) => void): void {
+/**
+ * Hands on, as `socket`'s own data, what the terminal `fd` it reads still holds now (up to
+ * MAX_LATE_BYTES), decoded by the socket's own decoder, which may hold the first bytes of a
+ * character cut in two.
+ */
+export function drainTerminal(fd: number, socket: Socket): void {
+  const own = (socket as unknown as { _readableState?: { decoder?: StringDecoder } })._readableState;
+  const decoder = own?.decoder ?? new StringDecoder("utf8");
+  const emit = (data: string) => socket.emit("data", data);
   for (let total = 0; total < MAX_LATE_BYTES; ) {
     const n = readLate(fd);
     if (n <= 0) break;
