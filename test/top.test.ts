@@ -308,9 +308,17 @@ describe("baton top and wait in a real terminal", () => {
     try {
       // The step's line, and under it the run's own reviewers running, live; never the bystander.
       await screen.line("Review through", (l) => /▶ Review through security, correctness/.test(l));
-      await screen.line("security", (l) =>
-        /^w\d+\s+r\d+:review-security\s+running\s+\d+(\.\d)?s\s+[\d,]+ tokens/.test(l),
-      );
+      await screen
+        .line("security", (l) =>
+          /^w\d+\s+r\d+:review-security\s+running\s+\d+(\.\d)?s\s+[\d,]+ tokens/.test(l),
+        )
+        .catch(async (error: Error) => {
+          // A reviewer that ended before its `sleep 4` did: what its agent did is the clue.
+          const { workers } = await ws.json<{ workers: { id: string; label?: string }[] }>(["ls"]);
+          const reviewers = workers.filter((w) => w.label?.includes("review-"));
+          const logs = await Promise.all(reviewers.map((w) => ws.baton(["logs", w.id, "--raw"])));
+          throw new Error(`${error.message}\n${logs.map((l) => l.stdout).join("\n")}`);
+        });
       await screen.line("correctness", (l) => /^w\d+\s+r\d+:review-correctness\s+running/.test(l));
       assert.ok(!screen.lines().some((l) => l.includes("bystander")), "only the run's own workers");
       assert.equal(await screen.exited, 0, screen.text());
