@@ -200,15 +200,21 @@ export async function runBareCodex(ws: Workspace, prompt: string, lastMessageFil
   return { ms: now() - start, code, answer };
 }
 
-/** Pids of live processes started for this workspace's codex runs, other than its supervisor. */
+/**
+ * Pids of live processes started for this workspace's codex runs, other than its supervisor and the
+ * supervisor's `baton-spawn` (which carries the workspace's environment and lives as long as it does).
+ */
 function codexLeftovers(ws: Workspace): number[] {
   const mark = `CODEX_HOME=${ws.env.CODEX_HOME}`;
   const found: number[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^[0-9]+$/.test(name) || Number(name) === ws.supervisorPid) continue;
     try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(mark))
-        found.push(Number(name));
+      if (!readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(mark)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
+      const [, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const spawner = Number(ppid) === ws.supervisorPid && stat.includes("(baton-spawn)");
+      if (!spawner) found.push(Number(name));
     } catch {}
   }
   return found;
