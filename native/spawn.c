@@ -7,11 +7,14 @@
 // kilobytes: its forks cost a tenth of a millisecond, off the supervisor's event loop.
 //
 // Requests come on standard input, each as its length in bytes (decimal digits, then '\n') and that
-// many bytes: NUL-terminated fields ID, TTY, CWD, FILE, ARGC, ARGC arguments, ENVC, ENVC variables.
-// The program FILE is run by execvp with those arguments (the first is its argv[0]) and that
-// environment, in CWD, as the leader of a session of its own whose controlling terminal is TTY (the
-// slave end of the supervisor's terminal), on its standard input, output and error, with every
-// signal at its default action, unblocked. Replies go to standard output, one line each:
+// many bytes: NUL-terminated fields ID, TTY, CWD, SHIELD, NICE, FILE, ARGC, ARGC arguments, ENVC,
+// ENVC variables. The program FILE is run by execvp with those arguments (the first is its argv[0])
+// and that environment, in CWD, as the leader of a session of its own whose controlling terminal is
+// TTY (the slave end of the supervisor's terminal), on its standard input, output and error, with
+// every signal at its default action, unblocked. SHIELD "1" ignores SIGINT, SIGQUIT, SIGTERM and
+// SIGHUP instead, and NICE (0 to 19) lowers the priority of the session (its autogroup) and of the
+// program: what `baton-launch --shield --nice NICE` (native/launch.c) does before it runs bubblewrap,
+// done here, one exec fewer an agent. Replies go to standard output, one line each:
 //
 //   S ID PID        it runs (its exec succeeded)
 //   F ID ERRNO      it could not start (the open of TTY, the chdir to CWD, or the exec failed)
@@ -89,15 +92,40 @@ static void set_terminal(int fd) {
   tcsetattr(fd, TCSANOW, &t);
 }
 
+/** What a request asks of its program besides what it runs: see the header. */
+struct start {
+  const char *tty, *cwd, *file;
+  int shield;
+  long nice;
+};
+
+/** The signals a terminal's keys or a stop send, which bubblewrap must not die of (see launch.c). */
+static const int SHIELDED[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+
+/** Lowers the priority of this process (a session leader) and of its session, as launch.c does. */
+static void lower(long by) {
+  int group = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+  if (group >= 0) {
+    dprintf(group, "%ld", by);
+    close(group);
+  }
+  errno = 0;
+  (void)nice((int)by);
+}
+
 /** In the child: becomes what the request asks and runs it; never returns. */
-static void become(const char *tty, const char *cwd, const char *file, char **argv, char **envp, int status) {
+static void become(const struct start *start, char **argv, char **envp, int status) {
   sigset_t none;
   sigemptyset(&none);
   for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+  if (start->shield)
+    for (size_t k = 0; k < sizeof SHIELDED / sizeof SHIELDED[0]; k++) signal(SHIELDED[k], SIG_IGN);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  const char *tty = start->tty, *cwd = start->cwd, *file = start->file;
   int failed = 0;
   int fd = -1;
   if (setsid() < 0) failed = errno;
+  else if (start->nice > 0) lower(start->nice);
   // A session leader without a terminal takes the first it opens as its controlling terminal.
   if (!failed && (fd = open(tty, O_RDWR)) < 0) failed = errno;
   if (!failed && ioctl(fd, TIOCSCTTY, 0) != 0) failed = errno;
@@ -145,9 +173,13 @@ static char *field(char **at, char *end) {
 /** Runs one request (`length` bytes at `at`); false if it is malformed. */
 static int run(char *at, size_t length) {
   char *end = at + length;
-  char *id = field(&at, end), *tty = field(&at, end), *cwd = field(&at, end), *file = field(&at, end);
+  char *id = field(&at, end), *tty = field(&at, end), *cwd = field(&at, end);
+  char *shield = field(&at, end), *nice_by = field(&at, end), *file = field(&at, end);
   char *argc = field(&at, end);
   if (argc == NULL) return 0;
+  char *nice_end;
+  struct start start = {tty, cwd, file, strcmp(shield, "1") == 0, strtol(nice_by, &nice_end, 10)};
+  if (*nice_end != '\0' || start.nice < 0 || start.nice > 19) return 0;
   char **argv = strings(&at, end, strtol(argc, NULL, 10));
   char *envc = argv == NULL ? NULL : field(&at, end);
   char **envp = envc == NULL ? NULL : strings(&at, end, strtol(envc, NULL, 10));
@@ -162,7 +194,7 @@ static int run(char *at, size_t length) {
     replyf("F %ld %ld\n", number, errno);
   } else {
     pid_t pid = fork();
-    if (pid == 0) become(tty, cwd, file, argv, envp, status[1]);
+    if (pid == 0) become(&start, argv, envp, status[1]);
     int failed = pid < 0 ? errno : 0;
     close(status[1]);
     // The exec closes the pipe (close-on-exec): nothing read means it runs.

@@ -288,12 +288,15 @@ describe("the agent launcher", () => {
     ws.env = { ...ws.env, BATON_WORKER_NICE: "10" };
     try {
       const fixture = join(FIXTURES, "launch-chain-command.sh");
-      const id = (await ws.ok(["spawn", "--cmd", fixture, "--unconfined", "priority check"])).trim();
-      await ws.ok(["wait", id]);
-      const result = await ws.json<WorkerResult>(["result", id]);
-      assert.equal(result.state, "succeeded", result.answer);
-      assert.match(result.answer, /^nice: 10$/m);
-      assert.match(result.answer, /^autogroup: \/autogroup-\d+ nice 10$/m);
+      // Unconfined, baton-launch lowers it; confined, the spawner does, before bubblewrap runs.
+      for (const confinement of [["--unconfined"], []]) {
+        const id = (await ws.ok(["spawn", "--cmd", fixture, ...confinement, "priority check"])).trim();
+        await ws.ok(["wait", id]);
+        const result = await ws.json<WorkerResult>(["result", id]);
+        assert.equal(result.state, "succeeded", result.answer);
+        assert.match(result.answer, /^nice: 10$/m);
+        assert.match(result.answer, /^autogroup: \/autogroup-\d+ nice 10$/m);
+      }
     } finally {
       await ws.cleanup();
     }

@@ -7,7 +7,8 @@ import { inStoreSync, lstatInStore, writeNewStoreFileSync } from "../store/no-fo
 import { appendSupervisorLog } from "../store/supervisor-log.js";
 
 // The copy of the native launcher (native/launch.c) that the supervisor runs, outside the sandbox
-// (`--shield`, which then becomes bubblewrap) and inside it (`--agent`, mounted read-only).
+// (`--shield`, which then becomes bubblewrap, where the spawner does not do that itself) and inside it
+// (`--agent`, mounted read-only).
 //
 // Never the package's own file: the store is hidden from every sandboxed worker, while a writer whose
 // scope holds Baton's install (a project with Baton in its node_modules) could change the package's

@@ -19,6 +19,12 @@ export interface AgentProgram {
 export interface Command {
   readonly file: string;
   readonly args: string[];
+  /**
+   * The same start without the launcher's first step, for a starter that does that step itself
+   * (the spawner, native/spawn.c): bubblewrap run directly, with the shielded signals ignored and
+   * the priority lowered by `nice`, as `baton-launch --shield --nice N` would. One exec fewer.
+   */
+  readonly shieldedStart?: { readonly file: string; readonly args: readonly string[]; readonly nice: number };
 }
 
 /** The signals the terminal or a stop sends that only the agent must get (see {@link shielded}). */
@@ -76,22 +82,11 @@ export function shielded(
   if ("launcher" in tools) {
     const { launcher, nice = 0 } = tools;
     const input = program.stdin === undefined ? [] : ["--stdin", program.stdin];
+    const inside = [...sandboxArgs, "--", launcher, "--agent", ...input, "--", program.file, ...program.args];
     return {
       file: launcher,
-      args: [
-        "--shield",
-        ...lowered(nice),
-        "--",
-        bwrap,
-        ...sandboxArgs,
-        "--",
-        launcher,
-        "--agent",
-        ...input,
-        "--",
-        program.file,
-        ...program.args,
-      ],
+      args: ["--shield", ...lowered(nice), "--", bwrap, ...inside],
+      shieldedStart: { file: bwrap, args: inside, nice },
     };
   }
   const { env } = tools;

@@ -22,7 +22,7 @@ export interface AgentTerminal {
  */
 export async function startAgent(
   transport: Transport,
-  launch: Parameters<typeof spawnAgent>[1],
+  launch: Parameters<typeof spawnAgent>[1] & Parameters<typeof SpawnedTerminal.start>[1],
   cwd: string,
 ): Promise<AgentTerminal> {
   const by = transport === "pty" && canOpenTerminals ? spawner() : undefined;

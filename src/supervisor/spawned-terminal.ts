@@ -1,6 +1,7 @@
 import { closeSync } from "node:fs";
 import { createRequire } from "node:module";
 import tty from "node:tty";
+import type { Command } from "../confine/launcher.js";
 import type { AgentTerminal } from "./agent-terminal.js";
 import type { Ended, Spawner } from "./spawner.js";
 import { drainTerminal } from "./terminal-drain.js";
@@ -61,7 +62,12 @@ export class SpawnedTerminal implements AgentTerminal {
   /** Starts `file` with `args` in a new terminal of 200 by 50; resolves once it runs. */
   static async start(
     spawner: Spawner,
-    launch: { readonly file: string; readonly args: readonly string[]; readonly env: Record<string, string> },
+    launch: {
+      readonly file: string;
+      readonly args: readonly string[];
+      readonly env: Record<string, string>;
+      readonly shieldedStart?: Command["shieldedStart"];
+    },
     cwd: string,
   ): Promise<SpawnedTerminal> {
     if (!nativePty) throw new Error("no terminal can be opened here");
@@ -70,7 +76,10 @@ export class SpawnedTerminal implements AgentTerminal {
     try {
       // As node-pty gives them: the folder it starts in, and the terminal's type.
       const env = { ...launch.env, PWD: cwd, TERM: launch.env.TERM ?? "xterm-256color" };
-      const request = { tty: pair.pty, cwd, file: launch.file, argv: [launch.file, ...launch.args], env };
+      const { file, args, nice, shield } = launch.shieldedStart
+        ? { ...launch.shieldedStart, shield: true }
+        : { ...launch, nice: 0, shield: false };
+      const request = { tty: pair.pty, cwd, file, argv: [file, ...args], env, shield, nice };
       terminal.pid = await spawner.start(request, (ended) => terminal.onEnded(ended));
     } catch (error) {
       terminal.socket.destroy();

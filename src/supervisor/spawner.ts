@@ -30,6 +30,10 @@ export interface SpawnRequest {
   /** Its arguments, `file` first (argv[0]). */
   readonly argv: readonly string[];
   readonly env: Record<string, string>;
+  /** Whether it starts with the signals a stop or the terminal sends ignored (see native/spawn.c). */
+  readonly shield?: boolean;
+  /** How much lower its priority (and its session's) is than the supervisor's: 0 to 19. */
+  readonly nice?: number;
 }
 
 const LOST = "Baton's spawner ended before the agent did, so its exit status is not known";
@@ -65,10 +69,9 @@ class Spawner {
     if (this.gone) return Promise.reject(new Error(LOST));
     const id = this.nextId++;
     const env = Object.entries(request.env).map(([name, value]) => `${name}=${value}`);
-    const fields = [String(id), request.tty, request.cwd, request.file, String(request.argv.length)];
-    const body = Buffer.from(
-      [...fields, ...request.argv, String(env.length), ...env].map((f) => `${f}\0`).join(""),
-    );
+    const { tty, cwd, shield = false, nice = 0, file, argv } = request;
+    const fields = [String(id), tty, cwd, shield ? "1" : "0", String(nice), file, String(argv.length)];
+    const body = Buffer.from([...fields, ...argv, String(env.length), ...env].map((f) => `${f}\0`).join(""));
     this.busy();
     return new Promise<number>((resolve, reject) => {
       this.starting.set(id, {
