@@ -169,7 +169,7 @@ describe("command workers", () => {
 
   test("stop ends the command and what it started", async () => {
     const id = (await ws.ok(["spawn", "--cmd", fixture("busy-command.sh"), "be busy"])).trim();
-    await pollUntil(ws, id, /busy: child \d+\r?\n/);
+    await ws.printed(id, /busy: child \d+\r?\n/);
     // The pid it prints is its sandbox's own (a process namespace); the host's is found by its marker.
     const sleeps = workerProcesses(ws, id).filter((pid) => commandOf(pid) === "sleep");
     assert.equal(sleeps.length, 1, "its child runs");
@@ -202,16 +202,6 @@ describe("command workers", () => {
     );
   });
 });
-
-/** Polls worker `id` (each poll waits on its output) until what it printed matches `pattern`. */
-async function pollUntil(ws: Workspace, id: string, pattern: RegExp): Promise<string> {
-  let seen = "";
-  for (let i = 0; i < 60 && !pattern.test(seen); i++) {
-    seen += (await ws.ok(["poll", id, "--raw", "--wait", "1000"])).toString();
-  }
-  assert.match(seen, pattern);
-  return seen;
-}
 
 /** Whether `pid` runs (a zombie that no one has reaped yet has ended). */
 function commandOf(pid: number): string | undefined {

@@ -886,16 +886,14 @@ describe("hostile input", () => {
 
     test("two sends at once both reach the worker's terminal", async () => {
       const id = (await baton(["spawn", "--codex-bin", INTERACTIVE, "talk"])).stdout.trim();
-      for (let i = 0; i < 100 && !(await baton(["logs", id])).stdout.includes("ready>"); i++)
-        await sleep(100);
+      await ws.printed(id, /ready>/, "test");
       const sends = await Promise.all([baton(["send", id, "first"]), baton(["send", id, "second"])]);
       for (const send of sends) assert.equal(send.code, 0, send.stderr);
-      let logs = "";
-      for (let i = 0; i < 100; i++) {
-        logs = (await baton(["logs", id])).stdout;
-        if (logs.includes("you said first") && logs.includes("you said second")) break;
-        await sleep(100);
-      }
+      const logs = await ws.printed(
+        id,
+        (seen) => /you said first/.test(seen) && /you said second/.test(seen),
+        "test",
+      );
       assert.match(logs, /you said first/);
       assert.match(logs, /you said second/);
       await baton(["stop", id, "--grace", "0"]);
@@ -903,8 +901,7 @@ describe("hostile input", () => {
 
     test("an interrupt and a stop at once: the worker ends canceled", async () => {
       const id = (await baton(["spawn", "--codex-bin", INTERACTIVE, "talk"])).stdout.trim();
-      for (let i = 0; i < 100 && !(await baton(["logs", id])).stdout.includes("ready>"); i++)
-        await sleep(100);
+      await ws.printed(id, /ready>/, "test");
       const [interrupt, stop] = await Promise.all([
         baton(["interrupt", id]),
         baton(["stop", id, "--grace", "0"]),

@@ -12,16 +12,6 @@ import { FIXTURES, processesWithEnv, sleep, Workspace } from "./support/harness.
 const INTERACTIVE = join(FIXTURES, "interactive-agent.mjs");
 const FLOOD = join(FIXTURES, "flood-agent.mjs");
 
-async function pollUntil(ws: Workspace, id: string, pattern: RegExp, reader: string): Promise<string> {
-  let seen = "";
-  for (let i = 0; i < 100; i++) {
-    const result = await ws.json<PollResult>(["poll", id, "--reader", reader, "--wait", "500"]);
-    seen += result.output;
-    if (pattern.test(seen)) return seen;
-  }
-  throw new Error(`never saw ${pattern} in ${JSON.stringify(seen)}`);
-}
-
 describe("workers in real terminals", () => {
   let ws: Workspace;
   before(async () => {
@@ -31,10 +21,10 @@ describe("workers in real terminals", () => {
 
   test("send types into the worker's terminal, and the agent answers", async () => {
     const id = (await ws.ok(["spawn", "--codex-bin", INTERACTIVE, "talk to me"])).trim();
-    const first = await pollUntil(ws, id, /ready> /, "a");
+    const first = await ws.printed(id, /ready> /, "a");
     assert.match(first, /fixture: prompt has \d+ bytes/);
     await ws.ok(["send", id, "hello there"]);
-    assert.match(await pollUntil(ws, id, /you said hello there/, "a"), /you said hello there/);
+    assert.match(await ws.printed(id, /you said hello there/, "a"), /you said hello there/);
     await ws.ok(["send", id, "quit"]);
     assert.equal((await ws.baton(["wait", id])).code, 0);
     assert.equal((await ws.ok(["result", id])).trim(), "bye");
@@ -42,7 +32,7 @@ describe("workers in real terminals", () => {
 
   test("interrupt delivers Ctrl+C as a terminal would: SIGINT to the agent", async () => {
     const id = (await ws.ok(["spawn", "--codex-bin", INTERACTIVE, "wait for ctrl-c"])).trim();
-    await pollUntil(ws, id, /ready> /, "b");
+    await ws.printed(id, /ready> /, "b");
     await ws.ok(["interrupt", id]);
     await ws.baton(["wait", id]);
     const logs = await ws.ok(["logs", id]);
@@ -82,7 +72,7 @@ describe("workers in real terminals", () => {
     assert.match(other.output, /line 00000000/);
 
     await ws.ok(["send", id, "more"]);
-    const tail = await pollUntil(ws, id, /FINAL LINE/, "r1");
+    const tail = await ws.printed(id, /FINAL LINE/, "r1");
     assert.doesNotMatch(tail, /line 00000000/, "r1 continues from its cursor");
 
     const human = await ws.baton(["poll", id, "--since", "0", "--max-bytes", "50"]);
@@ -136,7 +126,7 @@ describe("workers in real terminals", () => {
 
   test("poll --wait returns when output arrives, not at the deadline", async () => {
     const id = (await ws.ok(["spawn", "--codex-bin", INTERACTIVE, "slow"])).trim();
-    await pollUntil(ws, id, /ready> /, "w");
+    await ws.printed(id, /ready> /, "w");
     const pending = ws.json<PollResult>(["poll", id, "--reader", "w", "--wait", "60000"]);
     await sleep(300);
     await ws.ok(["send", id, "ping"]);
@@ -152,7 +142,7 @@ describe("workers in real terminals", () => {
       (await ws.ok(["spawn", "--codex-bin", INTERACTIVE, "one"])).trim(),
       (await ws.ok(["spawn", "--codex-bin", join(FIXTURES, "idle-agent.sh"), "two"])).trim(),
     ];
-    await pollUntil(ws, ids[0]!, /ready> /, "s");
+    await ws.printed(ids[0]!, /ready> /, "s");
     const stopped = await ws.json<{ stopped: string[] }>(["stop", "--all", "--grace", "1"]);
     assert.deepEqual([...stopped.stopped].sort(), [...ids].sort());
     for (const id of ids) {

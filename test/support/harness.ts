@@ -118,6 +118,23 @@ export class Workspace {
     }
   }
 
+  /**
+   * What worker `id` prints, read by `poll` as the reader `reader` (each poll waits on the worker's
+   * output, up to a second), until `done` holds for what was read; fails after a minute.
+   */
+  async printed(id: string, done: RegExp | ((seen: string) => boolean), reader?: string): Promise<string> {
+    const holds = typeof done === "function" ? done : (seen: string) => done.test(seen);
+    const as = reader === undefined ? [] : ["--reader", reader];
+    const deadline = Date.now() + 60_000;
+    let seen = "";
+    while (!holds(seen)) {
+      if (Date.now() > deadline)
+        throw new Error(`worker ${id} never printed what was awaited: ${JSON.stringify(seen.slice(-2000))}`);
+      seen += (await this.json<{ output: string }>(["poll", id, ...as, "--wait", "1000"])).output;
+    }
+    return seen;
+  }
+
   supervisorPid(): number | undefined {
     try {
       return (JSON.parse(readFileSync(join(this.home, "supervisor.json"), "utf8")) as { pid: number }).pid;
