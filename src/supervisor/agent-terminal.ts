@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import pty, { type IPty } from "@lydell/node-pty";
 import type { Converse, Transport } from "../backend/pipes.js";
+import type { Command } from "../confine/launcher.js";
 import { PipeTerminal } from "./pipe-run.js";
 import { canOpenTerminals, SpawnedTerminal } from "./spawned-terminal.js";
 import { spawner } from "./spawner.js";
@@ -16,13 +17,24 @@ export interface AgentTerminal {
   write(text: string): void;
 }
 
+/** What an attempt's agent is started as (supervisor/worker-launch.ts makes it). */
+export interface AgentLaunch {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  /** On pipes: the conversation Baton holds with the agent (ACP). */
+  readonly converse?: Converse;
+  /** In Baton's sandbox: the start without the launcher's first step (see confine/launcher.ts). */
+  readonly shieldedStart?: Command["shieldedStart"];
+}
+
 /**
  * Starts an attempt's agent as {@link spawnAgent} does; in a terminal, by the spawner where there is
  * one (spawner.ts), so that the supervisor does not fork itself.
  */
 export async function startAgent(
   transport: Transport,
-  launch: Parameters<typeof spawnAgent>[1] & Parameters<typeof SpawnedTerminal.start>[1],
+  launch: AgentLaunch,
   cwd: string,
 ): Promise<AgentTerminal> {
   const by = transport === "pty" && canOpenTerminals ? spawner() : undefined;
@@ -39,16 +51,7 @@ export async function startAgent(
  * Starts an attempt's agent the way its backend talks to it: in a pseudo-terminal, or on pipes with
  * the backend's conversation (ACP). Throws when it cannot start.
  */
-export function spawnAgent(
-  transport: Transport,
-  launch: {
-    readonly file: string;
-    readonly args: readonly string[];
-    readonly env: Record<string, string>;
-    readonly converse?: Converse;
-  },
-  cwd: string,
-): AgentTerminal {
+export function spawnAgent(transport: Transport, launch: AgentLaunch, cwd: string): AgentTerminal {
   const { file, args, env, converse } = launch;
   if (transport === "pipes") {
     if (!converse) throw new Error("a backend on pipes gave no conversation to hold with its agent");

@@ -1,8 +1,7 @@
 import { closeSync } from "node:fs";
 import { createRequire } from "node:module";
 import tty from "node:tty";
-import type { Command } from "../confine/launcher.js";
-import type { AgentTerminal } from "./agent-terminal.js";
+import type { AgentLaunch, AgentTerminal } from "./agent-terminal.js";
 import type { Ended, Spawner } from "./spawner.js";
 import { drainTerminal } from "./terminal-drain.js";
 
@@ -60,16 +59,7 @@ export class SpawnedTerminal implements AgentTerminal {
   }
 
   /** Starts `file` with `args` in a new terminal of 200 by 50; resolves once it runs. */
-  static async start(
-    spawner: Spawner,
-    launch: {
-      readonly file: string;
-      readonly args: readonly string[];
-      readonly env: Record<string, string>;
-      readonly shieldedStart?: Command["shieldedStart"];
-    },
-    cwd: string,
-  ): Promise<SpawnedTerminal> {
+  static async start(spawner: Spawner, launch: AgentLaunch, cwd: string): Promise<SpawnedTerminal> {
     if (!nativePty) throw new Error("no terminal can be opened here");
     const pair = nativePty.open(200, 50);
     const terminal = new SpawnedTerminal(pair.master);
