@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { spawnAgent, startAgent } from "../dist/supervisor/agent-terminal.js";
 
@@ -120,4 +122,36 @@ test("when the spawner ends, an agent it started still runs and ends as lost, an
   const ended = await exit;
   assert.match(seen, /after:on/);
   assert.match(ended.lost ?? "", /spawner ended before the agent did/);
+});
+
+// Once an agent has let its terminal go, libuv takes the next short read off it for the end of its
+// output, though the terminal may still hold kilobytes (it gives 4 KiB a read): an agent that printed
+// its last 10 KiB as it exited, while the supervisor was busy, lost the end of it, often its answer.
+
+test("an agent that prints its last 10 KiB as it exits, while its reader is busy, is read to the end, every character whole", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "baton-late-end-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const lines = Array.from({ length: 200 }, (_, i) => `line ${i} ${"é".repeat(20)}`).join("\n");
+  const starts = {
+    spawner: (script: string) => started(script),
+    "node-pty": async (script: string) =>
+      spawnAgent("pty", { file: "/bin/sh", args: ["-c", script], env: { PATH: "/usr/bin:/bin" } }, tmpdir()),
+  };
+  for (const [by, start] of Object.entries(starts)) {
+    const exited = join(dir, `exited-${by}`);
+    execFileSync("mkfifo", [exited]);
+    // The fifo is held open until the agent exits: reading it to its end holds this process's event
+    // loop until then, as a busy supervisor's would be, with all the agent printed still unread.
+    const terminal = await start(`exec 3>"${exited}"; printf '%s\\n' "${lines}"; echo THE-ANSWER`);
+    let seen = "";
+    terminal.onData((data) => {
+      seen += data;
+    });
+    const exit = new Promise<{ exitCode: number }>((resolve) => terminal.onExit(resolve));
+    readFileSync(exited);
+    assert.equal((await exit).exitCode, 0);
+    assert.match(seen, /line 199 é{20}\r?\nTHE-ANSWER\r?\n$/, `${by}: ${JSON.stringify(seen.slice(-120))}`);
+    assert.equal(seen.split("\n").length, 202, `${by}: every line`);
+    assert.ok(!seen.includes("\ufffd"), `${by}: no character was cut`);
+  }
 });

@@ -5,7 +5,7 @@ import type { Command } from "../confine/launcher.js";
 import { PipeTerminal } from "./pipe-run.js";
 import { canOpenTerminals, SpawnedTerminal } from "./spawned-terminal.js";
 import { spawner } from "./spawner.js";
-import { drainTerminal } from "./terminal-drain.js";
+import { drainIntoSocket } from "./terminal-drain.js";
 
 /** What a worker's run needs of its agent's process, whichever way Baton talks to it. */
 export interface AgentTerminal {
@@ -75,7 +75,7 @@ export function readToTheEnd(terminal: IPty): void {
   if (!socket || typeof fd !== "number") return; // another node-pty inside: as it is
   const destroy = socket.destroy.bind(socket);
   socket.destroy = (error?: Error) => {
-    if (!socket.destroyed) drainTerminal(fd, socket);
+    if (!socket.destroyed) drainIntoSocket(fd, socket);
     return destroy(error);
   };
 }

@@ -1,5 +1,6 @@
 import { closeSync } from "node:fs";
 import { createRequire } from "node:module";
+import { StringDecoder } from "node:string_decoder";
 import tty from "node:tty";
 import type { AgentLaunch, AgentTerminal } from "./agent-terminal.js";
 import type { Ended, Spawner } from "./spawner.js";
@@ -30,10 +31,16 @@ const DRAIN_AFTER_EXIT_MS = 200;
  * typed into as node-pty's are, and ended as node-pty ends one. Its exit comes once the spawner has
  * seen the agent end and its output has closed, or DRAIN_AFTER_EXIT_MS after the exit at most (a
  * process the agent left may hold the terminal), having read what was left in it.
+ *
+ * Its output's end is not taken on libuv's word: once the agent has let the terminal go, libuv takes
+ * the next short read for the end, though the terminal may still hold the agent's last kilobytes (it
+ * gives 4 KiB a read). So at that end, what is left is read before the output counts as closed; and
+ * the text is decoded here, so that a character cut there is not spoilt.
  */
 export class SpawnedTerminal implements AgentTerminal {
   pid = 0;
   private readonly socket: tty.ReadStream;
+  private readonly decoder = new StringDecoder("utf8");
   private readonly dataListeners: ((data: string) => void)[] = [];
   private readonly exitListeners: ((exit: { exitCode: number; signal?: number; lost?: string }) => void)[] =
     [];
@@ -47,11 +54,8 @@ export class SpawnedTerminal implements AgentTerminal {
 
   private constructor(private readonly master: number) {
     this.socket = new tty.ReadStream(master);
-    this.socket.setEncoding("utf8");
-    this.socket.on("data", (data: string) => {
-      if (this.dataListeners.length === 0) this.early.push(data);
-      for (const listener of this.dataListeners) listener(data);
-    });
+    this.socket.on("data", (bytes: Buffer) => this.take(bytes));
+    this.socket.on("end", () => this.readRest());
     this.socket.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code !== "EAGAIN") this.outputEnded(); // EIO: every process has let the terminal go
     });
@@ -107,16 +111,31 @@ export class SpawnedTerminal implements AgentTerminal {
     if (!ended.lost) this.timer = setTimeout(() => this.drain(), DRAIN_AFTER_EXIT_MS);
   }
 
+  private take(bytes: Buffer): void {
+    this.hand(this.decoder.write(bytes));
+  }
+
+  private hand(data: string): void {
+    if (!data) return;
+    if (this.dataListeners.length === 0) this.early.push(data);
+    for (const listener of this.dataListeners) listener(data);
+  }
+
+  /** What the terminal still holds, read now (the socket is open: its end is closed after this). */
+  private readRest(): void {
+    if (!this.socket.destroyed) drainTerminal(this.master, (bytes) => this.take(bytes));
+  }
+
   private outputEnded(): void {
+    if (!this.outputClosed) this.hand(this.decoder.end());
     this.outputClosed = true;
     if (this.ended) this.exit();
   }
 
   /** The agent exited and its terminal is still held: what is in it is read, then it is closed. */
   private drain(): void {
-    drainTerminal(this.master, this.socket);
-    this.socket.destroy();
-    this.exit();
+    this.readRest();
+    this.outputEnded();
   }
 
   private exit(): void {

@@ -3,22 +3,28 @@ import type { Socket } from "node:net";
 import { StringDecoder } from "node:string_decoder";
 
 /**
- * Hands on, as `socket`'s own data, what the terminal `fd` it reads still holds now (up to
- * MAX_LATE_BYTES), decoded by the socket's own decoder, which may hold the first bytes of a
- * character cut in two.
+ * Hands `take` what the terminal `fd` still holds now, as it reads it (up to MAX_LATE_BYTES); `take`
+ * must use the bytes before it returns, as the buffer is reused.
  */
-export function drainTerminal(fd: number, socket: Socket): void {
-  const own = (socket as unknown as { _readableState?: { decoder?: StringDecoder } })._readableState;
-  const decoder = own?.decoder ?? new StringDecoder("utf8");
-  const emit = (data: string) => socket.emit("data", data);
+export function drainTerminal(fd: number, take: (bytes: Buffer) => void): void {
   for (let total = 0; total < MAX_LATE_BYTES; ) {
     const n = readLate(fd);
     if (n <= 0) break;
     total += n;
-    emit(decoder.write(LATE.subarray(0, n)));
+    take(LATE.subarray(0, n));
   }
+}
+
+/**
+ * {@link drainTerminal} into a socket that reads `fd` as text: what is read comes as the socket's own
+ * data, decoded by its own decoder, which may hold the first bytes of a character cut in two.
+ */
+export function drainIntoSocket(fd: number, socket: Socket): void {
+  const own = (socket as unknown as { _readableState?: { decoder?: StringDecoder } })._readableState;
+  const decoder = own?.decoder ?? new StringDecoder("utf8");
+  drainTerminal(fd, (bytes) => socket.emit("data", decoder.write(bytes)));
   const rest = decoder.end();
-  if (rest) emit(rest);
+  if (rest) socket.emit("data", rest);
 }
 
 /** Past this much, a terminal still being written to (a process left holding it) is left. */
