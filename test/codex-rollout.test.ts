@@ -118,6 +118,44 @@ test("only whole lines count: a line written in two parts, a first line longer t
   }
 });
 
+test("a usage record counts as soon as it is logged, before the commands its response asked for have run", () => {
+  const home = mkdtempSync(join(tmpdir(), "baton-rollout-"));
+  try {
+    const { id, day, file } = thread(Date.now());
+    mkdirSync(join(home, "sessions", day), { recursive: true });
+    const log = join(home, "sessions", day, file);
+    // As codex 0.169 logs a response that asks for a command: the record at once, the count once the
+    // command has run (a long build, say).
+    const record = (thread: string, input: number) =>
+      `${JSON.stringify({
+        type: "token_usage_record",
+        payload: {
+          thread_id: thread,
+          usage: { input_tokens: 1, output_tokens: 0 },
+          turn_token_usage: { input_tokens: 2, output_tokens: 0 },
+          thread_token_usage: { input_tokens: input, output_tokens: 7 },
+        },
+      })}\n`;
+    writeFileSync(log, `${JSON.stringify({ type: "response_item", payload: { type: "function_call" } })}\n`);
+    const live = codexRolloutUsage(id, { CODEX_HOME: home });
+    assert.equal(live.read(), undefined);
+
+    appendFileSync(log, record(id, 2000));
+    assert.deepEqual([live.read()?.inputTokens, live.read()?.outputTokens], [2000, 7], "the thread's total");
+    appendFileSync(log, record("0000-another-thread", 9000));
+    assert.equal(live.read()?.inputTokens, 2000, "another thread's record is not this one's");
+    appendFileSync(log, tokenCount(2500, 8));
+    assert.equal(live.read()?.inputTokens, 2500, "a later count is newer than the record");
+    appendFileSync(log, tokenCount(2600, 8) + record(id, 3000));
+    assert.equal(live.read()?.inputTokens, 3000, "of a count and a record read together, the later one");
+    appendFileSync(log, record(id, 3100) + tokenCount(3200, 8));
+    assert.equal(live.read()?.inputTokens, 3200);
+    live.close?.();
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test("a thread counts as held only once its log has taken in the task", () => {
   const home = mkdtempSync(join(tmpdir(), "baton-rollout-"));
   try {

@@ -4,10 +4,13 @@ import { join } from "node:path";
 import type { Usage } from "../worker/types.js";
 import type { LiveUsage } from "./backend.js";
 
-// Codex logs each thread to CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl, with a
-// `token_count` event after every model response. `codex exec --json` reports usage only when the
-// turn ends, so this log is what lets a token budget stop a worker in the middle of its turn. Each
-// turn's `turn_context` names the model it runs, which `--json` never does: what prices its tokens.
+// Codex logs each thread to CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl, with its
+// usage so far after every model response: a `token_usage_record` (codex 0.169: as soon as the
+// response is in, before the commands it asks for run) and a `token_count` event (once they have run;
+// the only one in older codex). `codex exec --json` reports usage only when the turn ends, so this log
+// is what lets a token budget stop a worker in the middle of its turn, and the record what lets it do
+// so before a long command has run. Each turn's `turn_context` names the model it runs, which `--json`
+// never does: what prices its tokens.
 
 const CHUNK = 64 * 1024;
 /** One read buffer for every log: reads are synchronous, so no two use it at once. */
@@ -53,8 +56,8 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
         const bytes =
           pending.length > 0 ? Buffer.concat([pending, BUFFER.subarray(0, n)]) : BUFFER.subarray(0, n);
         const end = bytes.lastIndexOf(NEWLINE) + 1; // the whole lines read: bytes[0, end)
-        latest = lastOf(bytes, end, TOKEN_COUNT, tokenTotal) ?? latest;
-        model = lastOf(bytes, end, TURN_CONTEXT, turnModel) ?? model;
+        latest = lastUsage(bytes, end, threadId) ?? latest;
+        model = lastOf(bytes, end, TURN_CONTEXT, turnModel)?.found ?? model;
         pending = Buffer.from(bytes.subarray(end)); // a copy: BUFFER is read into again
       }
     } catch {
@@ -77,23 +80,33 @@ export function codexRolloutUsage(threadId: string, env: Readonly<Record<string,
 
 const NEWLINE = 0x0a;
 const TOKEN_COUNT = Buffer.from('"token_count"');
+const USAGE_RECORD = Buffer.from('"token_usage_record"');
 const TURN_CONTEXT = Buffer.from('"turn_context"');
 
+/** The thread's usage as the later of its last `token_count` and its last `token_usage_record` says. */
+function lastUsage(bytes: Buffer, end: number, threadId: string): Usage | undefined {
+  const count = lastOf(bytes, end, TOKEN_COUNT, tokenTotal);
+  const record = lastOf(bytes, end, USAGE_RECORD, (line) => recordTotal(line, threadId));
+  if (!count || !record) return (count ?? record)?.found;
+  return (record.at > count.at ? record : count).found;
+}
+
 /**
- * What `read` finds in the last line of `bytes[0, end)` that holds `marker` and yields something. Only
- * those lines are decoded: the log's first line alone (codex's instructions) is tens of kilobytes.
+ * What `read` finds in the last line of `bytes[0, end)` that holds `marker` and yields something, and
+ * where that line starts. Only those lines are decoded: the log's first line alone (codex's
+ * instructions) is tens of kilobytes.
  */
 function lastOf<T>(
   bytes: Buffer,
   end: number,
   marker: Buffer,
   read: (line: string) => T | undefined,
-): T | undefined {
+): { found: T; at: number } | undefined {
   // (A negative offset would count from the end, where the unfinished line is.)
   for (let at = end > 0 ? bytes.lastIndexOf(marker, end - 1) : -1; at >= 0; ) {
     const start = bytes.lastIndexOf(NEWLINE, at) + 1;
     const found = read(bytes.toString("utf8", start, bytes.indexOf(NEWLINE, at)));
-    if (found !== undefined) return found;
+    if (found !== undefined) return { found, at: start };
     at = start > 0 ? bytes.lastIndexOf(marker, start - 1) : -1;
   }
   return undefined;
@@ -111,24 +124,50 @@ function turnModel(line: string): string | undefined {
   }
 }
 
+/** The thread's total of a `token_count` line: `{"payload":{"type":"token_count","info":{"total_token_usage":…}}}`. */
 function tokenTotal(line: string): Usage | undefined {
   if (!line.includes('"token_count"')) return undefined;
   try {
     const event = JSON.parse(line) as {
-      payload?: { type?: string; info?: { total_token_usage?: Record<string, unknown> } | null };
+      payload?: { type?: string; info?: { total_token_usage?: unknown } | null };
     };
-    const total = event.payload?.type === "token_count" ? event.payload.info?.total_token_usage : undefined;
-    if (!total) return undefined;
-    const n = (key: string) => (typeof total[key] === "number" ? (total[key] as number) : 0);
-    return {
-      inputTokens: n("input_tokens"),
-      cachedInputTokens: n("cached_input_tokens"),
-      outputTokens: n("output_tokens"),
-      reasoningOutputTokens: n("reasoning_output_tokens"),
-    };
+    return event.payload?.type === "token_count" ? usageOf(event.payload.info?.total_token_usage) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The thread's total of a `token_usage_record` line of this thread:
+ * `{"type":"token_usage_record","payload":{"thread_id":…,"thread_token_usage":…}}`.
+ */
+function recordTotal(line: string, threadId: string): Usage | undefined {
+  if (!line.includes('"token_usage_record"')) return undefined;
+  try {
+    const event = JSON.parse(line) as {
+      type?: string;
+      payload?: { thread_id?: unknown; thread_token_usage?: unknown };
+    };
+    const payload = event.type === "token_usage_record" ? event.payload : undefined;
+    if (!payload || (payload.thread_id !== undefined && payload.thread_id !== threadId)) return undefined;
+    return usageOf(payload.thread_token_usage);
+  } catch {
+    return undefined;
+  }
+}
+
+function usageOf(total: unknown): Usage | undefined {
+  if (!total || typeof total !== "object") return undefined;
+  const n = (key: string) => {
+    const value = (total as Record<string, unknown>)[key];
+    return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
+  };
+  return {
+    inputTokens: n("input_tokens"),
+    cachedInputTokens: n("cached_input_tokens"),
+    outputTokens: n("output_tokens"),
+    reasoningOutputTokens: n("reasoning_output_tokens"),
+  };
 }
 
 function minus(a: Usage, b: Usage): Usage {
