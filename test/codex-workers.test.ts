@@ -103,8 +103,7 @@ describe("codex workers", () => {
 
   test("a 1 MB prompt of quotes, $(), backticks and non-ASCII reaches the model intact", async () => {
     const unit = `'"\`$(rm -rf /)\` $HOME \\n ; | & > < 日本語 ñ 🎉 \t` + "\u00e9\u0301 ";
-    let prompt = "";
-    while (Buffer.byteLength(prompt) < 1024 * 1024) prompt += unit;
+    let prompt = unit.repeat(Math.ceil((1024 * 1024) / Buffer.byteLength(unit)));
     const marker = `HUGE-${Date.now()}`;
     prompt = `${marker}\n${prompt}`;
     const id = (await ws.ok(["spawn", "-"], { input: prompt })).trim();
