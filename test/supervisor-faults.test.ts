@@ -145,7 +145,7 @@ describe("a supervisor that stops answering or loses its socket", () => {
       assert.match(
         oneLineError(ls.stderr),
         new RegExp(
-          `the supervisor \\(pid ${pid}\\) of .* has lost its socket .*: end it with \`kill ${pid}\``,
+          `the supervisor \\(pid ${pid}\\) of .* is stopped \\(SIGSTOP or Ctrl\\+Z\\) and has lost its socket .*: end it with \`baton shutdown\` \\(or \`kill -9 ${pid}\`\\), or let it go on with \`kill -CONT ${pid}\``,
         ),
       );
       assert.ok(ls.ms < BOUND_MS, `ls took ${ls.ms} ms`);

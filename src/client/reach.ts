@@ -1,7 +1,8 @@
 import { BatonError, errnoOf } from "../errors.js";
 import { endpointFor } from "../supervisor/endpoint.js";
+import { readStat } from "../supervisor/proc-stat.js";
 import { Connection, isNotListening } from "./connection.js";
-import { ANSWER_TIMEOUT_MS, lockHeld, notAnswering } from "./supervisor-process.js";
+import { ANSWER_TIMEOUT_MS, lockHeld, lockHolder, notAnswering } from "./supervisor-process.js";
 
 // A supervisor whose socket file was deleted (`rm supervisor.sock`, `git clean -fdx`, a tmp cleaner)
 // listens again by itself within a second or two (daemon.ts checks the file); this is how long a
@@ -34,6 +35,7 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   const giveUpAt = Math.min(Date.now() + LOST_SOCKET_WAIT_MS, deadline);
   let startedAt = Number.NEGATIVE_INFINITY;
+  let lostSeen = false;
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
     try {
@@ -49,6 +51,10 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
     }
     // Nobody listens. Either no supervisor runs, or the one that holds the lock has lost its socket.
     const held = lockHeld(home);
+    if (held && !lostSeen) {
+      lostSeen = true;
+      throwIfStopped(home, socket);
+    }
     let started = false;
     if (!held) {
       if (!options.autoStart) {
@@ -71,4 +77,19 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
     }
     if (!started) await new Promise((resolve) => setTimeout(resolve, Math.min(250, 50 * (attempt + 1))));
   }
+}
+
+/**
+ * A supervisor that holds the lock without its socket, and is stopped (SIGSTOP, Ctrl+Z in the terminal
+ * it was started from): it cannot listen again by itself, so it is named at once, not after waiting.
+ */
+function throwIfStopped(home: string, socket: string): void {
+  const pid = lockHolder(home)?.pid;
+  const state = pid === undefined ? undefined : readStat(pid)?.state;
+  if (pid === undefined || (state !== "T" && state !== "t")) return;
+  throw new BatonError(
+    "timeout",
+    `the supervisor (pid ${pid}) of ${home} is stopped (SIGSTOP or Ctrl+Z) and has lost its socket ${socket}: ` +
+      `end it with \`baton shutdown\` (or \`kill -9 ${pid}\`), or let it go on with \`kill -CONT ${pid}\``,
+  );
 }
