@@ -53,7 +53,8 @@ describe("a supervisor that stops answering or loses its socket", () => {
       (error: BatonError) => error,
     );
     const named = new RegExp(
-      `the supervisor \\(pid ${pid}\\) of ${ws.home} is not answering.*: end it with \`kill ${pid}\``,
+      `the supervisor \\(pid ${pid}\\) of ${ws.home} is stopped \\(SIGSTOP or Ctrl\\+Z\\) and is not answering.*: ` +
+        `end it with \`baton shutdown\` \\(or \`kill -9 ${pid}\`\\), or let it go on with \`kill -CONT ${pid}\``,
     );
     process.kill(pid, "SIGSTOP");
     try {

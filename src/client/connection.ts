@@ -5,7 +5,7 @@ import { LineSplitter, MAX_MESSAGE_BYTES, MAX_REPLY_BYTES } from "../protocol/li
 import type { Response } from "../protocol/messages.js";
 import type { RequestOptions, Transport } from "../protocol/transport.js";
 import { checkSocketDir } from "../supervisor/endpoint.js";
-import { ANSWER_TIMEOUT_MS, notAnswering } from "./supervisor-process.js";
+import { ANSWER_TIMEOUT_MS, isStopped, lockHolder, notAnswering } from "./supervisor-process.js";
 
 // No request waits on a supervisor that has stopped answering (SIGSTOP, a wedged event loop): while
 // any request is out and the socket has been quiet for PING_AFTER_MS, a hello goes out as a ping, and
@@ -14,6 +14,8 @@ import { ANSWER_TIMEOUT_MS, notAnswering } from "./supervisor-process.js";
 // disk is stuck).
 
 const PING_AFTER_MS = 1_000;
+/** A hello not answered by then: whether the supervisor is stopped (it then answers nothing) is looked at. */
+const STOPPED_CHECK_MS = 500;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -79,8 +81,13 @@ export class Connection implements Transport {
     const timeoutMs = options.timeoutMs ?? ANSWER_TIMEOUT_MS;
     const socket = net.createConnection(path);
     let timer: NodeJS.Timeout | undefined;
+    let check: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(notAnswering(options.home)), timeoutMs);
+      check = setTimeout(() => {
+        const pid = lockHolder(options.home)?.pid;
+        if (pid !== undefined && isStopped(pid)) reject(notAnswering(options.home, pid));
+      }, STOPPED_CHECK_MS);
     });
     try {
       await Promise.race([
@@ -115,6 +122,7 @@ export class Connection implements Transport {
       throw error;
     } finally {
       clearTimeout(timer);
+      clearTimeout(check);
     }
   }
 

@@ -1,8 +1,7 @@
 import { BatonError, errnoOf } from "../errors.js";
 import { endpointFor } from "../supervisor/endpoint.js";
-import { readStat } from "../supervisor/proc-stat.js";
 import { Connection, isNotListening } from "./connection.js";
-import { ANSWER_TIMEOUT_MS, lockHeld, lockHolder, notAnswering } from "./supervisor-process.js";
+import { ANSWER_TIMEOUT_MS, isStopped, lockHeld, lockHolder, notAnswering } from "./supervisor-process.js";
 
 // A supervisor whose socket file was deleted (`rm supervisor.sock`, `git clean -fdx`, a tmp cleaner)
 // listens again by itself within a second or two (daemon.ts checks the file); this is how long a
@@ -53,7 +52,9 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
     const held = lockHeld(home);
     if (held && !lostSeen) {
       lostSeen = true;
-      throwIfStopped(home, socket);
+      // A stopped one cannot listen again by itself: named at once, not after the wait below.
+      const pid = lockHolder(home)?.pid;
+      if (pid !== undefined && isStopped(pid)) throw notAnswering(home, pid, `has lost its socket ${socket}`);
     }
     let started = false;
     if (!held) {
@@ -77,19 +78,4 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
     }
     if (!started) await new Promise((resolve) => setTimeout(resolve, Math.min(250, 50 * (attempt + 1))));
   }
-}
-
-/**
- * A supervisor that holds the lock without its socket, and is stopped (SIGSTOP, Ctrl+Z in the terminal
- * it was started from): it cannot listen again by itself, so it is named at once, not after waiting.
- */
-function throwIfStopped(home: string, socket: string): void {
-  const pid = lockHolder(home)?.pid;
-  const state = pid === undefined ? undefined : readStat(pid)?.state;
-  if (pid === undefined || (state !== "T" && state !== "t")) return;
-  throw new BatonError(
-    "timeout",
-    `the supervisor (pid ${pid}) of ${home} is stopped (SIGSTOP or Ctrl+Z) and has lost its socket ${socket}: ` +
-      `end it with \`baton shutdown\` (or \`kill -9 ${pid}\`), or let it go on with \`kill -CONT ${pid}\``,
-  );
 }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { BatonError } from "../errors.js";
 import { endpointFor } from "../supervisor/endpoint.js";
+import { readStat } from "../supervisor/proc-stat.js";
 import { isAlive } from "../supervisor/processes.js";
 
 // The supervisor as a process, for when its socket fails us: it does not answer, or it has lost the
@@ -71,8 +72,9 @@ function processHolding(links: ReadonlySet<string>): number | undefined {
 }
 
 /**
- * The one-line error for a supervisor that does not answer: it names the process and how to end it.
- * `pid` is the one its hello gave, if any; otherwise the lock's holder is looked up.
+ * The one-line error for a supervisor that does not answer: it names the process and how to end it
+ * (or let it go on, when it is stopped). `pid` is the one its hello gave, if any; otherwise the lock's
+ * holder is looked up.
  */
 export function notAnswering(home: string, pid?: number, what = "is not answering"): BatonError {
   const known = pid ?? lockHolder(home)?.pid;
@@ -82,10 +84,23 @@ export function notAnswering(home: string, pid?: number, what = "is not answerin
       `the supervisor of ${home} ${what}: end it (its pid is in ${home}/supervisor.json), then run the command again`,
     );
   }
+  if (isStopped(known)) {
+    return new BatonError(
+      "timeout",
+      `the supervisor (pid ${known}) of ${home} is stopped (SIGSTOP or Ctrl+Z) and ${what}: end it with ` +
+        `\`baton shutdown\` (or \`kill -9 ${known}\`), or let it go on with \`kill -CONT ${known}\``,
+    );
+  }
   return new BatonError(
     "timeout",
     `the supervisor (pid ${known}) of ${home} ${what}: end it with \`kill ${known}\` (or \`kill -9 ${known}\`), then run the command again`,
   );
+}
+
+/** Whether `pid` is stopped (SIGSTOP, Ctrl+Z, a debugger): it answers nothing until it is let go on. */
+export function isStopped(pid: number): boolean {
+  const state = readStat(pid)?.state;
+  return state === "T" || state === "t";
 }
 
 /** How {@link endByPid} ended a supervisor. */
