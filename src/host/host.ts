@@ -92,6 +92,10 @@ export async function startHost(options: HostOptions, log: (line: string) => voi
       lockDuration: options.lockMs,
       stalledInterval: Math.max(500, Math.floor(options.lockMs / 2)),
       maxStalledCount: 3,
+      // How long an idle host waits on Redis before it looks for jobs again. A new job wakes one
+      // waiting host at once; another host that was not woken sees the rest within this (BullMQ's
+      // default, 5 s, left free slots idle that long while jobs waited).
+      drainDelay: 1,
       name: options.name,
     },
   );

@@ -116,8 +116,10 @@ export class Coordinator implements WorkerRunner {
     try {
       await this.placements.set(id, placement);
       await remote.open();
-      await this.check(followed);
+      // Before the check: a job that ended while no coordinator ran settles only once the transcript its
+      // host sent has arrived, and that comes through the updates.
       this.startUpdates();
+      await this.check(followed);
       return await remote.outcome;
     } catch (error) {
       const message = `cannot put it on the queue at ${shownUrl(this.config.redis)}: ${(error as Error).message}`;
