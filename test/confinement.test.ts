@@ -5,9 +5,11 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmdirSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -48,6 +50,8 @@ describe("confinement: every worker writes only its scope", () => {
   let outside: string;
   const homeFile = join(homedir(), `baton-confinement-${process.pid}.txt`);
   before(async () => {
+    // The user's umask, which their workers' files must follow (not the supervisor's private one).
+    process.umask(0o027);
     ws = await Workspace.create(directiveScript());
     outside = join(ws.dir, "..", `${ws.dir.split("/").pop()}-outside.txt`);
     mkdirSync(join(ws.dir, "sub"));
@@ -193,7 +197,7 @@ describe("confinement: every worker writes only its scope", () => {
     const result = await run(
       ["--write", "dir"],
       [
-        { type: "shell", command: attempt(targets) },
+        { type: "shell", command: `${attempt(targets)}; mkdir '${join(ws.dir, "dir/made")}'` },
         { type: "message", text: "{{output}}" },
       ],
     );
@@ -204,6 +208,12 @@ describe("confinement: every worker writes only its scope", () => {
       assert.equal(seen.get(target), "DENIED", `${target}: ${result.answer}`);
     assert.equal(readFileSync(join(ws.dir, "dir/new.txt"), "utf8"), "planted");
     assert.equal(readFileSync(join(ws.dir, "sub/b.txt"), "utf8"), "b\n");
+    // What it made follows the umask of the user who started Baton (027 here), as from their shell.
+    assert.equal((statSync(join(ws.dir, "dir/new.txt")).mode & 0o777).toString(8), "640");
+    assert.equal((statSync(join(ws.dir, "dir/made")).mode & 0o777).toString(8), "750");
+    // Nor is anything left of the agent's own sandbox: the mount points codex makes for the names it
+    // protects in a folder it may write (.git, .codex, .agents, ...) are gone with it.
+    assert.deepEqual(readdirSync(join(ws.dir, "dir")).sort(), ["made", "new.txt", "x.txt"]);
     assertUntouched();
   });
 

@@ -6,6 +6,7 @@ import { PipeTerminal } from "./pipe-run.js";
 import { canOpenTerminals, SpawnedTerminal } from "./spawned-terminal.js";
 import { spawner } from "./spawner.js";
 import { drainIntoSocket } from "./terminal-drain.js";
+import { asUser } from "./user-umask.js";
 
 /** What a worker's run needs of its agent's process, whichever way Baton talks to it. */
 export interface AgentTerminal {
@@ -57,7 +58,9 @@ export function spawnAgent(transport: Transport, launch: AgentLaunch, cwd: strin
     if (!converse) throw new Error("a backend on pipes gave no conversation to hold with its agent");
     return new PipeTerminal(file, args, { cwd, env }, converse);
   }
-  const terminal = pty.spawn(file, [...args], { name: "xterm-256color", cols: 200, rows: 50, cwd, env });
+  const terminal = asUser(() =>
+    pty.spawn(file, [...args], { name: "xterm-256color", cols: 200, rows: 50, cwd, env }),
+  );
   readToTheEnd(terminal);
   return terminal;
 }

@@ -12,6 +12,7 @@ import { checkCaller } from "./caller.js";
 import { endpointFor, secureSocketDir } from "./endpoint.js";
 import { type Admit, type Handler, handlers, parse, serve } from "./server.js";
 import { Supervisor } from "./supervisor.js";
+import { keepPrivate } from "./user-umask.js";
 
 // The supervisor daemon: one per workspace, started on demand by a client (like tmux's server).
 // It tells its starter "ready" or "error: ..." on stdout, one line, and then only writes its log.
@@ -59,7 +60,7 @@ function listen(server: net.Server, path: string): Promise<void> {
  * request handlers of other layers (the CLI's relay), given by the entry point that starts it.
  */
 export async function runSupervisor(home: string, more: Record<string, Handler> = {}): Promise<void> {
-  process.umask(0o077);
+  keepPrivate();
   workerNice(); // refused at the start (in one line), not at the first worker
   const store = await Store.open(home);
   const storeIdentity = identityOf(home);

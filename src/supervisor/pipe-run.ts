@@ -3,6 +3,7 @@ import { constants } from "node:os";
 import { finished } from "node:stream/promises";
 import type { Conversation, Converse } from "../backend/pipes.js";
 import type { AgentTerminal } from "./agent-terminal.js";
+import { asUser } from "./user-umask.js";
 
 /**
  * How long an agent gets to exit by itself once its conversation is over and its stdin closed (an ACP
@@ -43,12 +44,14 @@ export class PipeTerminal implements AgentTerminal {
   ) {
     // A session of its own (setsid), as a terminal's agent has: what it starts is found and stopped
     // by session and group as well as by Baton's marker.
-    this.child = spawn(file, [...args], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ["pipe", "pipe", "pipe"],
-      detached: true,
-    });
+    this.child = asUser(() =>
+      spawn(file, [...args], {
+        cwd: options.cwd,
+        env: options.env,
+        stdio: ["pipe", "pipe", "pipe"],
+        detached: true,
+      }),
+    );
     const { pid, stdin, stdout, stderr } = this.child;
     if (pid === undefined || !stdin || !stdout || !stderr) {
       this.child.once("error", () => {});

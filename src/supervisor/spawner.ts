@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { getSystemErrorName } from "node:util";
 import { LineSplitter } from "../protocol/lines.js";
+import { asUser } from "./user-umask.js";
 
 // The supervisor's agents are started by a small program of Baton's (native/spawn.c), not by a fork
 // of the supervisor: a fork copies the supervisor's page tables and makes each page it writes next
@@ -48,7 +49,8 @@ class Spawner {
   gone = false;
 
   constructor(program: string) {
-    this.child = spawn(program, [], { stdio: ["pipe", "pipe", "ignore"] });
+    // Its workers inherit its umask: the user's.
+    this.child = asUser(() => spawn(program, [], { stdio: ["pipe", "pipe", "ignore"] }));
     const { stdin, stdout } = this.child;
     this.child.once("error", () => this.end());
     stdin?.on("error", () => this.end());

@@ -5,9 +5,12 @@ import type { Backend, LaunchPlan } from "../backend/backend.js";
 import { agentStateDir } from "../backend/registry.js";
 import {
   agentDaemonFolders,
+  clearMountPoints,
   confiner,
   direct,
+  type FolderNames,
   launcherIn,
+  namesBefore,
   reachableSockets,
   Sandbox,
   type SweepReport,
@@ -39,6 +42,8 @@ export interface WorkerLaunch {
   readonly lastMessageFile: string;
   /** Baton's sandbox, when the worker is confined. */
   readonly sandbox: Sandbox | undefined;
+  /** What was at the top of each folder it may write, for the mount points its agent leaves there. */
+  readonly writeRootNames: readonly FolderNames[];
   /** A `pipes` backend's conversation with its agent. */
   readonly converse?: LaunchPlan["converse"];
 }
@@ -55,6 +60,8 @@ export function launchWorker(
   attempt: { readonly promptFile?: string; readonly resumeThreadId?: string },
 ): WorkerLaunch {
   const scopePaths = spec.scope.kind === "write" ? spec.scope.paths : [];
+  const roots = writeRoots(scopePaths);
+  const writeRootNames = namesBefore(roots);
   const confining = spec.confinement === "baton";
   const tmpDir = join(store.workerDir(spec.id), "tmp");
   if (!confining) freshTmpDir(store, tmpDir);
@@ -67,7 +74,7 @@ export function launchWorker(
     lastMessageFile,
     outputSchemaFile: schemaFile,
     tmpDir,
-    writeRoots: writeRoots(scopePaths),
+    writeRoots: roots,
     hidden: [store.home],
     agentStateDir: agentStateDir(store.home, backend),
   });
@@ -81,6 +88,7 @@ export function launchWorker(
       tmpDir,
       lastMessageFile,
       sandbox: undefined,
+      writeRootNames,
       ...converse,
     };
   }
@@ -116,6 +124,7 @@ export function launchWorker(
     tmpDir,
     lastMessageFile,
     sandbox,
+    writeRootNames,
     ...converse,
   };
 }
@@ -131,7 +140,7 @@ export function launchWorker(
 export async function clearAfter(
   store: Store,
   spec: WorkerSpec,
-  launch: Pick<WorkerLaunch, "tmpDir" | "lastMessageFile" | "sandbox">,
+  launch: Pick<WorkerLaunch, "tmpDir" | "lastMessageFile" | "sandbox" | "writeRootNames">,
 ): Promise<{ outsideScope: SweepReport | undefined; problem: string | undefined }> {
   let problem: string | undefined;
   const gone = [launch.lastMessageFile, ...(launch.sandbox ? [] : [launch.tmpDir])];
@@ -148,6 +157,7 @@ export async function clearAfter(
     }
   }
   const report = launch.sandbox?.sweep(join(store.workerDir(spec.id), "outside-scope"));
+  clearMountPoints(launch.writeRootNames);
   const outsideScope =
     report && report.moved.length + report.left.length + report.restored.length > 0 ? report : undefined;
   return { outsideScope, problem };

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { BatonError } from "../../errors.js";
 import { startHost } from "../../host/host.js";
 import { checkRedisUrl } from "../../queue/redis.js";
+import { keepPrivate } from "../../supervisor/user-umask.js";
 import type { GlobalOptions } from "../context.js";
 
 /** `baton host`: takes the workspace's worker jobs until Ctrl+C (a second one stops its workers). */
@@ -25,7 +26,7 @@ export async function host(
     throw new BatonError("usage", `--name ${name}: start it with a letter or digit`);
   const state = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
   const home = global.home ?? join(state, "baton", "hosts", opts.workspace);
-  process.umask(0o077);
+  keepPrivate();
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${name}: ${line}\n`);
   const running = await startHost(
     {
