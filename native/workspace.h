@@ -69,6 +69,17 @@ static int trusted_store(const char *home) {
   return size == strlen(want) && memcmp(got, want, size) == 0;
 }
 
+/* Whether `git` names a repository, as src/store/home.ts's isRepository() judges: a folder holding
+ * HEAD, or a file that is not empty; followed. What cannot be checked counts as one. */
+static int is_repository(const char *git) {
+  struct stat info;
+  if (stat(git, &info) != 0) return errno != ENOENT && errno != ENOTDIR;
+  if (!S_ISDIR(info.st_mode)) return info.st_size > 0;
+  char head[PATH_MAX + 8];
+  snprintf(head, sizeof head, "%s/HEAD", git);
+  return present(head);
+}
+
 /* The run store, found as src/store/home.ts's resolveHome() finds it, or --home. A `.baton` found on
  * the way up that is not trusted_store() is left to Node's CLI, which refuses it in one line. */
 static int find_home(const char *cwd, const char *flag, char home[PATH_MAX]) {
@@ -87,7 +98,7 @@ static int find_home(const char *cwd, const char *flag, char home[PATH_MAX]) {
     int has_store = present(probe);
     if (has_store && !trusted_store(probe)) return -1;
     snprintf(probe, sizeof probe, "%s%s.git", dir, sep);
-    if (has_store || present(probe)) return snprintf(home, PATH_MAX, "%s%s.baton", dir, sep) < PATH_MAX ? 0 : -1;
+    if (has_store || is_repository(probe)) return snprintf(home, PATH_MAX, "%s%s.baton", dir, sep) < PATH_MAX ? 0 : -1;
     if (strcmp(dir, "/") == 0) break;
     *strrchr(dir, '/') = '\0';
     if (dir[0] == '\0') strcpy(dir, "/");

@@ -49,6 +49,12 @@ const baton = (
   env: NodeJS.ProcessEnv = bareEnv(),
 ): Promise<RunResult> => runNode([CLI, ...args], { cwd, env });
 
+/** Makes `dir` look like a repository's root to git: a .git folder holding HEAD. */
+const gitFolder = (dir: string) => {
+  mkdirSync(join(dir, ".git"), { recursive: true });
+  writeFileSync(join(dir, ".git", "HEAD"), "ref: refs/heads/main\n");
+};
+
 describe("a new user's first minutes", () => {
   let root: string;
   const stores: string[] = [];
@@ -101,8 +107,12 @@ describe("a new user's first minutes", () => {
     const repo = join(root, "found");
     const deep = join(repo, "src", "deep");
     mkdirSync(deep, { recursive: true });
-    mkdirSync(join(repo, ".git"));
+    gitFolder(repo);
     assert.equal(resolveHome(deep, {}), join(repo, ".baton"), "the repository's root");
+    // An empty .git folder (what an agent's own sandbox leaves in a folder it could write) is no
+    // repository: git passes it over, and so does Baton.
+    mkdirSync(join(repo, "src", ".git"));
+    assert.equal(resolveHome(deep, {}), join(repo, ".baton"), "an empty .git is passed over");
 
     // A worktree or submodule has a .git file: the same.
     const sub = join(repo, "vendor", "lib");
@@ -119,7 +129,7 @@ describe("a new user's first minutes", () => {
     mkdirSync(join(root, ".baton-outside", ".baton"), { recursive: true });
     const inner = join(root, ".baton-outside", "repo", "a");
     mkdirSync(inner, { recursive: true });
-    mkdirSync(join(root, ".baton-outside", "repo", ".git"));
+    gitFolder(join(root, ".baton-outside", "repo"));
     assert.equal(resolveHome(inner, {}), join(root, ".baton-outside", "repo", ".baton"));
 
     // Outside any repository: the nearest .baton above, else the current folder.
@@ -133,9 +143,10 @@ describe("a new user's first minutes", () => {
     // BATON_HOME still wins.
     assert.equal(resolveHome(deep, { BATON_HOME: "/x/y" }), "/x/y");
 
-    // The CLI in a subfolder uses the repository's store, and makes none where it runs.
+    // The CLI in a subfolder uses the repository's store, and makes none where it runs, even beside an
+    // empty .git.
     const plain = join(root, "plain-repo");
-    mkdirSync(join(plain, "pkg", "sub"), { recursive: true });
+    mkdirSync(join(plain, "pkg", "sub", ".git"), { recursive: true });
     execFileSync("git", ["init", "-q", plain]);
     stores.push(join(plain, ".baton"));
     assert.equal((await baton(["ls"], join(plain, "pkg", "sub"))).code, 0);
@@ -208,8 +219,12 @@ describe("a new user's first minutes", () => {
     try {
       const agent = join(FIXTURES, "count-agent.sh");
       const ids: string[] = [];
-      for (let i = 0; i < 11; i++)
-        ids.push((await ws.ok(["spawn", "--codex-bin", agent, `task ${i}`])).trim());
+      // A label in wide characters, and one longer than a row should be.
+      const labels: Record<number, string> = { 2: "日本語ラベル", 3: `long-${"x".repeat(80)}` };
+      for (let i = 0; i < 11; i++) {
+        const label = labels[i] ? ["--label", labels[i]] : [];
+        ids.push((await ws.ok(["spawn", "--codex-bin", agent, ...label, `task ${i}`])).trim());
+      }
       assert.equal((await ws.baton(["wait"])).code, 0);
       const idle = await ws.baton(["wait"]);
       assert.deepEqual(
@@ -225,6 +240,17 @@ describe("a new user's first minutes", () => {
         .map((line) => line.split(" ")[0]);
       assert.deepEqual(table, ids);
       assert.match(await ws.ok(["ls"]), /^w1 .* 0 +\$0 +0$/m, "tokens and cost formatted in the table");
+      // Columns line up as a terminal shows them (a CJK character takes two), and a long label is cut.
+      const rows = (await ws.ok(["ls"])).trimEnd().split("\n");
+      const columns = (text: string) =>
+        [...text].reduce((n, c) => n + (/[\u3000-\u9fff]/.test(c) ? 2 : 1), 0);
+      const stateAt = rows.map((row) => columns(row.slice(0, row.search(/ (STATE|succeeded)/))));
+      assert.deepEqual(new Set(stateAt).size, 1, rows.join("\n"));
+      assert.match(rows.find((row) => row.includes("long-"))!, / long-x+… /);
+      assert.ok(
+        rows.every((row) => row.length < 100),
+        rows.join("\n"),
+      );
     } finally {
       await ws.cleanup();
     }

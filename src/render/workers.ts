@@ -1,19 +1,25 @@
 import { costText, usdText } from "../cost/cost.js";
 import type { WorkerInfo, WorkerResult } from "../worker/types.js";
 import { byWorkerId, count, duration } from "./numbers.js";
+import { clipColumns, displayWidth, padColumns } from "./width.js";
 
 // How workers and their outcomes read for people: `baton ls`, `result`, `wait`, the MCP tools, the demo.
 
 /** Columns padded to their widest cell; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const widths = header.map((h, i) =>
+    Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ""))),
+  );
   const line = (cells: readonly string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .map((c, i) => (i === cells.length - 1 ? c : padColumns(c, widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
 }
+
+/** The most columns a label takes in `baton ls`. */
+const LABEL_COLUMNS = 32;
 
 /** The `baton ls` table, by id (w2 before w10). */
 export function workerTable(workers: readonly WorkerInfo[]): string {
@@ -24,7 +30,8 @@ export function workerTable(workers: readonly WorkerInfo[]): string {
     ["ID", "LABEL", "ROLE", "STATE", "ELAPSED", "TOKENS", "COST", "RETRIES", ...(hosts ? ["HOST"] : [])],
     [...workers].sort(byWorkerId).map((w) => [
       w.id,
-      w.label ?? "-",
+      // A long label is cut, so that one does not push every row past the screen (`--json` has it whole).
+      clipColumns(w.label ?? "-", LABEL_COLUMNS),
       w.role ?? "-",
       // An unconfined worker is flagged where the eye goes first: its state.
       (w.state === "queued" && w.queuePosition ? `queued #${w.queuePosition}` : w.state) +

@@ -1,4 +1,4 @@
-import { constants, lstatSync } from "node:fs";
+import { constants, lstatSync, statSync } from "node:fs";
 import { access, lstat, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { BatonError, errnoOf } from "../errors.js";
@@ -11,7 +11,9 @@ export const STORE_DIR = ".baton";
 /**
  * Where the run store of the workspace containing `cwd` lives, found as git finds a repository:
  * `BATON_HOME` if set; else, going up from `cwd`, the first folder that holds a `.baton` or a `.git`
- * (a folder, or the file of a worktree or submodule), whose `.baton` it is (made there when needed);
+ * (a folder holding HEAD, or the file of a worktree or submodule; an empty folder of that name, as an
+ * agent's sandbox leaves, is passed over as git passes it over), whose `.baton` it is (made there
+ * when needed);
  * else `cwd/.baton`. So a command run anywhere in a repository uses the repository's store, and a
  * `.baton` above the repository's root is never picked up. A `.baton` found on the way up is taken only
  * if Baton made it, or was pointed at it, for this user (see trusted.ts); else a one-line refusal.
@@ -22,7 +24,7 @@ export function resolveHome(cwd: string = process.cwd(), env: NodeJS.ProcessEnv 
   for (;;) {
     const candidate = join(dir, STORE_DIR);
     if (present(candidate)) return trusted(candidate, env);
-    if (present(join(dir, ".git"))) return candidate;
+    if (isRepository(join(dir, ".git"))) return candidate;
     const parent = dirname(dir);
     if (parent === dir) return join(resolve(cwd), STORE_DIR);
     dir = parent;
@@ -49,6 +51,19 @@ function isPlainFolder(path: string): boolean {
     return lstatSync(path).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether `git` names a repository: a folder holding HEAD, or a file that is not empty (a worktree's
+ * or submodule's `gitdir:` line); followed, as git follows it. What cannot be checked counts as one.
+ */
+function isRepository(git: string): boolean {
+  try {
+    const info = statSync(git);
+    return info.isDirectory() ? present(join(git, "HEAD")) : info.size > 0;
+  } catch (error) {
+    return errnoOf(error) !== "ENOENT" && errnoOf(error) !== "ENOTDIR";
   }
 }
 
