@@ -95,4 +95,16 @@ describe("command workers, as every backend is tested", () => {
     const { answer } = await resultOf(id);
     assert.match(answer, /^nested spawn exit 1: baton: workers cannot spawn workers \(this is worker w\d+\)/);
   });
+
+  test("shutdown says which workers it stopped, by id, and the supervisor", async () => {
+    const tasks = ["one", "two"].flatMap((name) => ["--task", `hold ${name}`]);
+    const ids = (await ws.ok(["spawn", "--cmd", fixture("silent-command.sh"), ...tasks])).trim().split("\n");
+    for (const id of ids) await waitForState(ws, id, "running");
+    const said = await ws.ok(["shutdown"]);
+    assert.match(
+      said,
+      new RegExp(`^stopped 2 workers ${ids.join(", ")} and the supervisor \\(pid \\d+\\)\\n$`),
+    );
+    for (const id of ids) assert.equal((await resultOf(id)).state, "canceled");
+  });
 });

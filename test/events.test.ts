@@ -184,10 +184,14 @@ describe("the event stream", () => {
     }
   });
 
-  test("watch refuses a target that is neither a worker nor a run, in one line", async () => {
+  test("watch refuses a target that is neither a worker nor a run, or a worker that is not there, in one line", async () => {
     const result = await ws.baton(["watch", "bogus"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^baton: watch: "bogus" is neither a worker id/);
     assert.equal(result.stderr.trim().split("\n").length, 1);
+    // A worker id that names no worker here: said so, not a silent end.
+    const unknown = await ws.baton(["watch", "w999"]);
+    assert.notEqual(unknown.code, 0);
+    assert.equal(unknown.stderr, 'baton: no worker "w999" in this workspace: see `baton ls`\n');
   });
 });

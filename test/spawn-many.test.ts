@@ -86,8 +86,33 @@ describe("several workers in one call", () => {
     const cases: [string, string, RegExp][] = [
       ["not JSON", `${JSON.stringify({ task: "fine" })}\nnot json\n`, /--tasks stdin line 2: not JSON/],
       ["an unknown field", `${JSON.stringify({ task: "x", colour: "red" })}\n`, /unknown field "colour"/],
-      ["an unknown role", `${JSON.stringify({ task: "x", role: "boss" })}\n`, /line 1: role /],
-      ["an empty task", `${JSON.stringify({ task: "" })}\n`, /line 1: task is empty/],
+      [
+        "an unknown role",
+        `${JSON.stringify({ task: "x", role: "boss" })}\n`,
+        /line 1: "role" must be one of scout, /,
+      ],
+      ["an empty task", `${JSON.stringify({ task: "" })}\n`, /line 1: "task" is empty/],
+      // In the CLI's words, not the schema library's ("Invalid input: expected string, received undefined").
+      [
+        "no task",
+        `${JSON.stringify({ label: "x" })}\n`,
+        /line 1: "task" is missing or not text: give \{"task": "..."\}$/m,
+      ],
+      [
+        "a list for a line",
+        `${JSON.stringify([{ task: "a" }])}\n`,
+        /line 1: the line must be one object, like/,
+      ],
+      [
+        "one path for write",
+        `${JSON.stringify({ task: "x", write: "/etc" })}\n`,
+        /line 1: "write" must be a list of paths/,
+      ],
+      [
+        "a word for readOnly",
+        `${JSON.stringify({ task: "x", readOnly: "yes" })}\n`,
+        /line 1: "readOnly" must be true or false/,
+      ],
       ["no lines", "\n\n", /no task lines/],
     ];
     for (const [what, input, message] of cases) {
@@ -173,13 +198,22 @@ describe("several workers in one call", () => {
       "every worker, in id order",
     );
     assert.equal(all.code, 1, "one of them failed (the /bin/false worker)");
-    assert.match(all.stderr, /workers did not succeed: w[0-9]+/);
+    assert.match(
+      all.stderr,
+      /^baton: [0-9]+ of [0-9]+ workers have no answer: did not succeed w[0-9]+( w[0-9]+)*\n$/,
+    );
     // A worker still running has no answer yet: its header says so, in place.
     const idle = (await ws.ok(["spawn", "--codex-bin", join(FIXTURES, "idle-agent.sh"), "idle"])).trim();
     const mixed = await ws.baton(["result", started[0]!, idle]);
     assert.equal(mixed.code, 1);
     assert.match(mixed.stdout, new RegExp(`^## ${idle}: worker ${idle} is still (queued|running)`, "m"));
     assert.match(mixed.stdout, /one done/);
+    // The closing line says why each has no answer: not ended yet, or not there at all.
+    const why = await ws.baton(["result", started[0]!, idle, "w999"]);
+    assert.equal(
+      why.stderr,
+      `baton: 2 of 3 workers have no answer: not in this workspace w999 (see baton ls); not ended yet ${idle} (baton wait ${idle})\n`,
+    );
     const json = JSON.parse((await ws.baton(["result", started[0]!, idle, "--json"])).stdout) as {
       id: string;
       error?: { code: string };

@@ -76,7 +76,7 @@ export class Baton {
     options: Omit<BatonOptions, "autoStart"> = {},
   ): Promise<
     | { how: "none" }
-    | { how: "request"; pid: number; workers: number }
+    | { how: "request"; pid: number; workers: number; ids: readonly string[] }
     | { how: "SIGTERM" | "SIGKILL"; pid: number }
   > {
     const home = options.home ?? resolveHome(options.cwd ?? process.cwd(), options.env ?? process.env);
@@ -93,9 +93,9 @@ export class Baton {
     }
     try {
       const running = await baton.list(options.signal);
-      const workers = running.workers.filter((w) => !isFinal(w.state)).length;
+      const ids = running.workers.filter((w) => !isFinal(w.state)).map((w) => w.id);
       const pid = await baton.shutdown(options.signal);
-      return { how: "request", pid, workers };
+      return { how: "request", pid, workers: ids.length, ids };
     } catch (error) {
       if (!(error instanceof BatonError && error.code === "timeout")) throw error;
       const ended = await endByPid(home);

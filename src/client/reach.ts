@@ -32,7 +32,7 @@ export interface ReachOptions {
 export async function reachSupervisor(home: string, options: ReachOptions): Promise<Connection> {
   const { socket } = endpointFor(home);
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
-  const giveUpAt = Math.min(Date.now() + LOST_SOCKET_WAIT_MS, deadline);
+  let giveUpAt = Math.min(Date.now() + LOST_SOCKET_WAIT_MS, deadline);
   let startedAt = Number.NEGATIVE_INFINITY;
   let lostSeen = false;
   for (let attempt = 0; ; attempt++) {
@@ -70,6 +70,9 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
         await Store.open(home); // a clear error now, rather than a supervisor that cannot start
         const { startSupervisor } = await import("./autostart.js");
         started = (await startSupervisor(home, options.env)).kind === "started";
+        // One that took long to start (adopting its workers on a busy machine) is listening now:
+        // it gets its hello, not a "does not answer" for the time its start took.
+        if (started) giveUpAt = Math.max(giveUpAt, Math.min(Date.now() + LOST_SOCKET_WAIT_MS, deadline));
       }
     }
     if (Date.now() >= giveUpAt) {

@@ -1,3 +1,4 @@
+import { BatonError } from "../errors.js";
 import type { EventQuery } from "../events/bus.js";
 import { Following, type Targets } from "../events/targets.js";
 import type { BatonEvent, EventBatch } from "../events/types.js";
@@ -74,6 +75,9 @@ export async function* followEvents(
   options: Omit<WatchOptions, "workers"> = {},
 ): AsyncGenerator<BatonEvent> {
   const snapshot = await baton.list(options.signal);
+  const unknown = targets.workers.find((id) => !snapshot.workers.some((worker) => worker.id === id));
+  if (unknown)
+    throw new BatonError("not_found", `no worker "${unknown}" in this workspace: see \`baton ls\``);
   const ended = new Set<string>();
   for (const run of targets.runs) {
     const { RunRecord } = await import("../pattern/run-record.js");

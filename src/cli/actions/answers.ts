@@ -1,4 +1,5 @@
 import type { Baton, ResultError } from "../../client/baton.js";
+import { isFinal } from "../../worker/state.js";
 import type { WorkerResult } from "../../worker/types.js";
 import { ExitWith, type GlobalOptions, ioOf, printJson, withBaton, writeErr, writeOut } from "../context.js";
 import type { Io } from "../io.js";
@@ -46,10 +47,25 @@ export function printAnswers(
   if (notOk.length === 0) return;
   if (opts.json) throw new ExitWith(1);
   if (one && !failed(one)) throw new ExitWith(1, `worker ${one.id} ${one.state}: ${reasonText(one)}`);
-  throw new ExitWith(
-    1,
-    `${notOk.length} of ${answers.length} workers did not succeed: ${notOk.map((a) => a.id).join(" ")}`,
-  );
+  throw new ExitWith(1, `${notOk.length} of ${answers.length} workers have no answer: ${whyNot(notOk)}`);
+}
+
+/** The workers without an answer, grouped by why: not there, not ended yet, ended without success. */
+function whyNot(answers: readonly Answer[]): string {
+  const ids = (pick: (a: Answer) => boolean) => answers.filter(pick).map((a) => a.id);
+  const code = (a: Answer) => (failed(a) ? a.error.code : undefined);
+  const unknown = ids((a) => code(a) === "not_found");
+  const going = ids((a) => code(a) === "not_finished" || (!failed(a) && !isFinal(a.state)));
+  const unreadable = ids((a) => failed(a) && code(a) !== "not_found" && code(a) !== "not_finished");
+  const ended = ids((a) => !failed(a) && isFinal(a.state));
+  return [
+    unknown.length > 0 ? `not in this workspace ${unknown.join(" ")} (see baton ls)` : "",
+    going.length > 0 ? `not ended yet ${going.join(" ")} (baton wait ${going.join(" ")})` : "",
+    ended.length > 0 ? `did not succeed ${ended.join(" ")}` : "",
+    unreadable.length > 0 ? `unreadable ${unreadable.join(" ")}` : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
 }
 
 /** The ids `--all` names: every worker of the workspace, in id order. */

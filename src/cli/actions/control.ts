@@ -112,6 +112,9 @@ async function runningMaxParallel(home: string): Promise<number | undefined> {
   }
 }
 
+/** How many workers `baton shutdown` names by id. */
+const SHUTDOWN_NAMES = 10;
+
 /** `baton shutdown`. */
 export async function shutdown(global: GlobalOptions): Promise<void> {
   // A supervisor that does not answer, or lost its socket, is ended by its pid instead.
@@ -119,7 +122,10 @@ export async function shutdown(global: GlobalOptions): Promise<void> {
   const ended = await Baton.shutdown(home ? { home } : {});
   if (ended.how === "none") process.stdout.write("nothing to stop: no supervisor is running here\n");
   if (ended.how === "request") {
-    const workers = ended.workers === 1 ? "1 worker" : `${ended.workers} workers`;
+    // Which workers, by id (the first ten of a crowd, and how many more), and the supervisor.
+    const shown = ended.ids.slice(0, SHUTDOWN_NAMES).join(", ");
+    const more = ended.ids.length > SHUTDOWN_NAMES ? ` and ${ended.ids.length - SHUTDOWN_NAMES} more` : "";
+    const workers = `${ended.workers === 1 ? "worker" : `${ended.workers} workers`} ${shown}${more}`;
     process.stdout.write(
       ended.workers === 0
         ? `stopped the supervisor (pid ${ended.pid}); no workers were running\n`

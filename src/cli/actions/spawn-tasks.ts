@@ -83,14 +83,30 @@ async function readTasks(from: string, cwd: string): Promise<string> {
 /** One JSON object a line; blank lines are skipped. Each is checked at this edge, naming its line. */
 async function parseLines(text: string, from: string): Promise<TaskLine[]> {
   const { z } = await import("zod");
-  const line = z.strictObject({
-    task: z.string().min(1, "is empty: give the worker a task"),
-    label: z.string().max(MAX_LABEL_CHARS).optional(),
-    role: z.enum(ROLES).optional(),
-    lens: z.string().min(1).max(MAX_NAME_CHARS).optional(),
-    write: z.array(z.string().min(1)).optional(),
-    readOnly: z.boolean().optional(),
-  });
+  // Each field's complaint in the CLI's words: what is wrong, and what it takes.
+  const line = z.strictObject(
+    {
+      task: z
+        .string({ error: 'is missing or not text: give {"task": "..."}' })
+        .min(1, "is empty: give the worker a task"),
+      label: z
+        .string({ error: "must be text" })
+        .max(MAX_LABEL_CHARS, `is over ${MAX_LABEL_CHARS} characters: shorten it`)
+        .optional(),
+      role: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }).optional(),
+      lens: z
+        .string({ error: "must be text" })
+        .min(1, "is empty: name the lens")
+        .max(MAX_NAME_CHARS, `is over ${MAX_NAME_CHARS} characters: shorten it`)
+        .optional(),
+      write: z.array(z.string().min(1), { error: 'must be a list of paths, like ["src/a.ts"]' }).optional(),
+      readOnly: z.boolean({ error: "must be true or false" }).optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === "invalid_type" ? 'must be one object, like {"task": "..."}' : undefined,
+    },
+  );
   const where = from === "-" ? "stdin" : from;
   const tasks: TaskLine[] = [];
   for (const [i, raw] of text.split("\n").entries()) {
@@ -107,7 +123,7 @@ async function parseLines(text: string, from: string): Promise<TaskLine[]> {
     const parsed = line.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const field = issue?.path.join(".") || "the line";
+      const field = issue?.path.length ? `"${issue.path.join(".")}"` : "the line";
       const what =
         issue?.code === "unrecognized_keys"
           ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")} (a line may have task, label, role, lens, write, readOnly)`
