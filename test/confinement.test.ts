@@ -48,10 +48,11 @@ const verdicts = (answer: string) =>
 describe("confinement: every worker writes only its scope", () => {
   let ws: Workspace;
   let outside: string;
+  let umask = 0o022;
   const homeFile = join(homedir(), `baton-confinement-${process.pid}.txt`);
   before(async () => {
     // The user's umask, which their workers' files must follow (not the supervisor's private one).
-    process.umask(0o027);
+    umask = process.umask(0o027);
     ws = await Workspace.create(directiveScript());
     outside = join(ws.dir, "..", `${ws.dir.split("/").pop()}-outside.txt`);
     mkdirSync(join(ws.dir, "sub"));
@@ -70,6 +71,7 @@ describe("confinement: every worker writes only its scope", () => {
     git(ws.dir, "commit", "-qm", "start");
   });
   after(async () => {
+    process.umask(umask);
     rmSync(homeFile, { force: true });
     rmSync(outside, { force: true });
     await ws.cleanup();
@@ -215,6 +217,54 @@ describe("confinement: every worker writes only its scope", () => {
     // protects in a folder it may write (.git, .codex, .agents, ...) are gone with it.
     assert.deepEqual(readdirSync(join(ws.dir, "dir")).sort(), ["made", "new.txt", "x.txt"]);
     assertUntouched();
+  });
+
+  test("two writers of one folder: the first to end takes none of the other's work and leaves its sandbox whole", async () => {
+    // Each agent's own sandbox mounts over .git (and .codex, .agents, .aws) in the folder it may write,
+    // made empty on the host where missing; removing it while the other runs would unmount it there.
+    // And what the first leaves beside its file is moved out when it ends, but not the file the second
+    // made in its own scope.
+    const pair = join(ws.dir, "pair");
+    mkdirSync(pair);
+    writeFileSync(join(pair, "a.txt"), "a\n");
+    const go = (n: number) => join(ws.dir, `pair-go-${n}`);
+    const waitFor = (n: number) => `while [ ! -e '${go(n)}' ]; do sleep 0.1; done`;
+    const spawnWriter = async (file: string, command: string) => {
+      const steps = [
+        { type: "shell", command },
+        { type: "message", text: "{{output}}" },
+      ];
+      const prompt = `confinement\n${modelScriptLine(steps as never)}`;
+      return (await ws.ok(["spawn", "--write", `pair/${file}`, prompt])).trim();
+    };
+    const first = await spawnWriter(
+      "a.txt",
+      `${waitFor(1)}; printf planted > '${join(pair, "a.txt")}'; printf junk > '${join(pair, "junk.txt")}'`,
+    );
+    const second = await spawnWriter(
+      "c.txt",
+      `printf made > '${join(pair, "c.txt")}'; ${waitFor(2)}; mkdir -p '${join(pair, ".git")}' 2>/dev/null; ${attempt([join(pair, ".git/HEAD")])}`,
+    );
+    // Both agents are in their commands, each in its own sandbox.
+    await ws.printed(first, /while \[/);
+    await ws.printed(second, /while \[/);
+    writeFileSync(go(1), "");
+    await ws.baton(["wait", first]);
+    assert.equal(readFileSync(join(pair, "a.txt"), "utf8"), "planted");
+    assert.equal(
+      existsSync(join(pair, "junk.txt")),
+      false,
+      "what the first made beside its file is moved out",
+    );
+    assert.equal(readFileSync(join(pair, "c.txt"), "utf8"), "made", "the second's file stays");
+    assert.ok(existsSync(join(pair, ".git")), "the second agent's mount point stays while it runs");
+    writeFileSync(go(2), "");
+    await ws.baton(["wait", second]);
+    const result = await ws.json<WorkerResult>(["result", second]);
+    assert.equal(verdicts(result.answer).get(join(pair, ".git/HEAD")), "DENIED", result.answer);
+    // Once the last of them has ended, nothing of either sandbox is left.
+    assert.deepEqual(readdirSync(pair).sort(), ["a.txt", "c.txt"]);
+    for (const n of [1, 2]) rmSync(go(n));
   });
 
   test("an isolated writer writes only in its own worktree", async () => {

@@ -1,7 +1,7 @@
 export { type AgentProgram, type Command, DEFAULT_WORKER_NICE, direct, workerNice } from "./launcher.js";
 export { launcherIn } from "./launcher-copy.js";
 export type { Layout, LayoutInput, Mount } from "./layout.js";
-export { clearMountPoints, type FolderNames, namesBefore } from "./mount-points.js";
+export { holdWriteRoots, type MountPointHold, releaseWriteRoots } from "./mount-points.js";
 export { isWithin, writeRoots } from "./paths.js";
 export { agentDaemonFolders, type Confiner, confiner, INSTALL_HINT, Sandbox } from "./sandbox.js";
 export { reachableSockets } from "./sockets.js";

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { findOnPath, isExecutableFile } from "../backend/locate.js";
 import { type AgentProgram, type Command, shielded } from "./launcher.js";
 import { type Layout, type LayoutInput, layoutFor } from "./layout.js";
+import { FolderShare } from "./shared-folders.js";
 import { type SweepReport, sweep } from "./sweep.js";
 
 /** Whether this machine can confine workers, and with what; probed once per process. */
@@ -93,10 +94,13 @@ export class Sandbox {
   private constructor(
     private readonly confined: Extract<Confiner, { ok: true }>,
     readonly layout: Layout,
+    private readonly share: FolderShare,
   ) {}
 
+  /** The sandbox of a worker about to start; {@link sweep} or {@link release} once it has ended. */
   static for(confined: Extract<Confiner, { ok: true }>, input: LayoutInput): Sandbox {
-    return new Sandbox(confined, layoutFor(input));
+    const layout = layoutFor(input);
+    return new Sandbox(confined, layout, FolderShare.join(layout.guarded));
   }
 
   /**
@@ -129,8 +133,18 @@ export class Sandbox {
     return covered ? `the socket ${path}, to be covered in the sandbox, went away as it started` : undefined;
   }
 
-  /** Moves out what the writer made beside its files; see {@link sweep}. */
+  /**
+   * Moves out what the writer made beside its files, but what it or a writer that shared its folders
+   * may write; see {@link sweep}.
+   */
   sweep(quarantine: string): SweepReport {
-    return sweep(this.layout.guarded, quarantine);
+    const report = sweep(this.layout.guarded, quarantine, this.share.allowed());
+    this.share.leave();
+    return report;
+  }
+
+  /** A worker that never started: the writers sharing its folders no longer wait on it. */
+  release(): void {
+    this.share.leave();
   }
 }

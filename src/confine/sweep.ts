@@ -10,6 +10,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { GuardedFolder } from "./layout.js";
+import { isMountPoint } from "./mount-points.js";
 import { isWithin } from "./paths.js";
 
 /** What a writer left outside its scope, and what Baton did about it. */
@@ -26,7 +27,12 @@ export interface SweepReport {
  * After a writer with file scopes ends: whatever it made in a guarded folder besides its own paths is
  * moved to `quarantine` (never deleted, never followed), and links it removed or changed are put back.
  */
-export function sweep(guarded: readonly GuardedFolder[], quarantine: string): SweepReport {
+export function sweep(
+  guarded: readonly GuardedFolder[],
+  quarantine: string,
+  /** Every path it may not move: its own scope, and those of writers that shared its folders. */
+  keep: readonly string[] = guarded.flatMap((g) => g.allowed),
+): SweepReport {
   const report = { moved: [] as string[], left: [] as string[], restored: [] as string[] };
   const moveOut = (path: string, root: string) => {
     const dest = join(quarantine, relative(root, path) || "entry");
@@ -44,13 +50,16 @@ export function sweep(guarded: readonly GuardedFolder[], quarantine: string): Sw
       for (const name of list(dir)) {
         const path = join(dir, name);
         if (known?.has(name)) continue;
-        if (folder.allowed.some((allowed) => isWithin(path, allowed))) continue;
+        if (keep.some((allowed) => isWithin(path, allowed))) continue;
         // A folder on the way to a path it may make (`--write new/dir/file`): look inside it.
-        if (folder.allowed.some((allowed) => isWithin(allowed, path)) && isPlainFolder(path)) {
+        if (keep.some((allowed) => isWithin(allowed, path)) && isPlainFolder(path)) {
           visit(path, undefined);
           continue;
         }
-        // Empty placeholders (an agent's own sandbox mounts over such names) hold nothing to keep.
+        // The empty folders an agent's own sandbox mounts over go once no writer runs here (another's
+        // agent may be using one now): see mount-points.ts.
+        if (dir === folder.dir && isMountPoint(name) && isEmptyFolder(path)) continue;
+        // Other empty placeholders hold nothing to keep.
         if (!removeIfEmpty(path)) moveOut(path, root);
       }
     };
@@ -89,6 +98,10 @@ function list(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+function isEmptyFolder(path: string): boolean {
+  return isPlainFolder(path) && list(path).length === 0;
 }
 
 function isPlainFolder(path: string): boolean {

@@ -5,13 +5,13 @@ import type { Backend, LaunchPlan } from "../backend/backend.js";
 import { agentStateDir } from "../backend/registry.js";
 import {
   agentDaemonFolders,
-  clearMountPoints,
   confiner,
   direct,
-  type FolderNames,
+  holdWriteRoots,
   launcherIn,
-  namesBefore,
+  type MountPointHold,
   reachableSockets,
+  releaseWriteRoots,
   Sandbox,
   type SweepReport,
   workerNice,
@@ -42,8 +42,8 @@ export interface WorkerLaunch {
   readonly lastMessageFile: string;
   /** Baton's sandbox, when the worker is confined. */
   readonly sandbox: Sandbox | undefined;
-  /** What was at the top of each folder it may write, for the mount points its agent leaves there. */
-  readonly writeRootNames: readonly FolderNames[];
+  /** Its hold on the folders it may write, for the mount points its agent leaves there. */
+  readonly mountPoints: MountPointHold;
   /** A `pipes` backend's conversation with its agent. */
   readonly converse?: LaunchPlan["converse"];
 }
@@ -61,7 +61,6 @@ export function launchWorker(
 ): WorkerLaunch {
   const scopePaths = spec.scope.kind === "write" ? spec.scope.paths : [];
   const roots = writeRoots(scopePaths);
-  const writeRootNames = namesBefore(roots);
   const confining = spec.confinement === "baton";
   const tmpDir = join(store.workerDir(spec.id), "tmp");
   if (!confining) freshTmpDir(store, tmpDir);
@@ -88,7 +87,7 @@ export function launchWorker(
       tmpDir,
       lastMessageFile,
       sandbox: undefined,
-      writeRootNames,
+      mountPoints: holdWriteRoots(roots),
       ...converse,
     };
   }
@@ -124,7 +123,7 @@ export function launchWorker(
     tmpDir,
     lastMessageFile,
     sandbox,
-    writeRootNames,
+    mountPoints: holdWriteRoots(roots),
     ...converse,
   };
 }
@@ -140,7 +139,7 @@ export function launchWorker(
 export async function clearAfter(
   store: Store,
   spec: WorkerSpec,
-  launch: Pick<WorkerLaunch, "tmpDir" | "lastMessageFile" | "sandbox" | "writeRootNames">,
+  launch: Pick<WorkerLaunch, "tmpDir" | "lastMessageFile" | "sandbox" | "mountPoints">,
 ): Promise<{ outsideScope: SweepReport | undefined; problem: string | undefined }> {
   let problem: string | undefined;
   const gone = [launch.lastMessageFile, ...(launch.sandbox ? [] : [launch.tmpDir])];
@@ -157,10 +156,16 @@ export async function clearAfter(
     }
   }
   const report = launch.sandbox?.sweep(join(store.workerDir(spec.id), "outside-scope"));
-  clearMountPoints(launch.writeRootNames);
+  releaseWriteRoots(launch.mountPoints);
   const outsideScope =
     report && report.moved.length + report.left.length + report.restored.length > 0 ? report : undefined;
   return { outsideScope, problem };
+}
+
+/** A launch whose agent never started: what it held for its run is let go. */
+export function releaseLaunch(launch: Pick<WorkerLaunch, "sandbox" | "mountPoints">): void {
+  launch.sandbox?.release();
+  releaseWriteRoots(launch.mountPoints);
 }
 
 /**

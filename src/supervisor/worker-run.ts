@@ -15,7 +15,7 @@ import { RunEvents } from "./run-events.js";
 import { RunLogs } from "./run-logs.js";
 import { type Attempt, RunSpend } from "./run-spend.js";
 import { Watchdogs } from "./watchdogs.js";
-import { clearAfter, launchWorker, type WorkerLaunch } from "./worker-launch.js";
+import { clearAfter, launchWorker, releaseLaunch, type WorkerLaunch } from "./worker-launch.js";
 
 const HEAD_BYTES = 2048;
 
@@ -136,6 +136,7 @@ export class WorkerRun {
       this.launch = launchWorker(this.store, this.spec, this.backend, this.env, this.attempt);
       this.terminal = await startAgent(this.backend.transport, this.launch, this.spec.cwd);
     } catch (error) {
+      if (this.launch) releaseLaunch(this.launch);
       this.finish(
         "failed",
         { kind: "spawn_failed", message: String((error as Error).message ?? error) },
