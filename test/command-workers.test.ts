@@ -103,7 +103,7 @@ describe("command workers, as every backend is tested", () => {
     const said = await ws.ok(["shutdown"]);
     assert.match(
       said,
-      new RegExp(`^stopped 2 workers ${ids.join(", ")} and the supervisor \\(pid \\d+\\)\\n$`),
+      new RegExp(`^stopped 2 workers \\(${ids.join(", ")}\\) and the supervisor \\(pid \\d+\\)\\n$`),
     );
     for (const id of ids) assert.equal((await resultOf(id)).state, "canceled");
   });

@@ -255,9 +255,15 @@ describe("baton plan", () => {
     assertOneLineError(await baton(["update"], '{"steps": []}'), /unknown field "steps"/, 2);
     assertOneLineError(
       await baton(["update"], '{"plan": [{"step": "a", "status": "done"}]}'),
-      /field "plan\[0\]\.status" is wrong/,
+      /field "plan\[0\]\.status" must be one of "pending", "in_progress", "completed": send /,
       2,
     );
+    assertOneLineError(
+      await baton(["update"], '{"plan": [{"step": 1, "status": "pending"}]}'),
+      /field "plan\[0\]\.step" must be text: send /,
+      2,
+    );
+    assertOneLineError(await baton(["update"], "[1]"), /the plan update value must be an object: send /, 2);
     assertOneLineError(
       await baton(["update"], JSON.stringify({ plan: steps("in_progress", "in_progress", "pending") })),
       /2 steps are in_progress/,

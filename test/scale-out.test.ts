@@ -465,12 +465,15 @@ describe("a workspace on a queue", () => {
     try {
       await jobs.waitUntilReady();
       const left = new Set(ids.map((id) => `${id}-d0`));
-      const ended = new Promise<void>((resolve) => {
+      const ended = new Promise<void>((resolve, reject) => {
         const done = (jobId: string) => {
           left.delete(jobId);
           if (left.size === 0) resolve();
         };
         jobs.on("completed", ({ jobId }) => done(jobId));
+        jobs.on("failed", ({ jobId, failedReason }) => {
+          if (left.has(jobId)) reject(new Error(`job ${jobId} failed on its host: ${failedReason}`));
+        });
         for (const job of [...left])
           void queue.getJobState(job).then((state) => state === "completed" && done(job));
       });

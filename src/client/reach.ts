@@ -33,6 +33,7 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
   const { socket } = endpointFor(home);
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   let giveUpAt = Math.min(Date.now() + LOST_SOCKET_WAIT_MS, deadline);
+  let extended = false;
   let startedAt = Number.NEGATIVE_INFINITY;
   let lostSeen = false;
   for (let attempt = 0; ; attempt++) {
@@ -71,8 +72,12 @@ export async function reachSupervisor(home: string, options: ReachOptions): Prom
         const { startSupervisor } = await import("./autostart.js");
         started = (await startSupervisor(home, options.env)).kind === "started";
         // One that took long to start (adopting its workers on a busy machine) is listening now:
-        // it gets its hello, not a "does not answer" for the time its start took.
-        if (started) giveUpAt = Math.max(giveUpAt, Math.min(Date.now() + LOST_SOCKET_WAIT_MS, deadline));
+        // it gets its hello, not a "does not answer" for the time its start took. Once: one that
+        // dies each time it is up is not started again and again.
+        if (started && !extended) {
+          extended = true;
+          giveUpAt = Math.max(giveUpAt, Math.min(Date.now() + LOST_SOCKET_WAIT_MS, deadline));
+        }
       }
     }
     if (Date.now() >= giveUpAt) {

@@ -12,6 +12,9 @@ import type { WorkerResult } from "../worker/types.js";
 import { type Checkouts, inCheckout } from "./checkouts.js";
 import { Reporter } from "./reporter.js";
 
+/** Runs this host process has begun. */
+let runsStarted = 0;
+
 /** What a host's jobs share. */
 export interface HostParts {
   readonly workspace: string;
@@ -56,7 +59,8 @@ export async function runJob(job: Job, parts: HostParts): Promise<JobOutcome> {
       "usage",
       `this follow-up continues thread ${followed}, whose session files are not on host ${parts.host}: run it where they are (a shared CODEX_HOME), or spawn a new worker`,
     );
-  const run = `${parts.host}.${process.pid}.${Date.now().toString(36)}`;
+  // Names this run of the job: a lost host's updates are told from its successor's by it.
+  const run = `${parts.host}.${process.pid}.${Date.now().toString(36)}.${(runsStarted++).toString(36)}`;
   await job.updateProgress({ host: parts.host });
   const reporter = new Reporter(parts.updates, {
     workspace: parts.workspace,

@@ -58,8 +58,21 @@ export function describeIssue(error: z.ZodError, input: unknown): string {
     return issue.path.length > 0 ? `${where} has unknown field ${keys}` : `has unknown field ${keys}`;
   }
   if (issue.path.length > 0 && valueAt(input, issue.path) === undefined) return `${where} is missing`;
+  // zod's own words ("Invalid input: expected string, received number") are for programmers.
+  if (issue.code === "invalid_type")
+    return `${where} must be ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
+  if (issue.code === "invalid_value")
+    return `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   return `${where} is wrong (${issue.message.replace(/\s+/g, " ")})`;
 }
+
+const TYPE_WORDS: Record<string, string> = {
+  string: "text",
+  array: "a list",
+  object: "an object",
+  boolean: "true or false",
+  number: "a number",
+};
 
 function fieldPath(path: readonly PropertyKey[]): string {
   return path

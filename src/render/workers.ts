@@ -22,7 +22,11 @@ export function table(header: readonly string[], rows: readonly (readonly string
 const LABEL_COLUMNS = 32;
 
 /** The `baton ls` table, by id (w2 before w10). */
-export function workerTable(workers: readonly WorkerInfo[]): string {
+export function workerTable(
+  workers: readonly WorkerInfo[],
+  /** The most columns a label takes; an agent reading the table (the MCP tool) gets it whole. */
+  labelColumns = LABEL_COLUMNS,
+): string {
   if (workers.length === 0) return 'no workers yet: start one with `baton spawn "TASK"`';
   // A workspace on a queue (docs/scale-out.md) also says which host runs each worker.
   const hosts = workers.some((w) => w.host !== undefined);
@@ -31,7 +35,7 @@ export function workerTable(workers: readonly WorkerInfo[]): string {
     [...workers].sort(byWorkerId).map((w) => [
       w.id,
       // A long label is cut, so that one does not push every row past the screen (`--json` has it whole).
-      clipColumns(w.label ?? "-", LABEL_COLUMNS),
+      clipColumns(w.label ?? "-", labelColumns),
       w.role ?? "-",
       // An unconfined worker is flagged where the eye goes first: its state.
       (w.state === "queued" && w.queuePosition ? `queued #${w.queuePosition}` : w.state) +

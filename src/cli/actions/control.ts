@@ -125,7 +125,7 @@ export async function shutdown(global: GlobalOptions): Promise<void> {
     // Which workers, by id (the first ten of a crowd, and how many more), and the supervisor.
     const shown = ended.ids.slice(0, SHUTDOWN_NAMES).join(", ");
     const more = ended.ids.length > SHUTDOWN_NAMES ? ` and ${ended.ids.length - SHUTDOWN_NAMES} more` : "";
-    const workers = `${ended.workers === 1 ? "worker" : `${ended.workers} workers`} ${shown}${more}`;
+    const workers = `${ended.workers === 1 ? "worker" : `${ended.workers} workers`} (${shown}${more})`;
     process.stdout.write(
       ended.workers === 0
         ? `stopped the supervisor (pid ${ended.pid}); no workers were running\n`

@@ -70,7 +70,7 @@ export function resultTools(session: BatonSession): Tool[] {
         const rest = leftOutLine(picked.leftOut, limit);
         return {
           text: [
-            workerTable(picked.shown),
+            workerTable(picked.shown, Number.POSITIVE_INFINITY),
             ...(rest ? [rest] : []),
             `(at most ${maxParallel} run at once)`,
             ...warnings,
