@@ -160,6 +160,8 @@ describe("worker text on a terminal", () => {
       const waited = await onScreen(ws, ["wait", id], ws.env, client);
       assert.equal(waited.code, 1, waited.output);
       assertShownAsText(waited, [`${id} (bidi\\u202elabel) failed`, ...failure]);
+      // It had ended already: nothing is waited for, and the screen does not say so.
+      assert.doesNotMatch(waited.output, /waiting for/);
 
       const listed = await onScreen(ws, ["ls"], ws.env, client);
       assert.equal(listed.code, 0, listed.output);

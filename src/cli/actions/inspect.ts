@@ -68,7 +68,11 @@ export async function wait(global: GlobalOptions, ids: string[], opts: WaitFlags
     const controller = new AbortController();
     const stopper = interruptible(controller, async () => awaited, baton, io);
     if (io.err.isTTY && awaited.length > 0) {
-      io.err.write(`baton: waiting for ${awaited.join(" ")} (Ctrl+C stops them)\n`);
+      // Named ones that have ended already are not waited for: their lines follow at once.
+      const going = ids.length
+        ? (await baton.list()).workers.filter((w) => ids.includes(w.id) && !isFinal(w.state)).map((w) => w.id)
+        : awaited;
+      if (going.length > 0) io.err.write(`baton: waiting for ${going.join(" ")} (Ctrl+C stops them)\n`);
     }
     const progress = await liveProgress(baton, awaited, opts, printed, io);
     try {
