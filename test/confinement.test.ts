@@ -223,19 +223,20 @@ describe("confinement: every worker writes only its scope", () => {
     // Each agent's own sandbox mounts over .git (and .codex, .agents, .aws) in the folder it may write,
     // made empty on the host where missing; removing it while the other runs would unmount it there.
     // And what the first leaves beside its file is moved out when it ends, but not the file the second
-    // made in its own scope.
+    // made in its own scope. The second runs without Baton's sandbox (--unconfined): its agent's own
+    // sandbox is all it has, and its file is its work all the same.
     const pair = join(ws.dir, "pair");
     mkdirSync(pair);
     writeFileSync(join(pair, "a.txt"), "a\n");
     const go = (n: number) => join(ws.dir, `pair-go-${n}`);
     const waitFor = (n: number) => `while [ ! -e '${go(n)}' ]; do sleep 0.1; done`;
-    const spawnWriter = async (file: string, command: string) => {
+    const spawnWriter = async (file: string, command: string, flags: string[] = []) => {
       const steps = [
         { type: "shell", command },
         { type: "message", text: "{{output}}" },
       ];
       const prompt = `confinement\n${modelScriptLine(steps as never)}`;
-      return (await ws.ok(["spawn", "--write", `pair/${file}`, prompt])).trim();
+      return (await ws.ok(["spawn", ...flags, "--write", `pair/${file}`, prompt])).trim();
     };
     const first = await spawnWriter(
       "a.txt",
@@ -244,6 +245,7 @@ describe("confinement: every worker writes only its scope", () => {
     const second = await spawnWriter(
       "c.txt",
       `printf made > '${join(pair, "c.txt")}'; ${waitFor(2)}; mkdir -p '${join(pair, ".git")}' 2>/dev/null; ${attempt([join(pair, ".git/HEAD")])}`,
+      ["--unconfined"],
     );
     // Both agents are in their commands, each in its own sandbox.
     await ws.printed(first, /while \[/);
@@ -257,7 +259,10 @@ describe("confinement: every worker writes only its scope", () => {
       "what the first made beside its file is moved out",
     );
     assert.equal(readFileSync(join(pair, "c.txt"), "utf8"), "made", "the second's file stays");
-    assert.ok(existsSync(join(pair, ".git")), "the second agent's mount point stays while it runs");
+    assert.ok(
+      existsSync(join(pair, ".git")),
+      `the second agent's mount point stays while it runs: ${readdirSync(pair).join(" ")}; ${JSON.stringify(await ws.json(["result", first]))}`,
+    );
     writeFileSync(go(2), "");
     await ws.baton(["wait", second]);
     const result = await ws.json<WorkerResult>(["result", second]);

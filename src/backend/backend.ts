@@ -125,6 +125,12 @@ export interface Backend {
    * them writable. Made if missing.
    */
   agentHomes(env: Readonly<Record<string, string>>): string[];
+  /**
+   * Whether the agent's own sandbox mounts over `.git`, `.codex`, `.agents` and `.aws` in each folder
+   * it may write, making each one missing (codex): Baton makes them first, and removes them when the
+   * last writer there ends (see confine/shared-folders.ts).
+   */
+  readonly makesMountPoints?: boolean;
   /** Whether `launch` can continue a thread (`resumeThreadId`). */
   readonly canResume: boolean;
   /**

@@ -22,6 +22,7 @@ export const codexBackend: Backend = {
   name: "codex",
   transport: "pty",
   endsAfterTurn: true,
+  makesMountPoints: true,
 
   locate({ explicitBin, env, cwd }) {
     const given = explicitBin ?? env.BATON_CODEX_BIN;

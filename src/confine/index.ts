@@ -1,8 +1,8 @@
 export { type AgentProgram, type Command, DEFAULT_WORKER_NICE, direct, workerNice } from "./launcher.js";
 export { launcherIn } from "./launcher-copy.js";
 export type { Layout, LayoutInput, Mount } from "./layout.js";
-export { holdWriteRoots, type MountPointHold, releaseWriteRoots } from "./mount-points.js";
 export { isWithin, writeRoots } from "./paths.js";
 export { agentDaemonFolders, type Confiner, confiner, INSTALL_HINT, Sandbox } from "./sandbox.js";
+export { FolderShare } from "./shared-folders.js";
 export { reachableSockets } from "./sockets.js";
 export type { SweepReport } from "./sweep.js";

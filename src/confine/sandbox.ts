@@ -2,7 +2,6 @@ import { spawnSync } from "node:child_process";
 import { findOnPath, isExecutableFile } from "../backend/locate.js";
 import { type AgentProgram, type Command, shielded } from "./launcher.js";
 import { type Layout, type LayoutInput, layoutFor } from "./layout.js";
-import { FolderShare } from "./shared-folders.js";
 import { type SweepReport, sweep } from "./sweep.js";
 
 /** Whether this machine can confine workers, and with what; probed once per process. */
@@ -94,13 +93,10 @@ export class Sandbox {
   private constructor(
     private readonly confined: Extract<Confiner, { ok: true }>,
     readonly layout: Layout,
-    private readonly share: FolderShare,
   ) {}
 
-  /** The sandbox of a worker about to start; {@link sweep} or {@link release} once it has ended. */
   static for(confined: Extract<Confiner, { ok: true }>, input: LayoutInput): Sandbox {
-    const layout = layoutFor(input);
-    return new Sandbox(confined, layout, FolderShare.join(layout.guarded));
+    return new Sandbox(confined, layoutFor(input));
   }
 
   /**
@@ -134,17 +130,10 @@ export class Sandbox {
   }
 
   /**
-   * Moves out what the writer made beside its files, but what it or a writer that shared its folders
-   * may write; see {@link sweep}.
+   * Moves out what the writer made beside its files, but `keep`: what it or a writer that shared its
+   * folders may write (see shared-folders.ts); see {@link sweep}.
    */
-  sweep(quarantine: string): SweepReport {
-    const report = sweep(this.layout.guarded, quarantine, this.share.allowed());
-    this.share.leave();
-    return report;
-  }
-
-  /** A worker that never started: the writers sharing its folders no longer wait on it. */
-  release(): void {
-    this.share.leave();
+  sweep(quarantine: string, keep: readonly string[]): SweepReport {
+    return sweep(this.layout.guarded, quarantine, keep);
   }
 }

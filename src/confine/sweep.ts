@@ -10,8 +10,8 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { GuardedFolder } from "./layout.js";
-import { isMountPoint } from "./mount-points.js";
 import { isWithin } from "./paths.js";
+import { isMountPoint } from "./shared-folders.js";
 
 /** What a writer left outside its scope, and what Baton did about it. */
 export interface SweepReport {
@@ -57,7 +57,7 @@ export function sweep(
           continue;
         }
         // The empty folders an agent's own sandbox mounts over go once no writer runs here (another's
-        // agent may be using one now): see mount-points.ts.
+        // agent may be using one now): see shared-folders.ts.
         if (dir === folder.dir && isMountPoint(name) && isEmptyFolder(path)) continue;
         // Other empty placeholders hold nothing to keep.
         if (!removeIfEmpty(path)) moveOut(path, root);

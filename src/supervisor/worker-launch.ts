@@ -7,11 +7,9 @@ import {
   agentDaemonFolders,
   confiner,
   direct,
-  holdWriteRoots,
+  FolderShare,
   launcherIn,
-  type MountPointHold,
   reachableSockets,
-  releaseWriteRoots,
   Sandbox,
   type SweepReport,
   workerNice,
@@ -42,8 +40,8 @@ export interface WorkerLaunch {
   readonly lastMessageFile: string;
   /** Baton's sandbox, when the worker is confined. */
   readonly sandbox: Sandbox | undefined;
-  /** Its hold on the folders it may write, for the mount points its agent leaves there. */
-  readonly mountPoints: MountPointHold;
+  /** Its place among the writers sharing the folders it may write: see confine/shared-folders.ts. */
+  readonly share: FolderShare;
   /** A `pipes` backend's conversation with its agent. */
   readonly converse?: LaunchPlan["converse"];
 }
@@ -58,6 +56,21 @@ export function launchWorker(
   backend: Backend,
   baseEnv: Record<string, string>,
   attempt: { readonly promptFile?: string; readonly resumeThreadId?: string },
+): WorkerLaunch {
+  const scopePaths = spec.scope.kind === "write" ? spec.scope.paths : [];
+  // Joined first: the mount points it may make are there before the sandbox's layout is read.
+  const share = FolderShare.join(scopePaths, { mountPoints: backend.makesMountPoints === true });
+  try {
+    return launchSharing(share, store, spec, backend, baseEnv, attempt);
+  } catch (error) {
+    share.leave();
+    throw error;
+  }
+}
+
+function launchSharing(
+  share: FolderShare,
+  ...[store, spec, backend, baseEnv, attempt]: Parameters<typeof launchWorker>
 ): WorkerLaunch {
   const scopePaths = spec.scope.kind === "write" ? spec.scope.paths : [];
   const roots = writeRoots(scopePaths);
@@ -87,7 +100,7 @@ export function launchWorker(
       tmpDir,
       lastMessageFile,
       sandbox: undefined,
-      mountPoints: holdWriteRoots(roots),
+      share,
       ...converse,
     };
   }
@@ -123,7 +136,7 @@ export function launchWorker(
     tmpDir,
     lastMessageFile,
     sandbox,
-    mountPoints: holdWriteRoots(roots),
+    share,
     ...converse,
   };
 }
@@ -139,7 +152,7 @@ export function launchWorker(
 export async function clearAfter(
   store: Store,
   spec: WorkerSpec,
-  launch: Pick<WorkerLaunch, "tmpDir" | "lastMessageFile" | "sandbox" | "mountPoints">,
+  launch: Pick<WorkerLaunch, "tmpDir" | "lastMessageFile" | "sandbox" | "share">,
 ): Promise<{ outsideScope: SweepReport | undefined; problem: string | undefined }> {
   let problem: string | undefined;
   const gone = [launch.lastMessageFile, ...(launch.sandbox ? [] : [launch.tmpDir])];
@@ -155,17 +168,19 @@ export async function clearAfter(
       problem ??= `${path === launch.tmpDir ? "its temporary folder" : "its answer file"} stays: ${(error as Error).message}`;
     }
   }
-  const report = launch.sandbox?.sweep(join(store.workerDir(spec.id), "outside-scope"));
-  releaseWriteRoots(launch.mountPoints);
+  const report = launch.sandbox?.sweep(
+    join(store.workerDir(spec.id), "outside-scope"),
+    launch.share.allowed(),
+  );
+  launch.share.leave();
   const outsideScope =
     report && report.moved.length + report.left.length + report.restored.length > 0 ? report : undefined;
   return { outsideScope, problem };
 }
 
 /** A launch whose agent never started: what it held for its run is let go. */
-export function releaseLaunch(launch: Pick<WorkerLaunch, "sandbox" | "mountPoints">): void {
-  launch.sandbox?.release();
-  releaseWriteRoots(launch.mountPoints);
+export function releaseLaunch(launch: Pick<WorkerLaunch, "share">): void {
+  launch.share.leave();
 }
 
 /**
