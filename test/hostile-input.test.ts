@@ -142,7 +142,9 @@ function snapshot(dir: string, skip: readonly string[]): Map<string, string> {
       const path = join(at, name);
       if (skip.includes(path)) continue;
       const info = lstatSync(path);
-      found.set(relative(dir, path), `${info.isDirectory() ? "dir" : info.size} ${info.mtimeMs}`);
+      // A folder by its entries (walked below), not its time: a codex writer's folder gets the empty
+      // mount points Baton makes for its agent and removes when it ends, which leaves nothing there.
+      found.set(relative(dir, path), info.isDirectory() ? "dir" : `${info.size} ${info.mtimeMs}`);
       if (info.isDirectory()) walk(path);
     }
   };
@@ -297,12 +299,15 @@ const GROUPS: { readonly name: string; readonly cases: readonly Case[] }[] = [
         /--cwd \/etc\/passwd is not a folder/,
       ),
       {
-        name: "a --write path outside the project is the worker's, and Baton writes nothing there",
+        name: "a --write path outside the project is the worker's, and Baton leaves nothing there",
         run: async () => {
+          const folder = join(cwd, "../..");
+          const entries = readdirSync(folder).sort();
           const result = await baton(["spawn", "--write", "../../outside", "--codex-bin", COUNT, "hi"]);
           assert.equal(result.code, 0, result.stderr);
           assert.equal((await baton(["wait", result.stdout.trim()])).code, 0);
           assert.ok(!existsSync(join(cwd, "../../outside")));
+          assert.deepEqual(readdirSync(folder).sort(), entries);
         },
       },
       refused(

@@ -187,10 +187,13 @@ describe("worker text on a terminal", () => {
     writeFileSync(file, "steps:\n  - id: echo\n    task: say what you say\n");
     const screen = await onScreen(ws, ["run", file, "--codex-bin", ESCAPE_AGENT]);
     assert.equal(screen.code, 0, screen.output);
-    // Baton's own colours on the progress lines are the only escape sequences allowed.
+    // Baton's own colours on the progress lines are the only escape sequences allowed, and, where the
+    // run lasts long enough for its live lines, the ones that redraw them (erase a line, erase below,
+    // go up), none of which the hostile text holds.
     const ours = /\x1b\[(?:0|1|3[0-9])m/g;
+    const redraw = /\x1b\[(?:2K|J|[0-9]*F)/g;
     assert.match(screen.output, ours, "the progress is coloured");
-    assertShownAsText({ ...screen, output: screen.output.replace(ours, "") });
+    assertShownAsText({ ...screen, output: screen.output.replace(ours, "").replace(redraw, "") });
     const piped = await ws.baton(["run", file, "--codex-bin", ESCAPE_AGENT, "--json"]);
     assert.equal(piped.code, 0, piped.stderr);
     assert.ok((JSON.parse(piped.stdout) as { markdown: string }).markdown.includes(ANSWER));
