@@ -56,6 +56,7 @@ export function waitProgress(
   ids: readonly string[],
   options: WaitProgressOptions,
 ): WaitProgress {
+  if (!options.live && ids.length > 0) return endsOnly(baton, ids, options);
   const controller = new AbortController();
   const colour = colourAllowed(options.env ?? process.env);
   const ended = new Set<string>();
@@ -108,6 +109,27 @@ export function waitProgress(
     else draw(text);
   };
   return { stop, above };
+}
+
+/**
+ * With nothing to draw, only each end is wanted: the supervisor is asked to answer when any of the
+ * workers not seen ended yet ends, once per end, rather than followed event by event and listed after
+ * each batch (which cost it several milliseconds of CPU a worker while the workers crowd the machine).
+ */
+function endsOnly(baton: Baton, ids: readonly string[], options: WaitProgressOptions): WaitProgress {
+  const controller = new AbortController();
+  const follow = async () => {
+    let left = [...new Set(ids)];
+    while (left.length > 0) {
+      const { workers } = await baton.wait(left, { any: true }, controller.signal);
+      if (controller.signal.aborted) return;
+      for (const worker of workers)
+        if (isFinal(worker.state) && (options.select?.(worker) ?? true)) options.onEnded?.(worker);
+      left = workers.filter((w) => !isFinal(w.state)).map((w) => w.id);
+    }
+  };
+  follow().catch(() => {});
+  return { stop: () => controller.abort(), above: () => {} };
 }
 
 function firstAtSigint(handler: () => void): () => void {
