@@ -83,6 +83,29 @@ describe("a supervisor that stops answering or loses its socket", () => {
     await ws.ok(["stop", id, "--grace", "0"]);
   });
 
+  test("a caller held up by a long synchronous call keeps its connection: its own pause is not the supervisor's silence", async () => {
+    const id = await spawnIdle();
+    const baton = await Baton.open({ home: ws.home, cwd: ws.dir, env: ws.env });
+    try {
+      const waiting = baton.wait([id]).then(
+        (result) => result,
+        (error: BatonError) => error,
+      );
+      await baton.list();
+      // Longer than a supervisor may stay silent (5 s), as a caller's spawnSync or a large synchronous
+      // read holds it: what the supervisor sent meanwhile is unread, not missing.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 7_000);
+      const { workers } = await baton.list();
+      assert.equal(workers.find((w) => w.id === id)?.state, "running");
+      await ws.ok(["stop", id, "--grace", "0"]);
+      const waited = await waiting;
+      assert.ok(!(waited instanceof Error), `the wait failed: ${(waited as Error).message}`);
+      assert.equal(waited.workers.find((w) => w.id === id)?.state, "canceled");
+    } finally {
+      baton.close();
+    }
+  });
+
   test("baton shutdown ends a stopped supervisor by its pid, and its workers with it", async () => {
     const id = await spawnIdle();
     const pid = ws.supervisorPid();

@@ -14,6 +14,7 @@ import { ANSWER_TIMEOUT_MS, isStopped, lockHolder, notAnswering } from "./superv
 // disk is stuck).
 
 const PING_AFTER_MS = 1_000;
+const BEAT_MS = PING_AFTER_MS / 2;
 /** A hello not answered by then: whether the supervisor is stopped (it then answers nothing) is looked at. */
 const STOPPED_CHECK_MS = 500;
 
@@ -32,6 +33,8 @@ export class Connection implements Transport {
   private readonly pending = new Map<number, Pending>();
   private failure: BatonError | undefined;
   private lastHeard = Date.now();
+  /** When the heartbeat last ran. */
+  private lastBeat = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private pinging = false;
   /** The supervisor's pid, from its answer to the hello. */
@@ -183,9 +186,16 @@ export class Connection implements Transport {
         return;
       }
       if (timeoutMs !== undefined) {
+        // Judged after the socket is read once more: if this process was held up (a long synchronous
+        // call), the reply may be waiting there, unread, though it came in time.
         timer = setTimeout(() => {
-          const seconds = Math.round(timeoutMs / 100) / 10;
-          drop(notAnswering(this.home, this.pid, `is not answering (no reply to ${method} in ${seconds} s)`));
+          setImmediate(() => {
+            if (!this.pending.has(id)) return;
+            const seconds = Math.round(timeoutMs / 100) / 10;
+            drop(
+              notAnswering(this.home, this.pid, `is not answering (no reply to ${method} in ${seconds} s)`),
+            );
+          });
         }, timeoutMs);
       }
       if (!ping) this.startHeartbeat();
@@ -196,7 +206,8 @@ export class Connection implements Transport {
   private startHeartbeat(): void {
     if (this.heartbeat) return;
     this.lastHeard = Math.max(this.lastHeard, Date.now() - PING_AFTER_MS); // quiet until now is not silence
-    this.heartbeat = setInterval(() => this.beat(), PING_AFTER_MS / 2);
+    this.lastBeat = Date.now();
+    this.heartbeat = setInterval(() => this.beat(), BEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -210,7 +221,13 @@ export class Connection implements Transport {
       this.stopHeartbeat();
       return;
     }
-    const quiet = Date.now() - this.lastHeard;
+    // Silence counts only while this process could listen: a beat that comes late was held up here (a
+    // long synchronous call), and what the supervisor sent meanwhile is still unread in the socket.
+    const now = Date.now();
+    const held = now - this.lastBeat - BEAT_MS;
+    this.lastBeat = now;
+    if (held > 0) this.lastHeard = Math.min(now, this.lastHeard + held);
+    const quiet = now - this.lastHeard;
     if (quiet >= ANSWER_TIMEOUT_MS) {
       this.fail(notAnswering(this.home, this.pid));
       return;
