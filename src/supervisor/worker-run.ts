@@ -1,18 +1,19 @@
 import type { Backend } from "../backend/backend.js";
 import type { SweepReport } from "../confine/index.js";
-import { Redactor, redact, secretsOf } from "../store/redact.js";
+import { Redactor, secretsOf } from "../store/redact.js";
 import type { Store } from "../store/store.js";
 import type { FinalState } from "../worker/state.js";
 import type { EndReason, Usage, WorkerResult, WorkerSpec } from "../worker/types.js";
 import { ZERO_USAGE } from "../worker/types.js";
 import { type AgentTerminal, startAgent } from "./agent-terminal.js";
-import { type Clock, isoNow, realClock } from "./clock.js";
+import { type Clock, realClock } from "./clock.js";
 import { AgentLeftovers } from "./leftovers.js";
 import type { ProcessId } from "./proc-stat.js";
 import { agentStarted, signalAll, workerProcesses } from "./processes.js";
 import { EXIT_AFTER_ANSWER_GRACE_MS, EXIT_AFTER_ANSWER_SECONDS, endOf, type StopCause } from "./run-end.js";
 import { RunEvents } from "./run-events.js";
 import { RunLogs } from "./run-logs.js";
+import { attemptResult } from "./run-result.js";
 import { type Attempt, RunSpend } from "./run-spend.js";
 import { Watchdogs } from "./watchdogs.js";
 import { clearAfter, launchWorker, releaseLaunch, type WorkerLaunch } from "./worker-launch.js";
@@ -277,25 +278,20 @@ export class WorkerRun {
     const idle = reason?.kind === "timeout" && reason.limit === "idle";
     if (state !== "failed" && !idle) this.transient = undefined;
     this.logs.close();
-    this.resolveEnded({
-      id: this.spec.id,
-      label: this.spec.label,
-      role: this.spec.role,
-      state,
-      answer: redact(outcome?.answer ?? "", this.secrets),
-      answerSource: outcome?.answerSource ?? "none",
-      answerMismatch: outcome?.answerMismatch ?? false,
-      exitCode,
-      durationMs: this.clock.now() - this.startedAt,
-      usage: this.usage,
-      retries: 0,
-      resumes: 0,
-      threadId: this.threadId,
-      reason,
-      endedAt: isoNow(this.clock),
-      ...this.spend.recorded(),
-      confinement: this.spec.confinement,
-      ...(this.outsideScope ? { outsideScope: this.outsideScope } : {}),
-    });
+    this.resolveEnded(
+      attemptResult(
+        this.spec,
+        { state, reason, outcome, exitCode },
+        {
+          secrets: this.secrets,
+          startedAt: this.startedAt,
+          clock: this.clock,
+          usage: this.usage,
+          threadId: this.threadId,
+          spent: this.spend.recorded(),
+          outsideScope: this.outsideScope,
+        },
+      ),
+    );
   }
 }
