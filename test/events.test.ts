@@ -179,6 +179,21 @@ describe("the event stream", () => {
       assert.ok(spawned && spawned.seq > seq, "the new worker's events come after the old ones");
       const mine = await baton.events(seq, { workers: [id!] });
       assert.ok(mine.events.length > 0 && mine.events.every((e) => !("worker" in e) || e.worker === id));
+      // Asked for by type: only the worker's moves, each once, in order.
+      const moves = await baton.events(seq, { workers: [id!], types: ["state"] });
+      assert.deepEqual(
+        moves.events.map((e) => (e.type === "state" ? e.to : e.type)),
+        ["queued", "running", "succeeded"],
+      );
+      // From any seq, the events after it and none before, whether kept in memory or read back.
+      for (const from of [seqs[1]!, seq, seqs.at(-3)!]) {
+        const after = await baton.events(from, { max: 2 });
+        assert.deepEqual(
+          after.events.map((e) => e.seq),
+          [from + 1, from + 2],
+        );
+      }
+      await assert.rejects(baton.events(0, { types: ["nope" as "state"] }), /types/);
     } finally {
       baton.close();
     }

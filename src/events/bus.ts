@@ -1,5 +1,5 @@
 import type { EventLog } from "./log.js";
-import { type BatonEvent, type EventBatch, type EventBody, workerOf } from "./types.js";
+import { type BatonEvent, type EventBatch, type EventBody, type EventType, workerOf } from "./types.js";
 
 /** How many recent events are kept in memory (up to a quarter more); older ones are read back from the log. */
 const KEEP = 20_000;
@@ -14,6 +14,8 @@ export interface EventQuery {
   readonly waitMs?: number;
   /** Only events about these workers (events about no worker, such as plans and runs, always pass). */
   readonly workers?: readonly string[];
+  /** Only events of these types. @default every type */
+  readonly types?: readonly EventType[];
 }
 
 /**
@@ -55,7 +57,9 @@ export class EventBus {
     since = Math.min(since, this.last);
     const max = Math.min(query.max ?? MAX_BATCH, MAX_BATCH);
     const wanted = query.workers?.length ? new Set(query.workers) : undefined;
+    const types = query.types?.length ? new Set(query.types) : undefined;
     const matches = (event: BatonEvent) => {
+      if (types && !types.has(event.type)) return false;
       const worker = workerOf(event);
       return !wanted || worker === undefined || wanted.has(worker);
     };
@@ -71,8 +75,8 @@ export class EventBus {
     }
     const events: BatonEvent[] = [];
     let next = since;
-    for (const event of source) {
-      if (event.seq <= since) continue;
+    for (let i = firstAfter(source, since); i < source.length; i++) {
+      const event = source[i]!;
       next = event.seq;
       if (matches(event)) events.push(event);
       if (events.length >= max) break;
@@ -114,4 +118,16 @@ export class EventBus {
   close(): void {
     this.log?.flush();
   }
+}
+
+/** The index of the first of `events` (in order of seq) after `since`: read from there, not from the start. */
+function firstAfter(events: readonly BatonEvent[], since: number): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (events[middle]!.seq <= since) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

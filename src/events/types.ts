@@ -83,6 +83,23 @@ export type EventBody =
 
 export type EventType = EventBody["type"];
 
+/** Every event type, for a reader that asks for some only (a new type goes here too). */
+export const EVENT_TYPES = [
+  "spawned",
+  "state",
+  "started",
+  "thread",
+  "usage",
+  "output",
+  "retry",
+  "answer",
+  "damage",
+  "problem",
+  "plan",
+  "run",
+  "step",
+] as const satisfies readonly EventType[];
+
 /** The events a run may publish itself (it runs in the caller's process, not the supervisor's). */
 export type PublishedBody = Extract<EventBody, { type: "plan" | "run" | "step" }>;
 

@@ -1,5 +1,6 @@
 import { isAbsolute } from "node:path";
 import { z } from "zod";
+import { EVENT_TYPES } from "../events/types.js";
 import { ROLES, THREAD_ID } from "../worker/types.js";
 import {
   MAX_COST_BUDGET_USD,
@@ -180,6 +181,7 @@ export const eventsParams = z.strictObject({
   max: z.number().int().min(1).max(1_000).optional(),
   waitMs: z.number().int().min(0).max(MAX_WAIT_MS).optional(),
   workers: workerIds.optional(),
+  types: z.array(z.enum(EVENT_TYPES)).max(EVENT_TYPES.length).optional(),
 });
 
 const runName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a run id");

@@ -16,6 +16,8 @@ import { colourAllowed, STATE_SGR } from "./palette.js";
 
 /** How often the elapsed times are redrawn when nothing else happens. */
 const TICK_MS = 1_000;
+/** How long one request for events waits for the first one. */
+const LONG_POLL_MS = 25_000;
 
 /** Where the live lines are drawn: a terminal (stderr), with its size when known. */
 export interface Terminal {
@@ -112,20 +114,38 @@ export function waitProgress(
 }
 
 /**
- * With nothing to draw, only each end is wanted: the supervisor is asked to answer when any of the
- * workers not seen ended yet ends, once per end, rather than followed event by event and listed after
- * each batch (which cost it several milliseconds of CPU a worker while the workers crowd the machine).
+ * With nothing to draw, only each end is wanted: the workers are listed once, then only their state
+ * events are followed, each final one handed on as the listing's row with its final state and reason.
+ * Not followed event by event and listed after each batch, which cost the supervisor several
+ * milliseconds of CPU a worker while the workers crowd the machine; nor a wait for any of the rest
+ * after each end, which lists all the rest each time (N times N rows).
  */
 function endsOnly(baton: Baton, ids: readonly string[], options: WaitProgressOptions): WaitProgress {
   const controller = new AbortController();
+  const { signal } = controller;
+  const workers = [...new Set(ids)];
+  const seen = new Set<string>();
+  const ended = (worker: WorkerInfo) => {
+    if (signal.aborted || seen.has(worker.id) || !isFinal(worker.state)) return;
+    seen.add(worker.id);
+    if (options.select?.(worker) ?? true) options.onEnded?.(worker);
+  };
   const follow = async () => {
-    let left = [...new Set(ids)];
-    while (left.length > 0) {
-      const { workers } = await baton.wait(left, { any: true }, controller.signal);
-      if (controller.signal.aborted) return;
-      for (const worker of workers)
-        if (isFinal(worker.state) && (options.select?.(worker) ?? true)) options.onEnded?.(worker);
-      left = workers.filter((w) => !isFinal(w.state)).map((w) => w.id);
+    const listing = await baton.list(signal, { workers });
+    const rows = new Map(listing.workers.map((w) => [w.id, w]));
+    for (const worker of listing.workers) ended(worker);
+    let since = listing.seq;
+    while (!signal.aborted && seen.size < rows.size) {
+      const query = { workers, types: ["state" as const], waitMs: LONG_POLL_MS };
+      const batch = await baton.events(since, query, signal);
+      since = batch.next;
+      if (batch.missed > 0)
+        for (const worker of (await baton.list(signal, { workers })).workers) ended(worker);
+      for (const event of batch.events) {
+        if (event.type !== "state") continue;
+        const row = rows.get(event.worker);
+        if (row) ended({ ...row, state: event.to, reason: event.reason });
+      }
     }
   };
   follow().catch(() => {});
