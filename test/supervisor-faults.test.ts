@@ -106,6 +106,21 @@ describe("a supervisor that stops answering or loses its socket", () => {
     }
   });
 
+  test("a request whose reply came while its caller was held up is answered, not timed out", async () => {
+    await ws.ok(["ls"]); // a supervisor runs
+    const { Connection } = await import("../dist/client/connection.js");
+    const { endpointFor } = await import("../dist/supervisor/endpoint.js");
+    const connection = await Connection.open(endpointFor(ws.home).socket, { home: ws.home });
+    try {
+      const listed = connection.request<{ workers: unknown[] }>("list", {}, { timeoutMs: 300 });
+      // The reply comes within its 300 ms, while this process is held for a second: it is read, not dropped.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+      assert.ok(Array.isArray((await listed).workers));
+    } finally {
+      connection.close();
+    }
+  });
+
   test("baton shutdown ends a stopped supervisor by its pid, and its workers with it", async () => {
     const id = await spawnIdle();
     const pid = ws.supervisorPid();

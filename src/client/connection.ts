@@ -186,17 +186,25 @@ export class Connection implements Transport {
         return;
       }
       if (timeoutMs !== undefined) {
+        const due = Date.now() + timeoutMs;
+        let heldUp = false;
         // Judged after the socket is read once more: if this process was held up (a long synchronous
-        // call), the reply may be waiting there, unread, though it came in time.
-        timer = setTimeout(() => {
+        // call), the reply may be waiting there, unread, though it came in time; or still coming in,
+        // if it is large: then it gets one more while of listening.
+        const judge = () =>
           setImmediate(() => {
             if (!this.pending.has(id)) return;
+            if (!heldUp && Date.now() - due > BEAT_MS) {
+              heldUp = true;
+              timer = setTimeout(judge, ANSWER_TIMEOUT_MS);
+              return;
+            }
             const seconds = Math.round(timeoutMs / 100) / 10;
             drop(
               notAnswering(this.home, this.pid, `is not answering (no reply to ${method} in ${seconds} s)`),
             );
           });
-        }, timeoutMs);
+        timer = setTimeout(judge, timeoutMs);
       }
       if (!ping) this.startHeartbeat();
       this.socket.write(line);

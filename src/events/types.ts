@@ -83,22 +83,25 @@ export type EventBody =
 
 export type EventType = EventBody["type"];
 
-/** Every event type, for a reader that asks for some only (a new type goes here too). */
-export const EVENT_TYPES = [
-  "spawned",
-  "state",
-  "started",
-  "thread",
-  "usage",
-  "output",
-  "retry",
-  "answer",
-  "damage",
-  "problem",
-  "plan",
-  "run",
-  "step",
-] as const satisfies readonly EventType[];
+/** Every event type once: a type missing here, or one that is not a type, fails to compile. */
+const TYPES: Record<EventType, true> = {
+  spawned: true,
+  state: true,
+  started: true,
+  thread: true,
+  usage: true,
+  output: true,
+  retry: true,
+  answer: true,
+  damage: true,
+  problem: true,
+  plan: true,
+  run: true,
+  step: true,
+};
+
+/** Every event type, for a reader that asks for some only. */
+export const EVENT_TYPES = Object.keys(TYPES) as [EventType, ...EventType[]];
 
 /** The events a run may publish itself (it runs in the caller's process, not the supervisor's). */
 export type PublishedBody = Extract<EventBody, { type: "plan" | "run" | "step" }>;

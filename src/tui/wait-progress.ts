@@ -1,4 +1,5 @@
 import type { Baton } from "../client/baton.js";
+import { BatonError } from "../errors.js";
 import { count, duration } from "../render/numbers.js";
 import { terminalText } from "../render/terminal-text.js";
 import { isFinal } from "../worker/state.js";
@@ -35,12 +36,15 @@ export interface WaitProgressOptions {
    */
   readonly onInterrupt?: (handler: () => void) => () => void;
   /** Called once for each awaited worker as it ends (the moment it is seen ended). */
-  readonly onEnded?: (worker: WorkerInfo) => void;
+  readonly onEnded?: (worker: EndedWorker) => void;
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** Which of the followed workers to show (`baton run`: the run's own, as it starts them). @default all */
   readonly select?: (worker: WorkerInfo) => boolean;
 }
+
+/** What is told of a worker as it ends (to a pipe, its row as first listed, so no more than this). */
+export type EndedWorker = Pick<WorkerInfo, "id" | "label" | "state" | "reason">;
 
 export interface WaitProgress {
   /** Stops following and takes the live lines away; what was drawn is erased. */
@@ -135,9 +139,19 @@ function endsOnly(baton: Baton, ids: readonly string[], options: WaitProgressOpt
     const rows = new Map(listing.workers.map((w) => [w.id, w]));
     for (const worker of listing.workers) ended(worker);
     let since = listing.seq;
+    let typed = true;
     while (!signal.aborted && seen.size < rows.size) {
-      const query = { workers, types: ["state" as const], waitMs: LONG_POLL_MS };
-      const batch = await baton.events(since, query, signal);
+      const query = { workers, waitMs: LONG_POLL_MS, ...(typed ? { types: ["state" as const] } : {}) };
+      let batch: Awaited<ReturnType<Baton["events"]>>;
+      try {
+        batch = await baton.events(since, query, signal);
+      } catch (error) {
+        // A supervisor started before `types` was known (still running after an upgrade) refuses it:
+        // every event then, the state ones picked out here.
+        if (!typed || !(error instanceof BatonError) || error.code !== "usage") throw error;
+        typed = false;
+        continue;
+      }
       since = batch.next;
       if (batch.missed > 0)
         for (const worker of (await baton.list(signal, { workers })).workers) ended(worker);

@@ -140,7 +140,7 @@ async function liveProgress(
     onInterrupt: (handler) => io.onInterrupt(handler, { first: true }),
     ...(piped
       ? {
-          onEnded: (worker: WorkerInfo) => {
+          onEnded: (worker: Pick<WorkerInfo, "id" | "label" | "state" | "reason">) => {
             printed.add(worker.id);
             writeOut(waitLine(worker), io);
           },
