@@ -16,7 +16,7 @@ import type { WorkerInfo } from "../worker/types.js";
 /** The least time between two listings. */
 const LIST_EVERY_MS = 250;
 /** How long one request for events waits for the first one. */
-const LONG_POLL_MS = 25_000;
+export const LONG_POLL_MS = 25_000;
 /** Events read back at start to learn when each worker was last active and which runs are going. */
 const CATCH_UP_EVENTS = 5_000;
 

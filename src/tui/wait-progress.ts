@@ -4,7 +4,7 @@ import { count, duration } from "../render/numbers.js";
 import { terminalText } from "../render/terminal-text.js";
 import { isFinal } from "../worker/state.js";
 import type { WorkerInfo } from "../worker/types.js";
-import { followWorkspace, type LiveSnapshot } from "./live.js";
+import { followWorkspace, type LiveSnapshot, LONG_POLL_MS } from "./live.js";
 import { colourAllowed, STATE_SGR } from "./palette.js";
 
 // `baton wait`'s live progress: on a terminal, one line per awaited worker (state, elapsed time,
@@ -17,8 +17,6 @@ import { colourAllowed, STATE_SGR } from "./palette.js";
 
 /** How often the elapsed times are redrawn when nothing else happens. */
 const TICK_MS = 1_000;
-/** How long one request for events waits for the first one. */
-const LONG_POLL_MS = 25_000;
 
 /** Where the live lines are drawn: a terminal (stderr), with its size when known. */
 export interface Terminal {
