@@ -188,6 +188,17 @@ describe("baton mcp", () => {
     assert.equal(none.text, `(no new events)\n(next: call events with since ${next})`);
     const few = await call("events", { since: 0, max: 2 });
     assert.match(few.text, /^#1 .*\n#2 .*\n\(more: call events with since 2\)$/);
+    // Only state moves, when asked: the same three, and nothing else of the worker's.
+    const moves = await call("events", { since: 0, workers: [id], types: ["state"], max: 500 });
+    const moveLines = moves.text.split("\n").slice(0, -1);
+    assert.deepEqual(
+      moveLines.map((l) => l.replace(/^#[0-9]+ [0-9:]{8} /, "")),
+      [`${id} queued`, `${id} running`, `${id} succeeded`],
+      moves.text,
+    );
+    const unknown = await call("events", { since: 0, types: ["nonsense"] });
+    assert.equal(unknown.isError, true);
+    assert.match(unknown.text, /types/);
   });
 
   test("result returns an everyday answer byte for byte, and cuts a 50 KB one with a line saying how to read on", async () => {

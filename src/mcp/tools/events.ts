@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EVENT_TYPES } from "../../events/types.js";
 import { eventClock, eventText } from "../../render/events.js";
 import type { BatonSession } from "../session.js";
 import { defineTool, type Tool } from "../tool.js";
@@ -15,15 +16,22 @@ export function eventTool(session: BatonSession): Tool {
   return defineTool({
     name: "events",
     description:
-      "What happened in the workspace since event number `since` (0: from the oldest kept): workers spawned, " +
-      "their state moves, tokens, answers recorded, runs and their steps, one line each, oldest first. " +
-      `At most max (default ${EVENTS_DEFAULT}, max ${EVENTS_MAX}); the last line gives the \`since\` for the next call. ` +
-      `waitMs (max ${EVENTS_MAX_WAIT_MS}) waits for the first new event. Catch up in one call instead of polling each worker.`,
+      "What happened in the workspace since event number `since` (0: the oldest kept): spawns, state moves, " +
+      "tokens, answers, runs and steps, one line each, oldest first. " +
+      `At most max (default ${EVENTS_DEFAULT}, max ${EVENTS_MAX}); the last line gives the next \`since\`. ` +
+      `waitMs (max ${EVENTS_MAX_WAIT_MS}) waits for the first new event; types (["state"]) keeps only those. ` +
+      "One call catches up on every worker.",
     input: z.strictObject({
       since: z.number().int().min(0).optional().describe("the last event number seen (default 0)"),
       max: z.number().int().min(1).max(EVENTS_MAX).optional(),
       waitMs: z.number().int().min(0).max(EVENTS_MAX_WAIT_MS).optional(),
       workers: z.array(workerId).max(100).optional().describe("only events about these workers"),
+      types: z
+        .array(z.enum(EVENT_TYPES))
+        .min(1)
+        .max(EVENT_TYPES.length)
+        .optional()
+        .describe("only events of these types"),
     }),
     example: { since: 0, max: EVENTS_DEFAULT },
     readOnly: true,
@@ -38,6 +46,7 @@ export function eventTool(session: BatonSession): Tool {
           max: max + 1,
           ...(args.waitMs ? { waitMs: args.waitMs } : {}),
           ...(args.workers?.length ? { workers: args.workers } : {}),
+          ...(args.types ? { types: args.types } : {}),
         },
         signal,
       );
