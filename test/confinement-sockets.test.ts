@@ -15,7 +15,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { confiner, Sandbox } from "../dist/confine/index.js";
-import { isNameService, MAX_COVERED_SOCKETS, reachableSockets } from "../dist/confine/sockets.js";
+import {
+  isNameService,
+  listeningSockets,
+  MAX_COVERED_SOCKETS,
+  reachableSockets,
+} from "../dist/confine/sockets.js";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
 import { isSupervisorSocket } from "../dist/supervisor/endpoint.js";
@@ -133,17 +138,29 @@ describe("sockets the user's programs listen on", () => {
       assert.equal(isNameService(path), false, path);
   });
 
-  test("Baton's own supervisors' sockets are left to the supervisors, which serve no worker", () => {
+  test("only a supervisor's own socket is taken for one by its path; a supervisor.json beside a socket is not enough", async () => {
+    const own = join(root, "own-store", "supervisor.sock");
+    assert.equal(isSupervisorSocket(own, 1, own), true, "the supervisor's own");
     const store = join(root, "store");
     mkdirSync(store);
-    assert.equal(isSupervisorSocket(join(store, "supervisor.sock")), false, "no supervisor.json beside it");
-    writeFileSync(join(store, "supervisor.json"), "{}");
-    assert.equal(isSupervisorSocket(join(store, "supervisor.sock")), true);
-    assert.equal(isSupervisorSocket(join(root, "supervisor.sock")), false, "supervisord's, say");
-    assert.equal(
-      isSupervisorSocket(join(tmpdir(), `baton-${process.getuid?.()}`, "0123456789abcdef.sock")),
-      true,
-    );
+    const socket = join(store, "supervisor.sock");
+    const program = await listen(socket);
+    try {
+      const inode = listeningSockets().get(socket);
+      assert.ok(inode, "the kernel lists it");
+      assert.equal(isSupervisorSocket(socket, inode, own), false, "no supervisor.json beside it");
+      // This test's own process holds it: a program of the user's, not a supervisor.
+      writeFileSync(join(store, "supervisor.json"), JSON.stringify({ pid: process.pid }));
+      assert.equal(isSupervisorSocket(socket, inode, own), false, "named, but no supervisor");
+      writeFileSync(join(store, "supervisor.json"), "{}");
+      assert.equal(isSupervisorSocket(socket, inode, own), false);
+    } finally {
+      program.server.close();
+    }
+    assert.equal(isSupervisorSocket(join(root, "supervisor.sock"), 1, own), false, "supervisord's, say");
+    const shortPath = join(tmpdir(), `baton-${process.getuid?.()}`, "0123456789abcdef.sock");
+    assert.equal(isSupervisorSocket(shortPath, 1, own), false, "another store's by the short path");
+    assert.equal(isSupervisorSocket(shortPath, 1, shortPath), true);
   });
 
   test("one gone before bubblewrap covers it fails the start in words Baton knows, so it starts again", (t) => {
@@ -225,6 +242,37 @@ describe("sockets the user's programs listen on", () => {
       } finally {
         user.server.close();
         own.server.close();
+      }
+    });
+
+    test("a socket dressed up as a supervisor's is covered; a real supervisor's is left to it", async () => {
+      // Another store's live supervisor, which holds its socket: left uncovered, as it serves no worker.
+      await ws.ok(["ls"]); // it runs
+      const real = join(ws.home, "supervisor.sock");
+      const realInode = listeningSockets().get(real);
+      assert.ok(realInode, "the workspace's supervisor listens in its store");
+      assert.equal(isSupervisorSocket(real, realInode, "/elsewhere/supervisor.sock"), true);
+      // A program that binds a supervisor.sock and names that real supervisor beside it, as a writer
+      // could in its scope: covered for every confined worker.
+      const fake = join(root, "fake-store", "supervisor.sock");
+      mkdirSync(join(root, "fake-store"));
+      const program = await listen(fake);
+      writeFileSync(join(root, "fake-store", "supervisor.json"), JSON.stringify({ pid: ws.supervisorPid() }));
+      try {
+        const inode = listeningSockets().get(fake);
+        assert.ok(inode);
+        assert.equal(isSupervisorSocket(fake, inode, "/elsewhere/supervisor.sock"), false);
+        assert.deepEqual(await tryConnect(fake, []), {
+          confinement: "baton",
+          verdict: "REFUSED ECONNREFUSED",
+        });
+        assert.equal(program.connections(), 0, "nothing reached the program");
+        assert.deepEqual(await tryConnect(fake, ["--unconfined"]), {
+          confinement: "unconfined",
+          verdict: "CONNECTED",
+        });
+      } finally {
+        program.server.close();
       }
     });
   });

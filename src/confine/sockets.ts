@@ -19,17 +19,14 @@ export const MAX_COVERED_SOCKETS = 512;
  * Sockets in the abstract namespace (a name, no file) cannot be hidden this way: only a network
  * namespace of its own would, and the agent needs the network for its model.
  */
-export function reachableSockets(table = readTable()): string[] {
-  const bound = new Set<string>();
-  for (const line of table.split("\n").slice(1)) {
-    const [, flags, type, path] = ROW.exec(line) ?? [];
-    // A server's accepted connections carry its path too: only what one can connect or send to counts.
-    const listens = (Number.parseInt(flags ?? "0", 16) & ACCEPTS) !== 0 || type === DATAGRAM;
-    if (path && listens && isAbsolute(path) && normalize(path) === path && !isNameService(path))
-      bound.add(path);
-  }
+export function reachableSockets(
+  table = readTable(),
+  /** Sockets left uncovered, by the path they were bound at and their inode (a supervisor's). */
+  exempt: (socket: string, inode: number) => boolean = () => false,
+): string[] {
   const found = new Set<string>();
-  for (const path of bound) {
+  for (const [path, inode] of listeningSockets(table)) {
+    if (exempt(path, inode)) continue;
     const real = reachableSocket(path);
     if (real && found.size < MAX_COVERED_SOCKETS) found.add(real);
   }
@@ -37,10 +34,26 @@ export function reachableSockets(table = readTable()): string[] {
 }
 
 /**
- * Flags, type and path of one row: `Num: RefCount Protocol Flags Type St Inode Path`, the inode
- * padded to five places, the path (which may hold spaces) absent for unnamed sockets.
+ * The sockets of the kernel's table that one can connect or send to, by the absolute path they were
+ * bound at (name services left out), each with its inode (what `/proc/<pid>/fd` links name).
  */
-const ROW = /^\s*\S+:\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s+\S+\s+\d+ (.+)$/;
+export function listeningSockets(table = readTable()): Map<string, number> {
+  const bound = new Map<string, number>();
+  for (const line of table.split("\n").slice(1)) {
+    const [, flags, type, inode, path] = ROW.exec(line) ?? [];
+    // A server's accepted connections carry its path too: only what one can connect or send to counts.
+    const listens = (Number.parseInt(flags ?? "0", 16) & ACCEPTS) !== 0 || type === DATAGRAM;
+    if (path && listens && isAbsolute(path) && normalize(path) === path && !isNameService(path))
+      if (!bound.has(path)) bound.set(path, Number(inode));
+  }
+  return bound;
+}
+
+/**
+ * Flags, type, inode and path of one row: `Num: RefCount Protocol Flags Type St Inode Path`, the
+ * inode padded to five places, the path (which may hold spaces) absent for unnamed sockets.
+ */
+const ROW = /^\s*\S+:\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s+\S+\s+(\d+) (.+)$/;
 /**
  * Sockets that only answer who a user or group is (nscd, SSSD, systemd's user database): covered,
  * they would leave a user of LDAP or of systemd-homed without a name inside the sandbox (git could

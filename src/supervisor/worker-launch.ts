@@ -20,7 +20,7 @@ import { inStore, inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
 import { trustedStoresDir } from "../store/trusted.js";
 import type { WorkerSpec } from "../worker/types.js";
-import { isSupervisorSocket } from "./endpoint.js";
+import { endpointFor, isSupervisorSocket } from "./endpoint.js";
 
 /** Read once, at the first worker: the supervisor's environment is what it was started with. */
 let workerNiceOnce: number | undefined;
@@ -92,6 +92,7 @@ function launchSharing(
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
   const launcher = launcherIn(store.home);
+  const ownSocket = endpointFor(store.home).socket;
   const converse = plan.converse ? { converse: plan.converse } : {};
   if (!confining) {
     return {
@@ -128,7 +129,7 @@ function launchSharing(
     ],
     scratch: [lastMessageFile, ...homes],
     private: [tmpDir, ...daemons],
-    sockets: reachableSockets().filter((socket) => !isSupervisorSocket(socket)),
+    sockets: reachableSockets(undefined, (socket, inode) => isSupervisorSocket(socket, inode, ownSocket)),
   });
   return {
     ...sandbox.wrap(plan, spec.cwd, launcher, niceOfWorkers()),
