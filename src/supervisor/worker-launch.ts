@@ -92,7 +92,7 @@ function launchSharing(
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
   const launcher = launcherIn(store.home);
-  const ownSocket = endpointFor(store.home).socket;
+  const ownSocket = ownSocketOf(store);
   const converse = plan.converse ? { converse: plan.converse } : {};
   if (!confining) {
     return {
@@ -177,6 +177,16 @@ export async function clearAfter(
   const outsideScope =
     report && report.moved.length + report.left.length + report.restored.length > 0 ? report : undefined;
   return { outsideScope, problem };
+}
+
+/** Each store's supervisor socket, worked out once (it hashes the store's path). */
+const ownSockets = new WeakMap<Store, string>();
+function ownSocketOf(store: Store): string {
+  const known = ownSockets.get(store);
+  if (known !== undefined) return known;
+  const socket = endpointFor(store.home).socket;
+  ownSockets.set(store, socket);
+  return socket;
 }
 
 /** A launch whose agent never started: what it held for its run is let go. */
