@@ -23,7 +23,7 @@ import {
 } from "../dist/confine/sockets.js";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
-import { isSupervisorSocket } from "../dist/supervisor/endpoint.js";
+import { supervisorSocketCheck } from "../dist/supervisor/supervisor-sockets.js";
 import { FIXTURES, Workspace } from "./support/harness.ts";
 
 // The user's programs listen on Unix sockets that act for whoever connects: a container engine, an
@@ -140,27 +140,46 @@ describe("sockets the user's programs listen on", () => {
 
   test("only a supervisor's own socket is taken for one by its path; a supervisor.json beside a socket is not enough", async () => {
     const own = join(root, "own-store", "supervisor.sock");
-    assert.equal(isSupervisorSocket(own, 1, own), true, "the supervisor's own");
+    const isSupervisors = supervisorSocketCheck(own);
+    assert.equal(isSupervisors(own, [1]), true, "the supervisor's own");
     const store = join(root, "store");
     mkdirSync(store);
     const socket = join(store, "supervisor.sock");
     const program = await listen(socket);
     try {
-      const inode = listeningSockets().get(socket);
-      assert.ok(inode, "the kernel lists it");
-      assert.equal(isSupervisorSocket(socket, inode, own), false, "no supervisor.json beside it");
+      const inodes = listeningSockets().get(socket);
+      assert.equal(inodes?.length, 1, "the kernel lists it");
+      assert.equal(isSupervisors(socket, inodes!), false, "no supervisor.json beside it");
       // This test's own process holds it: a program of the user's, not a supervisor.
       writeFileSync(join(store, "supervisor.json"), JSON.stringify({ pid: process.pid }));
-      assert.equal(isSupervisorSocket(socket, inode, own), false, "named, but no supervisor");
-      writeFileSync(join(store, "supervisor.json"), "{}");
-      assert.equal(isSupervisorSocket(socket, inode, own), false);
+      assert.equal(supervisorSocketCheck(own)(socket, inodes!), false, "named, but no supervisor");
+      // A FIFO in its place is not opened (it would hold the supervisor up for good).
+      rmSync(join(store, "supervisor.json"));
+      assert.equal(spawnSync("mkfifo", [join(store, "supervisor.json")]).status, 0);
+      assert.equal(supervisorSocketCheck(own)(socket, inodes!), false);
     } finally {
       program.server.close();
     }
-    assert.equal(isSupervisorSocket(join(root, "supervisor.sock"), 1, own), false, "supervisord's, say");
+    assert.equal(isSupervisors(join(root, "supervisor.sock"), [1]), false, "supervisord's, say");
     const shortPath = join(tmpdir(), `baton-${process.getuid?.()}`, "0123456789abcdef.sock");
-    assert.equal(isSupervisorSocket(shortPath, 1, own), false, "another store's by the short path");
-    assert.equal(isSupervisorSocket(shortPath, 1, shortPath), true);
+    assert.equal(isSupervisors(shortPath, [1]), false, "another store's by the short path");
+    assert.equal(supervisorSocketCheck(shortPath)(shortPath, [1]), true);
+  });
+
+  test("each path's inodes are read from the table, padded or listed twice", () => {
+    const table =
+      HEADER +
+      row("/run/a.sock", "00010000", "0001", "  646") +
+      row("/run/a.sock", "00000000", "0001", "777") + // an accepted connection: not listening
+      row("/run/a.sock", "00010000", "0001", "12347") + // a second socket bound where the first's file was
+      row("/run/b c.sock");
+    assert.deepEqual(
+      [...listeningSockets(table)],
+      [
+        ["/run/a.sock", [646, 12347]],
+        ["/run/b c.sock", [12345]],
+      ],
+    );
   });
 
   test("one gone before bubblewrap covers it fails the start in words Baton knows, so it starts again", (t) => {
@@ -248,10 +267,12 @@ describe("sockets the user's programs listen on", () => {
     test("a socket dressed up as a supervisor's is covered; a real supervisor's is left to it", async () => {
       // Another store's live supervisor, which holds its socket: left uncovered, as it serves no worker.
       await ws.ok(["ls"]); // it runs
+      const elsewhere = supervisorSocketCheck("/elsewhere/supervisor.sock", ws.env);
       const real = join(ws.home, "supervisor.sock");
-      const realInode = listeningSockets().get(real);
-      assert.ok(realInode, "the workspace's supervisor listens in its store");
-      assert.equal(isSupervisorSocket(real, realInode, "/elsewhere/supervisor.sock"), true);
+      const realInodes = listeningSockets().get(real);
+      assert.ok(realInodes, "the workspace's supervisor listens in its store");
+      assert.equal(elsewhere(real, realInodes), true);
+      assert.equal(elsewhere(real, [...realInodes, 1]), false, "unless another socket is listed at its path");
       // A program that binds a supervisor.sock and names that real supervisor beside it, as a writer
       // could in its scope: covered for every confined worker.
       const fake = join(root, "fake-store", "supervisor.sock");
@@ -259,9 +280,9 @@ describe("sockets the user's programs listen on", () => {
       const program = await listen(fake);
       writeFileSync(join(root, "fake-store", "supervisor.json"), JSON.stringify({ pid: ws.supervisorPid() }));
       try {
-        const inode = listeningSockets().get(fake);
-        assert.ok(inode);
-        assert.equal(isSupervisorSocket(fake, inode, "/elsewhere/supervisor.sock"), false);
+        const inodes = listeningSockets().get(fake);
+        assert.ok(inodes);
+        assert.equal(elsewhere(fake, inodes), false);
         assert.deepEqual(await tryConnect(fake, []), {
           confinement: "baton",
           verdict: "REFUSED ECONNREFUSED",

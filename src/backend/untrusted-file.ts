@@ -6,9 +6,9 @@ const MAX_BYTES = 16 * 1024 * 1024;
 /**
  * Reads a file an agent wrote, as untrusted input: never through a symbolic link (a worker could
  * point it at a secret), never a FIFO or device (it would block or never end), at most 16 MiB.
- * Undefined when there is no such plain file or it is empty.
+ * Undefined when there is no such plain file or it is empty; past `maxBytes`, the start is read.
  */
-export function readAgentFile(path: string): string | undefined {
+export function readAgentFile(path: string, maxBytes = MAX_BYTES): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -18,7 +18,7 @@ export function readAgentFile(path: string): string | undefined {
   try {
     const info = fstatSync(fd);
     if (!info.isFile() || info.size === 0) return undefined;
-    const buffer = Buffer.alloc(Math.min(info.size, MAX_BYTES));
+    const buffer = Buffer.alloc(Math.min(info.size, maxBytes));
     let read = 0;
     while (read < buffer.length) {
       const n = readSync(fd, buffer, read, buffer.length - read, read);

@@ -21,12 +21,12 @@ export const MAX_COVERED_SOCKETS = 512;
  */
 export function reachableSockets(
   table = readTable(),
-  /** Sockets left uncovered, by the path they were bound at and their inode (a supervisor's). */
-  exempt: (socket: string, inode: number) => boolean = () => false,
+  /** Sockets left uncovered (a supervisor's), by the path they were bound at and its inodes. */
+  exempt: (socket: string, inodes: readonly number[]) => boolean = () => false,
 ): string[] {
   const found = new Set<string>();
-  for (const [path, inode] of listeningSockets(table)) {
-    if (exempt(path, inode)) continue;
+  for (const [path, inodes] of listeningSockets(table)) {
+    if (exempt(path, inodes)) continue;
     const real = reachableSocket(path);
     if (real && found.size < MAX_COVERED_SOCKETS) found.add(real);
   }
@@ -35,16 +35,17 @@ export function reachableSockets(
 
 /**
  * The sockets of the kernel's table that one can connect or send to, by the absolute path they were
- * bound at (name services left out), each with its inode (what `/proc/<pid>/fd` links name).
+ * bound at (name services left out), each with the inodes listed at that path (what `/proc/<pid>/fd`
+ * links name): one, unless the first socket's file was removed and another bound in its place.
  */
-export function listeningSockets(table = readTable()): Map<string, number> {
-  const bound = new Map<string, number>();
+export function listeningSockets(table = readTable()): Map<string, number[]> {
+  const bound = new Map<string, number[]>();
   for (const line of table.split("\n").slice(1)) {
     const [, flags, type, inode, path] = ROW.exec(line) ?? [];
     // A server's accepted connections carry its path too: only what one can connect or send to counts.
     const listens = (Number.parseInt(flags ?? "0", 16) & ACCEPTS) !== 0 || type === DATAGRAM;
     if (path && listens && isAbsolute(path) && normalize(path) === path && !isNameService(path))
-      if (!bound.has(path)) bound.set(path, Number(inode));
+      bound.set(path, [...(bound.get(path) ?? []), Number(inode)]);
   }
   return bound;
 }

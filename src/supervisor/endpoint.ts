@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { BatonError, errnoOf } from "../errors.js";
 
 // Unix socket paths are limited to ~107 bytes; a deep workspace gets a short path under /tmp instead,
 // inside a folder that only the user can open.
 const MAX_SOCKET_PATH = 100;
-const STORE_SOCKET = "supervisor.sock";
+/** The socket's name in a store whose path is short enough. */
+export const STORE_SOCKET = "supervisor.sock";
 
 export interface Endpoint {
   /** The socket the supervisor listens on. */
@@ -55,54 +55,6 @@ export function checkSocketDir(socket: string): void {
   const why = problem === "too open" ? "may be written by other users" : problem;
   if (basename(socket) !== STORE_SOCKET) throw socketDirError(dir, why);
   throw new BatonError("store", `the run store ${dir} ${why}: remove it or set BATON_HOME`);
-}
-
-/**
- * Whether the socket bound at `socket` (inode `inode` in the kernel's table) is where a Baton
- * supervisor listens: `own`, this supervisor's, or a store's `supervisor.sock` held open by the
- * process its `supervisor.json` names, which runs this installation's supervisor outside every
- * sandbox (in this process's pid namespace). Workers' sandboxes need not cover these (a supervisor
- * serves no caller that descends from a worker, whatever it says), and they come and go with their
- * supervisors, which a cover must not race. Anything less is covered like any other socket: a
- * writer could bind a `supervisor.sock` in its scope and write a `supervisor.json` beside it, and
- * other workers must not reach a program of its own through it.
- */
-export function isSupervisorSocket(socket: string, inode: number, own: string): boolean {
-  if (socket === own) return true;
-  if (basename(socket) !== STORE_SOCKET) return false;
-  const pid = namedPid(join(dirname(socket), "supervisor.json"));
-  if (pid === undefined) return false;
-  try {
-    const proc = `/proc/${pid}`;
-    if (readlinkSync(`${proc}/ns/pid`) !== readlinkSync("/proc/self/ns/pid")) return false;
-    const argv = readFileSync(`${proc}/cmdline`, "utf8").split("\0");
-    if (argv[1] !== SUPERVISOR_MAIN) return false;
-    const held = `socket:[${inode}]`;
-    return readdirSync(`${proc}/fd`).some((fd) => {
-      try {
-        return readlinkSync(`${proc}/fd/${fd}`) === held;
-      } catch {
-        return false; // closed meanwhile
-      }
-    });
-  } catch {
-    return false; // gone, or not ours to look at
-  }
-}
-
-/** This installation's supervisor, as `baton` starts it (see client/autostart.ts). */
-const SUPERVISOR_MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
-
-/** The pid a `supervisor.json` names; undefined when it is not a small plain file that names one. */
-function namedPid(file: string): number | undefined {
-  try {
-    const info = lstatSync(file, { throwIfNoEntry: false });
-    if (!info?.isFile() || info.size > 64 * 1024) return undefined;
-    const pid = (JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown }).pid;
-    return Number.isSafeInteger(pid) && (pid as number) > 0 ? (pid as number) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** This user's id: the process's own where it has one (no read of the password file at every spawn). */

@@ -20,7 +20,8 @@ import { inStore, inStoreSync } from "../store/no-follow.js";
 import type { Store } from "../store/store.js";
 import { trustedStoresDir } from "../store/trusted.js";
 import type { WorkerSpec } from "../worker/types.js";
-import { endpointFor, isSupervisorSocket } from "./endpoint.js";
+import { endpointFor } from "./endpoint.js";
+import { supervisorSocketCheck } from "./supervisor-sockets.js";
 
 /** Read once, at the first worker: the supervisor's environment is what it was started with. */
 let workerNiceOnce: number | undefined;
@@ -129,7 +130,7 @@ function launchSharing(
     ],
     scratch: [lastMessageFile, ...homes],
     private: [tmpDir, ...daemons],
-    sockets: reachableSockets(undefined, (socket, inode) => isSupervisorSocket(socket, inode, ownSocket)),
+    sockets: reachableSockets(undefined, supervisorSocketCheck(ownSocket)),
   });
   return {
     ...sandbox.wrap(plan, spec.cwd, launcher, niceOfWorkers()),
