@@ -23,6 +23,7 @@ import {
 } from "../dist/confine/sockets.js";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
+import { trustStore } from "../dist/store/trusted.js";
 import { supervisorSocketCheck } from "../dist/supervisor/supervisor-sockets.js";
 import { FIXTURES, Workspace } from "./support/harness.ts";
 
@@ -150,9 +151,14 @@ describe("sockets the user's programs listen on", () => {
       const inodes = listeningSockets().get(socket);
       assert.equal(inodes?.length, 1, "the kernel lists it");
       assert.equal(isSupervisors(socket, inodes!), false, "no supervisor.json beside it");
-      // This test's own process holds it: a program of the user's, not a supervisor.
+      // This test's own process holds it: a program of the user's, not a supervisor, though the store
+      // is one Baton made for the user (so the check gets as far as the process).
+      const env = { ...process.env, XDG_STATE_HOME: join(root, "state") };
+      trustStore(store, env);
       writeFileSync(join(store, "supervisor.json"), JSON.stringify({ pid: process.pid }));
-      assert.equal(supervisorSocketCheck(own)(socket, inodes!), false, "named, but no supervisor");
+      assert.equal(supervisorSocketCheck(own, env)(socket, inodes!), false, "named, but no supervisor");
+      writeFileSync(join(store, "supervisor.json"), JSON.stringify({ pid: process.pid }).padEnd(70_000));
+      assert.equal(supervisorSocketCheck(own, env)(socket, inodes!), false, "past 64 KiB");
       // A FIFO in its place is not opened (it would hold the supervisor up for good).
       rmSync(join(store, "supervisor.json"));
       assert.equal(spawnSync("mkfifo", [join(store, "supervisor.json")]).status, 0);
@@ -279,6 +285,7 @@ describe("sockets the user's programs listen on", () => {
       mkdirSync(join(root, "fake-store"));
       const program = await listen(fake);
       writeFileSync(join(root, "fake-store", "supervisor.json"), JSON.stringify({ pid: ws.supervisorPid() }));
+      trustStore(join(root, "fake-store"), ws.env); // as if Baton had made it: the process decides
       try {
         const inodes = listeningSockets().get(fake);
         assert.ok(inodes);

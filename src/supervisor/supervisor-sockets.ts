@@ -49,7 +49,8 @@ export function supervisorSocketCheck(
 function namedPid(file: string): number | undefined {
   try {
     const text = readAgentFile(file, MAX_RECORD_BYTES);
-    const pid = text === undefined ? undefined : (JSON.parse(text) as { pid?: unknown } | null)?.pid;
+    if (text === undefined || Buffer.byteLength(text) >= MAX_RECORD_BYTES) return undefined;
+    const pid = (JSON.parse(text) as { pid?: unknown } | null)?.pid;
     return typeof pid === "number" && Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
