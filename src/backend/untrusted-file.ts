@@ -5,8 +5,9 @@ const MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Reads a file an agent wrote, as untrusted input: never through a symbolic link (a worker could
- * point it at a secret), never a FIFO or device (it would block or never end), at most `maxBytes` (16 MiB unless told).
- * Undefined when there is no such plain file or it is empty; past `maxBytes`, the start is read.
+ * point it at a secret), never a FIFO or device (it would block or never end), at most `maxBytes`
+ * (16 MiB unless told): past it, the start is read. Undefined when there is no such plain file or it
+ * is empty.
  */
 export function readAgentFile(path: string, maxBytes = MAX_BYTES): string | undefined {
   let fd: number;

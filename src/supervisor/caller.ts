@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { accessSync, constants, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { accessSync, constants, readlinkSync, realpathSync } from "node:fs";
 import type net from "node:net";
 import { dirname } from "node:path";
 import { BatonError } from "../errors.js";
 import { proofFile } from "../protocol/caller-proof.js";
+import { fdLinks } from "./proc-stat.js";
 import { environOf, readStat } from "./processes.js";
 import { WORKER_ENV } from "./worker-env.js";
 
@@ -178,20 +179,6 @@ function ownTerminals(): Set<string> {
     }),
   );
   return own;
-}
-
-function fdLinks(pid: number): string[] {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
-      try {
-        return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
-      } catch {
-        return [];
-      }
-    });
-  } catch {
-    return [];
-  }
 }
 
 function fdOf(socket: net.Socket): number | undefined {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from "node:fs";
 
 // Reading /proc/<pid>/stat, the one file every scan reads for every process on the machine.
 
@@ -153,5 +153,20 @@ export class StatScanner {
     try {
       closeSync(fd);
     } catch {}
+  }
+}
+
+/** What each open descriptor of `pid` links to (a path, `socket:[inode]`, ...); empty when unreadable. */
+export function fdLinks(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
   }
 }

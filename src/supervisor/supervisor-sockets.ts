@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readAgentFile } from "../backend/untrusted-file.js";
 import { isTrustedStore } from "../store/trusted.js";
 import { STORE_SOCKET } from "./endpoint.js";
+import { fdLinks } from "./proc-stat.js";
 
 // Which sockets a worker's sandbox leaves to Baton's supervisors rather than covering them (see
 // confine/sockets.ts). A supervisor serves no caller that descends from a worker, whatever it says,
@@ -64,14 +65,7 @@ function supervisorSockets(pid: number): ReadonlySet<string> | undefined {
     for (const ns of ["pid", "mnt"])
       if (readlinkSync(`${proc}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`)) return undefined;
     if (readFileSync(`${proc}/cmdline`, "utf8").split("\0")[1] !== SUPERVISOR_MAIN) return undefined;
-    const sockets = new Set<string>();
-    for (const fd of readdirSync(`${proc}/fd`)) {
-      try {
-        const target = readlinkSync(`${proc}/fd/${fd}`);
-        if (target.startsWith("socket:[")) sockets.add(target);
-      } catch {} // closed meanwhile
-    }
-    return sockets;
+    return new Set(fdLinks(pid).filter((link) => link.startsWith("socket:[")));
   } catch {
     return undefined; // gone, or not ours to look at
   }

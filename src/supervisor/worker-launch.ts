@@ -93,7 +93,6 @@ function launchSharing(
   });
   const env = { ...baseEnv, ...plan.env, TMPDIR: tmpDir };
   const launcher = launcherIn(store.home);
-  const ownSocket = ownSocketOf(store);
   const converse = plan.converse ? { converse: plan.converse } : {};
   if (!confining) {
     return {
@@ -130,7 +129,7 @@ function launchSharing(
     ],
     scratch: [lastMessageFile, ...homes],
     private: [tmpDir, ...daemons],
-    sockets: reachableSockets(undefined, supervisorSocketCheck(ownSocket)),
+    sockets: reachableSockets(undefined, supervisorSocketCheck(ownSocketOf(store))),
   });
   return {
     ...sandbox.wrap(plan, spec.cwd, launcher, niceOfWorkers()),
