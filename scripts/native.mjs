@@ -55,7 +55,7 @@ chmodSync(BIN, 0o755);
 if (PORTABLE) rmSync(LAUNCH, { force: true });
 else if (!compile("native/launch.c", LAUNCH)) {
   rmSync(LAUNCH, { force: true });
-  process.stderr.write("baton: no C compiler built the agent launcher: agents start through sh and env\n");
+  process.stderr.write("baton: no C compiler built the agent launcher: agents start through bash and env\n");
 }
 if (PORTABLE) rmSync(SPAWN, { force: true });
 else if (!compile("native/spawn.c", SPAWN)) {

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
+  closeSync,
+  cpSync,
   existsSync,
   linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   statSync,
@@ -21,11 +24,12 @@ import {
   DEFAULT_WORKER_NICE,
   direct,
   launcherIn,
+  unhelped,
 } from "../dist/confine/index.js";
 import { shielded } from "../dist/confine/launcher.js";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
-import { FIXTURES, Workspace } from "./support/harness.ts";
+import { FIXTURES, ROOT, Workspace } from "./support/harness.ts";
 
 // How every agent is started: the native helper (native/launch.c, built into dist/native/baton-launch
 // and copied into the run store), and GNU env and sh, which Baton falls back to where no C compiler
@@ -153,11 +157,8 @@ describe("the agent launcher", () => {
     }
 
     // With it, an unconfined agent is started by it; without it (no build, a store on a noexec file
-    // system), by sh.
-    assert.deepEqual(direct({ file: "agent", args: ["a"], stdin: prompt }, undefined), {
-      file: "/bin/sh",
-      args: ["-c", 'exec "$@" < "$0"', prompt, "agent", "a"],
-    });
+    // system), by bash (see "without the helper" below).
+    assert.notEqual(direct({ file: "agent", args: ["a"], stdin: prompt }, undefined).file, copy);
     assert.deepEqual(direct({ file: "agent", args: ["a"], stdin: prompt }, copy), {
       file: copy,
       args: ["--stdin", prompt, "--", "agent", "a"],
@@ -169,8 +170,34 @@ describe("the agent launcher", () => {
     });
   });
 
+  test("without the helper, bash gives the agent its prompt and closes every other descriptor first", () => {
+    const listing: AgentProgram = {
+      file: "/bin/sh",
+      args: ["-c", "ls /proc/$$/fd | sort -n | tr '\\n' ' '; echo; cat"],
+      stdin: prompt,
+    };
+    const command = direct(listing, undefined);
+    // Descriptors 3 and 12 are open, and not close-on-exec, as node-pty leaves a terminal's master.
+    const held = openSync(prompt, "r");
+    const out = spawnSync(command.file, command.args, {
+      encoding: "utf8",
+      timeout: 20_000,
+      stdio: ["pipe", "pipe", "pipe", held, ...Array(8).fill("ignore"), held],
+    });
+    closeSync(held);
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout, "0 1 2 \nthe prompt\nsecond line\n");
+    // With no bash either, the worker is refused in one line, never started holding them.
+    assert.throws(
+      () => unhelped(listing, undefined),
+      (error: Error) =>
+        /^cannot start the agent safely: .*install bash$/.test(error.message) &&
+        !error.message.includes("\n"),
+    );
+  });
+
   const confined = confiner();
-  test("in bubblewrap, with the launcher and with env and sh alike", { skip: !confined.ok }, () => {
+  test("in bubblewrap, with the launcher and with env and bash alike", { skip: !confined.ok }, () => {
     if (!confined.ok) return;
     const home = join(root, "store-2");
     mkdirSync(home);
@@ -214,31 +241,64 @@ describe("the agent launcher", () => {
     }
   });
 
+  /**
+   * Spawns a worker that holds its terminal, then a confined and an unconfined one that list their
+   * shell's descriptors: each must hold only its standard input, output and error.
+   */
+  const holdOnlyTheirOwn = async (ws: Workspace) => {
+    // node-pty leaves each terminal's master end to be inherited by whatever the supervisor starts next.
+    const idle = (await ws.ok(["spawn", "--cmd", "sleep 60", "holds a terminal"])).trim();
+    // `exit` after it keeps the shell from becoming `ls`: the shell's own descriptors are listed.
+    const listing = "sh -c 'ls -l /proc/$$/fd; exit 0'";
+    const ids = [
+      (await ws.ok(["spawn", "--cmd", listing, "confined"])).trim(),
+      (await ws.ok(["spawn", "--unconfined", "--cmd", listing, "unconfined"])).trim(),
+    ];
+    await ws.ok(["wait", ...ids]);
+    for (const id of ids) {
+      const result = await ws.json<WorkerResult>(["result", id]);
+      assert.equal(result.state, "succeeded", result.answer);
+      const fds = [...result.answer.matchAll(/ (\d+) -> (.*)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+      assert.deepEqual(
+        fds.map((fd) => Number(fd.split(" ")[0])),
+        [0, 1, 2],
+        `${id} holds only its standard input, output and error: ${fds.join(", ")}`,
+      );
+    }
+    await ws.ok(["stop", idle]);
+  };
+
   test("an agent holds no descriptor of the supervisor's, nor the terminal of a worker started before it", async () => {
     const ws = await Workspace.create(directiveScript());
     try {
-      // node-pty leaves each terminal's master end to be inherited by whatever the supervisor starts next.
-      const idle = (await ws.ok(["spawn", "--cmd", "sleep 60", "holds a terminal"])).trim();
-      // `exit` after it keeps the shell from becoming `ls`: the shell's own descriptors are listed.
-      const listing = "sh -c 'ls -l /proc/$$/fd; exit 0'";
-      const ids = [
-        (await ws.ok(["spawn", "--cmd", listing, "confined"])).trim(),
-        (await ws.ok(["spawn", "--unconfined", "--cmd", listing, "unconfined"])).trim(),
-      ];
-      await ws.ok(["wait", ...ids]);
-      for (const id of ids) {
-        const result = await ws.json<WorkerResult>(["result", id]);
-        assert.equal(result.state, "succeeded", result.answer);
-        const fds = [...result.answer.matchAll(/ (\d+) -> (.*)$/gm)].map((m) => `${m[1]} ${m[2]}`);
-        assert.deepEqual(
-          fds.map((fd) => Number(fd.split(" ")[0])),
-          [0, 1, 2],
-          `${id} holds only its standard input, output and error: ${fds.join(", ")}`,
-        );
-      }
-      await ws.ok(["stop", idle]);
+      await holdOnlyTheirOwn(ws);
     } finally {
       await ws.cleanup();
+    }
+  });
+
+  test("without the native helpers (no C compiler), bash closes them all the same", async () => {
+    // An install of this build whose native programs were not made: agents start through bash (and
+    // GNU env around bubblewrap), by node-pty's fork of the supervisor.
+    const install = mkdtempSync(join(tmpdir(), "baton-no-native-"));
+    cpSync(join(ROOT, "dist"), join(install, "dist"), {
+      recursive: true,
+      filter: (path) => !path.startsWith(join(ROOT, "dist/native")),
+    });
+    cpSync(join(ROOT, "package.json"), join(install, "package.json"));
+    symlinkSync(join(ROOT, "node_modules"), join(install, "node_modules"));
+    const ws = await Workspace.create(directiveScript());
+    ws.cli = join(install, "dist/cli/main.js");
+    try {
+      await holdOnlyTheirOwn(ws);
+      const log = readFileSync(join(ws.home, "supervisor.log"), "utf8");
+      assert.match(log, /agents start through bash and env, not baton-launch/);
+      // The supervisor that ran them is this install's, which has no spawner: node-pty forked it.
+      const supervisor = readFileSync(`/proc/${ws.supervisorPid()}/cmdline`, "utf8").split("\0");
+      assert.equal(supervisor[1], join(install, "dist/supervisor/main.js"));
+    } finally {
+      await ws.cleanup();
+      rmSync(install, { recursive: true, force: true });
     }
   });
 

@@ -32,7 +32,7 @@ interface Pinned {
   readonly stats: Stats;
 }
 
-/** Per store: its pinned copy, or why there is none (then agents start through sh and env). */
+/** Per store: its pinned copy, or why there is none (then agents start through bash and env). */
 const copies = new Map<string, Pinned | { readonly why: string }>();
 
 /**
@@ -47,7 +47,7 @@ export function launcherIn(home: string): string | undefined {
   const made = install(home);
   copies.set(home, made);
   if ("why" in made) {
-    appendSupervisorLog(home, `agents start through sh and env, not ${NAME}: ${made.why}`);
+    appendSupervisorLog(home, `agents start through bash and env, not ${NAME}: ${made.why}`);
     return undefined;
   }
   return made.path;

@@ -3,10 +3,13 @@
 //
 // With the native helper (native/launch.c) that is one exec per step: `baton-launch --shield --
 // bwrap ... -- baton-launch --agent --stdin PROMPT -- AGENT ...`. Without it (no C compiler at
-// install), GNU env and sh do the same in two more: `env --ignore-signal=... bwrap ... -- env
-// --default-signal=... sh -c 'exec "$@" < "$0"' PROMPT AGENT ...`: about 1.4 ms more CPU a worker.
+// install, or a store on a noexec file system), GNU env and bash do the same in two more: `env
+// --ignore-signal=... bwrap ... -- env --default-signal=... bash -c '<close fds>; exec "$@" < "$0"'
+// PROMPT AGENT ...` (see unhelped).
 // The helper Baton runs is the store's copy (launcher-copy.ts).
 
+import { accessSync, constants, statSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { BatonError } from "../errors.js";
 
 /** What the agent runs: a program, its arguments, and the file its standard input comes from. */
@@ -64,8 +67,56 @@ export function direct(program: AgentProgram, launcher: string | undefined, nice
   const input = program.stdin === undefined ? [] : ["--stdin", program.stdin];
   if (launcher)
     return { file: launcher, args: [...lowered(nice), ...input, "--", program.file, ...program.args] };
-  if (program.stdin === undefined) return { file: program.file, args: [...program.args] };
-  return { file: "/bin/sh", args: ["-c", 'exec "$@" < "$0"', program.stdin, program.file, ...program.args] };
+  return unhelped(program, bashPath());
+}
+
+/**
+ * Without the helper, bash does its work: it closes every descriptor but standard input, output and
+ * error, then runs the agent, its prompt file as standard input. node-pty leaves each terminal's
+ * master end open across exec, so without this every agent held the terminals of the workers started
+ * before it (a read-only reviewer could type into a writer's). bash, not sh: dash cannot name a
+ * descriptor above 9. Where there is no bash either, the worker is refused, not started leaking.
+ */
+export function unhelped(program: AgentProgram, bash: string | undefined): Command {
+  if (!bash)
+    throw new BatonError(
+      "backend",
+      "cannot start the agent safely: Baton's launcher was not built (no C compiler at install, or a noexec store) and there is no bash to close the supervisor's descriptors; install a C compiler and reinstall Baton, or install bash",
+    );
+  const run = program.stdin === undefined ? 'exec "$@"' : 'exec "$@" < "$0"';
+  return {
+    file: bash,
+    args: ["-c", CLOSE_INHERITED + run, program.stdin ?? "baton-agent", program.file, ...program.args],
+  };
+}
+
+/** bash's own code that closes every descriptor above 2 it inherited (the listing's own is gone by then). */
+const CLOSE_INHERITED =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own parameter expansion, not a template
+  'for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac; done; ';
+
+let bash: string | null | undefined;
+
+/** bash's absolute path (the sandbox mounts the host's root read-only: the same path inside), found once. */
+function bashPath(): string | undefined {
+  if (bash === undefined) {
+    const dirs = ["/bin", "/usr/bin", "/usr/local/bin", ...(process.env.PATH ?? "").split(":")];
+    bash =
+      dirs
+        .filter(isAbsolute)
+        .map((dir) => join(dir, "bash"))
+        .find(executable) ?? null;
+  }
+  return bash ?? undefined;
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -90,7 +141,7 @@ export function shielded(
     };
   }
   const { env } = tools;
-  const inner = direct(program, undefined);
+  const inner = unhelped(program, bashPath());
   return {
     file: env,
     args: [

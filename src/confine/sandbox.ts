@@ -102,7 +102,7 @@ export class Sandbox {
   /**
    * `program` run inside the sandbox, in `cwd`: started by `launcher` (the store's copy of the
    * native helper, made readable inside, which also lowers its priority by `nice`) or, without one,
-   * by GNU env and sh.
+   * by GNU env and bash.
    */
   wrap(program: AgentProgram, cwd: string, launcher: string | undefined, nice = 0): Command {
     const { bwrap, env, base, perms } = this.confined;

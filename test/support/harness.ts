@@ -37,6 +37,8 @@ export class Workspace {
   readonly home: string;
   readonly codexHome: string;
   env: NodeJS.ProcessEnv;
+  /** The CLI this workspace runs: Baton's build, unless a test points it at another install. */
+  cli = CLI;
 
   private constructor(readonly model: ScriptedModel) {
     this.dir = mkdtempSync(join(tmpdir(), "baton-test-"));
@@ -67,7 +69,7 @@ export class Workspace {
     args: readonly string[],
     options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
   ) {
-    return runNode([CLI, ...args], {
+    return runNode([this.cli, ...args], {
       env: options.env ?? this.env,
       cwd: options.cwd ?? this.dir,
       input: options.input,
