@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -14,6 +14,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
 import { confiner, Sandbox } from "../dist/confine/index.js";
 import {
   isNameService,
@@ -179,13 +180,93 @@ describe("sockets the user's programs listen on", () => {
       row("/run/a.sock", "00000000", "0001", "777") + // an accepted connection: not listening
       row("/run/a.sock", "00010000", "0001", "12347") + // a second socket bound where the first's file was
       row("/run/b c.sock");
+    // (With each row's path run on over the next rows, as a path with a line end would: see below.)
     assert.deepEqual(
-      [...listeningSockets(table)],
+      [...listeningSockets(table)].filter(([path]) => !path.includes("\n")),
       [
         ["/run/a.sock", [646, 12347]],
         ["/run/b c.sock", [12345]],
       ],
     );
+  });
+
+  test("one bound at a path with a line end, or at one that is not UTF-8, is covered all the same", async (t) => {
+    const confined = confiner();
+    if (!confined.ok) return t.skip(confined.why);
+    // What a writer could bind in its scope to keep every other sandbox from covering it: the kernel's
+    // table shows such a path over two lines, the second one a row of its own to the eye.
+    const scope = join(root, "scope");
+    mkdirSync(join(scope, "odd"), { recursive: true });
+    const split = join(scope, "a\nb.sock");
+    const forgedRow = join(scope, `c\n${row("").trimEnd()} `); // a folder; the socket is the row's path
+    mkdirSync(forgedRow);
+    const forged = join(forgedRow, "x.sock");
+    assert.ok(Buffer.byteLength(forged) <= 108, "a path a socket can be bound at");
+    const servers = [await listen(split), await listen(forged)];
+    // And one that is not UTF-8, which no argument can name: perl binds it (Node names paths as strings).
+    const raw = Buffer.concat([Buffer.from(`${join(scope, "odd")}/`), Buffer.from([0xff, 0x2e, 0x73])]);
+    const perl = spawn(
+      "perl",
+      [
+        "-MSocket",
+        "-e",
+        'socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die; bind($s, pack_sockaddr_un(pack("H*", $ARGV[0]))) or die "bind: $!"; listen($s, 5) or die; $| = 1; print "ready\\n"; while (accept(my $c, $s)) { print "connected\\n" }',
+        raw.toString("hex"),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let heard = "";
+    perl.stdout.setEncoding("utf8").on("data", (text: string) => {
+      heard += text;
+    });
+    await new Promise<void>((resolve, reject) => {
+      perl.stdout.on("data", () => heard.includes("ready") && resolve());
+      perl.once("exit", (code) => reject(new Error(`perl exited ${code}`)));
+    });
+    try {
+      const covered = reachableSockets();
+      assert.ok(covered.includes(split), "the socket whose path runs over two lines");
+      assert.ok(covered.includes(forged), "the one whose second line looks like a row");
+      assert.ok(covered.includes(join(scope, "odd")), "the folder of the one no argument can name");
+      // A confined worker reaches none of them.
+      const sandbox = Sandbox.for(confined, {
+        ...{ scope: [], readOnly: [], hidden: [], readable: [], scratch: [], private: [] },
+        sockets: covered,
+      });
+      const attempt = (program: { file: string; args: string[] }) => {
+        const { file, args } = sandbox.wrap(program, root, undefined);
+        const out = spawnSync(file, args, { encoding: "utf8", timeout: 20_000 });
+        assert.equal(out.status, 0, out.stderr);
+        return out.stdout.trim();
+      };
+      const connect =
+        'import { connect } from "node:net"; for (const p of process.argv.slice(1)) await new Promise((r) => { const s = connect(p); s.on("connect", () => { console.log("CONNECTED"); s.end(); r(); }); s.on("error", (e) => { console.log("REFUSED " + e.code); r(); }); });';
+      assert.equal(
+        attempt({ file: process.execPath, args: ["--input-type=module", "-e", connect, split, forged] }),
+        "REFUSED ECONNREFUSED\nREFUSED ECONNREFUSED",
+      );
+      const perlConnect =
+        'socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die; print connect($s, pack_sockaddr_un(pack("H*", $ARGV[0]))) ? "CONNECTED" : "REFUSED $!"';
+      assert.equal(
+        attempt({ file: "perl", args: ["-MSocket", "-e", perlConnect, raw.toString("hex")] }),
+        "REFUSED No such file or directory",
+      );
+      for (const { connections } of servers) assert.equal(connections(), 0, "nothing reached the programs");
+      assert.doesNotMatch(heard, /connected/);
+      // They do listen: outside a sandbox, they are reached (by a child this process does not wait on
+      // blocked, so that the programs here can take its connections).
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        "--input-type=module",
+        "-e",
+        connect,
+        split,
+        forged,
+      ]);
+      assert.equal(stdout.trim(), "CONNECTED\nCONNECTED");
+    } finally {
+      for (const { server } of servers) server.close();
+      perl.kill();
+    }
   });
 
   test("one gone before bubblewrap covers it fails the start in words Baton knows, so it starts again", (t) => {

@@ -1,4 +1,11 @@
-export { type AgentProgram, type Command, DEFAULT_WORKER_NICE, direct, unhelped, workerNice } from "./launcher.js";
+export {
+  type AgentProgram,
+  type Command,
+  DEFAULT_WORKER_NICE,
+  direct,
+  unhelped,
+  workerNice,
+} from "./launcher.js";
 export { launcherIn } from "./launcher-copy.js";
 export type { Layout, LayoutInput, Mount } from "./layout.js";
 export { isWithin, writeRoots } from "./paths.js";

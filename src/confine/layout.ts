@@ -49,7 +49,8 @@ export interface LayoutInput {
   /**
    * Sockets the user's programs listen on (real paths; see `reachableSockets`): each is covered,
    * but those in the places the agent may write (it could make and use sockets there anyway) and
-   * those in folders it does not see.
+   * those in folders it does not see. A folder here (one holding a socket no path can name to
+   * bubblewrap) is hidden whole.
    */
   readonly sockets?: readonly string[];
 }
@@ -104,7 +105,8 @@ export function layoutFor(input: LayoutInput): Layout {
   const places = sockets.length === 0 ? [] : mounts.filter((m) => m.kind !== "ro" && !byDir.has(m.path));
   const real = places.map((m) => realOrSame(m.path));
   for (const socket of sockets) {
-    if (!SANDBOX_OWN.concat(real).some((place) => isWithin(socket, place))) add(socket, "masked");
+    if (SANDBOX_OWN.concat(real).some((place) => isWithin(socket, place))) continue;
+    add(socket, isFolder(socket) ? "hidden" : "masked"); // a folder: one whose socket cannot be named
   }
   mounts.sort((a, b) => a.order - b.order);
   return { mounts: mounts.map(({ path, kind }) => ({ path, kind })), guarded };

@@ -20,15 +20,20 @@ export const MAX_COVERED_SOCKETS = 512;
  * namespace of its own would, and the agent needs the network for its model.
  */
 export function reachableSockets(
-  table = readTable(),
+  table: string | Buffer = readTable(),
   /** Sockets left uncovered (a supervisor's), by the path they were bound at and its inodes. */
   exempt: (socket: string, inodes: readonly number[]) => boolean = () => false,
 ): string[] {
   const found = new Set<string>();
-  for (const [path, inodes] of listeningSockets(table)) {
+  const { named, unnamable } = boundSockets(table);
+  for (const [path, inodes] of named) {
     if (exempt(path, inodes)) continue;
     const real = reachableSocket(path);
     if (real && found.size < MAX_COVERED_SOCKETS) found.add(real);
+  }
+  for (const path of unnamable) {
+    const folder = folderToHide(path);
+    if (folder && found.size < MAX_COVERED_SOCKETS) found.add(folder);
   }
   return [...found];
 }
@@ -38,23 +43,63 @@ export function reachableSockets(
  * bound at (name services left out), each with the inodes listed at that path (what `/proc/<pid>/fd`
  * links name): one, unless the first socket's file was removed and another bound in its place.
  */
-export function listeningSockets(table = readTable()): Map<string, number[]> {
-  const bound = new Map<string, number[]>();
-  for (const line of table.split("\n").slice(1)) {
-    const [, flags, type, inode, path] = ROW.exec(line) ?? [];
-    // A server's accepted connections carry its path too: only what one can connect or send to counts.
-    const listens = (Number.parseInt(flags ?? "0", 16) & ACCEPTS) !== 0 || type === DATAGRAM;
-    if (path && listens && isAbsolute(path) && normalize(path) === path && !isNameService(path))
-      bound.set(path, [...(bound.get(path) ?? []), Number(inode)]);
-  }
-  return bound;
+export function listeningSockets(table: string | Buffer = readTable()): Map<string, number[]> {
+  return boundSockets(table).named;
 }
 
 /**
- * Flags, type, inode and path of one row: `Num: RefCount Protocol Flags Type St Inode Path`, the
- * inode padded to five places, the path (which may hold spaces) absent for unnamed sockets.
+ * The kernel writes each path as it was bound, byte for byte: one holding a line end runs on over the
+ * next lines (and can make them look like rows of their own), one that is not UTF-8 cannot be decoded.
+ * A worker could bind either in its scope to keep other workers' sandboxes from covering it. So a
+ * row's path is taken with every run of the lines after it that fits in a socket's path (108 bytes:
+ * one or two rows at most), each a candidate that only counts if a socket is there; and a path that is
+ * not UTF-8, which no argument to bubblewrap can name, is kept apart as bytes (see folderToHide).
  */
-const ROW = /^\s*\S+:\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s+\S+\s+(\d+) (.+)$/;
+function boundSockets(table: string | Buffer): { named: Map<string, number[]>; unnamable: Buffer[] } {
+  const named = new Map<string, number[]>();
+  const unnamable: Buffer[] = [];
+  const lines = splitLines(typeof table === "string" ? Buffer.from(table) : table).slice(1);
+  lines.forEach((line, i) => {
+    const head = ROW.exec(line.toString("latin1")); // the columns before the path are ASCII
+    if (!head || head[0].length >= line.length) return; // not a row, or an unnamed socket
+    const [start, flags, type, inode] = head;
+    // A server's accepted connections carry its path too: only what one can connect or send to counts.
+    if ((Number.parseInt(flags ?? "0", 16) & ACCEPTS) === 0 && type !== DATAGRAM) return;
+    let path = line.subarray(start.length);
+    for (let next = i + 1; ; next++) {
+      const text = path.toString("utf8");
+      if (!Buffer.from(text).equals(path)) unnamable.push(path);
+      else if (isAbsolute(text) && normalize(text) === text && !isNameService(text))
+        named.set(text, [...(named.get(text) ?? []), Number(inode)]);
+      const more = lines[next];
+      if (more === undefined || path.length + 1 + more.length > MAX_PATH_BYTES) break;
+      path = Buffer.concat([path, NEWLINE, more]);
+    }
+  });
+  return { named, unnamable };
+}
+
+/** `sun_path`: the longest path a socket can be bound at. */
+const MAX_PATH_BYTES = 108;
+const NEWLINE = Buffer.from("\n");
+
+function splitLines(bytes: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let at = 0;
+  for (let end = bytes.indexOf(0x0a); end >= 0; end = bytes.indexOf(0x0a, at)) {
+    lines.push(bytes.subarray(at, end));
+    at = end + 1;
+  }
+  if (at < bytes.length) lines.push(bytes.subarray(at));
+  return lines;
+}
+
+/**
+ * Flags, type and inode of one row: `Num: RefCount Protocol Flags Type St Inode Path`, the inode
+ * padded to five places; the match ends at the space before the path (which may hold spaces, and is
+ * absent for an unnamed socket).
+ */
+const ROW = /^\s*\S+:\s+\S+\s+\S+\s+(\S+)\s+(\S+)\s+\S+\s+(\d+) /;
 /**
  * Sockets that only answer who a user or group is (nscd, SSSD, systemd's user database): covered,
  * they would leave a user of LDAP or of systemd-homed without a name inside the sandbox (git could
@@ -68,11 +113,11 @@ const ACCEPTS = 0x10000;
 /** `SOCK_DGRAM` in the type column: bound, it takes messages from anyone who may write it. */
 const DATAGRAM = "0002";
 
-function readTable(): string {
+function readTable(): Buffer {
   try {
-    return readFileSync("/proc/net/unix", "utf8");
+    return readFileSync("/proc/net/unix");
   } catch {
-    return ""; // no /proc here: nothing known to hide
+    return Buffer.alloc(0); // no /proc here: nothing known to hide
   }
 }
 
@@ -85,6 +130,27 @@ function reachableSocket(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * For a socket whose path is not UTF-8 (see boundSockets): the deepest folder above it whose path is,
+ * to be hidden whole, as long as the socket is there, reachable, and no other user could replace what
+ * leads to that folder. All else the folder holds is hidden with it: only a program that binds such a
+ * name (a worker in its scope, to be reached from other sandboxes) loses by it.
+ */
+function folderToHide(path: Buffer): string | undefined {
+  try {
+    if (!lstatSync(path).isSocket()) return undefined;
+    accessSync(path, constants.W_OK);
+    for (let end = path.lastIndexOf(0x2f); end > 0; end = path.lastIndexOf(0x2f, end - 1)) {
+      const folder = path.subarray(0, end);
+      const text = folder.toString("utf8");
+      if (!Buffer.from(text).equals(folder) || !isAbsolute(text)) continue;
+      const real = realpathSync(text);
+      return lstatSync(real).isDirectory() && noOtherUserCanReplace(real) ? real : undefined;
+    }
+  } catch {}
+  return undefined;
 }
 
 /**
