@@ -146,6 +146,53 @@ describe("supervisor crash and baton resume", () => {
     assert.notEqual(result.threadId, thread, "a thread of its own, with its task");
   });
 
+  /**
+   * Spawns `text` as a follow-up of `parent`, whose script runs a long command in that turn; once the
+   * command runs, kills the supervisor and cuts the thread's session file where codex wrote the text
+   * (the crash as it falls between codex taking the follow-up in and writing it down), then resumes
+   * it: it must be sent in the thread again, and answer `answer`.
+   */
+  const followUpCutOff = async (parent: string, text: string, answer: string, times = 1) => {
+    const thread = (await ws.json<WorkerResult>(["result", parent])).threadId;
+    const file = ws.codexSessionFile(thread)!;
+    const linesBefore = readFileSync(file, "utf8").split("\n").length;
+    const next = (await ws.ok(["spawn", "--continue", parent, text])).trim();
+    // Under way: its command runs, so codex has written its text (after the lines of earlier turns).
+    const underWay = () => {
+      try {
+        const transcript = readFileSync(join(ws.home, "workers", next, "transcript.log"), "utf8");
+        return transcript.includes('"command_execution"');
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 300 && !underWay(); i++) await sleep(50);
+    assert.ok(underWay(), "the follow-up's turn is under way");
+    const supervisor = ws.supervisorPid();
+    assert.ok(supervisor);
+    process.kill(supervisor, "SIGKILL");
+    assert.equal((await list()).find((w) => w.id === next)?.state, "lost");
+    const lines = readFileSync(file, "utf8").split("\n");
+    const cut = lines.findIndex((line, at) => at >= linesBefore - 1 && line.includes(text));
+    assert.ok(cut > 0, "the follow-up's text is in its thread");
+    writeFileSync(file, `${lines.slice(0, cut).join("\n")}\n`);
+    assert.ok(ws.codexSessionHolds(thread, "the parent task"), "the parent's thread is whole");
+
+    const resumed = await ws.baton(["resume", next]);
+    assert.equal(
+      resumed.stdout,
+      `${next} resumed in its thread ${thread} (its follow-up had not reached the thread: sent again)\n`,
+    );
+    assert.equal((await ws.baton(["wait", next])).code, 0);
+    const result = await ws.json<WorkerResult>(["result", next]);
+    assert.equal(result.answer, answer);
+    assert.equal(result.threadId, thread, "in the parent's thread still");
+    const last = ws.model.requests.filter((r) => r.userText.includes("the parent task")).at(-1);
+    // Once for each time it was sent (a repeated one was in the thread before).
+    assert.equal((last?.userText ?? "").split(text).length - 1, times, "the model got the follow-up's text");
+    assert.doesNotMatch(last?.userText ?? "", /cut off before you finished/);
+  };
+
   test("a follow-up cut off before its thread took in its text is sent in the thread again", async () => {
     const parent = (
       await ws.ok([
@@ -158,45 +205,27 @@ describe("supervisor crash and baton resume", () => {
       ])
     ).trim();
     assert.equal((await ws.baton(["wait", parent])).code, 0);
-    const thread = (await ws.json<WorkerResult>(["result", parent])).threadId;
-    const next = (await ws.ok(["spawn", "--continue", parent, "the follow-up text"])).trim();
-    // Under way: its command runs, and codex's session file holds its text (the parent's holds the script).
-    const underWay = () => {
-      try {
-        const transcript = readFileSync(join(ws.home, "workers", next, "transcript.log"), "utf8");
-        return (
-          transcript.includes('"command_execution"') && ws.codexSessionHolds(thread, "the follow-up text")
-        );
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 300 && !underWay(); i++) await sleep(50);
-    assert.ok(underWay(), "the follow-up's turn is under way");
-    const supervisor = ws.supervisorPid();
-    assert.ok(supervisor);
-    process.kill(supervisor, "SIGKILL");
-    assert.equal((await list()).find((w) => w.id === next)?.state, "lost");
-    // The crash as it falls between codex taking the follow-up and writing it into the thread's file.
-    const file = ws.codexSessionFile(thread)!;
-    const lines = readFileSync(file, "utf8").split("\n");
-    const cut = lines.findIndex((line) => line.includes("the follow-up text"));
-    assert.ok(cut > 0);
-    writeFileSync(file, `${lines.slice(0, cut).join("\n")}\n`);
-    assert.ok(ws.codexSessionHolds(thread, "the parent task"), "the parent's thread is whole");
+    await followUpCutOff(parent, "the follow-up text", "follow-up answer");
+  });
 
-    const resumed = await ws.baton(["resume", next]);
-    assert.equal(
-      resumed.stdout,
-      `${next} resumed in its thread ${thread} (its follow-up had not reached the thread: sent again)\n`,
-    );
-    assert.equal((await ws.baton(["wait", next])).code, 0);
-    const result = await ws.json<WorkerResult>(["result", next]);
-    assert.equal(result.answer, "follow-up answer");
-    assert.equal(result.threadId, thread, "in the parent's thread still");
-    const last = ws.model.requests.filter((r) => r.userText.includes("the parent task")).at(-1);
-    assert.match(last?.userText ?? "", /the follow-up text/, "the model got the follow-up's text");
-    assert.doesNotMatch(last?.userText ?? "", /cut off before you finished/);
+  test("a follow-up repeating the message before it, cut off the same way, is sent again too", async () => {
+    const parent = (
+      await ws.ok([
+        "spawn",
+        `the parent task\n${modelScriptLine([
+          { type: "message", text: "parent answer" },
+          { type: "message", text: "first go" },
+          { type: "shell", command: "sleep 120" },
+          { type: "message", text: "second go" },
+        ])}`,
+      ])
+    ).trim();
+    assert.equal((await ws.baton(["wait", parent])).code, 0);
+    // "Go on", twice: the thread's last message is the same text before the second is sent.
+    const first = (await ws.ok(["spawn", "--continue", parent, "go on please"])).trim();
+    assert.equal((await ws.baton(["wait", first])).code, 0);
+    assert.equal((await ws.json<WorkerResult>(["result", first])).answer, "first go");
+    await followUpCutOff(first, "go on please", "second go", 2);
   });
 
   test("resume refuses a worker that is not lost, in one line", async () => {

@@ -144,13 +144,21 @@ export interface Backend {
   ): boolean;
   /**
    * Whether the thread's session files hold `text` as a message the agent took in: a follow-up's own
-   * text, which a thread cut off as it came may lack (see `threadHere`). Absent: assumed held.
+   * text, which a thread cut off as it came may lack (see `threadHere`); with `before`, only once they
+   * hold more messages than that (what `threadMessages` said as the follow-up was sent). Absent:
+   * assumed held.
    */
   holdsMessage?(
     threadId: string,
     text: string,
     where: { readonly env: Readonly<Record<string, string>>; readonly agentStateDir: string },
+    before?: number,
   ): boolean;
+  /** How many messages the thread's session files hold, where they can be read whole. */
+  threadMessages?(
+    threadId: string,
+    where: { readonly env: Readonly<Record<string, string>>; readonly agentStateDir: string },
+  ): number | undefined;
   /**
    * Whether the agent reports what its thread cost in dollars (`turn_completed`'s `costUsd`): its
    * workers are priced by the agent, whatever the price tables hold.

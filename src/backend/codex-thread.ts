@@ -27,24 +27,51 @@ export function codexHasThread(threadId: string, env: Readonly<Record<string, st
 /**
  * Whether the thread's log holds `text` as the last message codex took in (a follow-up's own text),
  * not counting Baton's resume prompts sent after it. The last, not any: a follow-up repeating an
- * earlier message of its thread is not taken for one that arrived, unless it repeats the very one
- * before it (then it counts as held). Past {@link MESSAGE_WITHIN_BYTES} it says no: a follow-up sent
- * twice is better than one never sent. It reads the log from its start: only a resume or a host's
- * takeover asks.
+ * earlier message of its thread is not taken for one that arrived. And, given `before` (how many
+ * messages the thread held when the follow-up was sent: {@link codexThreadMessages}), only once the
+ * thread holds more: a follow-up repeating the very message before it ("go on", twice) is not taken
+ * for one that arrived either. Past {@link MESSAGE_WITHIN_BYTES} it says no: a follow-up sent twice
+ * is better than one never sent. It reads the log from its start: only a resume or a host's takeover
+ * asks.
  */
 export function codexHoldsMessage(
   threadId: string,
   text: string,
   env: Readonly<Record<string, string>>,
+  before?: number,
 ): boolean {
+  const held = userMessages(threadId, env);
+  return held !== undefined && held.last === text.trim() && (before === undefined || held.count > before);
+}
+
+/**
+ * How many messages the thread's log holds, Baton's resume prompts left out; undefined where it cannot
+ * be read whole. Taken as a follow-up is sent, it tells a later check whether that one arrived.
+ */
+export function codexThreadMessages(
+  threadId: string,
+  env: Readonly<Record<string, string>>,
+): number | undefined {
+  return userMessages(threadId, env)?.count;
+}
+
+/** The thread's user messages but Baton's resume prompts: how many, and the last one, trimmed. */
+function userMessages(
+  threadId: string,
+  env: Readonly<Record<string, string>>,
+): { count: number; last: string | undefined } | undefined {
   const resume = RESUME_PROMPT.trim();
+  let count = 0;
   let last: string | undefined;
   const read = eachUserMessage(threadId, env, MESSAGE_WITHIN_BYTES, (message) => {
     const trimmed = message.trim();
-    if (trimmed !== resume) last = trimmed;
+    if (trimmed !== resume) {
+      count++;
+      last = trimmed;
+    }
     return false;
   });
-  return read === "whole" && last === text.trim();
+  return read === "whole" ? { count, last } : undefined;
 }
 
 /**

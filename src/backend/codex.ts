@@ -7,7 +7,7 @@ import type { AgentOutcome, Backend, LaunchContext, LaunchPlan, OutputParser } f
 import { fromCodexEvent } from "./codex-events.js";
 import { codexConfigModel } from "./codex-model.js";
 import { codexRolloutUsage } from "./codex-rollout.js";
-import { codexHasThread, codexHoldsMessage } from "./codex-thread.js";
+import { codexHasThread, codexHoldsMessage, codexThreadMessages } from "./codex-thread.js";
 import { findOnPath, isExecutableFile, nodeModulesUpFrom } from "./locate.js";
 import { readAgentFile } from "./untrusted-file.js";
 
@@ -78,7 +78,9 @@ export const codexBackend: Backend = {
 
   hasThread: (threadId, { env }) => codexHasThread(threadId, env),
 
-  holdsMessage: (threadId, text, { env }) => codexHoldsMessage(threadId, text, env),
+  holdsMessage: (threadId, text, { env }, before) => codexHoldsMessage(threadId, text, env, before),
+
+  threadMessages: (threadId, { env }) => codexThreadMessages(threadId, env),
 
   // What it runs is also in its rollout log (each turn's `turn_context`), read once the thread starts.
   defaultModel: codexConfigModel,

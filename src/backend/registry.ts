@@ -60,9 +60,21 @@ export function threadHere(
   env: Readonly<Record<string, string>>,
   home: string,
   followUp: string | undefined,
+  /** How many messages the thread held as the follow-up was sent, where that was recorded. */
+  before?: number,
 ): "continue" | "resend" | undefined {
   if (!continuesHere(backend, threadId, env, home)) return undefined;
   if (followUp === undefined || !backend.holdsMessage) return "continue";
   const where = { env, agentStateDir: agentStateDir(home, backend) };
-  return backend.holdsMessage(threadId, followUp, where) ? "continue" : "resend";
+  return backend.holdsMessage(threadId, followUp, where, before) ? "continue" : "resend";
+}
+
+/** How many messages the thread holds here, as a follow-up is sent in it (see `threadHere`). */
+export function threadMessagesHere(
+  backend: Backend,
+  threadId: string,
+  env: Readonly<Record<string, string>>,
+  home: string,
+): number | undefined {
+  return backend.threadMessages?.(threadId, { env, agentStateDir: agentStateDir(home, backend) });
 }

@@ -79,6 +79,7 @@ export const specSchema = z.object({
   createdAt: z.string(),
   continues: z.string().optional(),
   inThread: z.string().optional(),
+  threadMessages: z.number().int().nonnegative().optional(),
   search: z.boolean().optional(),
   agentArgs: z.array(z.string()).optional(),
 });

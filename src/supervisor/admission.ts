@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { agentCommand } from "../backend/argv.js";
 import type { Backend } from "../backend/backend.js";
-import { backendNamed } from "../backend/registry.js";
+import { backendNamed, threadMessagesHere } from "../backend/registry.js";
 import { confiner, INSTALL_HINT, isWithin, writeRoots } from "../confine/index.js";
 import { usdText } from "../cost/cost.js";
 import type { Pricing } from "../cost/pricing.js";
@@ -78,6 +78,11 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     throw new BatonError("usage", "--read-only and --write exclude each other: choose one");
   }
   const backend = backendNamed(params.backend ?? "codex");
+  // Counted before the follow-up is sent: a resume tells by it whether the thread took the text in.
+  const threadMessages =
+    threadId && context.threadsHere
+      ? threadMessagesHere(backend, threadId, params.env, context.store.home)
+      : undefined;
   if (params.resumeThread && (params.continues || !backend.canResume))
     throw new BatonError(
       "usage",
@@ -166,6 +171,7 @@ export async function admit(request: SpawnParams, context: AdmissionContext): Pr
     createdAt: isoNow(clock),
     ...(params.continues ? { continues: params.continues } : {}),
     ...(params.inThread ? { inThread: params.inThread } : {}),
+    ...(threadMessages !== undefined ? { threadMessages } : {}),
     ...(search === undefined ? {} : { search }),
     ...(agentArgs ? { agentArgs } : {}),
   };

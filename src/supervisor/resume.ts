@@ -107,7 +107,7 @@ function continuable(
   const recorded = status.threadId;
   if (!recorded || !backend.canResume) return {};
   const followUp = spec.continues || spec.inThread ? followUpText(store, spec.id) : undefined;
-  const how = threadHere(backend, recorded, env, store.home, followUp);
+  const how = threadHere(backend, recorded, env, store.home, followUp, spec.threadMessages);
   if (!how) return { uncontinued: recorded };
   return how === "resend" ? { threadId: recorded, resent: true } : { threadId: recorded };
 }

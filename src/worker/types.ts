@@ -78,6 +78,11 @@ export interface WorkerSpec {
   readonly continues?: string;
   /** A follow-up whose parent ran elsewhere (on a coordinator): the agent thread it continues. */
   readonly inThread?: string;
+  /**
+   * A follow-up's: how many messages its thread held as it was sent, where the agent's session files
+   * tell (codex). A resume sends its text again unless the thread holds more (see `threadHere`).
+   */
+  readonly threadMessages?: number;
   /** The agent's web search turned on (true) or off (false); absent: the agent's default. */
   readonly search?: boolean;
   /** The arguments after the program of `--cmd` / `--agent-cmd` (the command and acp backends). */
