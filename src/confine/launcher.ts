@@ -90,10 +90,13 @@ export function unhelped(program: AgentProgram, bash: string | undefined): Comma
   };
 }
 
-/** bash's own code that closes every descriptor above 2 it inherited (the listing's own is gone by then). */
+/**
+ * bash's own code that closes every descriptor above 2 it inherited (the listing's own is gone by
+ * then). Only a number is ever put into `exec N>&-`: without /proc, the pattern stays as it is.
+ */
 const CLOSE_INHERITED =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own parameter expansion, not a template
-  'for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac; done; ';
+  'for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2|""|*[!0-9]*) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac; done; ';
 
 let bash: string | null | undefined;
 

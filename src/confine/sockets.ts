@@ -139,6 +139,7 @@ function reachableSocket(path: string): string | undefined {
  * name (a worker in its scope, to be reached from other sandboxes) loses by it.
  */
 function folderToHide(path: Buffer): string | undefined {
+  if (path[0] !== 0x2f) return undefined; // an abstract name (`@...`): no file
   try {
     if (!lstatSync(path).isSocket()) return undefined;
     accessSync(path, constants.W_OK);
