@@ -9,7 +9,6 @@
 // The helper Baton runs is the store's copy (launcher-copy.ts).
 
 import { accessSync, constants, statSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
 import { BatonError } from "../errors.js";
 
 /** What the agent runs: a program, its arguments, and the file its standard input comes from. */
@@ -75,48 +74,54 @@ export function direct(program: AgentProgram, launcher: string | undefined, nice
  * error, then runs the agent, its prompt file as standard input. node-pty leaves each terminal's
  * master end open across exec, so without this every agent held the terminals of the workers started
  * before it (a read-only reviewer could type into a writer's). bash, not sh: dash cannot name a
- * descriptor above 9. Where there is no bash either, the worker is refused, not started leaking.
+ * descriptor above 9. Started with `--norc -p`, it reads no startup file (not even the one bash reads
+ * when its input is a socket, as a pipe worker's is) and takes no function, `BASH_ENV`, `SHELLOPTS`
+ * or `GLOBIGNORE` from the environment, which could keep it from closing anything; the agent still
+ * gets the whole environment. Where there is no bash either, the worker is refused, not started leaking.
  */
 export function unhelped(program: AgentProgram, bash: string | undefined): Command {
   if (!bash)
     throw new BatonError(
       "backend",
-      "cannot start the agent safely: Baton's launcher was not built (no C compiler at install, or a noexec store) and there is no bash to close the supervisor's descriptors; install a C compiler and reinstall Baton, or install bash",
+      "cannot start the agent safely: Baton's launcher was not built (no C compiler at install, or a noexec store) and there is no bash owned by root in /bin, /usr/bin or /usr/local/bin to close the supervisor's descriptors; install a C compiler and reinstall Baton, or install bash",
     );
   const run = program.stdin === undefined ? 'exec "$@"' : 'exec "$@" < "$0"';
   return {
     file: bash,
-    args: ["-c", CLOSE_INHERITED + run, program.stdin ?? "baton-agent", program.file, ...program.args],
+    args: [...BASH, CLOSE_INHERITED + run, program.stdin ?? "baton-agent", program.file, ...program.args],
   };
 }
 
+const BASH = ["--norc", "-p", "-c"];
+
 /**
  * bash's own code that closes every descriptor above 2 it inherited (the listing's own is gone by
- * then). Only a number is ever put into `exec N>&-`: without /proc, the pattern stays as it is.
+ * then), or ends with 126 where there is no /proc to list them. Only a number is ever put into
+ * `exec N>&-`, all of them in one.
  */
 const CLOSE_INHERITED =
+  '[ -d /proc/self/fd ] || { echo "baton: no /proc/self/fd: cannot close what the agent would inherit" >&2; exit 126; }; ' +
   // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own parameter expansion, not a template
-  'for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2|""|*[!0-9]*) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac; done; ';
+  'c=; for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2|""|*[!0-9]*) ;; *) c="$c $fd>&-" ;; esac; done; ' +
+  'eval "exec $c" 2>/dev/null; ';
 
-let bash: string | null | undefined;
+let bash: string | undefined;
 
-/** bash's absolute path (the sandbox mounts the host's root read-only: the same path inside), found once. */
+/**
+ * bash's path: the system's own (in /bin, /usr/bin or /usr/local/bin, owned by root, that no one else
+ * may change), never one found on PATH, which may lead into a writer's scope. The sandbox mounts the
+ * host's root read-only: the same path inside. Looked for again until found.
+ */
 function bashPath(): string | undefined {
-  if (bash === undefined) {
-    const dirs = ["/bin", "/usr/bin", "/usr/local/bin", ...(process.env.PATH ?? "").split(":")];
-    bash =
-      dirs
-        .filter(isAbsolute)
-        .map((dir) => join(dir, "bash"))
-        .find(executable) ?? null;
-  }
-  return bash ?? undefined;
+  bash ??= ["/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash"].find(systemProgram);
+  return bash;
 }
 
-function executable(path: string): boolean {
+function systemProgram(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
+    const found = statSync(path);
+    return found.isFile() && found.uid === 0 && (found.mode & 0o022) === 0;
   } catch {
     return false;
   }
@@ -145,10 +150,16 @@ export function shielded(
   }
   const { env } = tools;
   const inner = unhelped(program, bashPath());
+  // bash closes what bubblewrap would hold outside the sandbox for the worker's life, then becomes it
+  // (a signal ignored as bash starts stays ignored across its exec); inside, again, before the agent.
   return {
     file: env,
     args: [
       `--ignore-signal=${SHIELDED_SIGNALS}`,
+      inner.file,
+      ...BASH,
+      `${CLOSE_INHERITED}exec "$@"`,
+      "baton-sandbox",
       bwrap,
       ...sandboxArgs,
       "--",

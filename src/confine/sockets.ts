@@ -1,5 +1,6 @@
+import { isUtf8 } from "node:buffer";
 import { accessSync, constants, lstatSync, readFileSync, realpathSync, type Stats } from "node:fs";
-import { isAbsolute, join, normalize } from "node:path";
+import { isAbsolute, normalize } from "node:path";
 
 /** At most this many sockets are covered in one sandbox (each is one mount, and three arguments). */
 export const MAX_COVERED_SOCKETS = 512;
@@ -41,7 +42,9 @@ export function reachableSockets(
 /**
  * The sockets of the kernel's table that one can connect or send to, by the absolute path they were
  * bound at (name services left out), each with the inodes listed at that path (what `/proc/<pid>/fd`
- * links name): one, unless the first socket's file was removed and another bound in its place.
+ * links name): one, unless the first socket's file was removed and another bound in its place. With
+ * them, each path run on over the rows after it (see boundSockets), which names a socket only where
+ * one was bound at a path with a line end.
  */
 export function listeningSockets(table: string | Buffer = readTable()): Map<string, number[]> {
   return boundSockets(table).named;
@@ -58,7 +61,7 @@ export function listeningSockets(table: string | Buffer = readTable()): Map<stri
 function boundSockets(table: string | Buffer): { named: Map<string, number[]>; unnamable: Buffer[] } {
   const named = new Map<string, number[]>();
   const unnamable: Buffer[] = [];
-  const lines = splitLines(typeof table === "string" ? Buffer.from(table) : table).slice(1);
+  const lines = splitOn(typeof table === "string" ? Buffer.from(table) : table, 0x0a).slice(1);
   lines.forEach((line, i) => {
     const head = ROW.exec(line.toString("latin1")); // the columns before the path are ASCII
     if (!head || head[0].length >= line.length) return; // not a row, or an unnamed socket
@@ -67,10 +70,13 @@ function boundSockets(table: string | Buffer): { named: Map<string, number[]>; u
     if ((Number.parseInt(flags ?? "0", 16) & ACCEPTS) === 0 && type !== DATAGRAM) return;
     let path = line.subarray(start.length);
     for (let next = i + 1; ; next++) {
-      const text = path.toString("utf8");
-      if (!Buffer.from(text).equals(path)) unnamable.push(path);
-      else if (isAbsolute(text) && normalize(text) === text && !isNameService(text))
-        named.set(text, [...(named.get(text) ?? []), Number(inode)]);
+      const text = isUtf8(path) ? path.toString("utf8") : undefined;
+      if (text === undefined) unnamable.push(path);
+      else if (isAbsolute(text) && normalize(text) === text && !isNameService(text)) {
+        const inodes = named.get(text);
+        if (inodes) inodes.push(Number(inode));
+        else named.set(text, [Number(inode)]);
+      }
       const more = lines[next];
       if (more === undefined || path.length + 1 + more.length > MAX_PATH_BYTES) break;
       path = Buffer.concat([path, NEWLINE, more]);
@@ -83,15 +89,19 @@ function boundSockets(table: string | Buffer): { named: Map<string, number[]>; u
 const MAX_PATH_BYTES = 108;
 const NEWLINE = Buffer.from("\n");
 
-function splitLines(bytes: Buffer): Buffer[] {
-  const lines: Buffer[] = [];
+const SLASH = Buffer.from("/");
+const EMPTY = Buffer.alloc(0);
+
+/** `bytes` cut at every `byte`; the part after the last one only if it is not empty. */
+function splitOn(bytes: Buffer, byte: number): Buffer[] {
+  const parts: Buffer[] = [];
   let at = 0;
-  for (let end = bytes.indexOf(0x0a); end >= 0; end = bytes.indexOf(0x0a, at)) {
-    lines.push(bytes.subarray(at, end));
+  for (let end = bytes.indexOf(byte); end >= 0; end = bytes.indexOf(byte, at)) {
+    parts.push(bytes.subarray(at, end));
     at = end + 1;
   }
-  if (at < bytes.length) lines.push(bytes.subarray(at));
-  return lines;
+  if (at < bytes.length) parts.push(bytes.subarray(at));
+  return parts;
 }
 
 /**
@@ -123,32 +133,33 @@ function readTable(): Buffer {
 
 function reachableSocket(path: string): string | undefined {
   try {
-    if (!lstatSync(path).isSocket()) return undefined;
+    if (!lstatSync(path, { throwIfNoEntry: false })?.isSocket()) return undefined;
     accessSync(path, constants.W_OK);
     const real = realpathSync(path);
-    return lstatSync(real).isSocket() && noOtherUserCanReplace(real) ? real : undefined;
+    return lstatSync(real).isSocket() && noOtherUserCanReplace(Buffer.from(real)) ? real : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
- * For a socket whose path is not UTF-8 (see boundSockets): the deepest folder above it whose path is,
- * to be hidden whole, as long as the socket is there, reachable, and no other user could replace what
- * leads to that folder. All else the folder holds is hidden with it: only a program that binds such a
- * name (a worker in its scope, to be reached from other sandboxes) loses by it.
+ * For a socket whose path is not UTF-8 (see boundSockets): the deepest folder above its real path
+ * whose path is, to be hidden whole, as long as the socket is there, reachable, and no other user
+ * could replace it or anything on the way to it (as for any socket: another user's socket in `/tmp`
+ * is not covered, and does not hide `/tmp`). All else that folder holds is hidden with it, in every
+ * sandbox that sees it: the price of a name no argument can carry, which Baton's own workers and the
+ * user's programs do not bind.
  */
-function folderToHide(path: Buffer): string | undefined {
-  if (path[0] !== 0x2f) return undefined; // an abstract name (`@...`): no file
+function folderToHide(bound: Buffer): string | undefined {
+  if (bound[0] !== 0x2f) return undefined; // an abstract name (`@...`): no file
   try {
-    if (!lstatSync(path).isSocket()) return undefined;
-    accessSync(path, constants.W_OK);
+    if (!lstatSync(bound, { throwIfNoEntry: false })?.isSocket()) return undefined;
+    accessSync(bound, constants.W_OK);
+    const path = realpathSync.native(bound, { encoding: "buffer" }); // (the JavaScript one decodes it)
+    if (!lstatSync(path).isSocket() || !noOtherUserCanReplace(path)) return undefined;
     for (let end = path.lastIndexOf(0x2f); end > 0; end = path.lastIndexOf(0x2f, end - 1)) {
       const folder = path.subarray(0, end);
-      const text = folder.toString("utf8");
-      if (!Buffer.from(text).equals(folder) || !isAbsolute(text)) continue;
-      const real = realpathSync(text);
-      return lstatSync(real).isDirectory() && noOtherUserCanReplace(real) ? real : undefined;
+      if (isUtf8(folder)) return folder.toString("utf8");
     }
   } catch {}
   return undefined;
@@ -159,14 +170,14 @@ function folderToHide(path: Buffer): string | undefined {
  * another user replace the next name in it: not writable by others (nor by a group other than this
  * user's own), or sticky (`/tmp`) with that next entry this user's or root's.
  */
-function noOtherUserCanReplace(path: string): boolean {
+function noOtherUserCanReplace(path: Buffer): boolean {
   const uid = process.getuid?.() ?? -1;
   const gid = process.getgid?.() ?? -1;
   const trusted = (stats: Stats) => stats.uid === 0 || stats.uid === uid;
-  let dir = "/";
-  for (const name of path.split("/").filter(Boolean)) {
+  let dir = Buffer.from("/");
+  for (const name of splitOn(path, 0x2f).filter((part) => part.length > 0)) {
     const folder = lstatSync(dir);
-    const entry = join(dir, name);
+    const entry = Buffer.concat([dir, dir.length > 1 ? SLASH : EMPTY, name]);
     if (!trusted(folder)) return false;
     const othersWrite = (folder.mode & 0o002) !== 0 || ((folder.mode & 0o020) !== 0 && folder.gid !== gid);
     if (othersWrite && ((folder.mode & 0o1000) === 0 || !trusted(lstatSync(entry)))) return false;
