@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { codexRolloutUsage } from "../dist/backend/codex-rollout.js";
-import { codexHasThread, codexHoldsMessage } from "../dist/backend/codex-thread.js";
+import { codexHasThread, codexHoldsMessage, codexThreadMessages } from "../dist/backend/codex-thread.js";
 import { RESUME_PROMPT } from "../dist/worker/prompt.js";
 
 // Codex logs a thread to CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread>.jsonl as it goes; Baton
@@ -156,7 +156,7 @@ test("a usage record counts as soon as it is logged, before the commands its res
   }
 });
 
-test("a thread counts as held only once its log has taken in the task", () => {
+test("a thread counts as held only once its log has taken in the task, a follow-up once it has taken in more", () => {
   const home = mkdtempSync(join(tmpdir(), "baton-rollout-"));
   try {
     const { id, day, file } = thread(Date.UTC(2026, 10, 30, 5, 34, 46, 742));
@@ -205,6 +205,17 @@ test("a thread counts as held only once its log has taken in the task", () => {
     userItem("the task\n");
     assert.equal(codexHoldsMessage(id, "the task", env), true);
     assert.equal(codexHoldsMessage(id, "and a third", env), false, "a later message of its own");
+
+    // Counted as a follow-up is sent: one repeating the message before it is held only once the
+    // thread holds more messages than then (Baton's resume prompts do not count).
+    const sent = codexThreadMessages(id, env);
+    assert.equal(sent, 5, "the first, empty one, the task, the second, the third, the task again");
+    assert.equal(codexHoldsMessage(id, "the task", env, sent), false, "the same text, not taken in again");
+    userItem(RESUME_PROMPT);
+    assert.equal(codexHoldsMessage(id, "the task", env, sent), false, "a resume prompt is no message");
+    userItem("the task\n");
+    assert.equal(codexHoldsMessage(id, "the task", env, sent), true, "taken in");
+    assert.equal(codexThreadMessages(id, env), 6);
 
     // A message whose character is split between two reads of the log is read whole.
     const size = () => statSync(path).size;

@@ -32,7 +32,7 @@ export function codexHasThread(threadId: string, env: Readonly<Record<string, st
  * thread holds more: a follow-up repeating the very message before it ("go on", twice) is not taken
  * for one that arrived either. Past {@link MESSAGE_WITHIN_BYTES} it says no: a follow-up sent twice
  * is better than one never sent. It reads the log from its start: only a resume or a host's takeover
- * asks.
+ * asks (and {@link codexThreadMessages}, once a follow-up).
  */
 export function codexHoldsMessage(
   threadId: string,
