@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { confiner, Sandbox } from "../dist/confine/index.js";
+import { layoutFor } from "../dist/confine/layout.js";
 import {
   isNameService,
   listeningSockets,
@@ -110,13 +111,22 @@ describe("sockets the user's programs listen on", () => {
       const ours = await at(join(root, "ours"), 0o700);
       const table = HEADER + [theirs, open, stickyTheirs, stickyOurs, ours].map((p) => row(p)).join("");
       assert.deepEqual(reachableSockets(table), [stickyOurs, ours]);
-      // However many there are, a sandbox gets at most so many covers (each is three arguments).
+      // A sandbox covers at most so many (each is three arguments); past that, none is made: a writer
+      // that binds many in its scope, where they are its own, must not push the others' out.
       const lots = await Promise.all(
         Array.from({ length: MAX_COVERED_SOCKETS + 8 }, (_, i) => listen(join(root, "ours", `${i}.sock`))),
       );
       made.push(...lots);
       const all = HEADER + lots.map((_, i) => row(join(root, "ours", `${i}.sock`))).join("");
-      assert.equal(reachableSockets(all).length, MAX_COVERED_SOCKETS);
+      const sockets = reachableSockets(all);
+      assert.equal(sockets.length, MAX_COVERED_SOCKETS + 8);
+      const empty = { scope: [], readOnly: [], hidden: [], readable: [], scratch: [], private: [] };
+      assert.throws(
+        () => layoutFor({ ...empty, sockets }),
+        /^Error: cannot confine the worker: 1032 sockets to cover in its sandbox, more than 1024 .*--unconfined$/,
+      );
+      const writer = layoutFor({ ...empty, scope: [join(root, "ours")], sockets });
+      assert.equal(writer.mounts.filter((m) => m.kind === "masked").length, 0, "the writer's own");
     } finally {
       for (const { server } of made) server.close();
     }

@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { exists, isFolder, isWithin, writeRootOf } from "./paths.js";
+import { MAX_COVERED_SOCKETS } from "./sockets.js";
 
 /**
  * One mount of the sandbox: a host path seen at the same place, writable, read-only, or hidden; a
@@ -104,8 +105,15 @@ export function layoutFor(input: LayoutInput): Layout {
   const sockets = input.sockets ?? [];
   const places = sockets.length === 0 ? [] : mounts.filter((m) => m.kind !== "ro" && !byDir.has(m.path));
   const real = places.map((m) => realOrSame(m.path));
-  for (const socket of sockets) {
-    if (SANDBOX_OWN.concat(real).some((place) => isWithin(socket, place))) continue;
+  const covered = sockets.filter(
+    (socket) => !SANDBOX_OWN.concat(real).some((place) => isWithin(socket, place)),
+  );
+  // All of them or no sandbox: a writer that binds many in its scope must not push others out.
+  if (covered.length > MAX_COVERED_SOCKETS)
+    throw new Error(
+      `cannot confine the worker: ${covered.length} sockets to cover in its sandbox, more than ${MAX_COVERED_SOCKETS} (programs or workers listen on that many): stop some, or run it --unconfined`,
+    );
+  for (const socket of covered) {
     add(socket, isFolder(socket) ? "hidden" : "masked"); // a folder: one whose socket cannot be named
   }
   mounts.sort((a, b) => a.order - b.order);

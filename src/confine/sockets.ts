@@ -2,8 +2,11 @@ import { isUtf8 } from "node:buffer";
 import { accessSync, constants, lstatSync, readFileSync, realpathSync, type Stats } from "node:fs";
 import { isAbsolute, normalize } from "node:path";
 
-/** At most this many sockets are covered in one sandbox (each is one mount, and three arguments). */
-export const MAX_COVERED_SOCKETS = 512;
+/**
+ * At most this many sockets are covered in one sandbox (each is one mount, and three arguments): past
+ * it, the sandbox is refused (layout.ts), never made with some left uncovered.
+ */
+export const MAX_COVERED_SOCKETS = 1024;
 
 /**
  * The Unix sockets that programs on this machine listen on, by path, that this user could connect
@@ -30,11 +33,11 @@ export function reachableSockets(
   for (const [path, inodes] of named) {
     if (exempt(path, inodes)) continue;
     const real = reachableSocket(path);
-    if (real && found.size < MAX_COVERED_SOCKETS) found.add(real);
+    if (real) found.add(real);
   }
   for (const path of unnamable) {
     const folder = folderToHide(path);
-    if (folder && found.size < MAX_COVERED_SOCKETS) found.add(folder);
+    if (folder) found.add(folder);
   }
   return [...found];
 }
