@@ -299,6 +299,22 @@ describe("sockets the user's programs listen on", () => {
       undefined,
     );
     assert.equal(sandbox.coverGone(""), undefined);
+    // The folder hidden for a socket no argument can name, gone the same way.
+    const folder = join(root, "gone-folder");
+    mkdirSync(folder);
+    const hiding = Sandbox.for(confined, {
+      ...{ scope: [], readOnly: [], hidden: [], readable: [], scratch: [], private: [] },
+      sockets: [folder],
+    });
+    rmSync(folder, { recursive: true });
+    const started = hiding.wrap({ file: "/bin/true", args: [] }, root, undefined);
+    const failed = spawnSync(started.file, started.args, { encoding: "utf8", timeout: 20_000 });
+    assert.notEqual(failed.status, 0, "bubblewrap cannot make the folder to hide");
+    assert.match(
+      hiding.coverGone(failed.stderr) ?? "",
+      /^the folder .*gone-folder, hidden in the sandbox for a socket in it, went away/,
+    );
+    assert.equal(hiding.coverGone("bwrap: Can't mkdir /etc/x: Read-only file system"), undefined);
   });
 
   describe("seen from workers", () => {

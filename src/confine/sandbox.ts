@@ -93,10 +93,15 @@ export class Sandbox {
   private constructor(
     private readonly confined: Extract<Confiner, { ok: true }>,
     readonly layout: Layout,
+    /** Folders hidden for a socket in them that no argument can name (see sockets.ts). */
+    private readonly coveringFolders: ReadonlySet<string>,
   ) {}
 
   static for(confined: Extract<Confiner, { ok: true }>, input: LayoutInput): Sandbox {
-    return new Sandbox(confined, layoutFor(input));
+    const layout = layoutFor(input);
+    const sockets = new Set(input.sockets ?? []);
+    const folders = layout.mounts.filter((m) => m.kind === "hidden" && sockets.has(m.path));
+    return new Sandbox(confined, layout, new Set(folders.map((m) => m.path)));
   }
 
   /**
@@ -120,13 +125,18 @@ export class Sandbox {
 
   /**
    * Bubblewrap's complaint, in the first output of the worker's terminal, that a socket it was to
-   * cover went away between Baton's reading and its mounting (it cannot make the file to cover): the
-   * start failed for no fault of the agent's, and a new one will not list that socket.
+   * cover (or the folder hidden for one, see sockets.ts) went away between Baton's reading and its
+   * mounting (it cannot make the file or folder to mount on): the start failed for no fault of the
+   * agent's, and a new one will not list that socket.
    */
   coverGone(output: string): string | undefined {
-    const path = /bwrap: Can't create file at (.+?): /.exec(output)?.[1];
-    const covered = this.layout.mounts.some((m) => m.kind === "masked" && m.path === path);
-    return covered ? `the socket ${path}, to be covered in the sandbox, went away as it started` : undefined;
+    const socket = /bwrap: Can't create file at (.+?): /.exec(output)?.[1];
+    if (socket !== undefined && this.layout.mounts.some((m) => m.kind === "masked" && m.path === socket))
+      return `the socket ${socket}, to be covered in the sandbox, went away as it started`;
+    const folder = /bwrap: Can't mkdir (.+?): /.exec(output)?.[1];
+    if (folder !== undefined && this.coveringFolders.has(folder))
+      return `the folder ${folder}, hidden in the sandbox for a socket in it, went away as it started`;
+    return undefined;
   }
 
   /**
