@@ -104,10 +104,8 @@ export function layoutFor(input: LayoutInput): Layout {
   // A folder writable only for a file in it does not count: its sockets are covered like any other.
   const sockets = input.sockets ?? [];
   const places = sockets.length === 0 ? [] : mounts.filter((m) => m.kind !== "ro" && !byDir.has(m.path));
-  const real = places.map((m) => realOrSame(m.path));
-  const covered = sockets.filter(
-    (socket) => !SANDBOX_OWN.concat(real).some((place) => isWithin(socket, place)),
-  );
+  const own = [...SANDBOX_OWN, ...places.map((m) => realOrSame(m.path))];
+  const covered = sockets.filter((socket) => !own.some((place) => isWithin(socket, place)));
   // All of them or no sandbox: a writer that binds many in its scope must not push others out.
   if (covered.length > MAX_COVERED_SOCKETS)
     throw new Error(
