@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Job, Queue, QueueEvents, QueueEventsProducer, Worker } from "bullmq";
+import type { Queue, QueueEvents, QueueEventsProducer, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { AttemptContext } from "../supervisor/attempts.js";
 import { endedWithout } from "../supervisor/results.js";
@@ -148,8 +148,8 @@ export class Coordinator implements WorkerRunner {
     const id = entry.spec.id;
     let placement = this.placements.get(id);
     if (!placement) return;
-    const job = await this.queue.getJob(placement.job);
-    if (job) return this.settleFrom(job, remote);
+    const state = await this.queue.getJobState(placement.job);
+    if (state !== "unknown") return this.settleFrom(placement.job, state, remote);
     if (placement.added) {
       context.problems.add(
         `worker ${id}: its job ${placement.job} is gone from Redis at ${shownUrl(this.config.redis)} (did Redis restart empty?): it runs again from its prompt`,
@@ -188,11 +188,17 @@ export class Coordinator implements WorkerRunner {
     return pushBase(remote, this.config.workspace, spec.cwd, paths, this.pushed, spec.baseCommit);
   }
 
-  /** A job found ended in Redis settles its worker. */
-  private async settleFrom(job: Job, remote: RemoteRun): Promise<void> {
-    const state = await job.getState();
+  /**
+   * A job found ended in Redis settles its worker. Its state is read before its fields: a job read
+   * while it ran and found completed a moment later would otherwise settle with no return value.
+   * Completing sets the return value and the state in one step, so read after it, it is there.
+   */
+  private async settleFrom(jobId: string, state: string, remote: RemoteRun): Promise<void> {
+    if (state !== "completed" && state !== "failed") return;
+    const job = await this.queue.getJob(jobId);
+    if (!job) return;
     if (state === "completed") await settle(remote, job.returnvalue);
-    else if (state === "failed") remote.fail(job.failedReason || "the job failed");
+    else remote.fail(job.failedReason || "the job failed");
   }
 
   private async listen(): Promise<void> {
