@@ -7,7 +7,7 @@ import type { WorkerRunner } from "../supervisor/runner.js";
 import type { Entry } from "../supervisor/worker-table.js";
 import type { WorkerResult } from "../worker/types.js";
 import type { QueueConfig } from "./config.js";
-import { dispatchOf, removeWaiting } from "./dispatch.js";
+import { dispatchOf, jobStanding, removeWaiting } from "./dispatch.js";
 import { type GitFiles, landChange, pushBase } from "./git-remote.js";
 import { epochKey, jobIdOf, queueNames } from "./names.js";
 import { Placements } from "./placements.js";
@@ -148,8 +148,10 @@ export class Coordinator implements WorkerRunner {
     const id = entry.spec.id;
     let placement = this.placements.get(id);
     if (!placement) return;
-    const state = await this.queue.getJobState(placement.job);
-    if (state !== "unknown") return this.settleFrom(placement.job, state, remote);
+    const standing = await jobStanding(this.queue, placement.job);
+    if (standing.kind === "completed") return settle(remote, standing.returnvalue);
+    if (standing.kind === "failed") return remote.fail(standing.reason);
+    if (standing.kind === "open") return;
     if (placement.added) {
       context.problems.add(
         `worker ${id}: its job ${placement.job} is gone from Redis at ${shownUrl(this.config.redis)} (did Redis restart empty?): it runs again from its prompt`,
@@ -186,19 +188,6 @@ export class Coordinator implements WorkerRunner {
     const paths = spec.scope.kind === "write" ? spec.scope.paths : [];
     // An --isolate writer starts from the commit its spawn recorded, as it would here.
     return pushBase(remote, this.config.workspace, spec.cwd, paths, this.pushed, spec.baseCommit);
-  }
-
-  /**
-   * A job found ended in Redis settles its worker. Its state is read before its fields: a job read
-   * while it ran and found completed a moment later would otherwise settle with no return value.
-   * Completing sets the return value and the state in one step, so read after it, it is there.
-   */
-  private async settleFrom(jobId: string, state: string, remote: RemoteRun): Promise<void> {
-    if (state !== "completed" && state !== "failed") return;
-    const job = await this.queue.getJob(jobId);
-    if (!job) return;
-    if (state === "completed") await settle(remote, job.returnvalue);
-    else remote.fail(job.failedReason || "the job failed");
   }
 
   private async listen(): Promise<void> {

@@ -70,3 +70,29 @@ export async function removeWaiting(queue: Queue, jobId: string): Promise<boolea
     return false; // a host took it meanwhile
   }
 }
+
+/** Where a job stands for its coordinator: ended (and how), still open, or gone from Redis. */
+export type JobStanding =
+  | { readonly kind: "completed"; readonly returnvalue: unknown }
+  | { readonly kind: "failed"; readonly reason: string }
+  | { readonly kind: "open" }
+  | { readonly kind: "gone" };
+
+/**
+ * Where job `jobId` stands. Its state is read before its fields: a job read while it ran and found
+ * completed a moment later would otherwise seem to have ended with no return value. Completing sets
+ * the return value and the state in one step, so once the state says so, the value is there.
+ */
+export async function jobStanding(
+  queue: Pick<Queue, "getJobState" | "getJob">,
+  jobId: string,
+): Promise<JobStanding> {
+  const state = await queue.getJobState(jobId);
+  if (state === "unknown") return { kind: "gone" };
+  if (state !== "completed" && state !== "failed") return { kind: "open" };
+  const job = await queue.getJob(jobId);
+  if (!job) return { kind: "gone" };
+  return state === "completed"
+    ? { kind: "completed", returnvalue: job.returnvalue }
+    : { kind: "failed", reason: job.failedReason || "the job failed" };
+}
