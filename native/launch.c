@@ -1,12 +1,18 @@
 // baton-launch: how the supervisor starts a worker's agent, in one exec where a shell and GNU env
 // took one each (scripts/native.mjs builds it; src/confine/launcher.ts uses a copy in the run store).
 //
-//   baton-launch [--shield | --agent] [--nice N] [--stdin FILE] -- PROGRAM [ARG...]
+//   baton-launch [--shield | --agent [--scoped]] [--nice N] [--stdin FILE] -- PROGRAM [ARG...]
 //
 // --shield   ignores SIGINT, SIGQUIT, SIGTERM and SIGHUP, then runs PROGRAM (bubblewrap): the
 //            terminal's Ctrl+C and a stop's SIGTERM must reach the agent, not end the sandbox first.
 // --agent    gives those four signals back their default action (and unblocks them), for the agent
 //            inside the sandbox.
+// --scoped   (inside the sandbox) keeps the agent and all it starts from connecting to an abstract
+//            Unix socket that a process outside them made, by a Landlock scope (Linux 6.12 and
+//            later): such sockets have no path for the sandbox to cover, and a desktop's bus or X
+//            server, or another worker, may listen on one. Its own abstract sockets work as before.
+//            Only the scope, no file system rule: those would keep codex's own sandbox from
+//            mounting. Where the kernel has no such scope, it runs without (docs/confinement.md).
 // --nice     lowers the priority of PROGRAM and all it starts by N (1 to 19): its own nice value and,
 //            where the kernel groups processes by session (autogroup), its session's, which is what
 //            weighs then. The supervisor starts every worker this way, so that a burst of workers
@@ -31,8 +37,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+// Landlock's system calls and the one scope used, by number: the build machine's headers may predate them.
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+#ifndef SYS_landlock_restrict_self
+#define SYS_landlock_restrict_self 446
+#endif
+#define LANDLOCK_VERSION_FLAG 1U       /* LANDLOCK_CREATE_RULESET_VERSION */
+#define LANDLOCK_SCOPE_ABSTRACT 1ULL   /* LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, ABI 6 */
+
+/** struct landlock_ruleset_attr as of ABI 6. */
+struct ruleset_attr {
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;
+  uint64_t scoped;
+};
 
 static const int SIGNALS[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
 
@@ -43,7 +68,7 @@ static int fail(int code, const char *what, const char *name) {
 
 static int usage(void) {
   dprintf(STDERR_FILENO,
-          "baton-launch: usage: baton-launch [--shield | --agent] [--nice N] [--stdin FILE] -- PROGRAM [ARG...]\n");
+          "baton-launch: usage: baton-launch [--shield | --agent [--scoped]] [--nice N] [--stdin FILE] -- PROGRAM [ARG...]\n");
   return 2;
 }
 
@@ -67,14 +92,32 @@ static int close_inherited(void) {
   return 1;
 }
 
+/**
+ * Scopes abstract Unix sockets to this process and what it starts. 1 when in force, 0 where the
+ * kernel has no such scope (no Landlock, or one older than ABI 6), -1 when it has and it failed.
+ */
+static int scope_abstract_sockets(void) {
+  long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_VERSION_FLAG);
+  if (abi < 6) return 0;
+  struct ruleset_attr attr = {0, 0, LANDLOCK_SCOPE_ABSTRACT};
+  int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0U);
+  if (ruleset < 0) return -1;
+  // Required of a process without CAP_SYS_ADMIN; bubblewrap has set it already inside its sandbox.
+  int done = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0U) == 0;
+  close(ruleset);
+  return done ? 1 : -1;
+}
+
 int main(int argc, char **argv) {
   enum { KEEP, SHIELD, AGENT } signals = KEEP;
   const char *input = NULL;
   long lower = 0;
+  int scoped = 0;
   int i = 1;
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
     if (strcmp(argv[i], "--shield") == 0 && signals == KEEP) signals = SHIELD;
     else if (strcmp(argv[i], "--agent") == 0 && signals == KEEP) signals = AGENT;
+    else if (strcmp(argv[i], "--scoped") == 0 && !scoped) scoped = 1;
     else if (strcmp(argv[i], "--stdin") == 0 && input == NULL && i + 1 < argc) input = argv[++i];
     else if (strcmp(argv[i], "--nice") == 0 && lower == 0 && i + 1 < argc) {
       char *end;
@@ -82,7 +125,7 @@ int main(int argc, char **argv) {
       if (*end != '\0' || lower < 1 || lower > 19) return usage();
     } else return usage();
   }
-  if (i + 1 >= argc) return usage();
+  if (i + 1 >= argc || (scoped && signals != AGENT)) return usage();
   char **command = argv + i + 1;
   if (!close_inherited()) return fail(126, "cannot close what it inherited before", command[0]);
 
@@ -112,6 +155,8 @@ int main(int argc, char **argv) {
     errno = 0;
     (void)nice((int)lower);
   }
+
+  if (scoped && scope_abstract_sockets() < 0) return fail(126, "cannot scope the abstract sockets of", command[0]);
 
   if (input != NULL) {
     int fd = open(input, O_RDONLY | O_NOCTTY | O_CLOEXEC);

@@ -115,10 +115,17 @@ describe("the agent launcher", () => {
       missingProgram.stderr,
       /^baton-launch: cannot run .*no-such-agent: No such file or directory\n$/,
     );
-    for (const bad of [[], ["--"], ["--agent", "cat"], ["--shield", "--agent", "--", "true"], ["--stdin"]]) {
+    const bads = [[], ["--"], ["--agent", "cat"], ["--shield", "--agent", "--", "true"], ["--stdin"]];
+    // The scope is for an agent inside the sandbox only, and given once.
+    bads.push(["--scoped", "--", "true"], ["--shield", "--scoped", "--", "true"]);
+    bads.push(["--agent", "--scoped", "--scoped", "--", "true"]);
+    for (const bad of bads) {
       const usage = run(BUILT, bad);
       assert.equal(usage.code, 2, `${bad.join(" ")}: ${usage.stderr}`);
-      assert.match(usage.stderr, /^baton-launch: usage: baton-launch \[--shield \| --agent\] .*\n$/);
+      assert.match(
+        usage.stderr,
+        /^baton-launch: usage: baton-launch \[--shield \| --agent \[--scoped\]\] .*\n$/,
+      );
     }
   });
 
@@ -228,7 +235,7 @@ describe("the agent launcher", () => {
       // Bubblewrap (the fixture's parent) ran the copy inside the sandbox, which ran the fixture.
       assert.match(result.answer, /^parent: \S*bwrap /m);
       assert.ok(
-        result.answer.includes(` -- ${copy} --agent --stdin ${prompt} -- ${fixture} `),
+        result.answer.includes(` -- ${copy} --agent --scoped --stdin ${prompt} -- ${fixture} `),
         result.answer,
       );
       assert.deepEqual(ignored(/^SigIgn:\s+([0-9a-f]+)$/m.exec(result.answer)![1]!), []);

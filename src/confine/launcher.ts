@@ -2,7 +2,7 @@
 // input, and, in Baton's sandbox, bubblewrap shielded from the signals meant for the agent.
 //
 // With the native helper (native/launch.c) that is one exec per step: `baton-launch --shield --
-// bwrap ... -- baton-launch --agent --stdin PROMPT -- AGENT ...`. Without it (no C compiler at
+// bwrap ... -- baton-launch --agent --scoped --stdin PROMPT -- AGENT ...`. Without it (no C compiler at
 // install, or a store on a noexec file system), GNU env and bash do the same in two more: `env
 // --ignore-signal=... bwrap ... -- env --default-signal=... bash -c '<close fds>; exec "$@" < "$0"'
 // PROMPT AGENT ...` (see unhelped).
@@ -141,7 +141,13 @@ export function shielded(
   if ("launcher" in tools) {
     const { launcher, nice = 0 } = tools;
     const input = program.stdin === undefined ? [] : ["--stdin", program.stdin];
-    const inside = [...sandboxArgs, "--", launcher, "--agent", ...input, "--", program.file, ...program.args];
+    // --scoped: no abstract socket made outside the sandbox is reached from it (native/launch.c).
+    const inside = [
+      ...sandboxArgs,
+      "--",
+      ...[launcher, "--agent", "--scoped", ...input],
+      ...["--", program.file, ...program.args],
+    ];
     return {
       file: launcher,
       args: ["--shield", ...lowered(nice), "--", bwrap, ...inside],
