@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { confiner } from "../dist/confine/index.js";
 import type { WorkerResult } from "../dist/index.js";
 import { directiveScript } from "../dist/scripted-model/index.js";
 import { FIXTURES, Workspace } from "./support/harness.ts";
+import { listen } from "./support/listen.ts";
 
 // An abstract Unix socket has a name and no path: no file in the sandbox can cover it. A desktop's
 // bus or X server may listen on one (the bus's `systemd-run --user` starts any command outside every
@@ -24,17 +25,6 @@ const name = (what: string) => `baton-test-${what}-${randomBytes(6).toString("he
 function kernelScopes(): boolean {
   const abi = spawnSync("perl", ["-e", "print syscall(444, 0, 0, 1)"], { encoding: "utf8" });
   return Number(abi.stdout) >= 6;
-}
-
-/** A server on abstract socket `socketName` that counts who connects. */
-async function listen(socketName: string): Promise<{ server: Server; connections: () => number }> {
-  let count = 0;
-  const server = createServer((client) => {
-    count++;
-    client.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(`\0${socketName}`, resolve));
-  return { server, connections: () => count };
 }
 
 describe("abstract sockets, seen from workers", () => {
@@ -57,7 +47,7 @@ describe("abstract sockets, seen from workers", () => {
     if (!confiner().ok) return t.skip("no sandbox on this machine");
     if (!kernelScopes()) return t.skip("this kernel has no Landlock scope for abstract sockets (Linux 6.12)");
     const desktop = name("desktop-bus");
-    const user = await listen(desktop);
+    const user = await listen(`\0${desktop}`);
     const listening = name("worker");
     let listener: string | undefined;
     try {

@@ -10,7 +10,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { createServer, type Server } from "node:net";
+import type { Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -28,6 +28,7 @@ import { directiveScript } from "../dist/scripted-model/index.js";
 import { trustStore } from "../dist/store/trusted.js";
 import { supervisorSocketCheck } from "../dist/supervisor/supervisor-sockets.js";
 import { FIXTURES, Workspace } from "./support/harness.ts";
+import { listen } from "./support/listen.ts";
 
 // The user's programs listen on Unix sockets that act for whoever connects: a container engine, an
 // SSH agent, the user's systemd (`systemd-run --user` starts any command, outside every sandbox). A
@@ -37,17 +38,6 @@ const HEADER = "Num       RefCount Protocol Flags    Type St Inode Path\n";
 /** A row of `/proc/net/unix`: by default a listening stream socket. */
 const row = (path: string, flags = "00010000", type = "0001", inode = "12345") =>
   `0000000000000000: 00000002 00000000 ${flags} ${type} 01 ${inode} ${path}\n`;
-
-/** A server on a Unix socket at `path` that counts who connects. */
-async function listen(path: string): Promise<{ server: Server; connections: () => number }> {
-  let count = 0;
-  const server = createServer((client) => {
-    count++;
-    client.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  return { server, connections: () => count };
-}
 
 describe("sockets the user's programs listen on", () => {
   const root = realpathSync(mkdtempSync(join(tmpdir(), "baton-sockets-")));
